@@ -1,0 +1,72 @@
+"""The ``xgen`` command: embedded models and cassettes outside a pytest run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pytest_xgen import __version__
+from pytest_xgen.errors import XgenError
+
+
+def _models(args: argparse.Namespace) -> int:
+    from pytest_xgen.models.local import EMBEDDED, model_path
+
+    status = 0
+    for model in EMBEDDED.values():
+        kind = "chat" if model.chat else "base"
+        print(f"{model.name:20} {kind:5} {model.size:>12,} B  sha256 {model.sha256}")
+        print(f"{'':20} packages: {', '.join(model.packages)}")
+        if args.fetch:
+            try:
+                path = model_path(model.name, Path(args.models_dir))
+                print(f"{'':20} verified: {path}")
+            except XgenError as exc:
+                print(f"{'':20} error: {exc}")
+                status = 1
+    return status
+
+
+def _check(args: argparse.Namespace) -> int:
+    from pytest_xgen import cassettes
+
+    root = Path(args.directory)
+    files = sorted(root.rglob("*.jsonl")) if root.is_dir() else [root]
+    if not files or not files[0].exists():
+        print(f"xgen: no cassettes under {root}", file=sys.stderr)
+        return 1
+    status = 0
+    total = 0
+    for path in files:
+        try:
+            total += len(cassettes.read(path))
+        except XgenError as exc:
+            print(f"xgen: {exc}", file=sys.stderr)
+            status = 1
+    print(
+        f"xgen: {len(files)} cassette(s), {total} recording(s), {'ok' if status == 0 else 'errors'}"
+    )
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="xgen", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"pytest-xgen {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    models = sub.add_parser(
+        "models", help="list the embedded models; --fetch assembles and verifies them"
+    )
+    models.add_argument("--fetch", action="store_true", help="assemble and verify each model file")
+    models.add_argument("--models-dir", default=".xgen/models", help="default .xgen/models")
+    models.set_defaults(run=_models)
+    check = sub.add_parser("check", help="validate cassette files (schema, keys, digests)")
+    check.add_argument("directory", nargs="?", default="fixtures/cassettes")
+    check.set_defaults(run=_check)
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

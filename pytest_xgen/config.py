@@ -1,0 +1,176 @@
+"""Settings: ``[tool.xgen]`` / ``xgen.toml``, ini values and command line, merged.
+
+Precedence, highest first: the ``--xgen-*`` command line, then ``xgen_*`` ini values
+(``pytest.ini``, ``[tool.pytest.ini_options]``), then the xgen file (``xgen.toml`` if
+present, else ``[tool.xgen]`` in ``pyproject.toml``), then the built-in defaults. Marker
+keywords, where a later feature reads them, sit below all of these as per-test defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pytest_xgen.errors import XgenConfigError
+from pytest_xgen.options import SETTINGS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``pytest_xgen/schemas``."""
+    text = resources.files("pytest_xgen").joinpath("schemas").joinpath(name).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the xgen file settings came from, for messages."""
+
+    path: Path | None
+    table: str  # "[tool.xgen]" or "" for xgen.toml
+
+    def describe(self) -> str:
+        if self.path is None:
+            return self.table or "(no xgen file)"
+        return f"{self.path.name} {self.table}".strip()
+
+
+def find_file(rootpath: Path, explicit: str | None = None) -> tuple[dict[str, Any], Source]:
+    """The raw xgen settings and their source: an explicit file, ``xgen.toml`` or
+    ``[tool.xgen]`` of ``pyproject.toml`` in the rootdir (first found wins)."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_absolute():
+            path = rootpath / path
+        if not path.is_file():
+            raise XgenConfigError(f"--xgen-config: no such file {path}")
+        candidates = [path]
+    else:
+        candidates = [rootpath / "xgen.toml", rootpath / "pyproject.toml"]
+    for path in candidates:
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise XgenConfigError(f"{path}: not valid TOML: {exc}") from None
+        if path.name == "pyproject.toml":
+            section = data.get("tool", {}).get("xgen")
+            if section is None:
+                continue
+            return section, Source(path, "[tool.xgen]")
+        return data, Source(path, "")
+    return {}, Source(None, "")
+
+
+def validate(data: dict[str, Any], source: Source) -> None:
+    """Check ``data`` against ``config.schema.json``; the error names the file, the key
+    path and the allowed values."""
+    import jsonschema
+
+    schema = load_schema("config.schema.json")
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.path), list(e.path)))
+    if not errors:
+        return
+    lines = [f"{source.describe()}: invalid xgen configuration"]
+    for error in errors:
+        lines.append(f"  {_key_path(error.absolute_path)}: {_explain(error)}")
+    lines.append("See docs/configuration.md for every key.")
+    raise XgenConfigError("\n".join(lines))
+
+
+def _key_path(path: Any) -> str:
+    parts = [str(p) for p in path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def _explain(error: Any) -> str:
+    schema = error.schema
+    if error.validator == "enum":
+        allowed = ", ".join(repr(v) for v in schema["enum"])
+        return f"{error.instance!r} is not allowed; use one of {allowed}"
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(sorted(schema.get("properties", {})))
+        extra = sorted(set(error.instance) - set(schema.get("properties", {})))
+        return f"unknown key(s) {', '.join(map(repr, extra))}; allowed keys: {allowed}"
+    if error.validator == "oneOf" and "local" in schema.get("properties", {}):
+        return (
+            'a model needs either local = "<embedded name>" (one of '
+            + ", ".join(schema["properties"]["local"]["enum"])
+            + ") or base_url and model (with optional api_key_env), not both"
+        )
+    if error.validator == "propertyNames":
+        return f"model name {error.instance!r} must use letters, digits, '.', '_' or '-'"
+    return str(error.message)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one run (paths still as written; see :meth:`path`)."""
+
+    record_mode: str = "once"
+    cache_dir: str = ".xgen/cache"
+    cassette_dir: str = "fixtures/cassettes"
+    cassettes: bool = True
+    models_dir: str = ".xgen/models"
+    seed: int = 0
+    timeout: float = 120.0
+    max_retries: int = 2
+    local_n_ctx: int = 2048
+    local_n_threads: int = 2
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rootpath: Path = Path(".")
+    source: Source = Source(None, "")
+    origin: dict[str, str] = field(default_factory=dict)
+
+    def path(self, key: str) -> Path:
+        """The absolute path of a path setting, relative ones taken from the rootdir."""
+        value = Path(getattr(self, key)).expanduser()
+        return value if value.is_absolute() else self.rootpath / value
+
+
+def resolve(
+    *,
+    rootpath: Path,
+    cli: dict[str, Any],
+    ini: dict[str, str],
+    file_data: dict[str, Any],
+    source: Source,
+    cli_models: list[tuple[str, dict[str, Any]]],
+    ini_models: list[tuple[str, dict[str, Any]]],
+) -> Settings:
+    """Merge the layers (command line > ini > xgen file > defaults) and validate the result.
+
+    ``cli`` holds already-parsed command-line values (``None`` where not given); ``ini``
+    holds raw ini strings (empty where not set).
+    """
+    validate(file_data, source)
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for setting in SETTINGS:
+        key = setting.key
+        if cli.get(key) is not None:
+            values[key], origin[key] = cli[key], "command line"
+        elif ini.get(key):
+            values[key], origin[key] = setting.parse(ini[key]), f"ini {setting.ini}"
+        elif key in file_data:
+            values[key], origin[key] = file_data[key], source.describe()
+        else:
+            values[key], origin[key] = setting.default, "default"
+    models = {name: dict(spec) for name, spec in file_data.get("models", {}).items()}
+    overrides = [*ini_models, *cli_models]
+    for name, spec in overrides:
+        models[name] = spec
+    if overrides:
+        validate({"models": dict(overrides)}, Source(None, "--xgen-model / xgen_models"))
+    return Settings(**values, models=models, rootpath=rootpath, source=source, origin=origin)

@@ -1,0 +1,47 @@
+"""Exceptions raised by pytest-xgen.
+
+Two families matter to users. :class:`XgenInfraError` covers everything that is not the
+model's reasoning: an unreachable endpoint, a rate limit, a missing recording, a corrupt
+cassette. pytest reports those as *errors*, never as failed reasoning tests.
+:class:`XgenConfigError` is a problem the user fixes in configuration; at start-up it
+becomes a ``pytest.UsageError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class XgenError(Exception):
+    """Base class of every pytest-xgen exception."""
+
+
+class XgenConfigError(XgenError):
+    """The configuration is wrong; the message says where and what to write instead."""
+
+
+class XgenInfraError(XgenError):
+    """Infrastructure, not reasoning, went wrong: reported as a test *error*."""
+
+
+class ModelCallError(XgenInfraError):
+    """A model endpoint could not be reached or answered with an error after retries."""
+
+
+class RecordingMissError(XgenInfraError):
+    """Replay-only mode met a request that has no recording."""
+
+
+class CassetteError(XgenInfraError):
+    """A cassette file or a stored entry is unreadable or fails validation."""
+
+
+class LocalModelError(XgenInfraError):
+    """An embedded model or the managed llama.cpp server is unavailable."""
+
+
+def hide_frame(excinfo: Any) -> bool:
+    """``__tracebackhide__`` for pytest-xgen's own modules: a user-facing error (an
+    infrastructure or configuration problem) shows the user's line and the message, not
+    the recorder's internals. Any other exception (a bug) keeps the full traceback."""
+    return excinfo is not None and isinstance(excinfo.value, (XgenInfraError, XgenConfigError))

@@ -1,0 +1,29 @@
+"""Extension points of pytest-xgen, added with ``pytest_addhooks``.
+
+Implement them in a ``conftest.py`` or a plugin; the plugin's own implementations are
+``trylast`` so yours win.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_xgen.models.base import ChatModel
+    from pytest_xgen.session import XgenSession
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_xgen_make_model(
+    name: str, spec: dict[str, Any], session: XgenSession
+) -> ChatModel | None:
+    """Build the model configured as ``name`` (``spec`` is its table); return None to pass."""
+
+
+@pytest.hookspec
+def pytest_xgen_call_done(
+    session: XgenSession, model: str, test: str, entry: dict[str, Any], replayed: bool
+) -> None:
+    """Called after every model call, replayed or live, with its recording entry."""

@@ -1,0 +1,1 @@
+"""Model access: one :class:`~pytest_xgen.models.base.ChatModel` protocol for every endpoint."""

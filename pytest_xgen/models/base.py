@@ -1,0 +1,141 @@
+"""The model protocol and the plain data a model call returns.
+
+Nothing here imports ``openai``: recorded results are rebuilt from these dataclasses alone,
+so replaying a recording never loads the client.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+Message = dict[str, Any]
+
+_THINK = re.compile(r"<think>(.*?)(?:</think>|$)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts reported by the endpoint (zeros where it reports none)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """One chat completion.
+
+    ``text`` is the final answer text with any ``<think>`` block removed; ``reasoning`` holds
+    the separate reasoning (a ``reasoning_content`` field or the ``<think>`` block), or ``""``.
+    ``replayed`` tells whether the result came from a recording rather than a live call.
+    """
+
+    text: str
+    reasoning: str = ""
+    finish_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    model: str = ""
+    replayed: bool = False
+    key: str = ""
+
+    def to_record(self) -> dict[str, Any]:
+        """The recordable part of the result (what a cassette stores)."""
+        return {
+            "text": self.text,
+            "reasoning": self.reasoning,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage.to_dict(),
+            "model": self.model,
+        }
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any], *, key: str = "") -> ChatResult:
+        return cls(
+            text=data["text"],
+            reasoning=data.get("reasoning", ""),
+            finish_reason=data.get("finish_reason"),
+            usage=Usage(**data.get("usage", {})),
+            model=data.get("model", ""),
+            replayed=True,
+            key=key,
+        )
+
+
+@dataclass(frozen=True)
+class CompletionResult:
+    """One raw text completion, with per-token log-probabilities when requested.
+
+    With ``echo=True`` the tokens cover the prompt too, which is how a scorer measures how
+    surprising a given text is.
+    """
+
+    text: str
+    tokens: list[str] = field(default_factory=list)
+    token_logprobs: list[float | None] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    model: str = ""
+    replayed: bool = False
+    key: str = ""
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "tokens": list(self.tokens),
+            "token_logprobs": list(self.token_logprobs),
+            "finish_reason": self.finish_reason,
+            "usage": self.usage.to_dict(),
+            "model": self.model,
+        }
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any], *, key: str = "") -> CompletionResult:
+        return cls(
+            text=data["text"],
+            tokens=list(data.get("tokens", [])),
+            token_logprobs=list(data.get("token_logprobs", [])),
+            finish_reason=data.get("finish_reason"),
+            usage=Usage(**data.get("usage", {})),
+            model=data.get("model", ""),
+            replayed=True,
+            key=key,
+        )
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """What every model looks like to pytest-xgen.
+
+    ``identity`` names the endpoint without credentials (it goes into recording keys);
+    ``params`` are the default generation parameters merged under each call's own.
+    """
+
+    name: str
+    identity: dict[str, str]
+    params: dict[str, Any]
+
+    def chat(self, messages: list[Message], **params: Any) -> ChatResult:
+        """Run one chat completion."""
+        ...
+
+    def complete(self, prompt: str, **params: Any) -> CompletionResult:
+        """Run one raw text completion (``/v1/completions``)."""
+        ...
+
+
+def split_reasoning(text: str) -> tuple[str, str]:
+    """Split ``<think>...</think>`` blocks out of ``text``: returns ``(answer, reasoning)``.
+
+    An unterminated ``<think>`` (the model ran out of tokens while thinking) counts as
+    reasoning to the end of the text.
+    """
+    parts = [m.group(1).strip() for m in _THINK.finditer(text)]
+    if not parts:
+        return text.strip(), ""
+    return _THINK.sub("", text).strip(), "\n\n".join(p for p in parts if p)

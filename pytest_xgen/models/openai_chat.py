@@ -1,0 +1,278 @@
+"""The one model path: an OpenAI-compatible endpoint reached through the ``openai`` client.
+
+Hosted APIs, vLLM, Ollama and llama.cpp all answer here; the embedded local models are this
+same class pointed at the managed server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+from pytest_xgen.errors import ModelCallError, XgenConfigError, hide_frame
+from pytest_xgen.models.base import ChatResult, CompletionResult, Message, Usage, split_reasoning
+
+__tracebackhide__ = hide_frame
+
+if TYPE_CHECKING:
+    import openai
+
+# Keyword arguments the client's ``create`` methods accept; anything else goes in extra_body.
+_CHAT_KWARGS = frozenset(
+    {
+        "temperature",
+        "max_tokens",
+        "max_completion_tokens",
+        "seed",
+        "top_p",
+        "stop",
+        "presence_penalty",
+        "frequency_penalty",
+        "logprobs",
+        "top_logprobs",
+        "logit_bias",
+        "response_format",
+    }
+)
+_COMPLETION_KWARGS = frozenset(
+    {
+        "temperature",
+        "max_tokens",
+        "seed",
+        "top_p",
+        "stop",
+        "presence_penalty",
+        "frequency_penalty",
+        "logprobs",
+        "echo",
+        "logit_bias",
+    }
+)
+
+
+def endpoint_identity(base_url: str) -> str:
+    """``host[:port]/path`` of ``base_url`` with scheme, credentials and query removed."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{host}{parts.path.rstrip('/')}"
+
+
+def redact_url(base_url: str) -> str:
+    """``base_url`` safe to print: user info and query string dropped."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{endpoint_identity(base_url)}" if parts.scheme else base_url
+
+
+def split_params(params: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    """Client keyword arguments from ``params``; unknown names move into ``extra_body``."""
+    kwargs: dict[str, Any] = {}
+    extra: dict[str, Any] = dict(params.get("extra_body") or {})
+    for name, value in params.items():
+        if name == "extra_body":
+            continue
+        if name in allowed:
+            kwargs[name] = value
+        else:
+            extra[name] = value
+    if extra:
+        kwargs["extra_body"] = extra
+    return kwargs
+
+
+class OpenAIChatModel:
+    """A named model on an OpenAI-compatible endpoint.
+
+    The API key is read from ``api_key_env`` at call time, never stored; the client itself
+    retries connection errors, 408/409/429 and 5xx answers with exponential backoff that
+    honours ``Retry-After``, up to ``max_retries`` times.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        base_url: str,
+        model: str,
+        api_key_env: str | None = None,
+        params: dict[str, Any] | None = None,
+        timeout: float = 120.0,
+        max_retries: int = 2,
+        identity: dict[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url
+        self.model = model
+        self.api_key_env = api_key_env
+        self.params = dict(params or {})
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.identity = identity or {"endpoint": endpoint_identity(base_url), "model": model}
+        self._client: openai.OpenAI | None = None
+        self._client_key: str | None = None
+
+    def __repr__(self) -> str:
+        return f"OpenAIChatModel({self.name!r}, {redact_url(self.base_url)!r}, {self.model!r})"
+
+    def _api_key(self) -> str:
+        if not self.api_key_env:
+            return "sk-no-key-required"
+        value = os.environ.get(self.api_key_env)
+        if not value:
+            raise XgenConfigError(
+                f"model {self.name!r}: the environment variable {self.api_key_env} is not set; "
+                f"export {self.api_key_env}=<your key> (or replay the recording with "
+                "--xgen-record-mode=none)"
+            )
+        return value
+
+    def _get_client(self) -> openai.OpenAI:
+        key = self._api_key()
+        if self._client is None or key != self._client_key:
+            import openai
+
+            self._client = openai.OpenAI(
+                base_url=self.base_url,
+                api_key=key,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+            )
+            self._client_key = key
+        return self._client
+
+    def chat(self, messages: list[Message], **params: Any) -> ChatResult:
+        kwargs = split_params({**self.params, **params}, _CHAT_KWARGS)
+        with self._translate_errors():
+            response = self._get_client().chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                **kwargs,
+            )
+        if not response.choices:
+            raise ModelCallError(
+                f"model {self.name!r} at {redact_url(self.base_url)} answered with no choices; "
+                "check the model name and the endpoint's logs"
+            )
+        choice = response.choices[0]
+        message = choice.message
+        content = message.content or ""
+        reasoning = _reasoning_field(message)
+        text, think = split_reasoning(content)
+        return ChatResult(
+            text=text,
+            reasoning="\n\n".join(p for p in (reasoning, think) if p),
+            finish_reason=choice.finish_reason,
+            usage=_usage(response.usage),
+            model=response.model or self.model,
+        )
+
+    def complete(self, prompt: str, **params: Any) -> CompletionResult:
+        kwargs = split_params({**self.params, **params}, _COMPLETION_KWARGS)
+        with self._translate_errors():
+            response = self._get_client().completions.create(
+                model=self.model, prompt=prompt, **kwargs
+            )
+        if not response.choices:
+            raise ModelCallError(
+                f"model {self.name!r} at {redact_url(self.base_url)} answered with no choices"
+            )
+        choice = response.choices[0]
+        logprobs = choice.logprobs
+        return CompletionResult(
+            text=choice.text,
+            tokens=list(logprobs.tokens or []) if logprobs else [],
+            token_logprobs=list(logprobs.token_logprobs or []) if logprobs else [],
+            finish_reason=choice.finish_reason,
+            usage=_usage(response.usage),
+            model=response.model or self.model,
+        )
+
+    def redact(self, text: str) -> str:
+        """``text`` with the API key, should an endpoint echo it, replaced by ``***``."""
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        return text.replace(key, "***") if key else text
+
+    def _translate_errors(self) -> _ErrorTranslator:
+        return _ErrorTranslator(self)
+
+
+class _ErrorTranslator:
+    """Turns ``openai`` exceptions into :class:`ModelCallError` naming endpoint and status."""
+
+    def __init__(self, model: OpenAIChatModel) -> None:
+        self.model = model
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
+        if exc is None:
+            return False
+        import openai
+
+        where = f"model {self.model.name!r} at {redact_url(self.model.base_url)}"
+        retries = f"after {self.model.max_retries} retries"
+        if isinstance(exc, openai.APITimeoutError):
+            message = (
+                f"{where} did not answer within {self.model.timeout:g}s {retries}; "
+                "raise --xgen-timeout or check that the server is up"
+            )
+        elif isinstance(exc, openai.APIConnectionError):
+            message = (
+                f"{where} is unreachable {retries} ({_cause(exc)}); check base_url and that "
+                "the server is running, or replay with --xgen-record-mode=none"
+            )
+        elif isinstance(exc, openai.RateLimitError):
+            message = (
+                f"{where} is rate limiting (HTTP 429) {retries}; raise --xgen-max-retries, "
+                "lower the concurrency, or try again later"
+            )
+        elif isinstance(exc, openai.AuthenticationError):
+            message = (
+                f"{where} rejected the credentials (HTTP 401); check the key in "
+                f"{self.model.api_key_env or 'api_key_env'}"
+            )
+        elif isinstance(exc, openai.APIStatusError):
+            message = (
+                f"{where} answered HTTP {exc.status_code} {retries}: {_short(exc.message)}; "
+                "check the model name and parameters, or the endpoint's status"
+            )
+        elif isinstance(exc, openai.APIResponseValidationError | openai.APIError):
+            message = f"{where} sent a malformed response: {_short(str(exc))}"
+        elif isinstance(exc, ValueError | KeyError | TypeError) and "json" in str(exc).lower():
+            message = f"{where} sent a response that is not valid JSON: {_short(str(exc))}"
+        else:
+            return False
+        raise ModelCallError(self.model.redact(message)) from None
+
+
+def _cause(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc.__context__
+    return _short(str(cause) if cause else str(exc))
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _reasoning_field(message: Any) -> str:
+    for attr in ("reasoning_content", "reasoning"):
+        value = getattr(message, attr, None)
+        if value is None and getattr(message, "model_extra", None):
+            value = message.model_extra.get(attr)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def _usage(usage: Any) -> Usage:
+    if usage is None:
+        return Usage()
+    return Usage(
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        total_tokens=int(getattr(usage, "total_tokens", 0) or 0),
+    )

@@ -1,0 +1,137 @@
+"""pytest glue for pytest-xgen: options, ini values, the ``xgen`` fixture, report hooks.
+
+Kept light on purpose: importing this module (which pytest does for every run, xgen or
+not) loads neither ``openai``, ``diskcache``, Hypothesis nor llama.cpp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_xgen.errors import XgenConfigError, XgenError, XgenInfraError
+from pytest_xgen.options import SETTINGS, parse_model
+
+if TYPE_CHECKING:
+    from pytest_xgen.fixture import Xgen
+    from pytest_xgen.session import XgenSession
+
+SESSION_NAME = "xgen-session"
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_xgen import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("xgen", "reasoning regression tests (pytest-xgen)")
+    for setting in SETTINGS:
+        group.addoption(
+            setting.flag,
+            dest=f"xgen_{setting.key}",
+            type=setting.parse,
+            default=None,
+            metavar=setting.metavar,
+            help=f"{setting.help}. Ini: {setting.ini}; file: [tool.xgen] {setting.key}",
+        )
+        parser.addini(setting.ini, help=f"xgen: {setting.help}", default="")
+    group.addoption(
+        "--xgen-model",
+        dest="xgen_models",
+        action="append",
+        type=parse_model,
+        default=[],
+        metavar="NAME=SPEC",
+        help="add or replace a model: NAME=local:EMBEDDED or NAME={json table}; repeatable. "
+        "Ini: xgen_models (one per line); file: [tool.xgen.models.NAME]",
+    )
+    parser.addini(
+        "xgen_models",
+        type="linelist",
+        default=[],
+        help="xgen: models as NAME=local:EMBEDDED or NAME={json}, one per line",
+    )
+    group.addoption(
+        "--xgen-config",
+        dest="xgen_config",
+        default=None,
+        metavar="PATH",
+        help="read xgen settings from this TOML file instead of xgen.toml / [tool.xgen]. "
+        "Ini: xgen_config",
+    )
+    parser.addini("xgen_config", default="", help="xgen: path of an xgen TOML settings file")
+
+
+def _settings(config: pytest.Config) -> Any:
+    from pytest_xgen.config import find_file, resolve
+
+    try:
+        explicit = config.getoption("xgen_config") or config.getini("xgen_config") or None
+        file_data, source = find_file(config.rootpath, explicit)
+        return resolve(
+            rootpath=config.rootpath,
+            cli={s.key: config.getoption(f"xgen_{s.key}") for s in SETTINGS},
+            ini={s.key: str(config.getini(s.ini)) for s in SETTINGS},
+            file_data=file_data,
+            source=source,
+            cli_models=config.getoption("xgen_models"),
+            ini_models=[parse_model(line) for line in config.getini("xgen_models")],
+        )
+    except XgenConfigError as exc:
+        raise pytest.UsageError(f"xgen: {exc}") from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from pytest_xgen.session import XgenSession
+
+    config.pluginmanager.register(XgenSession(config, _settings(config)), SESSION_NAME)
+
+
+def get_session(config: pytest.Config) -> XgenSession:
+    """The :class:`~pytest_xgen.session.XgenSession` of this run."""
+    session = config.pluginmanager.get_plugin(SESSION_NAME)
+    if session is None:
+        raise XgenConfigError("pytest-xgen is not configured in this run (-p no:xgen?)")
+    return session  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def xgen(request: pytest.FixtureRequest) -> Xgen:
+    """Configured models for this test, every call recorded once and then replayed."""
+    from pytest_xgen.fixture import Xgen
+
+    session = get_session(request.config)
+    node = request.node
+    try:
+        module = str(node.path.relative_to(request.config.rootpath))
+    except ValueError:
+        module = node.path.name
+    return Xgen(session, node.nodeid, module)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    ours = call.excinfo is not None and call.excinfo.errisinstance(
+        (XgenInfraError, XgenConfigError)
+    )
+    report = yield
+    # Infrastructure trouble (an unreachable endpoint, a rate limit, a missing recording)
+    # says nothing about the model's reasoning: report it as an error, not a failure.
+    if ours:
+        report.xgen_error = True  # type: ignore[attr-defined]
+    return report
+
+
+def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
+    if getattr(report, "xgen_error", False) and report.failed:
+        return "error", "E", "ERROR"
+    return None
+
+
+__all__ = ["XgenError", "get_session", "xgen"]

@@ -1,0 +1,203 @@
+"""Record modes: every model call is looked up, replayed, or made live and recorded.
+
+=============  ==========================================================================
+mode           behaviour
+=============  ==========================================================================
+none           replay only; a call without a recording is an error (nothing is called)
+once           replay what is recorded; a module *without* a cassette records what is
+               missing; a module whose cassette exists is complete, and a new call in it
+               is an error that names the command to extend it (pytest-recording's once)
+new_episodes   replay what is recorded, record what is missing, extend the cassettes
+all            make every call live once per run and overwrite its recording
+=============  ==========================================================================
+
+Lookup order is the module's cassette, then the diskcache store. Errors (HTTP errors,
+time-outs, malformed responses) raise before anything is written, so they are never
+recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_xgen import cassettes
+from pytest_xgen.cache import Store, make_entry, request_key
+from pytest_xgen.errors import CassetteError, RecordingMissError, hide_frame
+
+__tracebackhide__ = hide_frame
+
+
+@dataclass
+class CallStats:
+    """Counts for the terminal summary; additive across pytest-xdist workers."""
+
+    replayed: int = 0
+    live: int = 0
+    tokens: int = 0
+    rerecorded: int = 0
+    events: list[str] = field(default_factory=list)
+
+    def add(self, other: dict[str, Any]) -> None:
+        self.replayed += int(other.get("replayed", 0))
+        self.live += int(other.get("live", 0))
+        self.tokens += int(other.get("tokens", 0))
+        self.rerecorded += int(other.get("rerecorded", 0))
+        self.events.extend(other.get("events", []))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "replayed": self.replayed,
+            "live": self.live,
+            "tokens": self.tokens,
+            "rerecorded": self.rerecorded,
+            "events": list(self.events),
+        }
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """Who is calling, for error messages and the cassette a call belongs to."""
+
+    test: str
+    module: str
+    model: str
+    prompt: str
+
+    def first_line(self, limit: int = 80) -> str:
+        line = self.prompt.strip().splitlines()[0] if self.prompt.strip() else ""
+        return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+class Recorder:
+    """Serves recordings and records live calls under one record mode."""
+
+    def __init__(self, mode: str, store: Store, cassette_dir: Path | None) -> None:
+        self.mode = mode
+        self.store = store
+        self.cassette_dir = cassette_dir
+        self.stats = CallStats()
+        self.pending: dict[str, dict[str, dict[str, Any]]] = {}
+        self._cassettes: dict[str, dict[str, dict[str, Any]]] = {}
+        self._cassette_existed: dict[str, bool] = {}
+        self._recorded_now: set[str] = set()
+        self._lock = threading.RLock()
+
+    # -- lookup ---------------------------------------------------------------------------
+    def _cassette(self, module: str) -> dict[str, dict[str, Any]]:
+        if self.cassette_dir is None:
+            return {}
+        with self._lock:
+            if module not in self._cassettes:
+                path = cassettes.cassette_path(self.cassette_dir, module)
+                self._cassette_existed[module] = path.exists()
+                self._cassettes[module] = cassettes.read(path)
+            return self._cassettes[module]
+
+    def _find(self, key: str, site: CallSite) -> dict[str, Any] | None:
+        entry = self._cassette(site.module).get(key)
+        if entry is not None:
+            return entry
+        try:
+            entry = self.store.get(key)
+        except CassetteError as exc:
+            if self.mode == "none":
+                raise
+            # A corrupt or tampered store entry is never served: drop it and record anew.
+            self.store.delete(key)
+            with self._lock:
+                self.stats.rerecorded += 1
+                self.stats.events.append(f"re-recorded {key[:12]}: {exc}")
+            return None
+        if entry is not None and self.cassette_dir is not None and self.mode != "none":
+            # Recorded earlier (another module, or before cassettes were used): put it in
+            # this module's cassette too so a fresh clone can replay the module.
+            self._add_pending(site.module, entry)
+        return entry
+
+    def _add_pending(self, module: str, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self.pending.setdefault(module, {})[entry["key"]] = entry
+            self._cassettes.setdefault(module, {})[entry["key"]] = entry
+
+    # -- the call -------------------------------------------------------------------------
+    def call(
+        self,
+        request: dict[str, Any],
+        live: Callable[[], dict[str, Any]],
+        site: CallSite,
+    ) -> tuple[dict[str, Any], bool]:
+        """The entry for ``request`` and whether it was replayed.
+
+        ``live`` makes the real call and returns the response record; it runs only when the
+        record mode allows and no usable recording exists.
+        """
+        key = request_key(request)
+        if self.mode != "all" or key in self._recorded_now:
+            entry = self._find(key, site)
+            if entry is not None:
+                with self._lock:
+                    self.stats.replayed += 1
+                return entry, True
+        self._check_may_record(site)
+        response = live()
+        entry = make_entry(request, response, test=site.test)
+        self.store.put(entry)
+        if self.cassette_dir is not None:
+            self._add_pending(site.module, entry)
+        with self._lock:
+            self._recorded_now.add(key)
+            self.stats.live += 1
+            self.stats.tokens += int(response.get("usage", {}).get("total_tokens", 0))
+        return entry, False
+
+    def _check_may_record(self, site: CallSite) -> None:
+        where = f"test {site.test}, model {site.model!r}, prompt {site.first_line()!r}"
+        if self.mode == "none":
+            raise RecordingMissError(
+                f"no recording for this call in replay-only mode (--xgen-record-mode=none): "
+                f"{where}. Record it with: pytest --xgen-record-mode=new_episodes "
+                f"'{site.test}', then commit the cassette"
+            )
+        if self.mode == "once" and self._cassette_existed.get(site.module, False):
+            path = cassettes.cassette_path(self.cassette_dir or Path("."), site.module)
+            raise RecordingMissError(
+                f"the cassette {path} exists and has no recording for this call "
+                f"(record mode once treats an existing cassette as complete): {where}. "
+                f"Add it with: pytest --xgen-record-mode=new_episodes '{site.test}'"
+            )
+
+    # -- writing cassettes ----------------------------------------------------------------
+    def take_pending(self) -> dict[str, list[dict[str, Any]]]:
+        """Hand over (and forget) the entries still to be written, by module."""
+        with self._lock:
+            pending = {m: list(e.values()) for m, e in self.pending.items() if e}
+            self.pending.clear()
+        return pending
+
+    def merge_pending(self, pending: dict[str, list[dict[str, Any]]]) -> None:
+        """Take entries a pytest-xdist worker recorded, to be written by this process."""
+        for module, entries in pending.items():
+            for entry in entries:
+                self._add_pending(module, entry)
+
+    def write_cassettes(self) -> list[Path]:
+        """Merge the pending entries into their modules' cassette files; return the paths."""
+        if self.cassette_dir is None or self.mode == "none":
+            return []
+        written = []
+        for module, entries in sorted(self.take_pending().items()):
+            path = cassettes.cassette_path(self.cassette_dir, module)
+            merged = cassettes.read(path)
+            changed = False
+            for entry in entries:
+                if merged.get(entry["key"], {}).get("digest") != entry["digest"]:
+                    merged[entry["key"]] = entry
+                    changed = True
+            if changed:
+                cassettes.write(path, merged.values())
+                written.append(path)
+        return written

@@ -1,0 +1,236 @@
+"""One typed object per pytest run: settings, models, the recorder and the local server.
+
+Registered as a plugin under the name ``xgen-session``; its hook implementations write
+cassettes, stop the server and print the summary. Importing this module stays light:
+``openai``, ``diskcache`` and llama.cpp load on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_xgen.config import Settings
+from pytest_xgen.errors import XgenConfigError, hide_frame
+
+__tracebackhide__ = hide_frame
+
+if TYPE_CHECKING:
+    from pytest_xgen.models.base import ChatModel
+    from pytest_xgen.models.local import LocalServer
+    from pytest_xgen.recorder import CallSite, Recorder
+
+WORKER_KEY = "xgen"
+
+
+class XgenSession:
+    """The state of one pytest-xgen run (one per process under pytest-xdist)."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.is_worker = hasattr(config, "workerinput")
+        self._models: dict[str, ChatModel] = {}
+        self._recorder: Recorder | None = None
+        self._server: LocalServer | None = None
+        self._lock = threading.Lock()
+        self.written: list[Path] = []
+        self.server_notes: list[str] = []
+
+    # -- parts, built on first use --------------------------------------------------------
+    @property
+    def recorder(self) -> Recorder:
+        if self._recorder is None:
+            from pytest_xgen.cache import Store
+            from pytest_xgen.recorder import Recorder
+
+            s = self.settings
+            self._recorder = Recorder(
+                s.record_mode,
+                Store(s.path("cache_dir")),
+                s.path("cassette_dir") if s.cassettes else None,
+            )
+        return self._recorder
+
+    @property
+    def local_models(self) -> list[str]:
+        """The embedded models the configuration uses (the server serves these)."""
+        return sorted({spec["local"] for spec in self.settings.models.values() if "local" in spec})
+
+    @property
+    def server(self) -> LocalServer:
+        with self._lock:
+            if self._server is None:
+                from pytest_xgen.models.local import LocalServer
+
+                s = self.settings
+                self._server = LocalServer(
+                    self.local_models,
+                    models_dir=s.path("models_dir"),
+                    n_ctx=s.local_n_ctx,
+                    n_threads=s.local_n_threads,
+                    log_path=s.path("cache_dir").parent / "llama-server.log",
+                )
+            return self._server
+
+    def model(self, name: str) -> ChatModel:
+        """The configured model ``name``, built once through ``pytest_xgen_make_model``."""
+        if name not in self._models:
+            spec = self.settings.models.get(name)
+            if spec is None:
+                known = ", ".join(sorted(self.settings.models)) or "none configured"
+                raise XgenConfigError(
+                    f"unknown model {name!r}; configured models: {known}. Add it under "
+                    f"[tool.xgen.models.{name}] or with --xgen-model {name}=local:smollm2-135m"
+                )
+            model = self.config.hook.pytest_xgen_make_model(name=name, spec=spec, session=self)
+            if model is None:
+                raise XgenConfigError(f"no plugin could build model {name!r} from {spec!r}")
+            self._models[name] = model
+        return self._models[name]
+
+    def record(
+        self, request: dict[str, Any], live: Callable[[], dict[str, Any]], site: CallSite
+    ) -> tuple[dict[str, Any], bool]:
+        entry, replayed = self.recorder.call(request, live, site)
+        self.config.hook.pytest_xgen_call_done(
+            session=self, model=site.model, test=site.test, entry=entry, replayed=replayed
+        )
+        return entry, replayed
+
+    # -- default model factory -------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_xgen_make_model(
+        self, name: str, spec: dict[str, Any], session: XgenSession
+    ) -> ChatModel | None:
+        s = self.settings
+        timeout = float(spec.get("timeout", s.timeout))
+        retries = int(spec.get("max_retries", s.max_retries))
+        if "local" in spec:
+            from pytest_xgen.models.local import LocalChatModel
+
+            return LocalChatModel(
+                name,
+                spec["local"],
+                self.server,
+                params=spec.get("params"),
+                timeout=timeout,
+                max_retries=retries,
+            )
+        from pytest_xgen.models.openai_chat import OpenAIChatModel
+
+        return OpenAIChatModel(
+            name,
+            base_url=spec["base_url"],
+            model=spec["model"],
+            api_key_env=spec.get("api_key_env"),
+            params=spec.get("params"),
+            timeout=timeout,
+            max_retries=retries,
+        )
+
+    # -- reporting -------------------------------------------------------------------------
+    def header(self) -> str:
+        s = self.settings
+        models = (
+            ", ".join(f"{name} ({_describe(spec)})" for name, spec in sorted(s.models.items()))
+            or "none"
+        )
+        if not self.local_models:
+            server = "not needed"
+        elif s.record_mode == "none":
+            server = "not started (replay only)"
+        else:
+            server = "starts on the first unrecorded call"
+        cassettes = _rel(s.path("cassette_dir"), s.rootpath) if s.cassettes else "off"
+        return (
+            f"xgen: record mode {s.record_mode}, cache {_rel(s.path('cache_dir'), s.rootpath)}, "
+            f"cassettes {cassettes}, seed {s.seed}, models: {models}; local server: {server}"
+        )
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        return self.header()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.is_worker or self._recorder is None:
+            return
+        stats = self._recorder.stats
+        if not (stats.live or stats.replayed or stats.events):
+            return
+        terminalreporter.write_sep("-", "xgen")
+        terminalreporter.write_line(
+            f"xgen: {stats.live + stats.replayed} model calls: {stats.replayed} replayed, "
+            f"{stats.live} live ({stats.tokens} tokens)"
+        )
+        for note in self.server_notes:
+            terminalreporter.write_line(f"xgen: {note}")
+        for path in self.written:
+            terminalreporter.write_line(f"xgen: wrote {_rel(path, self.settings.rootpath)}")
+        for event in stats.events:
+            terminalreporter.write_line(f"xgen: {event}")
+
+    # -- end of run ------------------------------------------------------------------------
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """pytest-xdist controller: take a finished worker's recordings and counts."""
+        data = getattr(node, "workeroutput", {}).get(WORKER_KEY)
+        if data:
+            self.recorder.merge_pending(data["pending"])
+            self.recorder.stats.add(data["stats"])
+            self.server_notes.extend(data["server"])
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        try:
+            if self._recorder is not None:
+                if self.is_worker:
+                    # Workers hand their recordings to the controller, which alone writes
+                    # cassette files, so two workers never write one file.
+                    self.config.workeroutput[WORKER_KEY] = {  # type: ignore[attr-defined]
+                        "pending": self._recorder.take_pending(),
+                        "stats": self._recorder.stats.to_dict(),
+                        "server": self._stop_server(),
+                    }
+                else:
+                    self.written = self._recorder.write_cassettes()
+        finally:
+            self.close()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.close()
+
+    def _stop_server(self) -> list[str]:
+        server = self._server
+        if server is None or server.process is None:
+            return []
+        server.stop()
+        note = (
+            f"local llama.cpp server served {', '.join(server.models)} on 127.0.0.1:"
+            f"{server.port}, now stopped"
+        )
+        server.process = None
+        return [note]
+
+    def close(self) -> None:
+        """Stop the local server and close the store (idempotent)."""
+        self.server_notes.extend(self._stop_server())
+        if self._recorder is not None:
+            self._recorder.store.close()
+
+
+def _describe(spec: dict[str, Any]) -> str:
+    if "local" in spec:
+        return f"local {spec['local']}"
+    from pytest_xgen.models.openai_chat import endpoint_identity
+
+    return f"{endpoint_identity(spec['base_url'])} {spec['model']}"
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakeserver import FakeOpenAI
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+def fake_model(fake: FakeOpenAI, **extra: object) -> str:
+    """A ``[tool.xgen.models.echo]`` table pointing at the fake server."""
+    spec = {"base_url": fake.base_url, "model": "echo", **extra}
+    return "\n".join(f"{k} = {json.dumps(v)}" for k, v in spec.items())
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, fake: FakeOpenAI) -> pytest.Pytester:
+    """An inner project with one model, ``echo``, served by the fake endpoint."""
+    pytester.makepyprojecttoml(
+        f"""
+        [tool.xgen]
+        record_mode = "once"
+
+        [tool.xgen.models.echo]
+        {fake_model(fake)}
+        params = {{ temperature = 0, max_tokens = 16 }}
+        """
+    )
+    return pytester

@@ -1,0 +1,106 @@
+"""A scripted OpenAI-compatible HTTP server on 127.0.0.1 for fast tests.
+
+It answers ``/v1/chat/completions`` with ``echo[seed=S,t=T]: <last user message>`` and
+``/v1/completions`` with per-token log-probabilities, counts requests, remembers the
+``Authorization`` headers it saw, and can be told to fail the next N requests with a status.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeOpenAI:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.auth_headers: list[str] = []
+        self.failures: list[tuple[int, dict[str, str]]] = []
+        self.lock = threading.Lock()
+        handler = self._handler()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def calls(self) -> int:
+        return len(self.requests)
+
+    def fail_next(self, count: int, status: int = 500, headers: dict[str, str] | None = None) -> None:
+        with self.lock:
+            self.failures.extend([(status, headers or {})] * count)
+
+    def start(self) -> FakeOpenAI:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._send(200, {"object": "list", "data": [{"id": "echo", "object": "model"}]})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with server.lock:
+                    server.auth_headers.append(self.headers.get("Authorization", ""))
+                    failure = server.failures.pop(0) if server.failures else None
+                    if failure is None:
+                        server.requests.append(body)
+                if failure is not None:
+                    status, headers = failure
+                    self._send(status, {"error": {"message": f"scripted failure {status}"}}, headers)
+                    return
+                usage = {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}
+                tag = f"seed={body.get('seed')},t={body.get('temperature')}"
+                if self.path.endswith("/chat/completions"):
+                    last = next((m["content"] for m in reversed(body["messages"])
+                                 if m["role"] == "user"), "")
+                    content = f"echo[{tag}]: {last}"
+                    if "think" in last:
+                        content = f"<think>pondering {last}</think>{content}"
+                    self._send(200, {
+                        "id": "x", "object": "chat.completion", "created": 0,
+                        "model": body["model"],
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                                     "message": {"role": "assistant", "content": content}}],
+                        "usage": usage,
+                    })
+                else:
+                    words = body["prompt"].split()
+                    self._send(200, {
+                        "id": "x", "object": "text_completion", "created": 0,
+                        "model": body["model"],
+                        "choices": [{"index": 0, "finish_reason": "length", "text": " ok",
+                                     "logprobs": {"tokens": words,
+                                                  "token_logprobs": [None] + [-1.0] * (len(words) - 1),
+                                                  "text_offset": [], "top_logprobs": []}}],
+                        "usage": usage,
+                    })
+
+        return Handler

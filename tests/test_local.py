@@ -1,0 +1,176 @@
+"""The embedded models and the managed llama.cpp server, on the real path.
+
+These tests start a real ``llama_cpp.server`` with the embedded SmolLM2 and call it through
+the ``openai`` client. They need the ``local`` extra; without it they skip, unless
+``XGEN_REQUIRE_REAL=1`` (set by CI) turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_xgen.errors import LocalModelError
+from pytest_xgen.models import local
+
+HAVE_LOCAL = importlib.util.find_spec("llama_cpp") is not None
+if not HAVE_LOCAL and os.environ.get("XGEN_REQUIRE_REAL") == "1":
+    raise RuntimeError("XGEN_REQUIRE_REAL=1 but the local extra (llama-cpp-python) is missing")
+real = pytest.mark.skipif(not HAVE_LOCAL, reason="needs the local extra: pip install 'pytest-xgen[local]'")
+
+SMALL = """
+[tool.xgen.models.small]
+local = "smollm2-135m"
+params = { temperature = 0, max_tokens = 8 }
+"""
+
+CALL = """
+def test_small(xgen):
+    r = xgen.model("small")("Say hello in one word.")
+    assert r.text.strip()
+    assert 0 < r.usage.completion_tokens <= 8
+    assert r.finish_reason in ("stop", "length")
+"""
+
+
+def servers() -> list[int]:
+    """Pids of running llama_cpp.server processes started by pytest-xgen."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"llama_cpp.server" in cmdline and any(b"xgen-llama-" in part for part in cmdline):
+            pids.append(int(entry.name))
+    return pids
+
+
+def gone(pid: int, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@real
+def test_real_call_then_replay_without_the_server(pytester: pytest.Pytester) -> None:
+    before = set(servers())
+    pytester.makepyprojecttoml(SMALL)
+    pytester.makepyfile(test_real=CALL)
+    live = pytester.runpytest_subprocess()
+    live.assert_outcomes(passed=1)
+    live.stdout.fnmatch_lines([
+        "*local server: starts on the first unrecorded call*",
+        "*xgen: 1 model calls: 0 replayed, 1 live*",
+        "*xgen: local llama.cpp server served smollm2-135m on 127.0.0.1:*, now stopped*",
+    ])
+    [record] = [line for line in (pytester.path / "fixtures/cassettes/test_real.jsonl").read_text().splitlines()]
+    assert '"sha256":"' + local.EMBEDDED["smollm2-135m"].sha256 in record
+    assert "127.0.0.1" not in record  # the port is not part of the identity
+    assert set(servers()) == before  # no orphan
+
+    replay = pytester.runpytest_subprocess("--xgen-record-mode=none")
+    replay.assert_outcomes(passed=1)
+    replay.stdout.fnmatch_lines(["*xgen: 1 model calls: 1 replayed, 0 live*"])
+    assert "llama.cpp server served" not in replay.stdout.str()
+    # The default mode replays too and does not start the server either.
+    again = pytester.runpytest_subprocess()
+    again.assert_outcomes(passed=1)
+    assert "llama.cpp server served" not in again.stdout.str()
+
+
+SLOW_CALL = """
+import time
+def test_hang(xgen, tmp_path_factory):
+    xgen.model("small")("Say hello.")
+    pid = xgen.session.server.process.pid
+    with open({ready!r}, "w") as f:
+        f.write(str(pid))
+    time.sleep(120)
+"""
+
+
+@real
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_no_orphan_server_on_interrupt_or_kill(pytester: pytest.Pytester, sig: signal.Signals) -> None:
+    ready = pytester.path / "ready"
+    pytester.makepyprojecttoml(SMALL)
+    pytester.makepyfile(test_hang=SLOW_CALL.format(ready=str(ready)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--xgen-record-mode=all"],
+        cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not ready.exists() or not ready.read_text():
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            assert time.monotonic() < deadline, "the inner run never reached its model call"
+            time.sleep(0.2)
+        server_pid = int(ready.read_text())
+        assert not gone(server_pid, timeout=0.1)
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert gone(server_pid), f"llama.cpp server {server_pid} outlived pytest after {sig.name}"
+
+
+@real
+def test_server_stops_when_the_test_fails(pytester: pytest.Pytester) -> None:
+    before = set(servers())
+    pytester.makepyprojecttoml(SMALL)
+    pytester.makepyfile(test_fail=CALL + "\ndef test_then_fail(xgen):\n    xgen.model('small')('Say hi.')\n    assert False\n")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1, failed=1)
+    assert set(servers()) == before
+
+
+def test_sha256_mismatch_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.gguf"
+    path.write_bytes(b"not a model")
+    model = local.EmbeddedModel("m", ("pkg",), "m.gguf", 11, "0" * 64, True, "")
+    with pytest.raises(LocalModelError, match=r"sha256 mismatch for m at .*m.gguf: got [0-9a-f]{64}, expected 0{64}; refusing"):
+        local._verified(path, model)
+    with pytest.raises(LocalModelError, match="has 11 bytes, expected 12"):
+        local._verified(path, local.EmbeddedModel("m", ("pkg",), "m.gguf", 12, "0" * 64, True, ""))
+    good = local.EmbeddedModel("m", ("pkg",), "m.gguf", 11, local.sha256_file(path), True, "")
+    assert local._verified(path, good) == path
+    assert path.with_name("m.gguf.verified").exists()
+
+
+def test_missing_local_extra_names_the_install_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(local, "local_extra_installed", lambda: False)
+    server = local.LocalServer(["smollm2-135m"], models_dir=tmp_path)
+    with pytest.raises(LocalModelError, match=r"install the local extra: pip install 'pytest-xgen\[local\]'"):
+        server.ensure_started()
+
+
+def test_unknown_embedded_model_lists_the_known_ones() -> None:
+    with pytest.raises(LocalModelError, match="choose one of: qwen2.5-coder-0.5b, smollm2-135m, gemma3-270m"):
+        local.embedded("llama-70b")
+
+
+@real
+def test_embedded_models_assemble_and_verify(tmp_path: Path) -> None:
+    for name in local.EMBEDDED:
+        path = local.model_path(name, tmp_path)
+        assert path.stat().st_size == local.EMBEDDED[name].size
+    assert {p.name for p in tmp_path.glob("*.gguf")} == {"qwen2.5-coder-0.5b.gguf", "gemma3-270m-q4-k-m.gguf"}

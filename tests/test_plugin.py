@@ -1,0 +1,68 @@
+"""The plugin as pytest sees it: help, entry point, light import, the fixture's surface."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pytest_xgen.options import SETTINGS
+
+
+def test_help_lists_every_option(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(["*reasoning regression tests (pytest-xgen)*"])
+    text = result.stdout.str()
+    for setting in SETTINGS:
+        assert setting.flag in text
+        assert setting.ini in text
+    assert "--xgen-model=NAME=SPEC" in text and "--xgen-config=PATH" in text
+
+
+def test_importing_the_plugin_stays_light() -> None:
+    code = (
+        "import sys, pytest_xgen.plugin, pytest_xgen.session, pytest_xgen.fixture;"
+        "print(sorted(m for m in ('openai', 'diskcache', 'hypothesis', 'llama_cpp', 'jsonschema')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_plugin_is_registered_through_the_entry_point(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(pytestconfig):\n    assert pytestconfig.pluginmanager.has_plugin('xgen-session')")
+    pytester.runpytest().assert_outcomes(passed=1)
+    result = pytester.runpytest("-p", "no:xgen")
+    result.assert_outcomes(failed=1)
+    assert "xgen: record mode" not in result.stdout.str()
+
+
+def test_a_conftest_hook_can_supply_the_model(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml('[tool.xgen.models.scripted]\nbase_url = "http://unused.invalid/v1"\nmodel = "s"')
+    pytester.makeconftest("""
+        from pytest_xgen.models.base import ChatResult, Usage
+
+        class Scripted:
+            name = "scripted"
+            identity = {"endpoint": "scripted", "model": "s"}
+            params = {}
+            def chat(self, messages, **params):
+                return ChatResult(text="42", usage=Usage(1, 1, 2))
+            def complete(self, prompt, **params):
+                raise NotImplementedError
+
+        def pytest_xgen_make_model(name, spec, session):
+            return Scripted()
+
+        calls = []
+        def pytest_xgen_call_done(session, model, test, entry, replayed):
+            calls.append((model, replayed))
+
+        def pytest_sessionfinish(session):
+            print("CALLS", calls)
+    """)
+    pytester.makepyfile("def test_x(xgen):\n    assert xgen.model('scripted')('q').text == '42'")
+    result = pytester.runpytest("-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*CALLS ?('scripted', False)?*"])
