@@ -8,6 +8,12 @@ import pytest
 from tests.fakeserver import FakeOpenAI
 
 
+@pytest.fixture(autouse=True)
+def _quiet_inner_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # In-process inner runs import pytest_xgen, which this process imported already.
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-W ignore::pytest.PytestAssertRewriteWarning")
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()

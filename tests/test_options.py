@@ -16,11 +16,15 @@ def test_record_mode(text: str, mode: str) -> None:
 
 
 def test_record_mode_error_lists_the_modes() -> None:
-    with pytest.raises(pytest.UsageError, match=r"one of none, once, new_episodes, all; got 'sometimes'"):
+    with pytest.raises(
+        pytest.UsageError, match=r"one of none, once, new_episodes, all; got 'sometimes'"
+    ):
         options.parse_record_mode("sometimes")
 
 
-@pytest.mark.parametrize(("text", "value"), [("on", True), ("Yes", True), ("0", False), ("off", False)])
+@pytest.mark.parametrize(
+    ("text", "value"), [("on", True), ("Yes", True), ("0", False), ("off", False)]
+)
 def test_bool(text: str, value: bool) -> None:
     assert options.parse_bool(text) is value
 
@@ -50,7 +54,10 @@ def test_numbers() -> None:
 
 
 def test_model_local_shorthand() -> None:
-    assert options.parse_model("q=local:qwen2.5-coder-0.5b") == ("q", {"local": "qwen2.5-coder-0.5b"})
+    assert options.parse_model("q=local:qwen2.5-coder-0.5b") == (
+        "q",
+        {"local": "qwen2.5-coder-0.5b"},
+    )
 
 
 def test_model_json() -> None:

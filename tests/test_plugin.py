@@ -31,7 +31,9 @@ def test_importing_the_plugin_stays_light() -> None:
 
 
 def test_plugin_is_registered_through_the_entry_point(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile("def test_x(pytestconfig):\n    assert pytestconfig.pluginmanager.has_plugin('xgen-session')")
+    pytester.makepyfile(
+        "def test_x(pytestconfig):\n    assert pytestconfig.pluginmanager.has_plugin('xgen-session')"
+    )
     pytester.runpytest().assert_outcomes(passed=1)
     result = pytester.runpytest("-p", "no:xgen")
     result.assert_outcomes(failed=1)
@@ -39,7 +41,9 @@ def test_plugin_is_registered_through_the_entry_point(pytester: pytest.Pytester)
 
 
 def test_a_conftest_hook_can_supply_the_model(pytester: pytest.Pytester) -> None:
-    pytester.makepyprojecttoml('[tool.xgen.models.scripted]\nbase_url = "http://unused.invalid/v1"\nmodel = "s"')
+    pytester.makepyprojecttoml(
+        '[tool.xgen.models.scripted]\nbase_url = "http://unused.invalid/v1"\nmodel = "s"'
+    )
     pytester.makeconftest("""
         from pytest_xgen.models.base import ChatResult, Usage
 

@@ -17,10 +17,13 @@ def test_one(xgen):
     assert r.text.endswith("What is 2+2?")
 """
 
-TWO_CALLS = ONE_CALL + """
+TWO_CALLS = (
+    ONE_CALL
+    + """
 def test_two(xgen):
     assert xgen.model("echo")("And 3+3?").text.endswith("And 3+3?")
 """
+)
 
 
 def cassette(pytester: pytest.Pytester, name: str = "test_calls") -> Path:
@@ -36,8 +39,12 @@ def test_once_records_then_replays(project: pytest.Pytester, fake: FakeOpenAI) -
     first = project.runpytest()
     first.assert_outcomes(passed=1)
     assert fake.calls == 1
-    first.stdout.fnmatch_lines(["*xgen: 1 model calls: 0 replayed, 1 live (12 tokens)*",
-                                "*xgen: wrote fixtures/cassettes/test_calls.jsonl*"])
+    first.stdout.fnmatch_lines(
+        [
+            "*xgen: 1 model calls: 0 replayed, 1 live (12 tokens)*",
+            "*xgen: wrote fixtures/cassettes/test_calls.jsonl*",
+        ]
+    )
     [record] = lines(cassette(project))
     assert record["test"] == "test_calls.py::test_one"
     assert record["request"]["messages"] == [{"role": "user", "content": "What is 2+2?"}]
@@ -50,17 +57,21 @@ def test_once_records_then_replays(project: pytest.Pytester, fake: FakeOpenAI) -
     second.stdout.fnmatch_lines(["*xgen: 1 model calls: 1 replayed, 0 live*"])
 
 
-def test_once_treats_an_existing_cassette_as_complete(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_once_treats_an_existing_cassette_as_complete(
+    project: pytest.Pytester, fake: FakeOpenAI
+) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     project.runpytest().assert_outcomes(passed=1)
     project.makepyfile(test_calls=TWO_CALLS)
     result = project.runpytest()
     result.assert_outcomes(passed=1, errors=1)
     assert fake.calls == 1
-    result.stdout.fnmatch_lines([
-        "*the cassette *test_calls.jsonl exists and has no recording for this call*",
-        "*--xgen-record-mode=new_episodes 'test_calls.py::test_two'*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*the cassette *test_calls.jsonl exists and has no recording for this call*"
+            "Add it with: pytest --xgen-record-mode=new_episodes 'test_calls.py::test_two'*",
+        ]
+    )
 
 
 def test_new_episodes_extends_the_cassette(project: pytest.Pytester, fake: FakeOpenAI) -> None:
@@ -70,30 +81,39 @@ def test_new_episodes_extends_the_cassette(project: pytest.Pytester, fake: FakeO
     project.runpytest("--xgen-record-mode=new_episodes").assert_outcomes(passed=2)
     assert fake.calls == 2
     assert [r["test"] for r in lines(cassette(project))] == [
-        "test_calls.py::test_one", "test_calls.py::test_two"]
+        "test_calls.py::test_one",
+        "test_calls.py::test_two",
+    ]
     project.runpytest("--xgen-record-mode=none").assert_outcomes(passed=2)
     assert fake.calls == 2
 
 
-def test_none_on_a_miss_is_an_error_that_names_everything(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_none_on_a_miss_is_an_error_that_names_everything(
+    project: pytest.Pytester, fake: FakeOpenAI
+) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     result = project.runpytest("--xgen-record-mode=none")
     result.assert_outcomes(errors=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert fake.calls == 0
-    result.stdout.fnmatch_lines([
-        "*RecordingMissError: no recording for this call in replay-only mode*"
-        "test test_calls.py::test_one, model 'echo', prompt 'What is 2+2?'*"
-        "pytest --xgen-record-mode=new_episodes 'test_calls.py::test_one'*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*RecordingMissError: no recording for this call in replay-only mode*"
+            "test test_calls.py::test_one, model 'echo', prompt 'What is 2+2?'*"
+            "pytest --xgen-record-mode=new_episodes 'test_calls.py::test_one'*",
+        ]
+    )
     assert not cassette(project).exists()
 
 
 def test_all_rerecords_once_per_run(project: pytest.Pytester, fake: FakeOpenAI) -> None:
-    project.makepyfile(test_calls=ONE_CALL + """
+    project.makepyfile(
+        test_calls=ONE_CALL
+        + """
 def test_again(xgen):
     assert xgen.model("echo")("What is 2+2?").replayed
-""")
+"""
+    )
     project.runpytest().assert_outcomes(passed=2)
     assert fake.calls == 1
     project.runpytest("--xgen-record-mode=all").assert_outcomes(passed=2)
@@ -101,12 +121,16 @@ def test_again(xgen):
     assert len(lines(cassette(project))) == 1
 
 
-def test_samples_are_distinct_calls_with_distinct_seeds(project: pytest.Pytester, fake: FakeOpenAI) -> None:
-    project.makepyfile(test_calls="""
+def test_samples_are_distinct_calls_with_distinct_seeds(
+    project: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    project.makepyfile(
+        test_calls="""
 def test_samples(xgen):
     texts = [xgen.model("echo")("Pick a number", sample=i, temperature=1.0).text for i in range(5)]
     assert texts == [f"echo[seed={i},t=1.0]: Pick a number" for i in range(5)]
-""")
+"""
+    )
     project.runpytest().assert_outcomes(passed=1)
     assert fake.calls == 5
     assert sorted(r["request"]["sample"] for r in lines(cassette(project))) == [0, 1, 2, 3, 4]
@@ -143,12 +167,23 @@ def test_store_alone_without_cassettes(project: pytest.Pytester, fake: FakeOpenA
     ("damage", "message"),
     [
         (lambda text: text[:-20] + "\n", "line 1: not valid JSON"),
-        (lambda text: text.replace("What is 2+2?", "What is 2+3?", 1), "line 1: the key does not match"),
-        (lambda text: text.replace('"text":"echo', '"text":"ECHO', 1), "line 1: the digest does not match"),
-        (lambda text: text.replace('"format":1', '"format":7', 1), "line 1: invalid recording at format"),
+        (
+            lambda text: text.replace("What is 2+2?", "What is 2+3?", 1),
+            "line 1: the key does not match",
+        ),
+        (
+            lambda text: text.replace('"text":"echo', '"text":"ECHO', 1),
+            "line 1: the digest does not match",
+        ),
+        (
+            lambda text: text.replace('"format":1', '"format":7', 1),
+            "line 1: invalid recording at format",
+        ),
     ],
 )
-def test_a_damaged_cassette_is_a_clear_error(project: pytest.Pytester, fake: FakeOpenAI, damage, message) -> None:
+def test_a_damaged_cassette_is_a_clear_error(
+    project: pytest.Pytester, fake: FakeOpenAI, damage, message
+) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     project.runpytest().assert_outcomes(passed=1)
     path = cassette(project)
@@ -159,12 +194,18 @@ def test_a_damaged_cassette_is_a_clear_error(project: pytest.Pytester, fake: Fak
     result.stdout.fnmatch_lines(["*restore the file from version control*"])
 
 
-def test_http_errors_are_errors_and_never_recorded(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_http_errors_are_errors_and_never_recorded(
+    project: pytest.Pytester, fake: FakeOpenAI
+) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     fake.fail_next(3, status=503)  # first try + 2 retries
     result = project.runpytest("--xgen-timeout=5")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*ModelCallError: model 'echo' at http://127.0.0.1:*/v1 answered HTTP 503 after 2 retries*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*ModelCallError: model 'echo' at http://127.0.0.1:*/v1 answered HTTP 503 after 2 retries*"
+        ]
+    )
     assert not cassette(project).exists()
     assert fake.calls == 0
     project.runpytest("--xgen-record-mode=none").assert_outcomes(errors=1)
@@ -172,7 +213,9 @@ def test_http_errors_are_errors_and_never_recorded(project: pytest.Pytester, fak
     assert fake.calls == 1
 
 
-def test_rate_limit_is_retried_honouring_retry_after(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_rate_limit_is_retried_honouring_retry_after(
+    project: pytest.Pytester, fake: FakeOpenAI
+) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     fake.fail_next(1, status=429, headers={"Retry-After": "0"})
     project.runpytest().assert_outcomes(passed=1)
@@ -189,7 +232,9 @@ def test_unreachable_endpoint_is_an_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_calls=ONE_CALL)
     result = pytester.runpytest("--xgen-max-retries=0")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*model 'echo' at http://127.0.0.1:9/v1 is unreachable after 0 retries*"])
+    result.stdout.fnmatch_lines(
+        ["*model 'echo' at http://127.0.0.1:9/v1 is unreachable after 0 retries*"]
+    )
 
 
 def test_api_key_from_env_at_call_time_and_never_stored(
@@ -219,31 +264,37 @@ def test_api_key_from_env_at_call_time_and_never_stored(
 
 
 def test_think_blocks_become_reasoning(project: pytest.Pytester) -> None:
-    project.makepyfile(test_calls="""
+    project.makepyfile(
+        test_calls="""
 def test_think(xgen):
     r = xgen.model("echo")("please think")
     assert r.reasoning == "pondering please think"
     assert r.text == "echo[seed=0,t=0]: please think"
     assert r.finish_reason == "stop" and r.usage.total_tokens == 12
-""")
+"""
+    )
     project.runpytest().assert_outcomes(passed=1)
     project.runpytest("--xgen-record-mode=none").assert_outcomes(passed=1)
 
 
 def test_completions_with_logprobs_are_recorded(project: pytest.Pytester, fake: FakeOpenAI) -> None:
-    project.makepyfile(test_calls="""
+    project.makepyfile(
+        test_calls="""
 def test_score(xgen):
     r = xgen.model("echo").complete("the cat sat", echo=True, logprobs=1, max_tokens=1)
     assert r.tokens == ["the", "cat", "sat"]
     assert r.token_logprobs == [None, -1.0, -1.0]
-""")
+"""
+    )
     project.runpytest().assert_outcomes(passed=1)
     project.runpytest("--xgen-record-mode=none").assert_outcomes(passed=1)
     assert fake.calls == 1
     assert fake.requests[0]["echo"] is True
 
 
-def test_xdist_workers_record_into_one_store_and_cassette(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_xdist_workers_record_into_one_store_and_cassette(
+    project: pytest.Pytester, fake: FakeOpenAI
+) -> None:
     tests = "\n".join(
         f"def test_{i}(xgen):\n    assert xgen.model('echo')('question {i}').text.endswith('question {i}')\n"
         for i in range(8)
@@ -254,7 +305,9 @@ def test_xdist_workers_record_into_one_store_and_cassette(project: pytest.Pytest
     assert fake.calls == 8
     result.stdout.fnmatch_lines(["*xgen: 8 model calls: 0 replayed, 8 live*"])
     records = lines(cassette(project))
-    assert sorted(r["test"] for r in records) == sorted(f"test_calls.py::test_{i}" for i in range(8))
+    assert sorted(r["test"] for r in records) == sorted(
+        f"test_calls.py::test_{i}" for i in range(8)
+    )
     replay = project.runpytest("-n", "2", "--xgen-record-mode=none")
     replay.assert_outcomes(passed=8)
     replay.stdout.fnmatch_lines(["*xgen: 8 model calls: 8 replayed, 0 live*"])
@@ -262,10 +315,12 @@ def test_xdist_workers_record_into_one_store_and_cassette(project: pytest.Pytest
 
 
 def test_unknown_model_in_a_test_is_an_error(project: pytest.Pytester) -> None:
-    project.makepyfile(test_calls="""
+    project.makepyfile(
+        test_calls="""
 def test_x(xgen):
     xgen.model("nope")("hi")
-""")
+"""
+    )
     result = project.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*unknown model 'nope'; configured models: echo*"])

@@ -1,0 +1,41 @@
+# The two commands of the quick start: `make demo` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.xgen-installed
+
+# llama-cpp-python builds from source: portable CPU code, no tools or examples.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+# pytest caches its assertion-rewritten modules as bytecode; without it every inner pytest
+# run in the test suite rewrites Hypothesis again.
+export PYTHONDONTWRITEBYTECODE :=
+
+.PHONY: install demo test lint models clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[local,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: run examples/ on the embedded local models (records once, then replays)
+demo: $(STAMP)
+	$(BIN)/pytest examples $(ARGS)
+
+## test: the test suite, on two workers
+test: $(STAMP)
+	$(BIN)/pytest -n 2 $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check pytest_xgen tests examples
+	$(BIN)/ruff format --check pytest_xgen tests examples
+	$(BIN)/mypy
+
+## models: assemble and verify the embedded model files under .xgen/models
+models: $(STAMP)
+	$(BIN)/xgen models --fetch
+
+clean:
+	rm -rf $(VENV) .xgen .pytest_cache .mypy_cache .ruff_cache

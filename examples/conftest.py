@@ -1,0 +1,15 @@
+"""Helpers of the demo suite."""
+
+from __future__ import annotations
+
+import re
+
+_BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
+_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def final_number(text: str) -> float | None:
+    """The number in the last ``\\boxed{}``, else the last number in ``text``."""
+    boxed = _BOXED.findall(text)
+    candidates = _NUMBER.findall(boxed[-1] if boxed else text)
+    return float(candidates[-1].replace(",", "")) if candidates else None
