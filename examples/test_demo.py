@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from examples.conftest import final_number
+from examples.helpers import final_number
 
 APPLES = "Tom has 3 apples and buys 4 more. How many apples does he have?"
 BAT = (

@@ -26,7 +26,12 @@ else:  # pragma: no cover
 
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``pytest_xgen/schemas``."""
-    text = resources.files("pytest_xgen").joinpath("schemas").joinpath(name).read_text(encoding="utf-8")
+    text = (
+        resources.files("pytest_xgen")
+        .joinpath("schemas")
+        .joinpath(name)
+        .read_text(encoding="utf-8")
+    )
     data: dict[str, Any] = json.loads(text)
     return data
 

@@ -1,4 +1,4 @@
-"""Helpers of the demo suite."""
+"""Helpers of the demo suite: reading a final number out of an answer."""
 
 from __future__ import annotations
 
