@@ -10,17 +10,28 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["ChatModel", "ChatResult", "CompletionResult", "XgenError", "__version__"]
+__all__ = [
+    "ChatModel",
+    "ChatResult",
+    "CompletionResult",
+    "TransferFailed",
+    "TransferResult",
+    "XgenError",
+    "__version__",
+]
 
 if TYPE_CHECKING:
-    from pytest_xgen.errors import XgenError
+    from pytest_xgen.errors import TransferFailed, XgenError
     from pytest_xgen.models.base import ChatModel, ChatResult, CompletionResult
+    from pytest_xgen.transfer import TransferResult
 
 _LAZY = {
     "ChatModel": "pytest_xgen.models.base",
     "ChatResult": "pytest_xgen.models.base",
     "CompletionResult": "pytest_xgen.models.base",
     "XgenError": "pytest_xgen.errors",
+    "TransferFailed": "pytest_xgen.errors",
+    "TransferResult": "pytest_xgen.transfer",
 }
 
 

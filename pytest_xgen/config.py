@@ -80,6 +80,8 @@ def find_file(rootpath: Path, explicit: str | None = None) -> tuple[dict[str, An
 def validate(data: dict[str, Any], source: Source) -> None:
     """Check ``data`` against ``config.schema.json``; the error names the file, the key
     path and the allowed values."""
+    if not data:
+        return  # nothing to check, and jsonschema stays unimported for suites without xgen
     import jsonschema
 
     schema = load_schema("config.schema.json")
@@ -133,6 +135,14 @@ class Settings:
     max_retries: int = 2
     local_n_ctx: int = 2048
     local_n_threads: int = 2
+    generator: str | None = None
+    evaluators: list[str] | None = None
+    samples: int = 5
+    confidence: float | None = None
+    baseline: str = "empty"
+    min_consistency: float = 0.8
+    min_lift: float = 0.0
+    temperature: float = 0.7
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     rootpath: Path = Path(".")
     source: Source = Source(None, "")

@@ -40,8 +40,16 @@ class LocalModelError(XgenInfraError):
     """An embedded model or the managed llama.cpp server is unavailable."""
 
 
+class TransferFailed(XgenError, AssertionError):
+    """A transfer check or review did not meet its thresholds: a test *failure* whose
+    message explains the numbers."""
+
+
 def hide_frame(excinfo: Any) -> bool:
-    """``__tracebackhide__`` for pytest-xgen's own modules: a user-facing error (an
-    infrastructure or configuration problem) shows the user's line and the message, not
-    the recorder's internals. Any other exception (a bug) keeps the full traceback."""
-    return excinfo is not None and isinstance(excinfo.value, (XgenInfraError, XgenConfigError))
+    """``__tracebackhide__`` for pytest-xgen's own modules: a user-facing outcome (an
+    infrastructure or configuration problem, a failed check) shows the user's line and the
+    message, not the plugin's internals. Any other exception (a bug) keeps the full
+    traceback."""
+    return excinfo is not None and isinstance(
+        excinfo.value, (XgenInfraError, XgenConfigError, TransferFailed)
+    )

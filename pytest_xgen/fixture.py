@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from pytest_xgen.cache import build_request
-from pytest_xgen.errors import hide_frame
+from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.models.base import ChatResult, CompletionResult, Message
 from pytest_xgen.recorder import CallSite
 
 __tracebackhide__ = hide_frame
 
 if TYPE_CHECKING:
+    from pytest_xgen.review import ReviewResult
     from pytest_xgen.session import XgenSession
+    from pytest_xgen.transfer import TransferResult
 
 
 class RecordedModel:
@@ -97,10 +102,14 @@ def _live(result: Any) -> Any:
 class Xgen:
     """The ``xgen`` fixture: access to the configured models of this run, for one test."""
 
-    def __init__(self, session: XgenSession, test: str, module: str) -> None:
+    def __init__(
+        self, session: XgenSession, test: str, module: str, node: pytest.Item | None = None
+    ) -> None:
         self.session = session
         self.test = test
         self.module = module
+        self.node = node
+        self.results: list[Any] = []
 
     @property
     def record_mode(self) -> str:
@@ -114,3 +123,131 @@ class Xgen:
     def model(self, name: str) -> RecordedModel:
         """The configured model ``name``, recorded and replayed for this test."""
         return RecordedModel(self.session, name, self.test, self.module)
+
+    # -- the transfer check ----------------------------------------------------------------
+    def _markers(self) -> list[dict[str, Any]]:
+        from pytest_xgen.marker import MARKER
+
+        if self.node is None:
+            return []
+        found = []
+        for mark in self.node.iter_markers(MARKER):
+            if mark.args:
+                raise XgenConfigError(
+                    f"{self.test}: @pytest.mark.{MARKER} takes keyword arguments only; "
+                    f"got {mark.args!r}"
+                )
+            found.append(dict(mark.kwargs))
+        return found
+
+    @property
+    def marked(self) -> bool:
+        from pytest_xgen.marker import MARKER
+
+        return self.node is not None and self.node.get_closest_marker(MARKER) is not None
+
+    def _ask(
+        self, model: str, messages: list[Message], sample: int, params: dict[str, Any]
+    ) -> ChatResult:
+        return self.model(model).chat(messages, sample=sample, **params)
+
+    def _extract(self, text: str, spec: Any) -> Any:
+        value = self.session.config.hook.pytest_xgen_extract_answer(text=text, spec=spec)
+        return spec.extract(text) if value is None else value
+
+    def _note_check(self, result: Any) -> None:
+        from pytest_xgen.plugin import CHECKS
+
+        self.results.append(result)
+        if self.node is not None:
+            self.node.stash[CHECKS] = self.node.stash.get(CHECKS, 0) + 1
+
+    def check(
+        self,
+        prompt: str,
+        expected: Any = None,
+        *,
+        answer: Any = "number",
+        tolerance: float | None = None,
+        rel_tolerance: float | None = None,
+        choices: Sequence[str] | None = None,
+        fallback: bool = True,
+        **options: Any,
+    ) -> TransferResult:
+        """Run the transfer protocol on ``prompt`` and return a ``TransferResult``.
+
+        ``answer`` is ``"number"``, ``"choice"``, ``"text"`` or a callable reading the
+        answer out of a text; ``expected`` (optional) adds accuracy and the
+        consistent-correct / consistent-wrong split. Keyword ``options`` are those of the
+        ``transfers`` marker and win over it. In a ``transfers``-marked test the thresholds
+        are asserted here; elsewhere, assert on the result yourself.
+        """
+        from pytest_xgen import marker, transfer
+
+        spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
+        opts = marker.resolve(self._markers(), options, self.session.settings, self.test)
+        wanted = self._expected(expected, spec)
+        result = transfer.check(
+            prompt, opts, spec, wanted, self._ask, self._extract, seed=self.session.settings.seed
+        )
+        self._note_check(result)
+        if self.marked:
+            enforce(result.verdict, result.options.on_inconclusive, result.explain)
+        return result
+
+    def review(self, prompt: str, explanation: str | None = None, **options: Any) -> ReviewResult:
+        """Peer review: each evaluator judges the generator's explanation step by step and
+        names the first step that breaks. ``explanation`` defaults to a fresh one from the
+        generator. With ``min_step_agreement`` (marker or argument) in a ``transfers``-marked
+        test, the step-level agreement is asserted here."""
+        from pytest_xgen import marker, review
+
+        opts = marker.resolve(self._markers(), options, self.session.settings, self.test)
+        result = review.review(prompt, explanation, opts, self._ask)
+        self._note_check(result)
+        if self.marked and opts.min_step_agreement is not None:
+            enforce(result.verdict, opts.on_inconclusive, result.explain)
+        return result
+
+    @staticmethod
+    def _spec(
+        answer: Any,
+        tolerance: float | None,
+        rel_tolerance: float | None,
+        choices: Sequence[str] | None,
+        fallback: bool,
+    ) -> Any:
+        from pytest_xgen.answers import answer_spec
+
+        try:
+            return answer_spec(
+                answer,
+                tolerance=tolerance,
+                rel_tolerance=rel_tolerance,
+                choices=choices,
+                fallback=fallback,
+            )
+        except ValueError as exc:
+            raise XgenConfigError(f"xgen.check(): {exc}") from None
+
+    @staticmethod
+    def _expected(expected: Any, spec: Any) -> Any:
+        if expected is None:
+            return None
+        value = spec.normalize(expected)
+        if value is None:
+            raise XgenConfigError(
+                f"xgen.check(): expected={expected!r} cannot be read as {spec.describe()}"
+            )
+        return value
+
+
+def enforce(verdict: str, on_inconclusive: str, explain: Callable[[], str]) -> None:
+    """Turn a verdict into the test's outcome: fail, xfail on an inconclusive interval if
+    asked, or nothing."""
+    from pytest_xgen.errors import TransferFailed
+
+    if verdict == "fail" or (verdict == "inconclusive" and on_inconclusive == "fail"):
+        raise TransferFailed(explain())
+    if verdict == "inconclusive" and on_inconclusive == "xfail":
+        pytest.xfail("inconclusive: " + explain().splitlines()[0])

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from pytest_xgen.answers import AnswerSpec
     from pytest_xgen.models.base import ChatModel
     from pytest_xgen.session import XgenSession
 
@@ -27,3 +28,8 @@ def pytest_xgen_call_done(
     session: XgenSession, model: str, test: str, entry: dict[str, Any], replayed: bool
 ) -> None:
     """Called after every model call, replayed or live, with its recording entry."""
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_xgen_extract_answer(text: str, spec: AnswerSpec) -> Any | None:
+    """Read the normalized answer out of a model's output; return None to defer to the default."""

@@ -81,6 +81,77 @@ def parse_path(value: str) -> str:
     return value.strip()
 
 
+def _float(value: str, what: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise pytest.UsageError(f"xgen: {what} must be a number; got {value!r}") from None
+
+
+def parse_fraction(value: str) -> float:
+    """A number from 0 to 1 (a consistency threshold)."""
+    number = _float(value, "threshold")
+    if not 0 <= number <= 1:
+        raise pytest.UsageError(f"xgen: expected a number from 0 to 1; got {value!r}")
+    return number
+
+
+def parse_lift(value: str) -> float:
+    """A number from -1 to 1 (a lift threshold)."""
+    number = _float(value, "lift")
+    if not -1 <= number <= 1:
+        raise pytest.UsageError(f"xgen: lift must be from -1 to 1; got {value!r}")
+    return number
+
+
+def parse_confidence(value: str) -> float | None:
+    """``none`` (decide on point estimates) or a level between 0 and 1, such as 0.9."""
+    if value.strip().lower() in ("none", "off", ""):
+        return None
+    number = _float(value, "confidence")
+    if not 0 < number < 1:
+        raise pytest.UsageError(
+            f"xgen: confidence must be between 0 and 1 (e.g. 0.9) or none; got {value!r}"
+        )
+    return number
+
+
+def parse_temperature(value: str) -> float:
+    """A sampling temperature from 0 to 2."""
+    number = _float(value, "temperature")
+    if not 0 <= number <= 2:
+        raise pytest.UsageError(f"xgen: temperature must be from 0 to 2; got {value!r}")
+    return number
+
+
+BASELINES = ("empty", "own", "sampled")
+
+
+def parse_baseline(value: str) -> str:
+    """``empty | own | sampled``: what evaluators get in the baseline condition."""
+    text = value.strip().lower()
+    if text not in BASELINES:
+        raise pytest.UsageError(
+            f"xgen: baseline must be one of {', '.join(BASELINES)}; got {value!r}"
+        )
+    return text
+
+
+def parse_name(value: str) -> str:
+    """A configured model's name."""
+    if not value.strip():
+        raise pytest.UsageError("xgen: expected a model name; got an empty value")
+    return value.strip()
+
+
+def parse_names(value: str) -> list[str]:
+    """Model names separated by commas."""
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    if not names:
+        raise pytest.UsageError(f"xgen: expected model names separated by commas; got {value!r}")
+    return names
+
+
 def parse_model(value: str) -> tuple[str, dict[str, Any]]:
     """``NAME=local:EMBEDDED`` or ``NAME={"base_url": ..., "model": ..., ...}`` (JSON)."""
     name, sep, spec = value.partition("=")
@@ -189,6 +260,40 @@ SETTINGS: tuple[Setting, ...] = (
         2,
         "threads of the local llama.cpp server; default 2",
         "N",
+    ),
+    # Defaults of the transfers marker's keywords (a marker or check() argument wins over
+    # these, except when the option is given on the command line).
+    Setting("generator", parse_name, None, "default generator model of transfer checks", "NAME"),
+    Setting(
+        "evaluators", parse_names, None, "default evaluator models, comma-separated", "A,B,..."
+    ),
+    Setting(
+        "samples", parse_positive_int, 5, "answers per evaluator and condition; default 5", "N"
+    ),
+    Setting(
+        "confidence",
+        parse_confidence,
+        None,
+        "decide on interval bounds at this level (e.g. 0.9); default none: point estimates",
+        "LEVEL",
+    ),
+    Setting(
+        "baseline", parse_baseline, "empty", "baseline condition: empty | own | sampled", "KIND"
+    ),
+    Setting(
+        "min_consistency",
+        parse_fraction,
+        0.8,
+        "transfer consistency a check needs; default 0.8",
+        "X",
+    ),
+    Setting("min_lift", parse_lift, 0.0, "lift over the baseline a check needs; default 0", "X"),
+    Setting(
+        "temperature",
+        parse_temperature,
+        0.7,
+        "sampling temperature of evaluator samples; default 0.7",
+        "T",
     ),
 )
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_xgen.errors import XgenConfigError, XgenError, XgenInfraError
+from pytest_xgen.marker import MARKER, MARKER_HELP, validate
 from pytest_xgen.options import SETTINGS, parse_model
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from pytest_xgen.session import XgenSession
 
 SESSION_NAME = "xgen-session"
+# How many checks (xgen.check / xgen.review) a test made.
+CHECKS = pytest.StashKey[int]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -88,7 +91,36 @@ def _settings(config: pytest.Config) -> Any:
 def pytest_configure(config: pytest.Config) -> None:
     from pytest_xgen.session import XgenSession
 
+    config.addinivalue_line("markers", MARKER_HELP)
     config.pluginmanager.register(XgenSession(config, _settings(config)), SESSION_NAME)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Bad marker arguments stop the run before any model is called, with one message that
+    # lists what is allowed.
+    models = get_session(config).settings.models
+    for item in items:
+        for mark in item.iter_markers(MARKER):
+            if mark.args:
+                raise pytest.UsageError(
+                    f"xgen: {item.nodeid}: @pytest.mark.{MARKER} takes keyword arguments only; "
+                    f"got {mark.args!r}"
+                )
+            try:
+                validate(mark.kwargs, models, f"{item.nodeid}: @pytest.mark.{MARKER}")
+            except XgenConfigError as exc:
+                raise pytest.UsageError(f"xgen: {exc}") from None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    result = yield
+    if item.get_closest_marker(MARKER) is not None and not item.stash.get(CHECKS, 0):
+        raise XgenConfigError(
+            f"{item.nodeid} is marked @pytest.mark.{MARKER} but never called xgen.check() "
+            "(or xgen.review()); call it, or remove the marker"
+        )
+    return result
 
 
 def get_session(config: pytest.Config) -> XgenSession:
@@ -110,7 +142,7 @@ def xgen(request: pytest.FixtureRequest) -> Xgen:
         module = str(node.path.relative_to(request.config.rootpath))
     except ValueError:
         module = node.path.name
-    return Xgen(session, node.nodeid, module)
+    return Xgen(session, node.nodeid, module, node)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -86,7 +86,7 @@ def test_ini_models_twin(pytester: pytest.Pytester) -> None:
         ),
         (
             '[tool.xgen]\nrecrod_mode = "none"',
-            "*(top level): unknown key(s) 'recrod_mode'; allowed keys: cache_dir, cassette_dir,*",
+            "*(top level): unknown key(s) 'recrod_mode'; allowed keys: baseline, cache_dir, cassette_dir,*",
         ),
         (
             '[tool.xgen.models.q]\nlocal = "qwen"',

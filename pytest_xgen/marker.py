@@ -1,0 +1,214 @@
+"""The ``transfers`` marker: its keywords, validated in one place, and how they combine.
+
+Per keyword, highest precedence first: an argument of ``xgen.check()``, the ``--xgen-*``
+option when given on the command line, the closest ``transfers`` marker (function, then
+class, then module), then ``xgen_*`` ini values and ``[tool.xgen]``, then the defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pytest_xgen.errors import XgenConfigError
+
+if TYPE_CHECKING:
+    from pytest_xgen.config import Settings
+
+MARKER = "transfers"
+
+
+def _number(
+    low: float | None, high: float | None, *, integer: bool = False
+) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError("a whole number" if integer else "a number")
+        if integer and not isinstance(value, int):
+            raise TypeError("a whole number")
+        number = float(value)
+        if (low is not None and number < low) or (high is not None and number > high):
+            span = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise ValueError(span)
+        return value
+
+    return check
+
+
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else check(value)
+
+
+def _choice(*allowed: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value not in allowed:
+            raise ValueError("one of " + ", ".join(map(repr, allowed)))
+        return value
+
+    return check
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("True or False")
+    return value
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError("a model name (str)")
+    return value
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError("a list of model names")
+    names = tuple(_name(v) for v in value)
+    if not names:
+        raise ValueError("at least one model name")
+    return names
+
+
+@dataclass(frozen=True)
+class Keyword:
+    check: Callable[[Any], Any]
+    default: Any
+    help: str
+    setting: str | None = None  # the [tool.xgen] / --xgen-* setting that supplies the default
+
+
+KEYWORDS: dict[str, Keyword] = {
+    "generator": Keyword(_name, None, "model that solves and explains", "generator"),
+    "evaluators": Keyword(_names, None, "models given the explanation", "evaluators"),
+    "min_consistency": Keyword(
+        _number(0, 1), 0.8, "transfer consistency needed", "min_consistency"
+    ),
+    "min_lift": Keyword(_number(-1, 1), 0.0, "lift over the baseline needed", "min_lift"),
+    "samples": Keyword(
+        _number(1, None, integer=True), 5, "answers per evaluator and condition", "samples"
+    ),
+    "confidence": Keyword(
+        _optional(_number(0.5, 0.999)),
+        None,
+        "decide on interval bounds at this level",
+        "confidence",
+    ),
+    "baseline": Keyword(
+        _choice("empty", "own", "sampled"), "empty", "the baseline condition", "baseline"
+    ),
+    "temperature": Keyword(
+        _number(0, 2), 0.7, "sampling temperature of evaluator samples", "temperature"
+    ),
+    "require_correct": Keyword(_bool, False, "a consistent wrong answer fails the check"),
+    "strip_with": Keyword(_optional(_name), None, "model that removes answer sentences"),
+    "delivery": Keyword(_choice("user", "prefill"), "user", "where the explanation goes"),
+    "on_inconclusive": Keyword(
+        _choice("fail", "xfail", "pass"), "fail", "outcome when an interval straddles a threshold"
+    ),
+    "min_step_agreement": Keyword(
+        _optional(_number(0, 1)), None, "step-level agreement a review needs"
+    ),
+}
+
+MARKER_HELP = (
+    "transfers(generator=NAME, evaluators=[NAME, ...], min_consistency=0.8, min_lift=0.0, "
+    "samples=5, confidence=None, baseline='empty', temperature=0.7, require_correct=False, "
+    "strip_with=None, delivery='user', on_inconclusive='fail', min_step_agreement=None): "
+    "the test's xgen.check() must show that the generator's explanation, answer removed, makes "
+    "the evaluators agree; see docs/transfer.md"
+)
+
+
+@dataclass(frozen=True)
+class TransferOptions:
+    """The resolved keywords of one check."""
+
+    generator: str
+    evaluators: tuple[str, ...]
+    min_consistency: float
+    min_lift: float
+    samples: int
+    confidence: float | None
+    baseline: str
+    temperature: float
+    require_correct: bool
+    strip_with: str | None
+    delivery: str
+    on_inconclusive: str
+    min_step_agreement: float | None
+
+
+def validate(kwargs: Mapping[str, Any], models: Iterable[str], where: str) -> dict[str, Any]:
+    """Checked keyword values; a problem raises :class:`XgenConfigError` that lists the
+    allowed keywords and echoes what it got."""
+    unknown = sorted(set(kwargs) - set(KEYWORDS))
+    if unknown:
+        raise XgenConfigError(
+            f"{where}: unknown keyword(s) {', '.join(unknown)} (got {_echo(kwargs)}); "
+            f"allowed: {', '.join(KEYWORDS)}"
+        )
+    known = set(models)
+    checked: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        try:
+            checked[name] = KEYWORDS[name].check(value)
+        except (TypeError, ValueError) as exc:
+            raise XgenConfigError(
+                f"{where}: {name}={value!r} is not valid: expected {exc}"
+            ) from None
+        for model in _models_of(name, checked[name]):
+            if model not in known:
+                raise XgenConfigError(
+                    f"{where}: {name}={value!r} names unknown model {model!r}; configured "
+                    f"models: {', '.join(sorted(known)) or 'none'}"
+                )
+    return checked
+
+
+def _models_of(name: str, value: Any) -> tuple[str, ...]:
+    if name in ("generator", "strip_with") and value is not None:
+        return (value,)
+    if name == "evaluators":
+        return tuple(value)
+    return ()
+
+
+def _echo(kwargs: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) or "nothing"
+
+
+def resolve(
+    markers: Iterable[Mapping[str, Any]],
+    call: Mapping[str, Any],
+    settings: Settings,
+    where: str,
+) -> TransferOptions:
+    """Combine ``check()`` arguments, command line, markers (closest first) and settings."""
+    models = settings.models
+    layers = [validate(call, models, f"{where}: xgen.check()")]
+    command_line = {
+        name: getattr(settings, kw.setting)
+        for name, kw in KEYWORDS.items()
+        if kw.setting and settings.origin.get(kw.setting) == "command line"
+    }
+    layers.append(validate(command_line, models, "command line"))
+    for kwargs in markers:
+        layers.append(validate(kwargs, models, f"{where}: @pytest.mark.{MARKER}"))
+    values: dict[str, Any] = {}
+    for name, kw in KEYWORDS.items():
+        for layer in layers:
+            if name in layer:
+                values[name] = layer[name]
+                break
+        else:
+            values[name] = getattr(settings, kw.setting) if kw.setting else kw.default
+    if values["generator"] is None or not values["evaluators"]:
+        missing = [n for n in ("generator", "evaluators") if not values[n]]
+        raise XgenConfigError(
+            f"{where}: no {' and no '.join(missing)} for the transfer check; pass "
+            f"@pytest.mark.{MARKER}(generator=..., evaluators=[...]) or set them in [tool.xgen]"
+        )
+    values["evaluators"] = tuple(values["evaluators"])
+    validate({k: v for k, v in values.items() if k in ("generator", "evaluators")}, models, where)
+    return TransferOptions(**values)

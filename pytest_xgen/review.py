@@ -1,0 +1,151 @@
+"""Peer review: evaluators judge an explanation step by step, like a picky colleague.
+
+Each evaluator answers ``Step N: agree`` or ``Step N: disagree - why`` per step and names
+the first step that breaks. The result gives each evaluator's first disputed step and the
+step-level agreement across evaluators (pairwise, over steps, as for answers).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pytest_xgen import metrics, prompts
+from pytest_xgen.errors import hide_frame
+from pytest_xgen.marker import TransferOptions
+from pytest_xgen.strip import split_sentences
+
+if TYPE_CHECKING:
+    from pytest_xgen.transfer import Ask
+
+__tracebackhide__ = hide_frame
+
+_VERDICT = re.compile(
+    r"step\s*(\d+)\s*\**\s*[:.)-]?\s*\**\s*(agree|disagree|correct|incorrect|wrong)\b[ \t*:,.-]*(.*)",
+    re.IGNORECASE,
+)
+_FIRST = re.compile(r"first\s+error\s*\**\s*:\s*\**\s*(none|no\b|step\s*)?(\d+)?", re.IGNORECASE)
+_YES = {"agree", "correct"}
+
+
+def split_steps(explanation: str) -> list[str]:
+    """The explanation's sentences; a numbered line ("2. He buys 4 more.") is one step."""
+    return [s.text.strip() for s in split_sentences(explanation)]
+
+
+@dataclass(frozen=True)
+class StepReview:
+    """One evaluator's verdict per step (``None``: it did not say)."""
+
+    verdicts: list[bool | None]
+    first_disputed: int | None
+    reasons: dict[int, str]
+    output: str
+
+
+def parse_review(text: str, steps: int) -> StepReview:
+    """Read ``Step N: agree|disagree - why`` lines and ``First error: N|none``."""
+    verdicts: list[bool | None] = [None] * steps
+    reasons: dict[int, str] = {}
+    for match in _VERDICT.finditer(text):
+        number = int(match.group(1))
+        if 1 <= number <= steps and verdicts[number - 1] is None:
+            agree = match.group(2).lower() in _YES
+            verdicts[number - 1] = agree
+            if not agree and match.group(3).strip():
+                reasons[number] = match.group(3).strip()
+    first: int | None = None
+    stated = _FIRST.search(text)
+    if stated and stated.group(2) and 1 <= int(stated.group(2)) <= steps:
+        first = int(stated.group(2))
+    elif any(v is False for v in verdicts):
+        first = verdicts.index(False) + 1
+    return StepReview(verdicts, first, reasons, text)
+
+
+@dataclass
+class ReviewResult:
+    """The outcome of ``xgen.review()``."""
+
+    prompt: str
+    options: TransferOptions
+    steps: list[str]
+    reviews: dict[str, StepReview]
+    agreement: metrics.Consistency | metrics.PairAgreement
+    verdict: str = "pass"
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def step_agreement(self) -> float | None:
+        """Mean pairwise agreement of the evaluators' step verdicts (with one evaluator: the
+        share of steps it agrees with)."""
+        if isinstance(self.agreement, metrics.PairAgreement):
+            return self.agreement.rate
+        return self.agreement.mean
+
+    @property
+    def first_disputed(self) -> dict[str, int | None]:
+        return {m: r.first_disputed for m, r in self.reviews.items()}
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+    def explain(self) -> str:
+        value = self.step_agreement
+        shown = "n/a" if value is None else f"{value:.2f}"
+        lines = [
+            f"review {self.verdict.upper()}: step agreement {shown}"
+            + (
+                f" vs min_step_agreement {self.options.min_step_agreement:g}"
+                if self.options.min_step_agreement is not None
+                else ""
+            )
+        ]
+        width = max([len(m) for m in self.reviews] + [len("step")])
+        marks = {True: "+", False: "x", None: "?"}
+        lines.append(
+            f"  {'step':<{width}}  " + " ".join(f"{i:>2}" for i in range(1, len(self.steps) + 1))
+        )
+        for model, review in self.reviews.items():
+            row = " ".join(f"{marks[v]:>2}" for v in review.verdicts)
+            first = review.first_disputed
+            lines.append(f"  {model:<{width}}  {row}   first disputed: {first or 'none'}")
+            for number, reason in sorted(review.reasons.items()):
+                lines.append(f"  {'':<{width}}    step {number}: {reason[:100]}")
+        lines.append("  steps:")
+        lines.extend(
+            f"    {i:>2} | {' '.join(s.split())[:100]}" for i, s in enumerate(self.steps, 1)
+        )
+        return "\n".join(lines)
+
+
+def review(
+    prompt: str, explanation: str | None, options: TransferOptions, ask: Ask
+) -> ReviewResult:
+    """Ask every evaluator to review the steps of ``explanation`` (by default the
+    generator's own explanation of ``prompt``)."""
+    if explanation is None:
+        result = ask(options.generator, prompts.elicit(prompt), 0, {})
+        explanation = result.reasoning or result.text
+    steps = split_steps(explanation)
+    messages = prompts.review(prompt, steps)
+    reviews = {
+        model: parse_review(ask(model, messages, 0, {"temperature": 0}).text, len(steps))
+        for model in options.evaluators
+    }
+    verdicts: dict[str, list[Any]] = {m: list(r.verdicts) for m, r in reviews.items()}
+    agreement: metrics.Consistency | metrics.PairAgreement
+    if len(verdicts) == 1:
+        agreement = metrics.agreement_with([True] * len(steps), next(iter(verdicts.values())))
+    else:
+        agreement = metrics.pairwise_consistency(verdicts)
+    result_ = ReviewResult(prompt, options, steps, reviews, agreement)
+    threshold = options.min_step_agreement
+    value = result_.step_agreement
+    if threshold is not None and (value is None or value < threshold):
+        shown = "n/a" if value is None else f"{value:.2f}"
+        result_.verdict = "fail"
+        result_.reasons = [f"step agreement {shown} < min_step_agreement {threshold:g}"]
+    return result_

@@ -1,0 +1,119 @@
+"""The text a person reads when a transfer check fails (or asks ``result.explain()``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_xgen.transfer import Condition, TransferResult
+
+EXCERPT_LINES = 8
+EXCERPT_WIDTH = 100
+
+
+def show(value: Any) -> str:
+    """An answer as it appears in tables: ``?`` when unparseable."""
+    if value is None:
+        return "?"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _rate(condition: Condition, a: str, b: str) -> str:
+    pair = condition.consistency.pair(a, b)
+    if pair.rate is None:
+        return f"{'0/0':>5}  n/a "
+    return f"{pair.agree:>2}/{pair.total:<2} {pair.rate:.2f}"
+
+
+def _consistency(condition: Condition) -> str:
+    c = condition.consistency
+    if c.mean is None:
+        return "n/a"
+    return f"{c.mean:.2f} ± {c.std or 0.0:.2f}"
+
+
+def explain(result: TransferResult) -> str:
+    o = result.options
+    e = result.explanation
+    lines = [f"transfer check {result.verdict.upper()}: " + "; ".join(result.reasons or ["ok"])]
+    expected = ""
+    if result.expected is not None:
+        verdict = "correct" if result.spec.correct(e.answer, result.expected) else "wrong"
+        expected = f" (expected {show(result.expected)}: {verdict})"
+    lines.append(
+        f"generator {e.generator} answered {show(e.answer)}{expected}; explanation from its "
+        f"{e.source}, {len(e.stripped.removed)} answer sentence(s) removed by {e.stripped.method}"
+    )
+    lines.append(
+        f"evaluators {', '.join(o.evaluators)}: {o.samples} sample(s) each at temperature "
+        f"{o.temperature:g}; answers as {result.spec.describe()}"
+    )
+    lines.extend(f"note: {n}" for n in result.notes)
+    b, t = result.baseline, result.transfer
+    width = max([len(f"{x} ~ {y}") for x, y in t.consistency.pairs] + [22])
+    lines.append("")
+    lines.append(f"  {'agreement':<{width}}  {b.name:<16}  {t.name}")
+    for x, y in t.consistency.pairs:
+        lines.append(f"  {x + ' ~ ' + y:<{width}}  {_rate(b, x, y):<16}  {_rate(t, x, y)}")
+    lift = "n/a" if result.lift is None else f"{result.lift:+.2f}"
+    if result.lift_interval is not None:
+        lift += f" [{result.lift_interval[0]:+.2f}, {result.lift_interval[1]:+.2f}]"
+    lines.append(
+        f"  {'consistency (mean ± sd)':<{width}}  {_consistency(b):<16}  {_consistency(t)}"
+        f"    lift {lift} (min_lift {o.min_lift:g})"
+    )
+    if t.interval is not None and b.interval is not None and o.confidence is not None:
+        lines.append(
+            f"  {f'Wilson {o.confidence:.0%} interval':<{width}}  "
+            f"{f'[{b.interval[0]:.2f}, {b.interval[1]:.2f}]':<16}  "
+            f"[{t.interval[0]:.2f}, {t.interval[1]:.2f}]    (min_consistency {o.min_consistency:g})"
+        )
+    diverged = result.diverged()
+    name_width = max([len(m) for m in o.evaluators] + [len("answers")])
+    lines.append("")
+    accuracy = "  accuracy" if result.expected is not None else ""
+    lines.append(f"  {'answers':<{name_width}}  {b.name:<24}  {t.name:<24}{accuracy}")
+    for model in o.evaluators:
+        row = (
+            f"  {model:<{name_width}}  {' '.join(map(show, b.answers[model])):<24}  "
+            f"{' '.join(map(show, t.answers[model]))}"
+        )
+        if result.expected is not None or model == diverged:
+            row = f"{row:<{name_width + 54}}"
+        if result.expected is not None:
+            row += f"  {_acc(b.accuracy.get(model))} -> {_acc(t.accuracy.get(model))}"
+        if model == diverged:
+            row += "   <- diverged"
+        lines.append(row)
+    unparseable = sum(t.unparseable.values()) + sum(b.unparseable.values())
+    if unparseable:
+        lines.append(f"  (? = unparseable: {unparseable} answer(s), left out of their pairs)")
+    if t.breakdown is not None:
+        k = t.breakdown
+        lines.append(
+            f"  transfer breakdown: consistent-correct {k.consistent_correct:.2f}, "
+            f"consistent-wrong {k.consistent_wrong:.2f}, inconsistent {k.inconsistent:.2f}"
+        )
+    if e.stripped.removed:
+        lines.append("")
+        lines.append("  removed from the explanation:")
+        lines.extend(f"    - {_clip(s)}" for s in e.stripped.removed)
+    lines.append("")
+    who = f"given to {diverged}" if diverged else "given to the evaluators"
+    lines.append(f"  explanation {who} (excerpt):")
+    text_lines = [line for line in e.text.splitlines() if line.strip()] or ["(empty)"]
+    lines.extend(f"    | {_clip(line)}" for line in text_lines[:EXCERPT_LINES])
+    if len(text_lines) > EXCERPT_LINES:
+        lines.append(f"    | ... ({len(text_lines) - EXCERPT_LINES} more line(s))")
+    return "\n".join(lines)
+
+
+def _acc(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT_WIDTH else text[: EXCERPT_WIDTH - 3] + "..."
