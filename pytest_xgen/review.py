@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 __tracebackhide__ = hide_frame
 
 _VERDICT = re.compile(
-    r"step\s*(\d+)\s*\**\s*[:.)-]?\s*\**\s*(agree|disagree|correct|incorrect|wrong)\b[ \t*:,.-]*(.*)",
+    r"step\s*(\d+)\s*\**\s*[:.)-]?\s*\**\s*"
+    r"(agree|disagree|correct|incorrect|wrong)\b[ \t*:,.-]*(.*)",
     re.IGNORECASE,
 )
 _FIRST = re.compile(r"first\s+error\s*\**\s*:\s*\**\s*(none|no\b|step\s*)?(\d+)?", re.IGNORECASE)
