@@ -8,8 +8,9 @@ behind these markers, most trusted first:
 2. an ``Answer:`` line (``Final answer:``, ``**Answer:**``; any case);
 3. ``\\boxed{...}``;
 4. "the answer is X" (up to the end of the sentence);
-5. unless the spec turns it off, a fallback: the last number, the last lone letter such as
-   ``(B)``, or the last non-empty line.
+5. unless the spec turns it off, a fallback: for numbers a bold number in the closing
+   paragraph (``**180 km**``, how chat models mark a result), else the last number; the
+   last lone letter such as ``(B)``; or the last non-empty line.
 
 Within one kind of marker the last occurrence wins, because models restate and correct
 themselves; the first occurrence that yields a readable value is used.
@@ -109,6 +110,7 @@ _LATEX_WRAPPER = re.compile(r"\\(?:boxed|text|textbf|textit|mathrm|mathbf|mbox)\
 _MATH_DELIMITER = re.compile(r"\\[()\[\]]|\$\$")
 _QUOTES = (('"', '"'), ("'", "'"), ("“", "”"), ("‘", "’"), ("«", "»"), ("`", "`"), ("$", "$"))
 _TRAILING = ".,;:!?*"
+_BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,9 @@ class AnswerSpec:
 
     def _fallback(self, text: str) -> object | None:
         if self.kind == "number":
-            return _last_number(text)
+            closing = text.strip().rsplit("\n\n", 1)[-1]
+            bold = [n for span in _BOLD.findall(closing) if (n := _first_number(span)) is not None]
+            return bold[-1] if bold else _last_number(text)
         if self.kind == "choice":
             return _choice_fallback(text, self.choices)
         if self.kind == "text":

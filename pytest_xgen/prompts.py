@@ -74,5 +74,14 @@ def strip(sentences: list[str]) -> list[Message]:
 
 def review(problem: str, steps: list[str]) -> list[Message]:
     numbered = "\n".join(f"Step {i}: {s.strip()}" for i, s in enumerate(steps, start=1))
-    user = f"Problem:\n{problem}\n\nProposed solution:\n{numbered}"
+    # Small models copy a filled-in template far more reliably than they follow a rule.
+    template = "\n".join(
+        f"Step {i}: agree" if i % 2 else f"Step {i}: disagree - <why>"
+        for i in range(1, len(steps) + 1)
+    )
+    user = (
+        f"Problem:\n{problem}\n\nProposed solution:\n{numbered}\n\n"
+        f"Reply in exactly this format, one line per step, choosing agree or disagree for "
+        f"each:\n{template}\nFirst error: <step number or none>"
+    )
     return [{"role": "system", "content": REVIEW_SYSTEM}, {"role": "user", "content": user}]

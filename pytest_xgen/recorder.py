@@ -68,7 +68,8 @@ class CallSite:
     prompt: str
 
     def first_line(self, limit: int = 80) -> str:
-        line = self.prompt.strip().splitlines()[0] if self.prompt.strip() else ""
+        """The start of the prompt on one line (labels such as "Problem:" keep their text)."""
+        line = " ".join(self.prompt.split())
         return line if len(line) <= limit else line[: limit - 3] + "..."
 
 

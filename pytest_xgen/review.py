@@ -54,8 +54,9 @@ def parse_review(text: str, steps: int) -> StepReview:
         if 1 <= number <= steps and verdicts[number - 1] is None:
             agree = match.group(2).lower() in _YES
             verdicts[number - 1] = agree
-            if not agree and match.group(3).strip():
-                reasons[number] = match.group(3).strip()
+            reason = match.group(3).strip()
+            if not agree and reason and reason != "<why>":  # "<why>": the template, copied
+                reasons[number] = reason
     first: int | None = None
     stated = _FIRST.search(text)
     if stated and stated.group(2) and 1 <= int(stated.group(2)) <= steps:

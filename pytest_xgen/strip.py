@@ -20,7 +20,7 @@ from pytest_xgen.models.base import Message
 
 # Sentences that announce the answer outright.
 _DECLARES = re.compile(
-    r"\banswer\s*(?:is\b|:|=)|\\boxed|\bfinal answer\b|\bthe (?:correct )?answer\b.*\bis\b",
+    r"\banswer[\"']?\s*(?:is\b|:|=)|\\boxed|\bfinal answer\b|\bthe (?:correct )?answer\b.*\bis\b",
     re.IGNORECASE,
 )
 # A closing sentence that restates the result ("So the ball costs $0.05.").

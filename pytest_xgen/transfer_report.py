@@ -17,7 +17,8 @@ def show(value: Any) -> str:
         return "?"
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    text = str(value)
+    return text if len(text) <= 14 else text[:13] + "…"
 
 
 def _rate(condition: Condition, a: str, b: str) -> str:

@@ -352,3 +352,11 @@ def test_answer_spec_checks_direct_construction() -> None:
         AnswerSpec(kind="custom")
     with pytest.raises(ValueError, match="parse applies only to custom answers"):
         AnswerSpec(kind="text", parse=str)
+
+
+def test_a_bold_number_in_the_closing_paragraph_beats_the_last_number() -> None:
+    # Qwen2.5-Coder's closing style: the result is bold, a later number is context.
+    spec = answer_spec("number")
+    text = "1. Speed is 60 km/h.\n\nTherefore, the car travels a total of **180 km** in 3 hours."
+    assert spec.extract(text) == 180.0
+    assert spec.extract("**Step 1:** the speed is 60.\n\nSo he has 7 apples.") == 7.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,8 @@ def test_demo_replays_from_committed_cassettes(tmp_path: Path) -> None:
     assert result.returncode == 0, out + result.stderr
     assert "local server: not started (replay only)" in out
     assert "0 live" in out and "llama.cpp server served" not in out
-    assert "5 passed, 1 xfailed" in out
+    summary = out.strip().splitlines()[-1]
+    assert re.search(r"\b\d+ passed, \d+ xfailed in", summary), summary
+    assert "failed," not in summary.replace("xfailed", "") and "error" not in summary
     assert cassette.read_bytes() == before  # replay never rewrites the cassette
     assert not (tmp_path / "no-models").exists()

@@ -200,3 +200,32 @@ def test_embedded_models_assemble_and_verify(tmp_path: Path) -> None:
         "qwen2.5-coder-0.5b.gguf",
         "gemma3-270m-q4-k-m.gguf",
     }
+
+
+@real
+def test_real_transfer_check_records_then_replays_identically(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(
+        SMALL + '\n[tool.xgen]\ngenerator = "small"\nevaluators = ["small"]\nsamples = 2\n'
+    )
+    pytester.makepyfile(
+        test_transfer="""
+        import json
+
+        def test_check(xgen):
+            r = xgen.check("What is 2 + 3? Answer with the number.", expected=5)
+            assert r.explanation.output.strip()
+            print("RESULT", json.dumps([r.verdict, r.baseline.answers, r.transfer.answers,
+                                        r.explanation.text]))
+    """
+    )
+    live = pytester.runpytest_subprocess("-s")
+    live.assert_outcomes(passed=1)
+    live.stdout.fnmatch_lines(["*xgen: 5 model calls: 0 replayed, 5 live*"])
+    replay = pytester.runpytest_subprocess("-s", "--xgen-record-mode=none")
+    replay.assert_outcomes(passed=1)
+    replay.stdout.fnmatch_lines(["*xgen: 5 model calls: 5 replayed, 0 live*"])
+
+    def result_line(run: pytest.RunResult) -> str:
+        return next(line for line in run.stdout.lines if "RESULT" in line)
+
+    assert result_line(live) == result_line(replay)

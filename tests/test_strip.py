@@ -1,0 +1,95 @@
+"""Answer stripping removes exactly the sentences that declare the answer, verbatim otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_xgen.answers import answer_spec
+from pytest_xgen.strip import split_sentences, strip_answer, strip_with_model
+
+NUMBER = answer_spec("number", tolerance=0.005)
+
+QWEN = (
+    "To find the cost of the ball, let the ball cost $x.\n\n"
+    "1. The bat costs $1.00 more, i.e. x + 1.00 dollars.\n"
+    "2. Together they cost $1.10, so x + (x + 1.00) = 1.10.\n"
+    "3. Then 2x = 0.10, and x = 0.05.\n\n"
+    "So the ball costs $0.05. Answer: 0.05"
+)
+
+
+def test_decimals_abbreviations_and_steps_survive_splitting() -> None:
+    sentences = [s.text.strip() for s in split_sentences(QWEN)]
+    assert sentences == [
+        "To find the cost of the ball, let the ball cost $x.",
+        "1. The bat costs $1.00 more, i.e. x + 1.00 dollars.",
+        "2. Together they cost $1.10, so x + (x + 1.00) = 1.10.",
+        "3. Then 2x = 0.10, and x = 0.05.",
+        "So the ball costs $0.05.",
+        "Answer: 0.05",
+    ]
+
+
+def test_answer_sentences_go_and_the_rest_stays_verbatim() -> None:
+    stripped = strip_answer(QWEN, 0.05, NUMBER)
+    assert stripped.removed == ("So the ball costs $0.05.", "Answer: 0.05")
+    # Intermediate "x = 0.05" computes the answer but does not declare it: it stays.
+    assert stripped.text == QWEN[: QWEN.index("So the ball")].rstrip()
+    assert stripped.method == "rules"
+
+
+@pytest.mark.parametrize(
+    ("text", "answer", "removed"),
+    [
+        ("We add 3 and 4.\nThe answer is 7.", 7, ("The answer is 7.",)),
+        (
+            "We add 3 and 4. Therefore, Tom now has \\(\\boxed{7}\\) apples.",
+            7,
+            ("Therefore, Tom now has \\(\\boxed{7}\\) apples.",),
+        ),
+        ('Compute 3 + 4.\n{"answer": 7}', 7, ('{"answer": 7}',)),
+        ("Step one gives 7.\nThus the total is 7 apples.", 7, ("Thus the total is 7 apples.",)),
+        (
+            "Thus the first part is 3.\nWe then add 4 to get 7.\nFinal answer: 7",
+            7,
+            ("Final answer: 7",),
+        ),
+        (
+            "Dr. Smith has 3 apples. He buys 4 more. In total, he has 7 apples.",
+            7,
+            ("In total, he has 7 apples.",),
+        ),
+        ("No answer sentence here. Just 3 + 4.", 7, ()),
+    ],
+)
+def test_rule_table(text: str, answer: float, removed: tuple[str, ...]) -> None:
+    stripped = strip_answer(text, float(answer), answer_spec("number"))
+    assert stripped.removed == removed
+    kept = [s.text.strip() for s in split_sentences(text) if s.text.strip() not in removed]
+    # Verbatim: what remains is the original's kept sentences, in order, character for character.
+    assert [s.text.strip() for s in split_sentences(stripped.text)] == kept
+    for sentence in kept:
+        assert sentence in text
+
+
+def test_a_model_filter_cuts_the_sentences_it_names_and_nothing_else() -> None:
+    asked: list[str] = []
+
+    def ask(messages: list[dict]) -> str:
+        asked.append(messages[1]["content"])
+        return 'Sure. {"remove": [5, 6]}'
+
+    stripped = strip_with_model(QWEN, 0.05, NUMBER, ask, "cutter")
+    assert asked[0].splitlines()[0] == "1. To find the cost of the ball, let the ball cost $x."
+    assert stripped.method == "model cutter"
+    assert stripped.removed == ("So the ball costs $0.05.", "Answer: 0.05")
+    assert stripped.text == strip_answer(QWEN, 0.05, NUMBER).text
+
+
+@pytest.mark.parametrize(
+    "reply", ["I would remove the last one.", '{"remove": [99]}', '{"remove": "6"}']
+)
+def test_an_unusable_model_reply_falls_back_to_the_rules(reply: str) -> None:
+    stripped = strip_with_model(QWEN, 0.05, NUMBER, lambda messages: reply, "cutter")
+    assert stripped.method == "rules (cutter reply unusable)"
+    assert stripped.removed == ("So the ball costs $0.05.", "Answer: 0.05")
