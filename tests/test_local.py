@@ -42,8 +42,9 @@ def test_small(xgen):
 """
 
 
-def servers() -> list[int]:
-    """Pids of running llama_cpp.server processes started by pytest-xgen."""
+def servers(under: Path) -> list[int]:
+    """Pids of running llama_cpp.server processes whose config file lies under ``under``
+    (each inner run gets its own TMPDIR, so runs on other workers do not count)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -52,7 +53,8 @@ def servers() -> list[int]:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"llama_cpp.server" in cmdline and any(b"xgen-llama-" in part for part in cmdline):
+        tag = str(under).encode()
+        if b"llama_cpp.server" in cmdline and any(part.startswith(tag) for part in cmdline):
             pids.append(int(entry.name))
     return pids
 
@@ -70,9 +72,17 @@ def gone(pid: int, timeout: float = 15.0) -> bool:
     return False
 
 
+@pytest.fixture
+def own_tmp(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A TMPDIR for the inner runs, where the managed server keeps its config file."""
+    tmp = pytester.path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    return tmp
+
+
 @real
-def test_real_call_then_replay_without_the_server(pytester: pytest.Pytester) -> None:
-    before = set(servers())
+def test_real_call_then_replay_without_the_server(pytester: pytest.Pytester, own_tmp: Path) -> None:
     pytester.makepyprojecttoml(SMALL)
     pytester.makepyfile(test_real=CALL)
     live = pytester.runpytest_subprocess()
@@ -90,7 +100,7 @@ def test_real_call_then_replay_without_the_server(pytester: pytest.Pytester) -> 
     ]
     assert '"sha256":"' + local.EMBEDDED["smollm2-135m"].sha256 in record
     assert "127.0.0.1" not in record  # the port is not part of the identity
-    assert set(servers()) == before  # no orphan
+    assert servers(own_tmp) == []  # no orphan
 
     replay = pytester.runpytest_subprocess("--xgen-record-mode=none")
     replay.assert_outcomes(passed=1)
@@ -116,7 +126,7 @@ def test_hang(xgen, tmp_path_factory):
 @real
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_no_orphan_server_on_interrupt_or_kill(
-    pytester: pytest.Pytester, sig: signal.Signals
+    pytester: pytest.Pytester, own_tmp: Path, sig: signal.Signals
 ) -> None:
     ready = pytester.path / "ready"
     pytester.makepyprojecttoml(SMALL)
@@ -135,6 +145,7 @@ def test_no_orphan_server_on_interrupt_or_kill(
             time.sleep(0.2)
         server_pid = int(ready.read_text())
         assert not gone(server_pid, timeout=0.1)
+        assert servers(own_tmp) == [server_pid]  # the orphan check below can see it
         proc.send_signal(sig)
         proc.wait(timeout=60)
     finally:
@@ -145,8 +156,7 @@ def test_no_orphan_server_on_interrupt_or_kill(
 
 
 @real
-def test_server_stops_when_the_test_fails(pytester: pytest.Pytester) -> None:
-    before = set(servers())
+def test_server_stops_when_the_test_fails(pytester: pytest.Pytester, own_tmp: Path) -> None:
     pytester.makepyprojecttoml(SMALL)
     pytester.makepyfile(
         test_fail=CALL
@@ -154,7 +164,8 @@ def test_server_stops_when_the_test_fails(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1, failed=1)
-    assert set(servers()) == before
+    assert "llama.cpp server served" in result.stdout.str()
+    assert servers(own_tmp) == []
 
 
 def test_sha256_mismatch_is_refused(tmp_path: Path) -> None:
