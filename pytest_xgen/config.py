@@ -143,6 +143,7 @@ class Settings:
     min_consistency: float = 0.8
     min_lift: float = 0.0
     temperature: float = 0.7
+    max_examples: int = 10
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     rootpath: Path = Path(".")
     source: Source = Source(None, "")

@@ -15,6 +15,7 @@ from pytest_xgen.recorder import CallSite
 __tracebackhide__ = hide_frame
 
 if TYPE_CHECKING:
+    from pytest_xgen.invariance import InvariantResult
     from pytest_xgen.review import ReviewResult
     from pytest_xgen.session import XgenSession
     from pytest_xgen.transfer import TransferResult
@@ -206,6 +207,34 @@ class Xgen:
         result = review.review(prompt, explanation, opts, self._ask)
         self._note_check(result)
         if self.marked and opts.min_step_agreement is not None:
+            enforce(result.verdict, opts.on_inconclusive, result.explain)
+        return result
+
+    def invariant(
+        self,
+        base: str,
+        perturbed: str,
+        expected: Any = None,
+        *,
+        answer: Any = "number",
+        tolerance: float | None = None,
+        rel_tolerance: float | None = None,
+        choices: Sequence[str] | None = None,
+        fallback: bool = True,
+        **options: Any,
+    ) -> InvariantResult:
+        """The evaluators' answers on ``perturbed`` must agree with their answers on
+        ``base`` (equal, or both correct), on at least ``min_invariance`` of the samples.
+        Asserted here in a ``transfers``-marked test; the failure shows the perturbation
+        as a diff and every model's answers on both prompts."""
+        from pytest_xgen import invariance, marker
+
+        spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
+        opts = marker.resolve(self._markers(), options, self.session.settings, self.test)
+        wanted = self._expected(expected, spec)
+        result = invariance.invariant(base, perturbed, opts, spec, wanted, self._ask, self._extract)
+        self._note_check(result)
+        if self.marked:
             enforce(result.verdict, opts.on_inconclusive, result.explain)
         return result
 

@@ -106,6 +106,12 @@ KEYWORDS: dict[str, Keyword] = {
     "on_inconclusive": Keyword(
         _choice("fail", "xfail", "pass"), "fail", "outcome when an interval straddles a threshold"
     ),
+    "max_examples": Keyword(
+        _number(1, None, integer=True), 10, "Hypothesis examples of this test", "max_examples"
+    ),
+    "min_invariance": Keyword(
+        _number(0, 1), 1.0, "share of samples whose answer a perturbation may not change"
+    ),
     "min_step_agreement": Keyword(
         _optional(_number(0, 1)), None, "step-level agreement a review needs"
     ),
@@ -114,7 +120,8 @@ KEYWORDS: dict[str, Keyword] = {
 MARKER_HELP = (
     "transfers(generator=NAME, evaluators=[NAME, ...], min_consistency=0.8, min_lift=0.0, "
     "samples=5, confidence=None, baseline='empty', temperature=0.7, require_correct=False, "
-    "strip_with=None, delivery='user', on_inconclusive='fail', min_step_agreement=None): "
+    "strip_with=None, delivery='user', on_inconclusive='fail', max_examples=10, "
+    "min_invariance=1.0, min_step_agreement=None): "
     "the test's xgen.check() must show that the generator's explanation, answer removed, makes "
     "the evaluators agree; see docs/transfer.md"
 )
@@ -136,6 +143,8 @@ class TransferOptions:
     strip_with: str | None
     delivery: str
     on_inconclusive: str
+    max_examples: int
+    min_invariance: float
     min_step_agreement: float | None
 
 

@@ -295,6 +295,13 @@ SETTINGS: tuple[Setting, ...] = (
         "sampling temperature of evaluator samples; default 0.7",
         "T",
     ),
+    Setting(
+        "max_examples",
+        parse_positive_int,
+        10,
+        "Hypothesis examples per xgen test (each one costs model calls); default 10",
+        "N",
+    ),
 )
 
 BY_KEY = {s.key: s for s in SETTINGS}

@@ -110,6 +110,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 validate(mark.kwargs, models, f"{item.nodeid}: @pytest.mark.{MARKER}")
             except XgenConfigError as exc:
                 raise pytest.UsageError(f"xgen: {exc}") from None
+    hypothesis_tests = [item for item in items if _uses_xgen(item) and _given(item)]
+    if hypothesis_tests:
+        from pytest_xgen import hypothesis_glue
+
+        settings = get_session(config).settings
+        if settings.record_mode == "none":
+            hypothesis_glue.select_ci_profile(config)
+        for item in hypothesis_tests:
+            hypothesis_glue.configure(item, settings, _max_examples(item, settings))
+
+
+def _uses_xgen(item: pytest.Item) -> bool:
+    return (
+        "xgen" in getattr(item, "fixturenames", ()) or item.get_closest_marker(MARKER) is not None
+    )
+
+
+def _given(item: pytest.Item) -> bool:
+    return bool(getattr(getattr(item, "obj", None), "is_hypothesis_test", False))
+
+
+def _max_examples(item: pytest.Item, settings: Any) -> int | None:
+    """``max_examples`` from the command line, else the closest marker, else None."""
+    if settings.origin.get("max_examples") == "command line":
+        return int(settings.max_examples)
+    for mark in item.iter_markers(MARKER):
+        if "max_examples" in mark.kwargs:
+            return int(mark.kwargs["max_examples"])
+    return None
 
 
 @pytest.hookimpl(wrapper=True)

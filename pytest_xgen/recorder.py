@@ -40,6 +40,10 @@ class CallStats:
     tokens: int = 0
     rerecorded: int = 0
     events: list[str] = field(default_factory=list)
+    per_test: dict[str, int] = field(default_factory=dict)
+
+    def count(self, test: str) -> None:
+        self.per_test[test] = self.per_test.get(test, 0) + 1
 
     def add(self, other: dict[str, Any]) -> None:
         self.replayed += int(other.get("replayed", 0))
@@ -47,6 +51,8 @@ class CallStats:
         self.tokens += int(other.get("tokens", 0))
         self.rerecorded += int(other.get("rerecorded", 0))
         self.events.extend(other.get("events", []))
+        for test, calls in other.get("per_test", {}).items():
+            self.per_test[test] = self.per_test.get(test, 0) + int(calls)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +61,7 @@ class CallStats:
             "tokens": self.tokens,
             "rerecorded": self.rerecorded,
             "events": list(self.events),
+            "per_test": dict(self.per_test),
         }
 
 
@@ -142,6 +149,7 @@ class Recorder:
             if entry is not None:
                 with self._lock:
                     self.stats.replayed += 1
+                    self.stats.count(site.test)
                 return entry, True
         self._check_may_record(site)
         response = live()
@@ -152,6 +160,7 @@ class Recorder:
         with self._lock:
             self._recorded_now.add(key)
             self.stats.live += 1
+            self.stats.count(site.test)
             self.stats.tokens += int(response.get("usage", {}).get("total_tokens", 0))
         return entry, False
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pytest_xgen.recorder import CallSite, Recorder
 
 WORKER_KEY = "xgen"
+COSTLIEST = 5
 
 
 class XgenSession:
@@ -168,10 +169,23 @@ class XgenSession:
         )
         for note in self.server_notes:
             terminalreporter.write_line(f"xgen: {note}")
+        self._write_costs(terminalreporter, stats.per_test)
         for path in self.written:
             terminalreporter.write_line(f"xgen: wrote {_rel(path, self.settings.rootpath)}")
         for event in stats.events:
             terminalreporter.write_line(f"xgen: {event}")
+
+    def _write_costs(self, terminalreporter: Any, per_test: dict[str, int]) -> None:
+        """Model calls per test, costliest first (all with -v): what a test costs to
+        record, and the bound a Hypothesis test's examples and shrinking stayed within."""
+        if not per_test:
+            return
+        ranked = sorted(per_test.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = ranked if self.config.option.verbose > 0 else ranked[:COSTLIEST]
+        more = "" if len(shown) == len(ranked) else f" (costliest {len(shown)}; -v for all)"
+        terminalreporter.write_line(f"xgen: model calls per test{more}:")
+        for test, calls in shown:
+            terminalreporter.write_line(f"xgen: {calls:>6}  {test}")
 
     # -- end of run ------------------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)

@@ -52,6 +52,11 @@ def explain(result: TransferResult) -> str:
         f"{o.temperature:g}; answers as {result.spec.describe()}"
     )
     lines.extend(f"note: {n}" for n in result.notes)
+    if getattr(result.prompt, "edits", None) is not None:
+        # A Hypothesis-drawn prompt: show what was changed from the base prompt.
+        prompt: Any = result.prompt
+        lines.append(f"perturbation: {prompt.describe()}")
+        lines.extend(f"  {line}" for line in prompt.diff().splitlines())
     b, t = result.baseline, result.transfer
     width = max([len(f"{x} ~ {y}") for x, y in t.consistency.pairs] + [22])
     lines.append("")
