@@ -112,6 +112,10 @@ class Xgen:
         self.node = node
         self.results: list[Any] = []
 
+    def __repr__(self) -> str:
+        # Stable across runs: Hypothesis prints it in every failing example.
+        return f"<xgen for {self.test}>"
+
     @property
     def record_mode(self) -> str:
         return self.session.settings.record_mode

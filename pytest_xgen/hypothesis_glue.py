@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.internal.compat import int_from_bytes
 from hypothesis.internal.reflection import function_digest
@@ -67,6 +67,9 @@ def configure(item: pytest.Item, xgen: Settings, max_examples: int | None) -> No
             set(current.suppress_health_check) | set(_SUPPRESS), key=lambda h: h.value
         ),
         "print_blob": True,
+        # The explain phase reports which lines of the plugin ran for failing examples:
+        # noise about our internals, not about the prompt.
+        "phases": [p for p in current.phases if p is not Phase.explain],
     }
     if current.deadline == default.deadline:
         changes["deadline"] = None
