@@ -2,23 +2,22 @@
 
 Imported only when a collected test uses Hypothesis, so plain runs never load Hypothesis.
 
-Determinism: every xgen test draws its examples from a random generator seeded by the
-test function's digest, the same seed ``derandomize=True`` uses. The CI profile
-``xgen-ci`` (selected by ``--xgen-record-mode=none`` unless a profile was chosen) is
-derandomized, so a replay-only run draws exactly the examples the recording run drew and
-every model call is a replay. Recording runs also keep Hypothesis' example database beside
-the xgen cache, so a failing perturbation found once is tried first the next time.
+Determinism: every xgen test is derandomized (its examples come from a generator seeded by
+the test function's digest) and runs without an example database, in every record mode.
+A replay-only run therefore draws exactly the examples the recording run drew, shrinks
+along the same path, and every model call is a replay. An example database would break
+that: its reuse phase makes a local run skip the generation that a fresh clone, which has
+no database, goes through, and those calls were never recorded. A failing perturbation is
+still tried again first thing next time, because the same seed finds it at the same point.
+The profile ``xgen-ci`` (selected by ``--xgen-record-mode=none`` unless a profile was
+chosen) applies the same to the whole suite.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis.database import DirectoryBasedExampleDatabase
-from hypothesis.internal.compat import int_from_bytes
-from hypothesis.internal.reflection import function_digest
 
 if TYPE_CHECKING:
     import pytest
@@ -70,6 +69,10 @@ def configure(item: pytest.Item, xgen: Settings, max_examples: int | None) -> No
         # The explain phase reports which lines of the plugin ran for failing examples:
         # noise about our internals, not about the prompt.
         "phases": [p for p in current.phases if p is not Phase.explain],
+        # After a first failure Hypothesis keeps hunting for other bugs for a while, and
+        # "a while" is measured in seconds: slow live calls and fast replays would then
+        # draw different examples. Stopping at the first bug keeps the two runs alike.
+        "report_multiple_bugs": False,
     }
     if current.deadline == default.deadline:
         changes["deadline"] = None
@@ -77,16 +80,7 @@ def configure(item: pytest.Item, xgen: Settings, max_examples: int | None) -> No
         changes["max_examples"] = max_examples
     elif current.max_examples == default.max_examples:
         changes["max_examples"] = xgen.max_examples
-    if xgen.record_mode == "none":
+    if test._hypothesis_internal_use_seed is None:  # unless the user chose a seed (@seed)
         changes["derandomize"] = True
         changes["database"] = None
-    elif not current.derandomize:
-        if current.database is not None and current.database is default.database:
-            directory = xgen.path("cache_dir").parent / "hypothesis"
-            changes["database"] = DirectoryBasedExampleDatabase(str(Path(directory)))
-        if test._hypothesis_internal_use_seed is None:
-            # The seed derandomize=True would use: recording and replay draw alike.
-            test._hypothesis_internal_use_seed = int_from_bytes(
-                function_digest(test.hypothesis.inner_test)
-            )
     test._hypothesis_internal_use_settings = settings(current, **changes)

@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_xgen.errors import XgenConfigError, XgenError, XgenInfraError
+from pytest_xgen.errors import XgenConfigError, XgenError, XgenInfraError, hide_frame
 from pytest_xgen.marker import MARKER, MARKER_HELP, validate
 from pytest_xgen.options import SETTINGS, parse_model
 
 if TYPE_CHECKING:
     from pytest_xgen.fixture import Xgen
     from pytest_xgen.session import XgenSession
+
+__tracebackhide__ = hide_frame
 
 SESSION_NAME = "xgen-session"
 # How many checks (xgen.check / xgen.review) a test made.
@@ -146,8 +148,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     result = yield
     if item.get_closest_marker(MARKER) is not None and not item.stash.get(CHECKS, 0):
         raise XgenConfigError(
-            f"{item.nodeid} is marked @pytest.mark.{MARKER} but never called xgen.check() "
-            "(or xgen.review()); call it, or remove the marker"
+            f"{item.nodeid} is marked @pytest.mark.{MARKER} but never called xgen.check(), "
+            "xgen.invariant() or xgen.review(); call one, or remove the marker"
         )
     return result
 

@@ -202,7 +202,9 @@ def test_a_marked_test_that_never_checks_is_an_error(scripted: pytest.Pytester) 
     result = scripted.runpytest()
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(
-        ["*test_forgot is marked @pytest.mark.transfers but never called xgen.check()*"]
+        [
+            "*test_forgot is marked @pytest.mark.transfers but never called xgen.check(), xgen.invariant() or xgen.review()*"
+        ]
     )
 
 
