@@ -51,7 +51,31 @@ def _check(args: argparse.Namespace) -> int:
     return status
 
 
+def _report(args: argparse.Namespace) -> int:
+    import json
+
+    from pytest_xgen.report.html import render_html
+
+    try:
+        doc = json.loads(Path(args.run).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"xgen report: cannot read {args.run}: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(doc, dict) or doc.get("format") != "pytest-xgen-report":
+        print(f"xgen report: {args.run} is not a pytest-xgen JSON report", file=sys.stderr)
+        return 2
+    out = Path(args.output)
+    out.write_text(render_html(doc), encoding="utf-8")
+    print(f"xgen report: wrote {out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["compare"]:
+        from pytest_xgen.compare import main_compare
+
+        return main_compare(argv[1:])
     parser = argparse.ArgumentParser(prog="xgen", description=__doc__)
     parser.add_argument("--version", action="version", version=f"pytest-xgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = sub.add_parser("check", help="validate cassette files (schema, keys, digests)")
     check.add_argument("directory", nargs="?", default="fixtures/cassettes")
     check.set_defaults(run=_check)
+    report = sub.add_parser("report", help="render a saved JSON report as HTML")
+    report.add_argument("run", help="a JSON report (--xgen-report or .xgen/runs/NAME.json)")
+    report.add_argument("-o", "--output", default="xgen-report.html", help="the HTML file")
+    report.set_defaults(run=_report)
+    sub.add_parser("compare", help="compare two JSON reports: xgen compare A.json B.json")
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -144,6 +144,13 @@ class Settings:
     min_lift: float = 0.0
     temperature: float = 0.7
     max_examples: int = 10
+    report: str | None = None
+    html: str | None = None
+    save: str | None = None
+    model_map: dict[str, str] | None = None
+    compare: str | None = None
+    compare_fail: dict[str, float] | None = None
+    compare_alpha: float = 0.05
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     rootpath: Path = Path(".")
     source: Source = Source(None, "")
@@ -189,4 +196,11 @@ def resolve(
         models[name] = spec
     if overrides:
         validate({"models": dict(overrides)}, Source(None, "--xgen-model / xgen_models"))
+    for old, new in (values["model_map"] or {}).items():
+        missing = [n for n in (old, new) if n not in models]
+        if missing:
+            raise XgenConfigError(
+                f"model map {old}={new}: no model named {' or '.join(map(repr, missing))}; "
+                f"configured models: {', '.join(sorted(models)) or 'none'}"
+            )
     return Settings(**values, models=models, rootpath=rootpath, source=source, origin=origin)

@@ -161,11 +161,14 @@ class Xgen:
         return spec.extract(text) if value is None else value
 
     def _note_check(self, result: Any) -> None:
-        from pytest_xgen.plugin import CHECKS
+        from pytest_xgen.plugin import CHECKS, RESULTS
+        from pytest_xgen.report.serialize import check_to_dict
 
         self.results.append(result)
         if self.node is not None:
             self.node.stash[CHECKS] = self.node.stash.get(CHECKS, 0) + 1
+            # As JSON data right away: it travels from pytest-xdist workers in the report.
+            self.node.stash.setdefault(RESULTS, []).append(check_to_dict(result))
 
     def check(
         self,
@@ -192,6 +195,8 @@ class Xgen:
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
         opts = marker.resolve(self._markers(), options, self.session.settings, self.test)
         wanted = self._expected(expected, spec)
+        evaluations = 2 * len(opts.evaluators) * opts.samples
+        self.session.begin_check(self.test, 1 + bool(opts.strip_with) + evaluations)
         result = transfer.check(
             prompt, opts, spec, wanted, self._ask, self._extract, seed=self.session.settings.seed
         )
@@ -208,6 +213,7 @@ class Xgen:
         from pytest_xgen import marker, review
 
         opts = marker.resolve(self._markers(), options, self.session.settings, self.test)
+        self.session.begin_check(self.test, (explanation is None) + len(opts.evaluators))
         result = review.review(prompt, explanation, opts, self._ask)
         self._note_check(result)
         if self.marked and opts.min_step_agreement is not None:
@@ -236,6 +242,7 @@ class Xgen:
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
         opts = marker.resolve(self._markers(), options, self.session.settings, self.test)
         wanted = self._expected(expected, spec)
+        self.session.begin_check(self.test, 2 * len(opts.evaluators) * opts.samples)
         result = invariance.invariant(base, perturbed, opts, spec, wanted, self._ask, self._extract)
         self._note_check(result)
         if self.marked:

@@ -9,7 +9,7 @@ every example, so Hypothesis pays for them once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_xgen import metrics, prompts
 from pytest_xgen.answers import AnswerSpec
@@ -26,6 +26,8 @@ __tracebackhide__ = hide_frame
 @dataclass
 class InvariantResult:
     """The outcome of ``xgen.invariant()``."""
+
+    kind: ClassVar[str] = "invariant"
 
     base: str
     perturbed: str
@@ -55,8 +57,8 @@ class InvariantResult:
         from pytest_xgen.perturb import PerturbedPrompt
 
         lines = [f"invariance {self.verdict.upper()}: " + "; ".join(self.reasons or ["ok"])]
-        prompt = self.perturbed
-        if not isinstance(prompt, PerturbedPrompt):
+        prompt: Any = self.perturbed
+        if getattr(prompt, "edits", None) is None:
             prompt = PerturbedPrompt(self.perturbed, self.base, ())
         lines.append(f"perturbation: {prompt.describe()}")
         lines.extend(f"  {line}" for line in prompt.diff().splitlines())

@@ -152,6 +152,44 @@ def parse_names(value: str) -> list[str]:
     return names
 
 
+def parse_optional_path(value: str) -> str | None:
+    """A path, or ``none`` / an empty value for none."""
+    text = value.strip()
+    return None if text.lower() in ("", "none") else text
+
+
+def parse_model_map(value: str) -> dict[str, str]:
+    """``old=new[,old2=new2]``: run the suite with model ``old`` replaced by ``new``."""
+    mapping: dict[str, str] = {}
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        old, sep, new = part.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise pytest.UsageError(
+                f"xgen: a model map is OLD=NEW[,OLD2=NEW2]; got {value!r} "
+                "(example: --xgen-model-map qwen=gpt)"
+            )
+        mapping[old.strip()] = new.strip()
+    return mapping
+
+
+def parse_compare_fail(value: str) -> dict[str, float]:
+    """``METRIC:DELTA[,...]`` with metrics consistency, lift, accuracy."""
+    from pytest_xgen.compare import parse_thresholds
+
+    try:
+        return parse_thresholds(value)
+    except ValueError as exc:
+        raise pytest.UsageError(f"xgen: --xgen-compare-fail: {exc}") from None
+
+
+def parse_alpha(value: str) -> float:
+    """A significance level between 0 and 1, such as 0.05."""
+    number = _float(value, "alpha")
+    if not 0 < number < 1:
+        raise pytest.UsageError(f"xgen: alpha must be between 0 and 1; got {value!r}")
+    return number
+
+
 def parse_model(value: str) -> tuple[str, dict[str, Any]]:
     """``NAME=local:EMBEDDED`` or ``NAME={"base_url": ..., "model": ..., ...}`` (JSON)."""
     name, sep, spec = value.partition("=")
@@ -301,6 +339,38 @@ SETTINGS: tuple[Setting, ...] = (
         10,
         "Hypothesis examples per xgen test (each one costs model calls); default 10",
         "N",
+    ),
+    # Outputs and the upgrade gate.
+    Setting("report", parse_optional_path, None, "write the JSON report to this path", "PATH"),
+    Setting("html", parse_optional_path, None, "write the HTML report to this path", "PATH"),
+    Setting("save", parse_optional_path, None, "save this run as .xgen/runs/NAME.json", "NAME"),
+    Setting(
+        "model_map",
+        parse_model_map,
+        None,
+        "replace models for this run, e.g. qwen=gpt (a candidate in place of a model)",
+        "OLD=NEW,...",
+    ),
+    Setting(
+        "compare",
+        parse_optional_path,
+        None,
+        "compare with a saved run (NAME in .xgen/runs, or a JSON path)",
+        "NAME|PATH",
+    ),
+    Setting(
+        "compare_fail",
+        parse_compare_fail,
+        None,
+        "fail when a test drops by more than DELTA and significantly, e.g. consistency:0.05",
+        "METRIC:DELTA,...",
+    ),
+    Setting(
+        "compare_alpha",
+        parse_alpha,
+        0.05,
+        "significance level of the comparison; default 0.05",
+        "ALPHA",
     ),
 )
 

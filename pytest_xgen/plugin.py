@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 __tracebackhide__ = hide_frame
 
 SESSION_NAME = "xgen-session"
-# How many checks (xgen.check / xgen.review) a test made.
+# How many checks (xgen.check / invariant / review) a test made, and their JSON data.
 CHECKS = pytest.StashKey[int]()
+RESULTS = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -183,7 +184,17 @@ def pytest_runtest_makereport(
     ours = call.excinfo is not None and call.excinfo.errisinstance(
         (XgenInfraError, XgenConfigError)
     )
+    data = None
+    if call.when == "call" and item.config.pluginmanager.get_plugin(SESSION_NAME) is not None:
+        data = get_session(item.config).test_data(item, item.stash.get(RESULTS, []))
+        if data is not None:
+            # JUnit XML <properties>: CI test views show the numbers.
+            from pytest_xgen.report.build import junit_properties
+
+            item.user_properties.extend(junit_properties(data))
     report = yield
+    if data is not None:
+        report.xgen = data  # type: ignore[attr-defined]
     # Infrastructure trouble (an unreachable endpoint, a rate limit, a missing recording)
     # says nothing about the model's reasoning: report it as an error, not a failure.
     if ours:

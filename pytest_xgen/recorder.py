@@ -40,10 +40,13 @@ class CallStats:
     tokens: int = 0
     rerecorded: int = 0
     events: list[str] = field(default_factory=list)
-    per_test: dict[str, int] = field(default_factory=dict)
+    per_test: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def count(self, test: str) -> None:
-        self.per_test[test] = self.per_test.get(test, 0) + 1
+    def count(self, test: str, *, live: bool = False, tokens: int = 0) -> None:
+        entry = self.per_test.setdefault(test, {"calls": 0, "live": 0, "tokens": 0})
+        entry["calls"] += 1
+        entry["live"] += int(live)
+        entry["tokens"] += tokens
 
     def add(self, other: dict[str, Any]) -> None:
         self.replayed += int(other.get("replayed", 0))
@@ -51,8 +54,10 @@ class CallStats:
         self.tokens += int(other.get("tokens", 0))
         self.rerecorded += int(other.get("rerecorded", 0))
         self.events.extend(other.get("events", []))
-        for test, calls in other.get("per_test", {}).items():
-            self.per_test[test] = self.per_test.get(test, 0) + int(calls)
+        for test, counts in other.get("per_test", {}).items():
+            entry = self.per_test.setdefault(test, {"calls": 0, "live": 0, "tokens": 0})
+            for name in entry:
+                entry[name] += int(counts.get(name, 0))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,7 +66,7 @@ class CallStats:
             "tokens": self.tokens,
             "rerecorded": self.rerecorded,
             "events": list(self.events),
-            "per_test": dict(self.per_test),
+            "per_test": {t: dict(c) for t, c in self.per_test.items()},
         }
 
 
@@ -157,11 +162,12 @@ class Recorder:
         self.store.put(entry)
         if self.cassette_dir is not None:
             self._add_pending(site.module, entry)
+        tokens = int(response.get("usage", {}).get("total_tokens", 0))
         with self._lock:
             self._recorded_now.add(key)
             self.stats.live += 1
-            self.stats.count(site.test)
-            self.stats.tokens += int(response.get("usage", {}).get("total_tokens", 0))
+            self.stats.count(site.test, live=True, tokens=tokens)
+            self.stats.tokens += tokens
         return entry, False
 
     def _check_may_record(self, site: CallSite) -> None:

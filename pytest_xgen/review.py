@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_xgen import metrics, prompts
 from pytest_xgen.errors import hide_frame
@@ -69,6 +69,8 @@ def parse_review(text: str, steps: int) -> StepReview:
 @dataclass
 class ReviewResult:
     """The outcome of ``xgen.review()``."""
+
+    kind: ClassVar[str] = "review"
 
     prompt: str
     options: TransferOptions

@@ -7,6 +7,7 @@ cassettes, stop the server and print the summary. Importing this module stays li
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,11 @@ class XgenSession:
         self._lock = threading.Lock()
         self.written: list[Path] = []
         self.server_notes: list[str] = []
+        # Controller side: per test node id, its outcome, calls and checks (JSON data).
+        self.tests: dict[str, dict[str, Any]] = {}
+        self.comparison: Any = None
+        self.gate_failures: list[str] = []
+        self._plan: dict[str, list[int]] = {}
 
     # -- parts, built on first use --------------------------------------------------------
     @property
@@ -81,7 +87,8 @@ class XgenSession:
     def model(self, name: str) -> ChatModel:
         """The configured model ``name``, built once through ``pytest_xgen_make_model``."""
         if name not in self._models:
-            spec = self.settings.models.get(name)
+            # --xgen-model-map runs a candidate in place of a model, without editing tests.
+            spec = self.settings.models.get((self.settings.model_map or {}).get(name, name))
             if spec is None:
                 known = ", ".join(sorted(self.settings.models)) or "none configured"
                 raise XgenConfigError(
@@ -148,13 +155,119 @@ class XgenSession:
         else:
             server = "starts on the first unrecorded call"
         cassettes = _rel(s.path("cassette_dir"), s.rootpath) if s.cassettes else "off"
+        mapped = ""
+        if s.model_map:
+            mapped = "; model map " + ", ".join(f"{a}->{b}" for a, b in s.model_map.items())
         return (
             f"xgen: record mode {s.record_mode}, cache {_rel(s.path('cache_dir'), s.rootpath)}, "
-            f"cassettes {cassettes}, seed {s.seed}, models: {models}; local server: {server}"
+            f"cassettes {cassettes}, seed {s.seed}, models: {models}{mapped}; "
+            f"local server: {server}"
         )
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         return self.header()
+
+    # -- progress of live calls ------------------------------------------------------------
+    def begin_check(self, test: str, planned: int) -> None:
+        """A check of ``test`` is about to make up to ``planned`` calls."""
+        self._plan[test] = [0, planned]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_xgen_call_done(
+        self, session: XgenSession, model: str, test: str, entry: dict[str, Any], replayed: bool
+    ) -> None:
+        plan = self._plan.setdefault(test, [0, 0])
+        plan[0] += 1
+        if replayed or self.is_worker:
+            return
+        # Live calls are slow: say which one is running out of how many the check plans.
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            done, planned = plan
+            count = f"{done}/{planned}" if planned else str(done)
+            reporter.write_line(f"xgen: live call {count} of {test} ({model})")
+
+    # -- results ---------------------------------------------------------------------------
+    def test_data(self, item: pytest.Item, checks: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """What the report keeps of one test: its calls and checks (None if it made none)."""
+        counts = {"calls": 0, "live": 0, "tokens": 0}
+        if self._recorder is not None:
+            counts.update(self._recorder.stats.per_test.get(item.nodeid, {}))
+        if not checks and not counts["calls"]:
+            return None
+        return {**counts, "checks": checks}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "xgen", None)
+        if self.is_worker or data is None or report.when != "call":
+            return
+        self.tests[report.nodeid] = {"outcome": _outcome(report), **data}
+
+    def identities(self) -> dict[str, dict[str, str]]:
+        """Each configured model as the report names it: no credentials."""
+        from pytest_xgen.models.local import embedded
+        from pytest_xgen.models.openai_chat import endpoint_identity
+
+        found = {}
+        for name, spec in sorted(self.settings.models.items()):
+            if "local" in spec:
+                model = embedded(spec["local"])
+                found[name] = {"kind": "embedded", "model": model.name, "sha256": model.sha256}
+            else:
+                found[name] = {
+                    "kind": "endpoint",
+                    "endpoint": endpoint_identity(spec["base_url"]),
+                    "model": spec["model"],
+                }
+        return found
+
+    def build_report(self) -> dict[str, Any]:
+        from pytest_xgen.recorder import CallStats
+        from pytest_xgen.report.build import build_report
+
+        stats = self._recorder.stats if self._recorder is not None else CallStats()
+        workers = getattr(self.config.option, "numprocesses", 0)
+        return build_report(
+            settings=self.settings,
+            identities=self.identities(),
+            model_map=self.settings.model_map or {},
+            tests=self.tests,
+            stats=stats.to_dict(),
+            workers=workers if isinstance(workers, int) else 0,
+        )
+
+    def write_outputs(self, session: pytest.Session) -> None:
+        """The JSON and HTML reports, the saved run and the comparison with a saved run."""
+        s = self.settings
+        if not (s.report or s.html or s.save or s.compare):
+            return
+        doc = self.build_report()
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        runs = s.path("cache_dir").parent / "runs"
+        if s.compare:
+            from pytest_xgen.compare import compare, gate, load_run
+
+            try:
+                before = load_run(s.compare, runs)
+            except (OSError, ValueError) as exc:
+                raise pytest.UsageError(f"xgen: --xgen-compare: {exc}") from None
+            self.comparison = compare(before, doc, alpha=s.compare_alpha)
+            self.gate_failures = gate(self.comparison, s.compare_fail or {})
+            if self.gate_failures:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        targets = [Path(p) for p in (s.report,) if p]
+        if s.save:
+            targets.append(runs / f"{s.save}.json")
+        for target in targets:
+            path = target if target.is_absolute() else s.rootpath / target
+            _write(path, text)
+            self.written.append(path)
+        if s.html:
+            from pytest_xgen.report.html import render_html
+
+            path = Path(s.html) if Path(s.html).is_absolute() else s.rootpath / s.html
+            _write(path, render_html(doc))
+            self.written.append(path)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.is_worker or self._recorder is None:
@@ -163,6 +276,11 @@ class XgenSession:
         if not (stats.live or stats.replayed or stats.events):
             return
         terminalreporter.write_sep("-", "xgen")
+        from pytest_xgen.report.terminal import summary_lines
+
+        verbose = self.config.option.verbose > 0
+        for line in summary_lines(self.tests, verbose=verbose):
+            terminalreporter.write_line(line)
         terminalreporter.write_line(
             f"xgen: {stats.live + stats.replayed} model calls: {stats.replayed} replayed, "
             f"{stats.live} live ({stats.tokens} tokens)"
@@ -174,13 +292,22 @@ class XgenSession:
             terminalreporter.write_line(f"xgen: wrote {_rel(path, self.settings.rootpath)}")
         for event in stats.events:
             terminalreporter.write_line(f"xgen: {event}")
+        if self.comparison is not None:
+            from pytest_xgen.compare import format_comparison
 
-    def _write_costs(self, terminalreporter: Any, per_test: dict[str, int]) -> None:
+            for line in format_comparison(self.comparison, verbose=verbose).splitlines():
+                terminalreporter.write_line(line)
+            for line in self.gate_failures:
+                terminalreporter.write_line(f"xgen gate FAILED: {line}", red=True)
+
+    def _write_costs(self, terminalreporter: Any, per_test: dict[str, dict[str, int]]) -> None:
         """Model calls per test, costliest first (all with -v): what a test costs to
         record, and the bound a Hypothesis test's examples and shrinking stayed within."""
         if not per_test:
             return
-        ranked = sorted(per_test.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = sorted(
+            ((t, c["calls"]) for t, c in per_test.items()), key=lambda kv: (-kv[1], kv[0])
+        )
         shown = ranked if self.config.option.verbose > 0 else ranked[:COSTLIEST]
         more = "" if len(shown) == len(ranked) else f" (costliest {len(shown)}; -v for all)"
         terminalreporter.write_line(f"xgen: model calls per test{more}:")
@@ -197,6 +324,7 @@ class XgenSession:
             self.recorder.stats.add(data["stats"])
             self.server_notes.extend(data["server"])
 
+    @pytest.hookimpl(tryfirst=True)  # before the terminal summary, which reads the results
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         try:
             if self._recorder is not None:
@@ -210,6 +338,8 @@ class XgenSession:
                     }
                 else:
                     self.written = self._recorder.write_cassettes()
+            if not self.is_worker:
+                self.write_outputs(session)
         finally:
             self.close()
 
@@ -233,6 +363,21 @@ class XgenSession:
         self.server_notes.extend(self._stop_server())
         if self._recorder is not None:
             self._recorder.store.close()
+
+
+def _outcome(report: pytest.TestReport) -> str:
+    if getattr(report, "xgen_error", False):
+        return "error"
+    if hasattr(report, "wasxfail"):
+        return "xfailed" if report.skipped else "xpassed"
+    return report.outcome
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 def _describe(spec: dict[str, Any]) -> str:

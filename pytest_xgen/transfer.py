@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pytest_xgen import metrics, prompts, stats
 from pytest_xgen.answers import AnswerSpec
@@ -97,6 +97,8 @@ class Condition:
 @dataclass
 class TransferResult:
     """The outcome of one ``xgen.check()``."""
+
+    kind: ClassVar[str] = "transfer"
 
     prompt: str
     options: TransferOptions

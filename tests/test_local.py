@@ -237,6 +237,7 @@ def test_real_transfer_check_records_then_replays_identically(pytester: pytest.P
     replay.stdout.fnmatch_lines(["*xgen: 5 model calls: 5 replayed, 0 live*"])
 
     def result_line(run: pytest.RunResult) -> str:
-        return next(line for line in run.stdout.lines if "RESULT" in line)
+        line = next(line for line in run.stdout.lines if "RESULT" in line)
+        return line[line.index("RESULT") :]
 
     assert result_line(live) == result_line(replay)

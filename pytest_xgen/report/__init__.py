@@ -1,0 +1,1 @@
+"""What people read: the JSON report, its HTML rendering and the terminal table."""

@@ -1,0 +1,130 @@
+"""The JSON report: run metadata and, per test, its checks and the metrics the gate compares.
+
+Format ``pytest-xgen-report`` version 1, described by ``schemas/report.schema.json``.
+Tests are sorted by node id, so a ``-n 2`` run and a ``-n 0`` run of the same recorded
+suite give the same document but for ``created`` and ``run.workers``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import platform
+from typing import Any
+
+FORMAT = "pytest-xgen-report"
+VERSION = 1
+PACKAGES = ("pytest", "pytest-xgen", "openai", "hypothesis", "diskcache", "llama-cpp-python")
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def _count(agree: int, total: int) -> dict[str, Any]:
+    return {"agree": agree, "total": total, "value": agree / total if total else None}
+
+
+def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Pooled counts over a test's transfer checks (one per Hypothesis example): what the
+    upgrade gate compares between runs."""
+    transfers = [c for c in checks if c["kind"] == "transfer"]
+    if not transfers:
+        return None
+    sums = {"transfer": [0, 0], "baseline": [0, 0]}
+    correct = answered = 0
+    for check in transfers:
+        for name in sums:
+            consistency = check["conditions"][name]["consistency"]
+            sums[name][0] += consistency["agree"]
+            sums[name][1] += consistency["total"]
+        if check["expected"] is not None:
+            for model in check["conditions"]["transfer"]["models"].values():
+                correct += sum(model["correct"])
+                answered += len(model["correct"])
+    transfer = _count(*sums["transfer"])
+    baseline = _count(*sums["baseline"])
+    lift = None
+    if transfer["value"] is not None and baseline["value"] is not None:
+        lift = transfer["value"] - baseline["value"]
+    return {
+        "consistency": transfer,
+        "baseline_consistency": baseline,
+        "lift": lift,
+        "accuracy": {
+            "correct": correct,
+            "total": answered,
+            "value": correct / answered if answered else None,
+        }
+        if answered
+        else None,
+    }
+
+
+def build_report(
+    *,
+    settings: Any,
+    identities: dict[str, dict[str, str]],
+    model_map: dict[str, str],
+    tests: dict[str, dict[str, Any]],
+    stats: dict[str, Any],
+    workers: int,
+) -> dict[str, Any]:
+    """The whole JSON document."""
+    calls = stats["replayed"] + stats["live"]
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "run": {
+            "record_mode": settings.record_mode,
+            "seed": settings.seed,
+            "models": identities,
+            "model_map": dict(model_map),
+            "versions": _versions(),
+            "calls": {
+                "replayed": stats["replayed"],
+                "live": stats["live"],
+                "tokens": stats["tokens"],
+                "cache_hit_rate": stats["replayed"] / calls if calls else None,
+            },
+            "workers": workers,
+        },
+        "tests": [
+            {"nodeid": nodeid, **entry, "metrics": test_metrics(entry["checks"])}
+            for nodeid, entry in sorted(tests.items())
+        ],
+    }
+
+
+def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``(name, value)`` pairs for JUnit XML: metrics, interval, calls, tokens, cache hits."""
+    props: list[tuple[str, Any]] = []
+    metrics = test_metrics(entry["checks"])
+    if metrics is not None:
+        props.append(("xgen_consistency", metrics["consistency"]["value"]))
+        props.append(("xgen_baseline_consistency", metrics["baseline_consistency"]["value"]))
+        props.append(("xgen_lift", metrics["lift"]))
+        if metrics["accuracy"] is not None:
+            props.append(("xgen_accuracy", metrics["accuracy"]["value"]))
+        transfers = [c for c in entry["checks"] if c["kind"] == "transfer"]
+        interval = transfers[-1]["conditions"]["transfer"]["interval"]
+        if interval is not None:
+            props += [("xgen_interval_low", interval[0]), ("xgen_interval_high", interval[1])]
+    if entry["checks"]:
+        verdicts = {c["verdict"] for c in entry["checks"]}
+        verdict = next((v for v in ("fail", "inconclusive") if v in verdicts), "pass")
+        props.append(("xgen_verdict", verdict))
+    props += [
+        ("xgen_calls", entry["calls"]),
+        ("xgen_live_calls", entry["live"]),
+        ("xgen_cache_hits", entry["calls"] - entry["live"]),
+        ("xgen_tokens", entry["tokens"]),
+    ]
+    return props

@@ -1,0 +1,186 @@
+"""Reports and the upgrade gate through real inner pytest runs: the JSON report against its
+schema, JUnit properties, the terminal table, -n 2 equal to -n 0, and the gate's exit codes."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from pytest_xgen.config import load_schema
+from tests.test_transfer import SCRIPTED, TOM, models
+
+SUITE = f"""
+import pytest
+
+@pytest.mark.transfers(generator="gen", evaluators=["a", "b"], min_consistency=0.0, min_lift=-1)
+def test_tom(xgen):
+    xgen.check({TOM!r}, expected=7)
+
+@pytest.mark.transfers(generator="gen", evaluators=["a", "b"], min_consistency=0.0, min_lift=-1)
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_many(xgen, n):
+    xgen.check({TOM!r} + " " * n, expected=7)
+
+def test_plain(xgen):
+    assert xgen.model("a")("hello").text
+"""
+
+GOOD = "baseline=6,7,6,7,6;transfer=7,7,7,7,7"
+WORSE = "baseline=6,7,6,7,6;transfer=6,6,6,6,6"
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(SCRIPTED)
+    pytester.makepyprojecttoml(
+        models(gen="transfer=7", a="baseline=7;transfer=7", b=GOOD, worse=WORSE, better=GOOD)
+    )
+    pytester.makepyfile(test_suite=SUITE)
+    return pytester
+
+
+def load(path: Path) -> dict:
+    doc = json.loads(path.read_text())
+    jsonschema.Draft202012Validator(load_schema("report.schema.json")).validate(doc)
+    return doc
+
+
+def test_json_report_validates_and_holds_every_check(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("--xgen-report=out/run.json", "--junitxml=junit.xml")
+    result.assert_outcomes(passed=5)
+    doc = load(suite.path / "out/run.json")
+    assert [t["nodeid"] for t in doc["tests"]] == [
+        "test_suite.py::test_many[1]",
+        "test_suite.py::test_many[2]",
+        "test_suite.py::test_many[3]",
+        "test_suite.py::test_plain",
+        "test_suite.py::test_tom",
+    ]
+    tom = doc["tests"][-1]
+    assert tom["outcome"] == "passed" and tom["calls"] == 21 and tom["live"] == 21
+    (check,) = tom["checks"]
+    assert check["kind"] == "transfer" and check["verdict"] == "pass"
+    assert check["conditions"]["transfer"]["models"]["a"]["answers"] == [7.0] * 5
+    assert check["explanation"]["removed"] == ["Therefore, Tom has 7 apples.", "Answer: 7"]
+    assert tom["metrics"]["consistency"] == {"agree": 5, "total": 5, "value": 1.0}
+    assert doc["tests"][3]["metrics"] is None and doc["tests"][3]["calls"] == 1
+    assert doc["run"]["models"]["a"] == {
+        "kind": "endpoint",
+        "endpoint": "scripted.invalid/v1",
+        "model": "baseline=7;transfer=7",
+    }
+    assert doc["run"]["calls"]["live"] == 4 * 21 + 1
+    # JUnit XML carries the numbers as properties.
+    case = ET.parse(suite.path / "junit.xml").find(".//testcase[@name='test_tom']")
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert props["xgen_consistency"] == "1.0" and props["xgen_verdict"] == "pass"
+    assert props["xgen_calls"] == "21" and props["xgen_live_calls"] == "21"
+    assert props["xgen_cache_hits"] == "0" and props["xgen_tokens"] == str(21 * 15)
+    # The terminal table.
+    result.stdout.fnmatch_lines(
+        [
+            "*transfer check * base  xfer  lift  acc  verdict",
+            "*test_suite.py::test_tom * 0.40  1.00  +0.60  1.00  pass",
+            "*xgen transfer checks: 4 test(s): 4 pass, 0 fail, 0 inconclusive",
+        ]
+    )
+
+
+def test_xdist_gives_the_same_report_summary_and_properties(suite: pytest.Pytester) -> None:
+    suite.runpytest().assert_outcomes(passed=5)  # record
+    one = suite.runpytest(
+        "--xgen-record-mode=none", "-n", "0", "--xgen-report=one.json", "--junitxml=one.xml"
+    )
+    two = suite.runpytest(
+        "--xgen-record-mode=none", "-n", "2", "--xgen-report=two.json", "--junitxml=two.xml"
+    )
+    one.assert_outcomes(passed=5)
+    two.assert_outcomes(passed=5)
+    a, b = load(suite.path / "one.json"), load(suite.path / "two.json")
+    assert (a["run"]["workers"], b["run"]["workers"]) == (0, 2)
+    for doc in (a, b):
+        del doc["created"], doc["run"]["workers"]
+    assert a == b
+
+    def table(result: pytest.RunResult) -> list[str]:
+        return [
+            line
+            for line in result.stdout.lines
+            if line.startswith(("  transfer check", "  test_suite.py", "xgen transfer checks"))
+        ]
+
+    assert table(one) == table(two) and len(table(one)) == 6
+
+    def properties(path: Path) -> dict:
+        return {
+            case.get("name"): sorted((p.get("name"), p.get("value")) for p in case.iter("property"))
+            for case in ET.parse(path).iter("testcase")
+        }
+
+    assert properties(suite.path / "one.xml") == properties(suite.path / "two.xml")
+
+
+def test_gate_fails_on_a_significant_regression_and_names_the_test(suite: pytest.Pytester) -> None:
+    suite.runpytest("--xgen-save=main").assert_outcomes(passed=5)
+    assert load(suite.path / ".xgen/runs/main.json")["tests"]
+    # A candidate makes new calls: record them as new episodes.
+    regressed = suite.runpytest(
+        "--xgen-model-map=b=worse",
+        "--xgen-record-mode=new_episodes",
+        "--xgen-compare=main",
+        "--xgen-compare-fail=consistency:0.05",
+    )
+    # The checks themselves pass (their thresholds are 0): only the gate fails the run.
+    regressed.assert_outcomes(passed=5)
+    assert regressed.ret == pytest.ExitCode.TESTS_FAILED
+    regressed.stdout.fnmatch_lines(
+        [
+            "*model map b->worse*",
+            "*xgen compare: 4 regressed, 0 improved, 1 unchanged, 0 new, 0 missing (alpha 0.05)*",
+            "*xgen gate FAILED: test_suite.py::test_tom: consistency 1.00 -> 0.00 (-1.00 > 0.05, Fisher p=0.008)*",
+        ]
+    )
+
+
+def test_gate_passes_when_better_or_not_significant(suite: pytest.Pytester) -> None:
+    suite.runpytest("--xgen-save=main").assert_outcomes(passed=5)
+    same = suite.runpytest(
+        "--xgen-model-map=b=better",
+        "--xgen-record-mode=new_episodes",
+        "--xgen-compare=main",
+        "--xgen-compare-fail=consistency:0.05",
+    )
+    assert same.ret == pytest.ExitCode.OK
+    same.stdout.fnmatch_lines(["*xgen compare: 0 regressed, 0 improved, 5 unchanged*"])
+    # Without --xgen-compare-fail a regression is reported, and the exit code stays 0.
+    report_only = suite.runpytest(
+        "--xgen-model-map=b=worse", "--xgen-record-mode=new_episodes", "--xgen-compare=main"
+    )
+    assert report_only.ret == pytest.ExitCode.OK
+    report_only.stdout.fnmatch_lines(["*4 regressed*"])
+
+
+def test_gate_input_errors_are_usage_errors(suite: pytest.Pytester) -> None:
+    missing = suite.runpytest("--xgen-compare=nothing-saved")
+    assert missing.ret == pytest.ExitCode.USAGE_ERROR
+    missing.stderr.fnmatch_lines(["*--xgen-compare:*nothing-saved.json*--xgen-save=*"])
+    bad = suite.runpytest("--xgen-compare-fail=consistancy:0.1")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    unknown = suite.runpytest("--xgen-model-map=b=nope")
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR
+    unknown.stderr.fnmatch_lines(["*model map b=nope: no model named 'nope'*"])
+
+
+def test_live_calls_show_progress(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("-k", "tom")
+    result.stdout.fnmatch_lines(
+        [
+            "*xgen: live call 1/21 of test_suite.py::test_tom (gen)*",
+            "*xgen: live call 21/21 of test_suite.py::test_tom (b)*",
+        ]
+    )
+    assert "live call" not in suite.runpytest("-k", "tom").stdout.str()  # replays are quiet
