@@ -57,12 +57,12 @@ def _report(args: argparse.Namespace) -> int:
     from pytest_xgen.report.html import render_html
 
     try:
-        doc = json.loads(Path(args.run).read_text(encoding="utf-8"))
+        doc = json.loads(Path(args.source).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        print(f"xgen report: cannot read {args.run}: {exc}", file=sys.stderr)
+        print(f"xgen report: cannot read {args.source}: {exc}", file=sys.stderr)
         return 2
     if not isinstance(doc, dict) or doc.get("format") != "pytest-xgen-report":
-        print(f"xgen report: {args.run} is not a pytest-xgen JSON report", file=sys.stderr)
+        print(f"xgen report: {args.source} is not a pytest-xgen JSON report", file=sys.stderr)
         return 2
     out = Path(args.output)
     out.write_text(render_html(doc), encoding="utf-8")
@@ -89,7 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("directory", nargs="?", default="fixtures/cassettes")
     check.set_defaults(run=_check)
     report = sub.add_parser("report", help="render a saved JSON report as HTML")
-    report.add_argument("run", help="a JSON report (--xgen-report or .xgen/runs/NAME.json)")
+    report.add_argument(
+        "source", metavar="RUN", help="a JSON report (--xgen-report or .xgen/runs/NAME.json)"
+    )
     report.add_argument("-o", "--output", default="xgen-report.html", help="the HTML file")
     report.set_defaults(run=_report)
     sub.add_parser("compare", help="compare two JSON reports: xgen compare A.json B.json")

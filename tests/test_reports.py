@@ -184,3 +184,24 @@ def test_live_calls_show_progress(suite: pytest.Pytester) -> None:
         ]
     )
     assert "live call" not in suite.runpytest("-k", "tom").stdout.str()  # replays are quiet
+
+
+def test_html_report_and_the_report_and_compare_commands(suite: pytest.Pytester) -> None:
+    from pytest_xgen.cli import main
+
+    suite.runpytest("--xgen-html=out/report.html", "--xgen-save=main").assert_outcomes(passed=5)
+    page = (suite.path / "out/report.html").read_text()
+    assert 'id="heatmap-transfer"' in page and "test_suite.py::test_tom" in page
+    assert "http://" not in page and "https://" not in page
+    saved = suite.path / ".xgen/runs/main.json"
+    assert main(["report", str(saved), "-o", str(suite.path / "again.html")]) == 0
+    assert 'id="heatmap-baseline"' in (suite.path / "again.html").read_text()
+    assert main(["report", str(suite.path / "nothing.json")]) == 2
+    suite.runpytest(
+        "--xgen-model-map=b=worse", "--xgen-record-mode=new_episodes", "--xgen-report=worse.json"
+    ).assert_outcomes(passed=5)
+    worse = str(suite.path / "worse.json")
+    assert main(["compare", str(saved), worse]) == 0
+    assert main(["compare", str(saved), worse, "--fail", "consistency:0.05"]) == 1
+    assert main(["compare", str(saved), worse, "--fail", "consistency:0.05,lift:2"]) == 1
+    assert main(["compare", str(saved), str(saved), "--fail", "consistency:0.05"]) == 0
