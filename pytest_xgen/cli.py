@@ -61,8 +61,14 @@ def _report(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"xgen report: cannot read {args.source}: {exc}", file=sys.stderr)
         return 2
-    if not isinstance(doc, dict) or doc.get("format") != "pytest-xgen-report":
-        print(f"xgen report: {args.source} is not a pytest-xgen JSON report", file=sys.stderr)
+    from pytest_xgen.report.build import schema_problem
+
+    problem = schema_problem(doc)
+    if problem:
+        print(
+            f"xgen report: {args.source} is not a valid pytest-xgen report: {problem}",
+            file=sys.stderr,
+        )
         return 2
     out = Path(args.output)
     out.write_text(render_html(doc), encoding="utf-8")

@@ -137,7 +137,9 @@ def load_run(ref: str, runs_dir: Path) -> dict[str, Any]:
             f"{path} is a pytest-xgen report of version {document.get('version')!r}; "
             f"this pytest-xgen reads version {VERSION}"
         )
-    problem = _structure_problem(document)
+    from pytest_xgen.report.build import schema_problem
+
+    problem = _structure_problem(document) or schema_problem(document)
     if problem is not None:
         raise ValueError(f"{path} is not a valid pytest-xgen report: {problem}")
     return document

@@ -144,6 +144,7 @@ class Settings:
     min_lift: float = 0.0
     temperature: float = 0.7
     max_examples: int = 10
+    max_live_calls: int | None = None
     report: str | None = None
     html: str | None = None
     save: str | None = None

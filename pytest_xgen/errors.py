@@ -9,6 +9,7 @@ becomes a ``pytest.UsageError``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -36,6 +37,10 @@ class CassetteError(XgenInfraError):
     """A cassette file or a stored entry is unreadable or fails validation."""
 
 
+class BudgetExhaustedError(XgenInfraError):
+    """``--xgen-max-live-calls`` is spent: no more live calls in this run."""
+
+
 class LocalModelError(XgenInfraError):
     """An embedded model or the managed llama.cpp server is unavailable."""
 
@@ -53,3 +58,11 @@ def hide_frame(excinfo: Any) -> bool:
     return excinfo is not None and isinstance(
         excinfo.value, (XgenInfraError, XgenConfigError, TransferFailed)
     )
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'qwen'?)`` for the closest known names, or ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
+    return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_xgen.errors import XgenConfigError
+from pytest_xgen.errors import XgenConfigError, did_you_mean
 
 if TYPE_CHECKING:
     from pytest_xgen.config import Settings
@@ -169,8 +169,9 @@ def validate(kwargs: Mapping[str, Any], models: Iterable[str], where: str) -> di
         for model in _models_of(name, checked[name]):
             if model not in known:
                 raise XgenConfigError(
-                    f"{where}: {name}={value!r} names unknown model {model!r}; configured "
-                    f"models: {', '.join(sorted(known)) or 'none'}"
+                    f"{where}: {name}={value!r} names unknown model {model!r}"
+                    f"{did_you_mean(model, known)}; configured models: "
+                    f"{', '.join(sorted(known)) or 'none'}"
                 )
     return checked
 

@@ -340,6 +340,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Hypothesis examples per xgen test (each one costs model calls); default 10",
         "N",
     ),
+    Setting(
+        "max_live_calls",
+        parse_count,
+        None,
+        "stop making live calls after N in this run (later ones are errors)",
+        "N",
+    ),
     # Outputs and the upgrade gate.
     Setting("report", parse_optional_path, None, "write the JSON report to this path", "PATH"),
     Setting("html", parse_optional_path, None, "write the HTML report to this path", "PATH"),

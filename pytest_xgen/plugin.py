@@ -70,6 +70,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Ini: xgen_config",
     )
     parser.addini("xgen_config", default="", help="xgen: path of an xgen TOML settings file")
+    group.addoption(
+        "--xgen-dry-run",
+        dest="xgen_dry_run",
+        action="store_true",
+        default=None,
+        help="make no live call: list the calls this run would make live (cache misses) "
+        "with a token estimate; tests that need one are skipped. Ini: xgen_dry_run",
+    )
+    parser.addini("xgen_dry_run", type="bool", default=False, help="xgen: dry run")
 
 
 def _settings(config: pytest.Config) -> Any:
@@ -95,7 +104,25 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_xgen.session import XgenSession
 
     config.addinivalue_line("markers", MARKER_HELP)
-    config.pluginmanager.register(XgenSession(config, _settings(config)), SESSION_NAME)
+    settings = _settings(config)
+    if settings.record_mode != "none":
+        _check_writable(settings.path("cache_dir"), "--xgen-cache-dir")
+    config.pluginmanager.register(XgenSession(config, settings), SESSION_NAME)
+
+
+def _check_writable(directory: Any, option: str) -> None:
+    """A usage error now, rather than every recorded call lost later."""
+    import os
+
+    existing = directory
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise pytest.UsageError(
+            f"xgen: cannot write the cache directory {directory} ({existing} is not "
+            f"writable); choose another with {option}=DIR, or replay only with "
+            "--xgen-record-mode=none"
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -146,7 +173,13 @@ def _max_examples(item: pytest.Item, settings: Any) -> int | None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    result = yield
+    session = get_session(item.config)
+    try:
+        result = yield
+    except BaseException:
+        session.skip_if_dry(item)
+        raise
+    session.skip_if_dry(item)
     if item.get_closest_marker(MARKER) is not None and not item.stash.get(CHECKS, 0):
         raise XgenConfigError(
             f"{item.nodeid} is marked @pytest.mark.{MARKER} but never called xgen.check(), "

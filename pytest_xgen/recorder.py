@@ -18,15 +18,16 @@ recorded.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_xgen import cassettes
-from pytest_xgen.cache import Store, make_entry, request_key
-from pytest_xgen.errors import CassetteError, RecordingMissError, hide_frame
+from pytest_xgen.cache import Store, canonical_json, make_entry, request_key
+from pytest_xgen.errors import BudgetExhaustedError, CassetteError, RecordingMissError, hide_frame
 
 __tracebackhide__ = hide_frame
 
@@ -79,6 +80,9 @@ class CallSite:
     model: str
     prompt: str
 
+    def describe(self) -> str:
+        return f"test {self.test}, model {self.model!r}, prompt {self.first_line()!r}"
+
     def first_line(self, limit: int = 80) -> str:
         """The start of the prompt on one line (labels such as "Problem:" keep their text)."""
         line = " ".join(self.prompt.split())
@@ -88,10 +92,27 @@ class CallSite:
 class Recorder:
     """Serves recordings and records live calls under one record mode."""
 
-    def __init__(self, mode: str, store: Store, cassette_dir: Path | None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        store: Store,
+        cassette_dir: Path | None,
+        *,
+        max_live_calls: int | None = None,
+        budget_key: str = "xgen-budget",
+        dry_run: bool = False,
+        lock_expire: float = 600.0,
+    ) -> None:
         self.mode = mode
         self.store = store
         self.cassette_dir = cassette_dir
+        self.max_live_calls = max_live_calls
+        self.budget_key = budget_key
+        self.dry_run = dry_run
+        self.lock_expire = lock_expire
+        # Dry run: the calls a real run would make live, by key (test, model, prompt, tokens).
+        self.planned: dict[str, dict[str, Any]] = {}
+        self._flights: dict[str, threading.Lock] = {}
         self.stats = CallStats()
         self.pending: dict[str, dict[str, dict[str, Any]]] = {}
         self._cassettes: dict[str, dict[str, dict[str, Any]]] = {}
@@ -149,14 +170,78 @@ class Recorder:
         record mode allows and no usable recording exists.
         """
         key = request_key(request)
-        if self.mode != "all" or key in self._recorded_now:
-            entry = self._find(key, site)
-            if entry is not None:
-                with self._lock:
-                    self.stats.replayed += 1
-                    self.stats.count(site.test)
-                return entry, True
+        entry = self._replay(key, site)
+        if entry is not None:
+            return entry, True
         self._check_may_record(site)
+        if self.dry_run:
+            return self._plan(key, request, site), False
+        with self._single_flight(key):
+            # The same request may have been recorded while this one waited for it.
+            entry = self._replay(key, site)
+            if entry is not None:
+                return entry, True
+            return self._record(key, request, live, site), False
+
+    def _replay(self, key: str, site: CallSite) -> dict[str, Any] | None:
+        if self.mode == "all" and key not in self._recorded_now:
+            return None  # re-recorded once per run, then replayed
+        entry = self._find(key, site)
+        if entry is not None:
+            with self._lock:
+                self.stats.replayed += 1
+                self.stats.count(site.test)
+        return entry
+
+    @contextlib.contextmanager
+    def _single_flight(self, key: str) -> Iterator[None]:
+        """Hold the right to make the call for ``key``: threads of this process queue on a
+        lock, and pytest-xdist workers on a diskcache lock in the shared store (released on
+        exit, or after ``lock_expire`` seconds if its holder died)."""
+        with self._lock:
+            flight = self._flights.setdefault(key, threading.Lock())
+        with flight:
+            import diskcache
+
+            with diskcache.Lock(self.store.cache, f"xgen-flight:{key}", expire=self.lock_expire):
+                yield
+
+    def _spend_budget(self, site: CallSite) -> None:
+        if self.max_live_calls is None:
+            return
+        spent = int(self.store.cache.incr(self.budget_key, default=0))
+        if spent > self.max_live_calls:
+            raise BudgetExhaustedError(
+                f"the live-call budget of {self.max_live_calls} (--xgen-max-live-calls) is "
+                f"spent: {site.describe()}. Recorded work is kept; raise the budget, or "
+                "replay with --xgen-record-mode=none"
+            )
+
+    def _plan(self, key: str, request: dict[str, Any], site: CallSite) -> dict[str, Any]:
+        """Dry run: note the call instead of making it; answer with an empty placeholder."""
+        text = canonical_json(request.get("messages") or request.get("prompt") or "")
+        estimate = len(text) // 4 + int(request["params"].get("max_tokens") or 256)
+        with self._lock:
+            self.planned.setdefault(
+                key,
+                {
+                    "test": site.test,
+                    "model": site.model,
+                    "prompt": site.first_line(),
+                    "tokens": estimate,
+                },
+            )
+        response = {"text": "", "usage": {}}
+        return {"key": key, "request": request, "response": response}
+
+    def _record(
+        self,
+        key: str,
+        request: dict[str, Any],
+        live: Callable[[], dict[str, Any]],
+        site: CallSite,
+    ) -> dict[str, Any]:
+        self._spend_budget(site)
         response = live()
         entry = make_entry(request, response, test=site.test)
         self.store.put(entry)
@@ -168,10 +253,10 @@ class Recorder:
             self.stats.live += 1
             self.stats.count(site.test, live=True, tokens=tokens)
             self.stats.tokens += tokens
-        return entry, False
+        return entry
 
     def _check_may_record(self, site: CallSite) -> None:
-        where = f"test {site.test}, model {site.model!r}, prompt {site.first_line()!r}"
+        where = site.describe()
         if self.mode == "none":
             raise RecordingMissError(
                 f"no recording for this call in replay-only mode (--xgen-record-mode=none): "

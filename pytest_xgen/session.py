@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_xgen.config import Settings
-from pytest_xgen.errors import XgenConfigError, hide_frame
+from pytest_xgen.errors import XgenConfigError, did_you_mean, hide_frame
 
 __tracebackhide__ = hide_frame
 
@@ -36,6 +37,10 @@ class XgenSession:
         self.config = config
         self.settings = settings
         self.is_worker = hasattr(config, "workerinput")
+        # One id per run, shared with pytest-xdist workers: it names the live-call budget.
+        workerinput = getattr(config, "workerinput", {})
+        self.run_id: str = workerinput.get("xgen_run_id") or uuid.uuid4().hex
+        self.dry_run = bool(config.getoption("xgen_dry_run") or config.getini("xgen_dry_run"))
         self._models: dict[str, ChatModel] = {}
         self._recorder: Recorder | None = None
         self._server: LocalServer | None = None
@@ -60,6 +65,11 @@ class XgenSession:
                 s.record_mode,
                 Store(s.path("cache_dir")),
                 s.path("cassette_dir") if s.cassettes else None,
+                max_live_calls=s.max_live_calls,
+                budget_key=f"xgen-budget:{self.run_id}",
+                dry_run=self.dry_run,
+                # A lock whose holder died frees itself once the slowest call would be over.
+                lock_expire=s.timeout * (s.max_retries + 1) + 60,
             )
         return self._recorder
 
@@ -92,8 +102,9 @@ class XgenSession:
             if spec is None:
                 known = ", ".join(sorted(self.settings.models)) or "none configured"
                 raise XgenConfigError(
-                    f"unknown model {name!r}; configured models: {known}. Add it under "
-                    f"[tool.xgen.models.{name}] or with --xgen-model {name}=local:smollm2-135m"
+                    f"unknown model {name!r}{did_you_mean(name, self.settings.models)}; "
+                    f"configured models: {known}. Add it under [tool.xgen.models.{name}] or "
+                    f"with --xgen-model {name}=local:smollm2-135m"
                 )
             model = self.config.hook.pytest_xgen_make_model(name=name, spec=spec, session=self)
             if model is None:
@@ -273,9 +284,10 @@ class XgenSession:
         if self.is_worker or self._recorder is None:
             return
         stats = self._recorder.stats
-        if not (stats.live or stats.replayed or stats.events):
+        if not (stats.live or stats.replayed or stats.events or self._recorder.planned):
             return
         terminalreporter.write_sep("-", "xgen")
+        self._write_plan(terminalreporter)
         from pytest_xgen.report.terminal import summary_lines
 
         verbose = self.config.option.verbose > 0
@@ -300,6 +312,21 @@ class XgenSession:
             for line in self.gate_failures:
                 terminalreporter.write_line(f"xgen gate FAILED: {line}", red=True)
 
+    def _write_plan(self, terminalreporter: Any) -> None:
+        """Dry run: the calls a real run would make live."""
+        if not self.dry_run:
+            return
+        planned = sorted(self.recorder.planned.values(), key=lambda p: (p["test"], p["model"]))
+        tokens = sum(p["tokens"] for p in planned)
+        terminalreporter.write_line(
+            f"xgen dry run: {len(planned)} call(s) would be made live, about {tokens} tokens "
+            "(prompt characters / 4 + max_tokens); none was made"
+        )
+        for p in planned:
+            terminalreporter.write_line(
+                f"xgen dry run:   {p['test']}  {p['model']}  ~{p['tokens']} tokens  {p['prompt']!r}"
+            )
+
     def _write_costs(self, terminalreporter: Any, per_test: dict[str, dict[str, int]]) -> None:
         """Model calls per test, costliest first (all with -v): what a test costs to
         record, and the bound a Hypothesis test's examples and shrinking stayed within."""
@@ -316,6 +343,19 @@ class XgenSession:
 
     # -- end of run ------------------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """pytest-xdist controller: workers share this run's id (and so its budget)."""
+        node.workerinput["xgen_run_id"] = self.run_id
+
+    def skip_if_dry(self, item: pytest.Item) -> None:
+        """In a dry run, a test that needed live calls is skipped: its answers were blanks."""
+        if not self.dry_run or self._recorder is None:
+            return
+        needed = sum(1 for p in self._recorder.planned.values() if p["test"] == item.nodeid)
+        if needed:
+            pytest.skip(f"dry run: {needed} call(s) of this test would be made live")
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """pytest-xdist controller: take a finished worker's recordings and counts."""
         data = getattr(node, "workeroutput", {}).get(WORKER_KEY)
@@ -323,6 +363,7 @@ class XgenSession:
             self.recorder.merge_pending(data["pending"])
             self.recorder.stats.add(data["stats"])
             self.server_notes.extend(data["server"])
+            self.recorder.planned.update(data["planned"])
 
     @pytest.hookimpl(tryfirst=True)  # before the terminal summary, which reads the results
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -335,11 +376,14 @@ class XgenSession:
                         "pending": self._recorder.take_pending(),
                         "stats": self._recorder.stats.to_dict(),
                         "server": self._stop_server(),
+                        "planned": self._recorder.planned,
                     }
                 else:
                     self.written = self._recorder.write_cassettes()
             if not self.is_worker:
                 self.write_outputs(session)
+                if self._recorder is not None and self.settings.max_live_calls is not None:
+                    self._recorder.store.cache.delete(f"xgen-budget:{self.run_id}")
         finally:
             self.close()
 

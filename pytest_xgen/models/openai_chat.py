@@ -6,8 +6,11 @@ same class pointed at the managed server on 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import TYPE_CHECKING, Any, Literal
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pytest_xgen.errors import ModelCallError, XgenConfigError, hide_frame
@@ -17,6 +20,10 @@ __tracebackhide__ = hide_frame
 
 if TYPE_CHECKING:
     import openai
+
+_R = TypeVar("_R")
+_FIRST_BACKOFF = 0.5
+_MAX_BACKOFF = 8.0
 
 # Keyword arguments the client's ``create`` methods accept; anything else goes in extra_body.
 _CHAT_KWARGS = frozenset(
@@ -144,50 +151,50 @@ class OpenAIChatModel:
 
     def chat(self, messages: list[Message], **params: Any) -> ChatResult:
         kwargs = split_params({**self.params, **params}, _CHAT_KWARGS)
-        with self._translate_errors():
-            response = self._get_client().chat.completions.create(
-                model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                **kwargs,
-            )
-        if not response.choices:
-            raise ModelCallError(
-                f"model {self.name!r} at {redact_url(self.base_url)} answered with no choices; "
-                "check the model name and the endpoint's logs"
-            )
-        choice = response.choices[0]
-        message = choice.message
-        content = message.content or ""
-        reasoning = _reasoning_field(message)
-        text, think = split_reasoning(content)
-        return ChatResult(
-            text=text,
-            reasoning="\n\n".join(p for p in (reasoning, think) if p),
-            finish_reason=choice.finish_reason,
-            usage=_usage(response.usage),
-            model=response.model or self.model,
-        )
+
+        def call() -> ChatResult:
+            with self._translate_errors():
+                response = self._get_client().chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    **kwargs,
+                )
+            with _malformed_on_error():
+                return _chat_result(response, self.model)
+
+        return self._retrying(call)
 
     def complete(self, prompt: str, **params: Any) -> CompletionResult:
         kwargs = split_params({**self.params, **params}, _COMPLETION_KWARGS)
-        with self._translate_errors():
-            response = self._get_client().completions.create(
-                model=self.model, prompt=prompt, **kwargs
-            )
-        if not response.choices:
-            raise ModelCallError(
-                f"model {self.name!r} at {redact_url(self.base_url)} answered with no choices"
-            )
-        choice = response.choices[0]
-        logprobs = choice.logprobs
-        return CompletionResult(
-            text=choice.text,
-            tokens=list(logprobs.tokens or []) if logprobs else [],
-            token_logprobs=list(logprobs.token_logprobs or []) if logprobs else [],
-            finish_reason=choice.finish_reason,
-            usage=_usage(response.usage),
-            model=response.model or self.model,
-        )
+
+        def call() -> CompletionResult:
+            with self._translate_errors():
+                response = self._get_client().completions.create(
+                    model=self.model, prompt=prompt, **kwargs
+                )
+            with _malformed_on_error():
+                return _completion_result(response, self.model)
+
+        return self._retrying(call)
+
+    def _retrying(self, call: Callable[[], _R]) -> _R:
+        """``call()``, again after a malformed answer (truncated JSON, no choices, a wrong
+        content type): the client itself retries only HTTP and connection errors, and a
+        garbled answer is as transient as a 503."""
+        for attempt in range(self.max_retries + 1):
+            try:
+                return call()
+            except MalformedResponse as exc:
+                if attempt == self.max_retries:
+                    raise ModelCallError(
+                        self.redact(
+                            f"model {self.name!r} at {redact_url(self.base_url)} sent a "
+                            f"malformed response ({exc}) after {self.max_retries} retries; "
+                            "check the endpoint and its logs"
+                        )
+                    ) from None
+                time.sleep(min(_MAX_BACKOFF, _FIRST_BACKOFF * 2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def redact(self, text: str) -> str:
         """``text`` with the API key, should an endpoint echo it, replaced by ``***``."""
@@ -240,12 +247,58 @@ class _ErrorTranslator:
                 "check the model name and parameters, or the endpoint's status"
             )
         elif isinstance(exc, openai.APIResponseValidationError | openai.APIError):
-            message = f"{where} sent a malformed response: {_short(str(exc))}"
+            raise MalformedResponse(_short(str(exc))) from None
         elif isinstance(exc, ValueError | KeyError | TypeError) and "json" in str(exc).lower():
-            message = f"{where} sent a response that is not valid JSON: {_short(str(exc))}"
+            raise MalformedResponse(f"not valid JSON: {_short(str(exc))}") from None
         else:
             return False
         raise ModelCallError(self.model.redact(message)) from None
+
+
+class MalformedResponse(Exception):
+    """The endpoint answered, but not with a usable completion (retried, then reported)."""
+
+
+@contextlib.contextmanager
+def _malformed_on_error() -> Iterator[None]:
+    try:
+        yield
+    except MalformedResponse:
+        raise
+    except (AttributeError, TypeError, IndexError, KeyError, ValueError) as exc:
+        raise MalformedResponse(f"{type(exc).__name__}: {_short(str(exc))}") from None
+
+
+def _chat_result(response: Any, model: str) -> ChatResult:
+    if not response.choices:
+        raise MalformedResponse("no choices")
+    choice = response.choices[0]
+    message = choice.message
+    content = message.content or ""
+    reasoning = _reasoning_field(message)
+    text, think = split_reasoning(content)
+    return ChatResult(
+        text=text,
+        reasoning="\n\n".join(p for p in (reasoning, think) if p),
+        finish_reason=choice.finish_reason,
+        usage=_usage(response.usage),
+        model=response.model or model,
+    )
+
+
+def _completion_result(response: Any, model: str) -> CompletionResult:
+    if not response.choices:
+        raise MalformedResponse("no choices")
+    choice = response.choices[0]
+    logprobs = choice.logprobs
+    return CompletionResult(
+        text=choice.text,
+        tokens=list(logprobs.tokens or []) if logprobs else [],
+        token_logprobs=list(logprobs.token_logprobs or []) if logprobs else [],
+        finish_reason=choice.finish_reason,
+        usage=_usage(response.usage),
+        model=response.model or model,
+    )
 
 
 def _cause(exc: BaseException) -> str:

@@ -128,3 +128,17 @@ def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:
         ("xgen_tokens", entry["tokens"]),
     ]
     return props
+
+
+def schema_problem(doc: object) -> str | None:
+    """Why ``doc`` fails ``report.schema.json`` (key path and message), or None."""
+    import jsonschema
+
+    from pytest_xgen.config import load_schema
+
+    validator = jsonschema.Draft202012Validator(load_schema("report.schema.json"))
+    error = next(iter(validator.iter_errors(doc)), None)
+    if error is None:
+        return None
+    path = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+    return f"at {path}: {error.message[:200]}"
