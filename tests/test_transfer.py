@@ -467,3 +467,28 @@ def test_samples_are_separate_recordings(scripted: pytest.Pytester) -> None:
         (1, 1),
         (2, 2),
     ]
+
+
+def test_prefill_delivery_puts_the_explanation_in_the_assistant_turn(
+    scripted: pytest.Pytester,
+) -> None:
+    project(scripted, gen="transfer=7", a="baseline=7;transfer=7")
+    scripted.makepyfile(f"""
+        import pytest
+
+        @pytest.mark.transfers(generator="gen", evaluators=["a"], samples=1, delivery="prefill",
+                               min_consistency=0)
+        def test_prefill(xgen):
+            xgen.check({TOM!r})
+    """)
+    scripted.runpytest().assert_outcomes(passed=1)
+    path = (
+        scripted.path
+        / "fixtures/cassettes/test_prefill_delivery_puts_the_explanation_in_the_assistant_turn.jsonl"
+    )
+    requests = [json.loads(line)["request"] for line in path.read_text().splitlines()]
+    prefilled = [r for r in requests if r["messages"][-1]["role"] == "assistant"]
+    assert len(prefilled) == 1
+    assert prefilled[0]["messages"][-1]["content"] == (
+        "1. Tom starts with 3 apples.\n2. He buys 4 more, so 3 + 4 = 7.\n"
+    )
