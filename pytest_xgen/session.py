@@ -193,10 +193,18 @@ class XgenSession:
             return
         # Live calls are slow: say which one is running out of how many the check plans.
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            done, planned = plan
-            count = f"{done}/{planned}" if planned else str(done)
-            reporter.write_line(f"xgen: live call {count} of {test} ({model})")
+        if reporter is None:
+            return
+        done, planned = plan
+        count = f"{done}/{planned}" if planned else str(done)
+        line = f"xgen: live call {count} of {test} ({model})"
+        # The test's output is being captured: step around it, as live logging does.
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if capture is None:
+            reporter.write_line(line)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
 
     # -- results ---------------------------------------------------------------------------
     def test_data(self, item: pytest.Item, checks: list[dict[str, Any]]) -> dict[str, Any] | None:

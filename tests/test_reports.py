@@ -176,14 +176,15 @@ def test_gate_input_errors_are_usage_errors(suite: pytest.Pytester) -> None:
 
 
 def test_live_calls_show_progress(suite: pytest.Pytester) -> None:
-    result = suite.runpytest("-k", "tom")
+    # A subprocess, so pytest's real output capture is in place while the test runs.
+    result = suite.runpytest_subprocess("-k", "tom")
     result.stdout.fnmatch_lines(
         [
             "*xgen: live call 1/21 of test_suite.py::test_tom (gen)*",
             "*xgen: live call 21/21 of test_suite.py::test_tom (b)*",
         ]
     )
-    assert "live call" not in suite.runpytest("-k", "tom").stdout.str()  # replays are quiet
+    assert "live call" not in suite.runpytest_subprocess("-k", "tom").stdout.str()  # replays
 
 
 def test_html_report_and_the_report_and_compare_commands(suite: pytest.Pytester) -> None:
