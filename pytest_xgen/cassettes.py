@@ -36,6 +36,11 @@ def read(path: Path) -> dict[str, dict[str, Any]]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return entries
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CassetteError(
+            f"cannot read cassette {path}: {exc}; check the path given by "
+            "--xgen-cassette-dir / cassette_dir"
+        ) from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -66,7 +66,8 @@ def _report(args: argparse.Namespace) -> int:
     problem = schema_problem(doc)
     if problem:
         print(
-            f"xgen report: {args.source} is not a valid pytest-xgen report: {problem}",
+            f"xgen report: {args.source} is not a valid pytest-xgen report: {problem}; "
+            "regenerate it with pytest --xgen-report=PATH (or --xgen-save=NAME)",
             file=sys.stderr,
         )
         return 2

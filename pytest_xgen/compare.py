@@ -141,7 +141,10 @@ def load_run(ref: str, runs_dir: Path) -> dict[str, Any]:
 
     problem = _structure_problem(document) or schema_problem(document)
     if problem is not None:
-        raise ValueError(f"{path} is not a valid pytest-xgen report: {problem}")
+        raise ValueError(
+            f"{path} is not a valid pytest-xgen report: {problem}; regenerate it with "
+            "pytest --xgen-report=PATH (or --xgen-save=NAME)"
+        )
     return document
 
 

@@ -186,7 +186,8 @@ def resolve(
         if cli.get(key) is not None:
             values[key], origin[key] = cli[key], "command line"
         elif ini.get(key):
-            values[key], origin[key] = setting.parse(ini[key]), f"ini {setting.ini}"
+            values[key] = setting.parse_as(ini[key], f"ini {setting.ini}")
+            origin[key] = f"ini {setting.ini}"
         elif key in file_data:
             values[key], origin[key] = file_data[key], source.describe()
         else:

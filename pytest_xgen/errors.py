@@ -60,9 +60,9 @@ def hide_frame(excinfo: Any) -> bool:
     )
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
+def did_you_mean(name: str, known: Iterable[str], *, n: int = 3, cutoff: float = 0.5) -> str:
     """`` (did you mean 'qwen'?)`` for the closest known names, or ``""``."""
     import difflib
 
-    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
+    close = difflib.get_close_matches(name, list(known), n=n, cutoff=cutoff)
     return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""

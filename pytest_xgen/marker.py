@@ -154,7 +154,8 @@ def validate(kwargs: Mapping[str, Any], models: Iterable[str], where: str) -> di
     unknown = sorted(set(kwargs) - set(KEYWORDS))
     if unknown:
         raise XgenConfigError(
-            f"{where}: unknown keyword(s) {', '.join(unknown)} (got {_echo(kwargs)}); "
+            f"{where}: unknown keyword(s) {', '.join(unknown)}"
+            f"{did_you_mean(unknown[0], KEYWORDS, n=1, cutoff=0.8)} (got {_echo(kwargs)}); "
             f"allowed: {', '.join(KEYWORDS)}"
         )
     known = set(models)

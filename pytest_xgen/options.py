@@ -233,6 +233,14 @@ class Setting:
     def ini(self) -> str:
         return "xgen_" + self.key
 
+    def parse_as(self, value: str, where: str) -> Any:
+        """``parse(value)``, with ``where`` (the option or ini name) in any error."""
+        try:
+            return self.parse(value)
+        except pytest.UsageError as exc:
+            message = str(exc).removeprefix("xgen: ")
+            raise pytest.UsageError(f"xgen: {where}: {message}") from None
+
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(

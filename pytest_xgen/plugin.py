@@ -6,6 +6,7 @@ not) loads neither ``openai``, ``diskcache``, Hypothesis nor llama.cpp.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(
             setting.flag,
             dest=f"xgen_{setting.key}",
-            type=setting.parse,
+            type=functools.partial(setting.parse_as, where=setting.flag),
             default=None,
             metavar=setting.metavar,
             help=f"{setting.help}. Ini: {setting.ini}; file: [tool.xgen] {setting.key}",
@@ -106,22 +107,30 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     settings = _settings(config)
     if settings.record_mode != "none":
-        _check_writable(settings.path("cache_dir"), "--xgen-cache-dir")
-    config.pluginmanager.register(XgenSession(config, settings), SESSION_NAME)
+        _check_writable(settings.path("cache_dir"), "cache", "--xgen-cache-dir")
+        if settings.cassettes:
+            _check_writable(settings.path("cassette_dir"), "cassette", "--xgen-cassette-dir")
+    session = XgenSession(config, settings)
+    session.load_baseline()
+    config.pluginmanager.register(session, SESSION_NAME)
 
 
-def _check_writable(directory: Any, option: str) -> None:
+def _check_writable(directory: Any, what: str, option: str) -> None:
     """A usage error now, rather than every recorded call lost later."""
     import os
 
     existing = directory
     while not existing.exists() and existing.parent != existing:
         existing = existing.parent
-    if not os.access(existing, os.W_OK | os.X_OK):
+    problem = None
+    if not existing.is_dir():
+        problem = f"{existing} is a file, not a directory"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{existing} is not writable"
+    if problem:
         raise pytest.UsageError(
-            f"xgen: cannot write the cache directory {directory} ({existing} is not "
-            f"writable); choose another with {option}=DIR, or replay only with "
-            "--xgen-record-mode=none"
+            f"xgen: cannot write the {what} directory {directory} ({problem}); choose another "
+            f"with {option}=DIR, or replay only with --xgen-record-mode=none"
         )
 
 

@@ -19,7 +19,10 @@ recorded.
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,15 +199,11 @@ class Recorder:
     @contextlib.contextmanager
     def _single_flight(self, key: str) -> Iterator[None]:
         """Hold the right to make the call for ``key``: threads of this process queue on a
-        lock, and pytest-xdist workers on a diskcache lock in the shared store (released on
-        exit, or after ``lock_expire`` seconds if its holder died)."""
+        lock, and pytest-xdist workers on a lock entry in the shared store."""
         with self._lock:
             flight = self._flights.setdefault(key, threading.Lock())
-        with flight:
-            import diskcache
-
-            with diskcache.Lock(self.store.cache, f"xgen-flight:{key}", expire=self.lock_expire):
-                yield
+        with flight, _store_lock(self.store.cache, f"xgen-flight:{key}", self.lock_expire):
+            yield
 
     def _spend_budget(self, site: CallSite) -> None:
         if self.max_live_calls is None:
@@ -292,7 +291,15 @@ class Recorder:
         written = []
         for module, entries in sorted(self.take_pending().items()):
             path = cassettes.cassette_path(self.cassette_dir, module)
-            merged = cassettes.read(path)
+            try:
+                merged = cassettes.read(path)
+            except CassetteError as exc:
+                if self.mode != "all":
+                    self.stats.events.append(f"left damaged cassette {path} as it was: {exc}")
+                    continue
+                # Record mode all re-recorded what this run used: start the file afresh.
+                self.stats.events.append(f"replaced damaged cassette {path}: {exc}")
+                merged = {}
             changed = False
             for entry in entries:
                 if merged.get(entry["key"], {}).get("digest") != entry["digest"]:
@@ -302,3 +309,47 @@ class Recorder:
                 cassettes.write(path, merged.values())
                 written.append(path)
         return written
+
+
+_HOST = socket.gethostname()
+
+
+def _holder_dead(holder: object) -> bool:
+    """Whether the process named by a lock entry (``host:pid``) is gone: killed runs must
+    not block the next one until the lock expires."""
+    host, _, pid = str(holder).rpartition(":")
+    if host != _HOST or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # a killed process not yet reaped by its parent
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in ("Z", "X")
+
+
+@contextlib.contextmanager
+def _store_lock(cache: Any, name: str, expire: float) -> Iterator[None]:
+    """A lock across processes sharing one diskcache store. The entry names its holder, so
+    a lock left by a killed process is taken over at once; ``expire`` covers a holder on
+    another host."""
+    me = f"{_HOST}:{os.getpid()}"
+    while not cache.add(name, me, expire=expire):
+        holder = cache.get(name)
+        if holder is not None and _holder_dead(holder):
+            with cache.transact():  # delete only the dead holder's entry, atomically
+                if cache.get(name) == holder:
+                    cache.delete(name)
+            continue
+        time.sleep(0.005)
+    try:
+        yield
+    finally:
+        with cache.transact():
+            if cache.get(name) == me:
+                cache.delete(name)

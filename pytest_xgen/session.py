@@ -50,6 +50,7 @@ class XgenSession:
         # Controller side: per test node id, its outcome, calls and checks (JSON data).
         self.tests: dict[str, dict[str, Any]] = {}
         self.comparison: Any = None
+        self.baseline: dict[str, Any] | None = None
         self.gate_failures: list[str] = []
         self._plan: dict[str, list[int]] = {}
 
@@ -255,6 +256,25 @@ class XgenSession:
             workers=workers if isinstance(workers, int) else 0,
         )
 
+    @property
+    def runs_dir(self) -> Path:
+        return self.settings.path("cache_dir").parent / "runs"
+
+    def load_baseline(self) -> None:
+        """Read the ``--xgen-compare`` run now, so a missing one stops the run before any
+        model is called."""
+        from pytest_xgen.compare import load_run
+
+        ref = self.settings.compare
+        if not ref or self.is_worker:
+            return
+        if (ref.endswith(".json") or "/" in ref) and not Path(ref).is_absolute():
+            ref = str(self.settings.rootpath / ref)  # paths are taken from the rootdir
+        try:
+            self.baseline = load_run(ref, self.runs_dir)
+        except (OSError, ValueError) as exc:
+            raise pytest.UsageError(f"xgen: --xgen-compare: {exc}") from None
+
     def write_outputs(self, session: pytest.Session) -> None:
         """The JSON and HTML reports, the saved run and the comparison with a saved run."""
         s = self.settings
@@ -262,15 +282,11 @@ class XgenSession:
             return
         doc = self.build_report()
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-        runs = s.path("cache_dir").parent / "runs"
-        if s.compare:
-            from pytest_xgen.compare import compare, gate, load_run
+        runs = self.runs_dir
+        if self.baseline is not None:
+            from pytest_xgen.compare import compare, gate
 
-            try:
-                before = load_run(s.compare, runs)
-            except (OSError, ValueError) as exc:
-                raise pytest.UsageError(f"xgen: --xgen-compare: {exc}") from None
-            self.comparison = compare(before, doc, alpha=s.compare_alpha)
+            self.comparison = compare(self.baseline, doc, alpha=s.compare_alpha)
             self.gate_failures = gate(self.comparison, s.compare_fail or {})
             if self.gate_failures:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -387,7 +403,16 @@ class XgenSession:
                         "planned": self._recorder.planned,
                     }
                 else:
-                    self.written = self._recorder.write_cassettes()
+                    try:
+                        self.written = self._recorder.write_cassettes()
+                    except OSError as exc:
+                        # The recordings are safe in the store: say so and fail the run.
+                        self._recorder.stats.events.append(
+                            f"could not write cassettes ({exc}); the recordings are kept in "
+                            f"{self.settings.path('cache_dir')}: fix the cassette directory "
+                            "and run again to write them"
+                        )
+                        session.exitstatus = pytest.ExitCode.TESTS_FAILED
             if not self.is_worker:
                 self.write_outputs(session)
                 if self._recorder is not None and self.settings.max_live_calls is not None:

