@@ -190,10 +190,10 @@ class Xgen:
         ``transfers`` marker and win over it. In a ``transfers``-marked test the thresholds
         are asserted here; elsewhere, assert on the result yourself.
         """
-        from pytest_xgen import marker, transfer
+        from pytest_xgen import transfer
 
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
-        opts = marker.resolve(self._markers(), options, self.session.settings, self.test)
+        opts = self._options(options)
         wanted = self._expected(expected, spec)
         evaluations = 2 * len(opts.evaluators) * opts.samples
         self.session.begin_check(self.test, 1 + bool(opts.strip_with) + evaluations)
@@ -210,9 +210,9 @@ class Xgen:
         names the first step that breaks. ``explanation`` defaults to a fresh one from the
         generator. With ``min_step_agreement`` (marker or argument) in a ``transfers``-marked
         test, the step-level agreement is asserted here."""
-        from pytest_xgen import marker, review
+        from pytest_xgen import review
 
-        opts = marker.resolve(self._markers(), options, self.session.settings, self.test)
+        opts = self._options(options)
         self.session.begin_check(self.test, (explanation is None) + len(opts.evaluators))
         result = review.review(prompt, explanation, opts, self._ask)
         self._note_check(result)
@@ -237,10 +237,10 @@ class Xgen:
         ``base`` (equal, or both correct), on at least ``min_invariance`` of the samples.
         Asserted here in a ``transfers``-marked test; the failure shows the perturbation
         as a diff and every model's answers on both prompts."""
-        from pytest_xgen import invariance, marker
+        from pytest_xgen import invariance
 
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
-        opts = marker.resolve(self._markers(), options, self.session.settings, self.test)
+        opts = self._options(options)
         wanted = self._expected(expected, spec)
         self.session.begin_check(self.test, 2 * len(opts.evaluators) * opts.samples)
         result = invariance.invariant(base, perturbed, opts, spec, wanted, self._ask, self._extract)
@@ -248,6 +248,12 @@ class Xgen:
         if self.marked:
             enforce(result.verdict, opts.on_inconclusive, result.explain)
         return result
+
+    def _options(self, call: dict[str, Any]) -> Any:
+        """The check's keywords: its own arguments over markers over settings."""
+        from pytest_xgen import marker
+
+        return marker.resolve(self._markers(), call, self.session.settings, self.test)
 
     @staticmethod
     def _spec(
