@@ -31,16 +31,30 @@ def cassette_path(cassette_dir: Path, module: str) -> Path:
 def read(path: Path) -> dict[str, dict[str, Any]]:
     """Every entry of the cassette at ``path`` by key; a bad line is an error naming
     the file and line number, and what to do."""
+    entries, damaged = read_lenient(path)
+    if damaged:
+        raise damaged[0]
+    return entries
+
+
+def read_lenient(path: Path) -> tuple[dict[str, dict[str, Any]], list[CassetteError]]:
+    """The valid entries of the cassette at ``path``, and an error for each bad line
+    (which is never served). An unreadable file is still an error."""
     entries: dict[str, dict[str, Any]] = {}
+    damaged: list[CassetteError] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        return entries
+        return entries, damaged
     except (OSError, UnicodeDecodeError) as exc:
         raise CassetteError(
             f"cannot read cassette {path}: {exc}; check the path given by "
             "--xgen-cassette-dir / cassette_dir"
         ) from None
+    fix = (
+        "restore the file from version control or delete the line and re-record with "
+        "--xgen-record-mode=new_episodes"
+    )
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -48,19 +62,15 @@ def read(path: Path) -> dict[str, dict[str, Any]]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise CassetteError(
-                f"{where}: not valid JSON ({exc.msg}); restore the file from version control "
-                "or delete the line and re-record with --xgen-record-mode=new_episodes"
-            ) from None
+            damaged.append(CassetteError(f"{where}: not valid JSON ({exc.msg}); {fix}"))
+            continue
         try:
             entry = check_entry(data, where=where)
         except CassetteError as exc:
-            raise CassetteError(
-                f"{exc}; restore the file from version control or delete the line and "
-                "re-record with --xgen-record-mode=new_episodes"
-            ) from None
+            damaged.append(CassetteError(f"{exc}; {fix}"))
+            continue
         entries[entry["key"]] = entry
-    return entries
+    return entries, damaged
 
 
 def dumps(entries: Iterable[dict[str, Any]]) -> str:

@@ -120,6 +120,7 @@ class Recorder:
         self.pending: dict[str, dict[str, dict[str, Any]]] = {}
         self._cassettes: dict[str, dict[str, dict[str, Any]]] = {}
         self._cassette_existed: dict[str, bool] = {}
+        self._damaged: set[str] = set()
         self._recorded_now: set[str] = set()
         self._lock = threading.RLock()
 
@@ -130,8 +131,19 @@ class Recorder:
         with self._lock:
             if module not in self._cassettes:
                 path = cassettes.cassette_path(self.cassette_dir, module)
-                self._cassette_existed[module] = path.exists()
-                self._cassettes[module] = cassettes.read(path)
+                if self.mode == "none":
+                    self._cassettes[module] = cassettes.read(path)
+                else:
+                    # Recording: a damaged line is never served; its call is recorded
+                    # anew, the file rewritten without it, and the summary says so.
+                    entries, damaged = cassettes.read_lenient(path)
+                    for error in damaged:
+                        self.stats.events.append(f"dropped a damaged line, re-recording: {error}")
+                    if damaged:
+                        self._damaged.add(module)
+                    self._cassettes[module] = entries
+                # A damaged cassette is not complete: record mode once may fill it in.
+                self._cassette_existed[module] = path.exists() and module not in self._damaged
             return self._cassettes[module]
 
     def _find(self, key: str, site: CallSite) -> dict[str, Any] | None:
@@ -289,19 +301,15 @@ class Recorder:
         if self.cassette_dir is None or self.mode == "none":
             return []
         written = []
-        for module, entries in sorted(self.take_pending().items()):
+        pending = self.take_pending()
+        for module in sorted(set(pending) | self._damaged):
             path = cassettes.cassette_path(self.cassette_dir, module)
-            try:
-                merged = cassettes.read(path)
-            except CassetteError as exc:
-                if self.mode != "all":
-                    self.stats.events.append(f"left damaged cassette {path} as it was: {exc}")
-                    continue
-                # Record mode all re-recorded what this run used: start the file afresh.
-                self.stats.events.append(f"replaced damaged cassette {path}: {exc}")
-                merged = {}
-            changed = False
-            for entry in entries:
+            merged, damaged = cassettes.read_lenient(path)
+            changed = bool(damaged)
+            if module not in self._damaged:  # not seen by this process (another worker's)
+                for error in damaged:
+                    self.stats.events.append(f"dropped a damaged line: {error}")
+            for entry in pending.get(module, []):
                 if merged.get(entry["key"], {}).get("digest") != entry["digest"]:
                     merged[entry["key"]] = entry
                     changed = True

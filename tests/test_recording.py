@@ -335,3 +335,31 @@ def test_xgen_check_command_validates_cassettes(project: pytest.Pytester) -> Non
     path = cassette(project)
     path.write_text(path.read_text().replace('"echo', '"ECHO', 1))
     assert main(["check", str(project.path / "fixtures" / "cassettes")]) == 1
+
+
+def test_recording_modes_drop_a_damaged_line_and_record_its_call_again(
+    project: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    project.makepyfile(test_calls=TWO_CALLS)
+    project.runpytest().assert_outcomes(passed=2)
+    path = cassette(project)
+    first, second = path.read_text().splitlines()
+    path.write_text(first + "\n" + second.replace('"text":"echo', '"text":"ECHO', 1) + "\n")
+    import shutil
+
+    shutil.rmtree(project.path / ".xgen")  # the store must not hide the damage
+    # Replay-only: the damaged line is an error, never served.
+    project.runpytest("--xgen-record-mode=none").assert_outcomes(errors=2)
+    # Recording (default mode once): the line is dropped, its call made again and reported.
+    result = project.runpytest()
+    result.assert_outcomes(passed=2)
+    assert fake.calls == 3
+    result.stdout.fnmatch_lines(
+        [
+            "*xgen: dropped a damaged line, re-recording: cassette *test_calls.jsonl, line 2: the digest does not match*"
+        ]
+    )
+    assert len(lines(path)) == 2 and all(
+        r["response"]["text"].startswith("echo") for r in lines(path)
+    )
+    project.runpytest("--xgen-record-mode=none").assert_outcomes(passed=2)
