@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import importlib.metadata
 import platform
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 FORMAT = "pytest-xgen-report"
@@ -25,6 +26,14 @@ def _versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             continue
     return found
+
+
+def worst_verdict(checks: Sequence[Mapping[str, Any]]) -> str | None:
+    """A test's verdict over its checks: the worst wins (fail, then inconclusive)."""
+    if not checks:
+        return None
+    verdicts = {c.get("verdict") for c in checks}
+    return next((v for v in ("fail", "inconclusive") if v in verdicts), "pass")
 
 
 def _count(agree: int, total: int) -> dict[str, Any]:
@@ -118,9 +127,7 @@ def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:
         if interval is not None:
             props += [("xgen_interval_low", interval[0]), ("xgen_interval_high", interval[1])]
     if entry["checks"]:
-        verdicts = {c["verdict"] for c in entry["checks"]}
-        verdict = next((v for v in ("fail", "inconclusive") if v in verdicts), "pass")
-        props.append(("xgen_verdict", verdict))
+        props.append(("xgen_verdict", worst_verdict(entry["checks"])))
     props += [
         ("xgen_calls", entry["calls"]),
         ("xgen_live_calls", entry["live"]),

@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from pytest_xgen.report.build import worst_verdict
+
 __all__ = ["pooled_agreement", "render_html", "strike_removed", "transfer_matrix"]
 
 # ColorBrewer "Blues": one hue whose lightness falls monotonically, so the order of values
@@ -249,14 +251,6 @@ def _verdict_badge(verdict: str | None) -> str:
     return f'<span class="verdict v-{cls}">{mark} {_e(verdict)}</span>'
 
 
-def _overall_verdict(checks: Sequence[Mapping[str, Any]]) -> str | None:
-    # The worst verdict wins, as in the terminal table.
-    if not checks:
-        return None
-    verdicts = {c.get("verdict") for c in checks}
-    return next((v for v in ("fail", "inconclusive") if v in verdicts), "pass")
-
-
 def _answers(values: Sequence[Any], correct: Sequence[bool] | None = None) -> str:
     if not values:
         return '<span class="muted">\u2014</span>'
@@ -439,7 +433,7 @@ def _header(report: Mapping[str, Any]) -> str:
     transfer_tests = [t for t in tests if any(c["kind"] == "transfer" for c in t["checks"])]
     counts = {"pass": 0, "fail": 0, "inconclusive": 0}
     for test in transfer_tests:
-        verdict = _overall_verdict([c for c in test["checks"] if c["kind"] == "transfer"])
+        verdict = worst_verdict([c for c in test["checks"] if c["kind"] == "transfer"])
         if verdict in counts:
             counts[verdict] += 1
     kinds: dict[str, int] = {}
@@ -559,7 +553,7 @@ def _overview(report: Mapping[str, Any]) -> str:
             f"{_e(name)}</a></td>"
             f"<td>{_e(test.get('outcome', ''))}</td>"
             f"<td>{_e(_checks_text(test['checks']))}</td>{cells}"
-            f"<td>{_verdict_badge(_overall_verdict(test['checks']))}</td>"
+            f"<td>{_verdict_badge(worst_verdict(test['checks']))}</td>"
             f'<td class="num">{_e(test.get("calls", 0))}{_e(live)}</td></tr>'
         )
     return (
@@ -903,7 +897,7 @@ def _test_details(index: int, test: Mapping[str, Any]) -> str:
         )
     summary = (
         f'<summary><span class="mono nodeid">{_e(test["nodeid"])}</span> '
-        f"{_verdict_badge(_overall_verdict(checks))} "
+        f"{_verdict_badge(worst_verdict(checks))} "
         f'<span class="tag">{_e(test.get("outcome", ""))}</span> {brief}</summary>'
     )
     info = (

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_xgen.report.build import test_metrics
+from pytest_xgen.report.build import test_metrics, worst_verdict
 
 
 def _rate(value: float | None) -> str:
     return "  -  " if value is None else f"{value:.2f}"
-
-
-def _verdict(checks: list[dict[str, Any]]) -> str:
-    verdicts = {c["verdict"] for c in checks}
-    for verdict in ("fail", "inconclusive"):
-        if verdict in verdicts:
-            return verdict
-    return "pass"
 
 
 def _interval(checks: list[dict[str, Any]]) -> str:
@@ -34,7 +26,7 @@ def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[st
         metrics = test_metrics(checks)
         if metrics is None:
             continue
-        verdict = _verdict(checks)
+        verdict = worst_verdict(checks) or "pass"
         verdicts[verdict] += 1
         accuracy = metrics["accuracy"]["value"] if metrics["accuracy"] else None
         lift = metrics["lift"]
