@@ -116,6 +116,8 @@ def _explain(error: Any) -> str:
             + ", ".join(schema["properties"]["local"]["enum"])
             + ") or base_url and model (with optional api_key_env), not both"
         )
+    if error.validator in ("anyOf", "oneOf") and "description" in schema:
+        return f"{error.instance!r} is not allowed; use {schema['description']}"
     if error.validator == "propertyNames":
         return f"model name {error.instance!r} must use letters, digits, '.', '_' or '-'"
     return str(error.message)
@@ -133,11 +135,12 @@ class Settings:
     seed: int = 0
     timeout: float = 120.0
     max_retries: int = 2
+    concurrency: int = 32
     local_n_ctx: int = 2048
     local_n_threads: int = 2
     generator: str | None = None
     evaluators: list[str] | None = None
-    samples: int = 5
+    samples: int | str = 5  # or "auto"
     confidence: float | None = None
     baseline: str = "empty"
     min_consistency: float = 0.8

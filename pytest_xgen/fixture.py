@@ -15,10 +15,12 @@ from pytest_xgen.recorder import CallSite
 __tracebackhide__ = hide_frame
 
 if TYPE_CHECKING:
+    from pytest_xgen.ensemble import EnsembleExplanation
     from pytest_xgen.invariance import InvariantResult
     from pytest_xgen.review import ReviewResult
     from pytest_xgen.session import XgenSession
     from pytest_xgen.transfer import TransferResult
+    from pytest_xgen.weak import Repair, WeakSteps
 
 
 class RecordedModel:
@@ -195,11 +197,39 @@ class Xgen:
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
         opts = self._options(options)
         wanted = self._expected(expected, spec)
-        evaluations = 2 * len(opts.evaluators) * opts.samples
-        self.session.begin_check(self.test, 1 + bool(opts.strip_with) + evaluations)
+        planned, at_most = transfer.planned_calls(opts)
+        explainer, explainer_models, built = None, (), []
+        if opts.explanation == "ensemble":
+            generators = opts.ensemble_generators
+            explainer_models = (*generators, *([opts.scorer] if opts.scorer else []))
+            per_single = 1 + (planned - 1) // 2
+            planned += self._ensemble_calls(opts) + len(generators) * per_single
+            at_most = True
+
+            def explainer() -> transfer.Explanation:
+                built.append(self._build_ensemble(str(prompt), opts))
+                return transfer.given(
+                    "ensemble", built[0].text, opts, spec, self._ask, self._extract, "ensemble"
+                )
+
+        self.session.begin_check(self.test, planned, at_most=at_most)
         result = transfer.check(
-            prompt, opts, spec, wanted, self._ask, self._extract, seed=self.session.settings.seed
+            prompt,
+            opts,
+            spec,
+            wanted,
+            self._ask,
+            self._extract,
+            seed=self.session.settings.seed,
+            fan_out=self.session.fan_out,
+            explainer=explainer,
+            explainer_models=explainer_models,
         )
+        if built:
+            result.ensemble = built[0]
+            transfer.compare_singles(
+                result, built[0].generators, self._ask, self._extract, self.session.fan_out
+            )
         self._note_check(result)
         if self.marked:
             enforce(result.verdict, result.options.on_inconclusive, result.explain)
@@ -214,7 +244,7 @@ class Xgen:
 
         opts = self._options(options)
         self.session.begin_check(self.test, (explanation is None) + len(opts.evaluators))
-        result = review.review(prompt, explanation, opts, self._ask)
+        result = review.review(prompt, explanation, opts, self._ask, self.session.fan_out)
         self._note_check(result)
         if self.marked and opts.min_step_agreement is not None:
             enforce(result.verdict, opts.on_inconclusive, result.explain)
@@ -238,16 +268,206 @@ class Xgen:
         Asserted here in a ``transfers``-marked test; the failure shows the perturbation
         as a diff and every model's answers on both prompts."""
         from pytest_xgen import invariance
+        from pytest_xgen.transfer import sample_count
 
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
         opts = self._options(options)
         wanted = self._expected(expected, spec)
-        self.session.begin_check(self.test, 2 * len(opts.evaluators) * opts.samples)
-        result = invariance.invariant(base, perturbed, opts, spec, wanted, self._ask, self._extract)
+        self.session.begin_check(self.test, 2 * len(opts.evaluators) * sample_count(opts))
+        result = invariance.invariant(
+            base, perturbed, opts, spec, wanted, self._ask, self._extract, self.session.fan_out
+        )
         self._note_check(result)
         if self.marked:
             enforce(result.verdict, opts.on_inconclusive, result.explain)
         return result
+
+    # -- sentence-level ensembling ---------------------------------------------------------
+    def ensemble(self, prompt: str, **options: Any) -> EnsembleExplanation:
+        """An explanation of ``prompt`` built sentence by sentence: each of ``generators``
+        proposes ``candidates`` next sentences, the ``scorer`` keeps the least surprising
+        one (lowest mean token NLL), until an ``Answer:`` sentence, the end of the
+        reasoning or ``max_sentences``. Without a scorer (``scorer=None``), the candidate
+        the generators agree on most is kept. Keywords as for the ``transfers`` marker."""
+        opts = self._options(options)
+        self.session.begin_check(self.test, self._ensemble_calls(opts), at_most=True)
+        return self._build_ensemble(str(prompt), opts)
+
+    @staticmethod
+    def _ensemble_calls(opts: Any) -> int:
+        """The most calls an ensemble makes: proposals, and a score for each, per step."""
+        per_step = len(opts.ensemble_generators) * opts.candidates * (2 if opts.scorer else 1)
+        return int(per_step * opts.max_sentences)
+
+    def _build_ensemble(self, prompt: str, opts: Any) -> EnsembleExplanation:
+        from pytest_xgen import ensemble
+
+        return ensemble.build(
+            prompt,
+            opts.ensemble_generators,
+            self._propose,
+            scorer=opts.scorer,
+            score=self._scorer(opts.scorer),
+            candidates=opts.candidates,
+            max_sentences=opts.max_sentences,
+        )
+
+    def weak_steps(
+        self,
+        explanation: Any,
+        prompt: str | None = None,
+        *,
+        answer: Any = "number",
+        expected: Any = None,
+        **options: Any,
+    ) -> WeakSteps:
+        """Per sentence of ``explanation``: its surprisal under the ``scorer`` and the change
+        in the evaluators' agreement when it is left out. ``explanation`` is an
+        ``xgen.ensemble()`` result, a ``TransferResult`` (its stripped explanation) or a
+        text (then ``prompt`` is needed); sentences declaring the answer are left out."""
+        from pytest_xgen import transfer, weak
+
+        prompt, sentences = self._sentences(explanation, prompt, answer)
+        opts = self._options(options)
+        agreement = self._agreement(prompt, opts, answer, expected)
+        samples = transfer.sample_count(opts)
+        runs = (len(sentences) + 1) * len(opts.evaluators) * samples
+        self.session.begin_check(self.test, runs + (len(sentences) if opts.scorer else 0))
+        result = weak.weak_steps(
+            prompt,
+            sentences,
+            agreement,
+            scorer=opts.scorer,
+            score=self._scorer(opts.scorer),
+            evaluators=opts.evaluators,
+            samples=samples,
+        )
+        self._note_check(result)
+        return result
+
+    def repair(
+        self,
+        explanation: Any,
+        prompt: str | None = None,
+        *,
+        answer: Any = "number",
+        expected: Any = None,
+        **options: Any,
+    ) -> Repair:
+        """Find the weakest sentence (as ``weak_steps``), resample it from the generators,
+        and keep the best replacement only if the evaluators' agreement does not drop."""
+        from pytest_xgen import transfer, weak
+
+        prompt, sentences = self._sentences(explanation, prompt, answer)
+        opts = self._options(options)
+        agreement = self._agreement(prompt, opts, answer, expected)
+        generators = opts.ensemble_generators
+        samples = transfer.sample_count(opts)
+        runs = (len(sentences) + 2) * len(opts.evaluators) * samples
+        self.session.begin_check(
+            self.test, runs + 2 * len(generators) * opts.candidates, at_most=True
+        )
+        score = self._scorer(opts.scorer)
+        diagnosis = weak.weak_steps(
+            prompt,
+            sentences,
+            agreement,
+            scorer=opts.scorer,
+            score=score,
+            evaluators=opts.evaluators,
+            samples=samples,
+        )
+        result = weak.repair(
+            diagnosis,
+            sentences,
+            generators,
+            self._propose,
+            agreement,
+            scorer=opts.scorer,
+            score=score,
+            candidates=opts.candidates,
+        )
+        self._note_check(result)
+        return result
+
+    def _propose(self, generator: str, text: str, sample: int) -> CompletionResult:
+        from pytest_xgen.ensemble import PROPOSAL_PARAMS
+
+        return self.model(generator).complete(text, sample=sample, **PROPOSAL_PARAMS)
+
+    def _scorer(self, scorer: str | None) -> Callable[[str], CompletionResult] | None:
+        from pytest_xgen.ensemble import SCORING_PARAMS
+
+        if scorer is None:
+            return None
+        model = self.model(scorer)
+        return lambda text: model.complete(text, **SCORING_PARAMS)
+
+    def _sentences(
+        self, explanation: Any, prompt: str | None, answer: Any
+    ) -> tuple[str, list[str]]:
+        """The problem and the explanation's sentences, without those that declare its
+        answer (removed as ``xgen.check()`` removes them: they would only leak it)."""
+        from pytest_xgen.ensemble import EnsembleExplanation
+        from pytest_xgen.strip import split_sentences, strip_answer
+        from pytest_xgen.transfer import TransferResult
+
+        if isinstance(explanation, EnsembleExplanation):
+            text = explanation.text
+            prompt = prompt or explanation.prompt
+        elif isinstance(explanation, TransferResult):
+            text = explanation.explanation.text
+            prompt = prompt or str(explanation.prompt)
+        elif isinstance(explanation, str):
+            text = explanation
+        else:
+            raise XgenConfigError(
+                "xgen.weak_steps()/repair(): explanation must be an xgen.ensemble() result, a "
+                f"TransferResult or a text; got {type(explanation).__name__}"
+            )
+        if prompt is None:
+            raise XgenConfigError(
+                "xgen.weak_steps()/repair(): an explanation given as text needs the problem "
+                "too: pass prompt=..."
+            )
+        spec = self._spec(answer, None, None, None, True)
+        stripped = strip_answer(text, self._extract(text, spec), spec)
+        return str(prompt), [s.text.strip() for s in split_sentences(stripped.text)]
+
+    def _agreement(
+        self, prompt: str, opts: Any, answer: Any, expected: Any
+    ) -> Callable[[list[str]], float | None]:
+        """The evaluators' transfer consistency given a list of sentences as explanation."""
+        from pytest_xgen import prompts, transfer
+        from pytest_xgen.strip import Stripped
+
+        if len(opts.evaluators) < 2:
+            raise XgenConfigError(
+                f"{self.test}: weak steps compare the agreement of evaluators, so they need at "
+                f"least two; got evaluators={list(opts.evaluators)!r}"
+            )
+        spec = self._spec(answer, None, None, None, True)
+        wanted = self._expected(expected, spec)
+
+        def agreement(sentences: list[str]) -> float | None:
+            text = "\n".join(sentences)
+            given = transfer.Explanation(
+                "explanation", text, "text", None, Stripped(text, text, (), "none")
+            )
+            condition = transfer.run_condition(
+                "transfer",
+                prompts.transfer(prompt, text, opts.delivery),
+                {"temperature": opts.temperature},
+                opts,
+                spec,
+                wanted,
+                given,
+                self._ask,
+                self._extract,
+            )
+            return condition.mean
+
+        return agreement
 
     def _options(self, call: dict[str, Any]) -> Any:
         """The check's keywords: its own arguments over markers over settings."""

@@ -27,7 +27,10 @@ def pytest_xgen_make_model(
 def pytest_xgen_call_done(
     session: XgenSession, model: str, test: str, entry: dict[str, Any], replayed: bool
 ) -> None:
-    """Called after every model call, replayed or live, with its recording entry."""
+    """Called after every model call, replayed or live, with its recording entry.
+
+    A check's independent calls run on threads (``--xgen-concurrency``), so this may be
+    called from a worker thread; calls to it never overlap."""
 
 
 @pytest.hookspec(firstresult=True)

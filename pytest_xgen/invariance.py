@@ -8,6 +8,7 @@ every example, so Hypothesis pays for them once.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -15,10 +16,11 @@ from pytest_xgen import metrics, prompts
 from pytest_xgen.answers import AnswerSpec
 from pytest_xgen.errors import hide_frame
 from pytest_xgen.marker import TransferOptions
+from pytest_xgen.transfer import sample_count, serial
 from pytest_xgen.transfer_report import show
 
 if TYPE_CHECKING:
-    from pytest_xgen.transfer import Ask, Extract
+    from pytest_xgen.transfer import Ask, Extract, FanOut
 
 __tracebackhide__ = hide_frame
 
@@ -86,16 +88,25 @@ def invariant(
     expected: Any,
     ask: Ask,
     extract: Extract,
+    fan_out: FanOut | None = None,
 ) -> InvariantResult:
-    """Answer both prompts with every evaluator and compare, sample by sample."""
+    """Answer both prompts with every evaluator and compare, sample by sample. Every call
+    is independent, so all of them go to ``fan_out`` together. ``samples="auto"`` takes the
+    first round's count (there is no interval to stop on)."""
     params = {"temperature": options.temperature}
+    count = sample_count(options)
+    labelled = (("base", base), ("perturbed", perturbed))
+    calls = [
+        functools.partial(ask, model, prompts.baseline(str(prompt), "own"), i, params)
+        for _, prompt in labelled
+        for model in options.evaluators
+        for i in range(count)
+    ]
+    results = iter((fan_out or serial)(calls, options.evaluators))
     found: dict[str, dict[str, list[Any]]] = {"base": {}, "perturbed": {}}
-    for label, prompt in (("base", base), ("perturbed", perturbed)):
-        messages = prompts.baseline(str(prompt), "own")
+    for label, _ in labelled:
         for model in options.evaluators:
-            found[label][model] = [
-                extract(ask(model, messages, i, params).text, spec) for i in range(options.samples)
-            ]
+            found[label][model] = [extract(next(results).text, spec) for _ in range(count)]
     agreement = {}
     for model in options.evaluators:
         before, after = found["base"][model], found["perturbed"][model]

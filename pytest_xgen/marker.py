@@ -49,6 +49,18 @@ def _choice(*allowed: str) -> Callable[[Any], Any]:
     return check
 
 
+def _samples(value: Any) -> int | str:
+    """A whole number of at least 1, or ``"auto"`` (sequential sampling)."""
+    if value == "auto":
+        return "auto"
+    try:
+        return int(_number(1, None, integer=True)(value))
+    except TypeError:
+        raise TypeError("a whole number or 'auto'") from None
+    except ValueError:
+        raise ValueError("at least 1, or 'auto'") from None
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError("True or False")
@@ -85,9 +97,7 @@ KEYWORDS: dict[str, Keyword] = {
         _number(0, 1), 0.8, "transfer consistency needed", "min_consistency"
     ),
     "min_lift": Keyword(_number(-1, 1), 0.0, "lift over the baseline needed", "min_lift"),
-    "samples": Keyword(
-        _number(1, None, integer=True), 5, "answers per evaluator and condition", "samples"
-    ),
+    "samples": Keyword(_samples, 5, "answers per evaluator and condition, or 'auto'", "samples"),
     "confidence": Keyword(
         _optional(_number(0.5, 0.999)),
         None,
@@ -115,13 +125,28 @@ KEYWORDS: dict[str, Keyword] = {
     "min_step_agreement": Keyword(
         _optional(_number(0, 1)), None, "step-level agreement a review needs"
     ),
+    "explanation": Keyword(
+        _choice("single", "ensemble"), "single", "one generator's explanation, or an ensemble"
+    ),
+    "generators": Keyword(
+        _optional(_names), None, "the ensemble's generators (default: the generator)"
+    ),
+    "scorer": Keyword(_optional(_name), None, "model that scores ensemble candidates"),
+    "candidates": Keyword(
+        _number(1, None, integer=True), 3, "candidates per generator and ensemble step"
+    ),
+    "max_sentences": Keyword(
+        _number(1, None, integer=True), 8, "most sentences of an ensembled explanation"
+    ),
 }
 
 MARKER_HELP = (
     "transfers(generator=NAME, evaluators=[NAME, ...], min_consistency=0.8, min_lift=0.0, "
-    "samples=5, confidence=None, baseline='empty', temperature=0.7, require_correct=False, "
+    "samples=5|'auto', confidence=None, baseline='empty', temperature=0.7, "
+    "require_correct=False, "
     "strip_with=None, delivery='user', on_inconclusive='fail', max_examples=10, "
-    "min_invariance=1.0, min_step_agreement=None): "
+    "min_invariance=1.0, min_step_agreement=None, explanation='single', generators=None, "
+    "scorer=None, candidates=3, max_sentences=8): "
     "the test's xgen.check() must show that the generator's explanation, answer removed, makes "
     "the evaluators agree; see docs/transfer.md"
 )
@@ -135,7 +160,7 @@ class TransferOptions:
     evaluators: tuple[str, ...]
     min_consistency: float
     min_lift: float
-    samples: int
+    samples: int | str  # a count, or "auto": sample in rounds until the verdict is clear
     confidence: float | None
     baseline: str
     temperature: float
@@ -146,6 +171,16 @@ class TransferOptions:
     max_examples: int
     min_invariance: float
     min_step_agreement: float | None
+    explanation: str = "single"
+    generators: tuple[str, ...] | None = None
+    scorer: str | None = None
+    candidates: int = 3
+    max_sentences: int = 8
+
+    @property
+    def ensemble_generators(self) -> tuple[str, ...]:
+        """The ensemble's generators: ``generators``, or the one ``generator``."""
+        return self.generators or (self.generator,)
 
 
 def validate(kwargs: Mapping[str, Any], models: Iterable[str], where: str) -> dict[str, Any]:
@@ -178,9 +213,9 @@ def validate(kwargs: Mapping[str, Any], models: Iterable[str], where: str) -> di
 
 
 def _models_of(name: str, value: Any) -> tuple[str, ...]:
-    if name in ("generator", "strip_with") and value is not None:
+    if name in ("generator", "strip_with", "scorer") and value is not None:
         return (value,)
-    if name == "evaluators":
+    if name in ("evaluators", "generators") and value is not None:
         return tuple(value)
     return ()
 

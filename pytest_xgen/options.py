@@ -63,6 +63,18 @@ def parse_positive_int(value: str) -> int:
     return _int(value, minimum=1, what="value")
 
 
+def parse_samples(value: str) -> int | str:
+    """A whole number, one or more, or ``auto``: sample in rounds until the verdict is clear."""
+    if value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _int(value, minimum=1, what="samples")
+    except pytest.UsageError:
+        raise pytest.UsageError(
+            f"xgen: samples must be a whole number of at least 1, or auto; got {value!r}"
+        ) from None
+
+
 def parse_seconds(value: str) -> float:
     """A positive number of seconds."""
     try:
@@ -294,6 +306,14 @@ SETTINGS: tuple[Setting, ...] = (
         "N",
     ),
     Setting(
+        "concurrency",
+        parse_positive_int,
+        32,
+        "independent model calls of one check made at once, per process (calls to the "
+        "local server are always made one at a time); default 32",
+        "N",
+    ),
+    Setting(
         "local_n_ctx",
         parse_positive_int,
         2048,
@@ -314,7 +334,12 @@ SETTINGS: tuple[Setting, ...] = (
         "evaluators", parse_names, None, "default evaluator models, comma-separated", "A,B,..."
     ),
     Setting(
-        "samples", parse_positive_int, 5, "answers per evaluator and condition; default 5", "N"
+        "samples",
+        parse_samples,
+        5,
+        "answers per evaluator and condition, or auto (rounds of 5 until the verdict is "
+        "clear, at most 20); default 5",
+        "N|auto",
     ),
     Setting(
         "confidence",

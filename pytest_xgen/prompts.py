@@ -85,3 +85,18 @@ def review(problem: str, steps: list[str]) -> list[Message]:
         f"each:\n{template}\nFirst error: <step number or none>"
     )
     return [{"role": "system", "content": REVIEW_SYSTEM}, {"role": "user", "content": user}]
+
+
+ENSEMBLE_HEADER = (
+    "Problem: {problem}\n"
+    "Solution, as short numbered steps, one idea per sentence, ending with "
+    "`Answer: <answer>`:\n"
+)
+
+
+def continuation(problem: str, sentences: list[str]) -> str:
+    """The raw text a generator continues and a scorer reads, in sentence-level ensembling:
+    the problem, then the explanation so far, one sentence per line."""
+    return ENSEMBLE_HEADER.format(problem=problem.strip()) + "".join(
+        s.strip() + "\n" for s in sentences
+    )

@@ -214,13 +214,14 @@ class Recorder:
         lock, and pytest-xdist workers on a lock entry in the shared store."""
         with self._lock:
             flight = self._flights.setdefault(key, threading.Lock())
-        with flight, _store_lock(self.store.cache, f"xgen-flight:{key}", self.lock_expire):
+        with flight, _store_lock(self.store, f"xgen-flight:{key}", self.lock_expire):
             yield
 
     def _spend_budget(self, site: CallSite) -> None:
         if self.max_live_calls is None:
             return
-        spent = int(self.store.cache.incr(self.budget_key, default=0))
+        with self.store.writing:
+            spent = int(self.store.cache.incr(self.budget_key, default=0))
         if spent > self.max_live_calls:
             raise BudgetExhaustedError(
                 f"the live-call budget of {self.max_live_calls} (--xgen-max-live-calls) is "
@@ -342,15 +343,19 @@ def _holder_dead(holder: object) -> bool:
 
 
 @contextlib.contextmanager
-def _store_lock(cache: Any, name: str, expire: float) -> Iterator[None]:
+def _store_lock(store: Store, name: str, expire: float) -> Iterator[None]:
     """A lock across processes sharing one diskcache store. The entry names its holder, so
     a lock left by a killed process is taken over at once; ``expire`` covers a holder on
-    another host."""
+    another host. Its writes queue on the store's write lock with this process's others."""
+    cache, writing = store.cache, store.writing
     me = f"{_HOST}:{os.getpid()}"
-    while not cache.add(name, me, expire=expire):
+    while True:
+        with writing:
+            if cache.add(name, me, expire=expire):
+                break
         holder = cache.get(name)
         if holder is not None and _holder_dead(holder):
-            with cache.transact():  # delete only the dead holder's entry, atomically
+            with writing, cache.transact():  # delete only the dead holder's entry, atomically
                 if cache.get(name) == holder:
                     cache.delete(name)
             continue
@@ -358,6 +363,6 @@ def _store_lock(cache: Any, name: str, expire: float) -> Iterator[None]:
     try:
         yield
     finally:
-        with cache.transact():
+        with writing, cache.transact():
             if cache.get(name) == me:
                 cache.delete(name)

@@ -7,6 +7,7 @@ step-level agreement across evaluators (pairwise, over steps, as for answers).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -15,9 +16,10 @@ from pytest_xgen import metrics, prompts
 from pytest_xgen.errors import hide_frame
 from pytest_xgen.marker import TransferOptions
 from pytest_xgen.strip import split_sentences
+from pytest_xgen.transfer import serial
 
 if TYPE_CHECKING:
-    from pytest_xgen.transfer import Ask
+    from pytest_xgen.transfer import Ask, FanOut
 
 __tracebackhide__ = hide_frame
 
@@ -126,18 +128,28 @@ class ReviewResult:
 
 
 def review(
-    prompt: str, explanation: str | None, options: TransferOptions, ask: Ask
+    prompt: str,
+    explanation: str | None,
+    options: TransferOptions,
+    ask: Ask,
+    fan_out: FanOut | None = None,
 ) -> ReviewResult:
     """Ask every evaluator to review the steps of ``explanation`` (by default the
-    generator's own explanation of ``prompt``)."""
+    generator's own explanation of ``prompt``). The evaluators' reviews are independent:
+    they go to ``fan_out`` together."""
     if explanation is None:
         result = ask(options.generator, prompts.elicit(prompt), 0, {})
         explanation = result.reasoning or result.text
     steps = split_steps(explanation)
     messages = prompts.review(prompt, steps)
-    reviews = {
-        model: parse_review(ask(model, messages, 0, {"temperature": 0}).text, len(steps))
+    calls = [
+        functools.partial(ask, model, messages, 0, {"temperature": 0})
         for model in options.evaluators
+    ]
+    answers = (fan_out or serial)(calls, options.evaluators)
+    reviews = {
+        model: parse_review(answer.text, len(steps))
+        for model, answer in zip(options.evaluators, answers, strict=True)
     }
     verdicts: dict[str, list[Any]] = {m: list(r.verdicts) for m, r in reviews.items()}
     agreement: metrics.Consistency | metrics.PairAgreement

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 WORKER_KEY = "xgen"
 COSTLIEST = 5
 
+T = TypeVar("T")
+
 
 class XgenSession:
     """The state of one pytest-xgen run (one per process under pytest-xdist)."""
@@ -43,8 +45,14 @@ class XgenSession:
         self.dry_run = bool(config.getoption("xgen_dry_run") or config.getini("xgen_dry_run"))
         self._models: dict[str, ChatModel] = {}
         self._recorder: Recorder | None = None
-        self._server: LocalServer | None = None
+        self._servers: dict[str, LocalServer] = {}
         self._lock = threading.Lock()
+        # Calls of one check run on threads (see fan_out): building a model, reporting a
+        # finished call and calling the single-threaded local server each take a lock.
+        self._models_lock = threading.RLock()
+        self._done_lock = threading.RLock()
+        self._local_lock = threading.Lock()
+        self._pool: Any = None  # pytest_xgen.parallel.Pool, started on first use
         self.written: list[Path] = []
         self.server_notes: list[str] = []
         # Controller side: per test node id, its outcome, calls and checks (JSON data).
@@ -52,11 +60,17 @@ class XgenSession:
         self.comparison: Any = None
         self.baseline: dict[str, Any] | None = None
         self.gate_failures: list[str] = []
-        self._plan: dict[str, list[int]] = {}
+        self._plan: dict[str, list[Any]] = {}
 
     # -- parts, built on first use --------------------------------------------------------
     @property
     def recorder(self) -> Recorder:
+        if self._recorder is not None:
+            return self._recorder
+        with self._models_lock:
+            return self._make_recorder()
+
+    def _make_recorder(self) -> Recorder:
         if self._recorder is None:
             from pytest_xgen.cache import Store
             from pytest_xgen.recorder import Recorder
@@ -79,24 +93,30 @@ class XgenSession:
         """The embedded models the configuration uses (the server serves these)."""
         return sorted({spec["local"] for spec in self.settings.models.values() if "local" in spec})
 
-    @property
-    def server(self) -> LocalServer:
+    def server(self, local: str) -> LocalServer:
+        """The llama.cpp server of the embedded model ``local``: one process per model, so
+        that a check alternating between models (an ensemble's generators and scorer) never
+        waits for the server to unload one model and load another."""
         with self._lock:
-            if self._server is None:
+            if local not in self._servers:
                 from pytest_xgen.models.local import LocalServer
 
                 s = self.settings
-                self._server = LocalServer(
-                    self.local_models,
+                self._servers[local] = LocalServer(
+                    [local],
                     models_dir=s.path("models_dir"),
                     n_ctx=s.local_n_ctx,
                     n_threads=s.local_n_threads,
-                    log_path=s.path("cache_dir").parent / "llama-server.log",
+                    log_path=s.path("cache_dir").parent / f"llama-server-{local}.log",
                 )
-            return self._server
+            return self._servers[local]
 
     def model(self, name: str) -> ChatModel:
         """The configured model ``name``, built once through ``pytest_xgen_make_model``."""
+        with self._models_lock:
+            return self._model(name)
+
+    def _model(self, name: str) -> ChatModel:
         if name not in self._models:
             # --xgen-model-map runs a candidate in place of a model, without editing tests.
             spec = self.settings.models.get((self.settings.model_map or {}).get(name, name))
@@ -116,11 +136,55 @@ class XgenSession:
     def record(
         self, request: dict[str, Any], live: Callable[[], dict[str, Any]], site: CallSite
     ) -> tuple[dict[str, Any], bool]:
+        if self.is_local(site.model):
+            live = self._one_at_a_time(live)
         entry, replayed = self.recorder.call(request, live, site)
-        self.config.hook.pytest_xgen_call_done(
-            session=self, model=site.model, test=site.test, entry=entry, replayed=replayed
-        )
+        # Hook implementations (and the progress line) see one finished call at a time,
+        # even when a check's calls run on several threads.
+        with self._done_lock:
+            self.config.hook.pytest_xgen_call_done(
+                session=self, model=site.model, test=site.test, entry=entry, replayed=replayed
+            )
         return entry, replayed
+
+    def _one_at_a_time(self, live: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+        def serialised() -> dict[str, Any]:
+            with self._local_lock:
+                return live()
+
+        return serialised
+
+    # -- calls made at once ----------------------------------------------------------------
+    def is_local(self, name: str) -> bool:
+        """Whether model ``name`` (after ``--xgen-model-map``) is served by the embedded
+        llama.cpp server."""
+        s = self.settings
+        spec = s.models.get((s.model_map or {}).get(name, name)) or {}
+        return "local" in spec
+
+    def workers_for(self, models: Iterable[str]) -> int:
+        """How many calls among ``models`` may run at once: the ``concurrency`` setting, or
+        1 when every model is embedded (the local server answers one request at a time;
+        in a mix, the local calls still take turns, see :meth:`record`)."""
+        names = set(models)
+        if not names or all(self.is_local(name) for name in names):
+            return 1
+        return max(1, int(self.settings.concurrency))
+
+    def fan_out(self, calls: Sequence[Callable[[], T]], models: Iterable[str]) -> list[T]:
+        """Run independent ``calls`` (of ``models``) at once, on the run's thread pool;
+        results in call order (see :func:`pytest_xgen.parallel.run_all`)."""
+        workers = self.workers_for(models)
+        if workers <= 1 or len(calls) <= 1:
+            return [call() for call in calls]
+        with self._models_lock:
+            if self._pool is None:
+                from pytest_xgen.parallel import Pool
+
+                self._pool = Pool()
+            pool = self._pool
+        results: list[T] = pool.run_all(calls, workers)
+        return results
 
     # -- default model factory -------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
@@ -136,7 +200,7 @@ class XgenSession:
             return LocalChatModel(
                 name,
                 spec["local"],
-                self.server,
+                self.server(spec["local"]),
                 params=spec.get("params"),
                 timeout=timeout,
                 max_retries=retries,
@@ -180,15 +244,17 @@ class XgenSession:
         return self.header()
 
     # -- progress of live calls ------------------------------------------------------------
-    def begin_check(self, test: str, planned: int) -> None:
-        """A check of ``test`` is about to make up to ``planned`` calls."""
-        self._plan[test] = [0, planned]
+    def begin_check(self, test: str, planned: int, *, at_most: bool = False) -> None:
+        """A check of ``test`` is about to make ``planned`` calls (with ``at_most``: up to
+        ``planned``, as ``samples="auto"`` may stop early)."""
+        with self._done_lock:
+            self._plan[test] = [0, planned, at_most]
 
     @pytest.hookimpl(trylast=True)
     def pytest_xgen_call_done(
         self, session: XgenSession, model: str, test: str, entry: dict[str, Any], replayed: bool
     ) -> None:
-        plan = self._plan.setdefault(test, [0, 0])
+        plan = self._plan.setdefault(test, [0, 0, False])
         plan[0] += 1
         if replayed or self.is_worker:
             return
@@ -196,8 +262,8 @@ class XgenSession:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
             return
-        done, planned = plan
-        count = f"{done}/{planned}" if planned else str(done)
+        done, planned, at_most = plan
+        count = f"{done}/{'<=' if at_most else ''}{planned}" if planned else str(done)
         line = f"xgen: live call {count} of {test} ({model})"
         # The test's output is being captured: step around it, as live logging does.
         capture = self.config.pluginmanager.get_plugin("capturemanager")
@@ -399,7 +465,7 @@ class XgenSession:
                     self.config.workeroutput[WORKER_KEY] = {  # type: ignore[attr-defined]
                         "pending": self._recorder.take_pending(),
                         "stats": self._recorder.stats.to_dict(),
-                        "server": self._stop_server(),
+                        "server": self._stop_servers(),
                         "planned": self._recorder.planned,
                     }
                 else:
@@ -423,21 +489,24 @@ class XgenSession:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.close()
 
-    def _stop_server(self) -> list[str]:
-        server = self._server
-        if server is None or server.process is None:
-            return []
-        server.stop()
-        note = (
-            f"local llama.cpp server served {', '.join(server.models)} on 127.0.0.1:"
-            f"{server.port}, now stopped"
-        )
-        server.process = None
-        return [note]
+    def _stop_servers(self) -> list[str]:
+        notes = []
+        for server in self._servers.values():
+            if server.process is None:
+                continue
+            server.stop()
+            notes.append(
+                f"local llama.cpp server served {', '.join(server.models)} on 127.0.0.1:"
+                f"{server.port}, now stopped"
+            )
+            server.process = None
+        return notes
 
     def close(self) -> None:
-        """Stop the local server and close the store (idempotent)."""
-        self.server_notes.extend(self._stop_server())
+        """Join the call threads, stop the local server and close the store (idempotent)."""
+        if self._pool is not None:
+            self._pool.close()
+        self.server_notes.extend(self._stop_servers())
         if self._recorder is not None:
             self._recorder.store.close()
 

@@ -7,8 +7,12 @@ and splits agreement into consistent-correct, consistent-wrong and inconsistent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import functools
+import itertools
+import statistics
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from pytest_xgen import metrics, prompts, stats
@@ -26,6 +30,37 @@ Extract = Callable[[str, AnswerSpec], Any]
 
 SAMPLED_TEMPERATURE = 1.0
 GENERATOR_SUFFIX = " (generator)"
+
+# samples="auto": sample in rounds and stop as soon as the verdict is clear.
+AUTO = "auto"
+AUTO_FIRST = 5  # samples per evaluator and condition in the first round
+AUTO_STEP = 5  # samples each later round adds
+AUTO_MAX_SAMPLES = 20  # the most samples="auto" takes; there it decides as samples=20 does
+AUTO_CONFIDENCE = 0.95  # the level of the stopping intervals when `confidence` is not set
+
+# fan_out(calls, models) -> the calls' results in call order. The session's runs the calls
+# at once (threads); ``serial`` runs them one after another. Either starts the calls in
+# order (a call may wait for an earlier one, never for a later one).
+FanOut = Callable[[Sequence[Callable[[], Any]], Iterable[str]], list[Any]]
+
+
+def serial(calls: Sequence[Callable[[], Any]], models: Iterable[str] = ()) -> list[Any]:
+    """Run ``calls`` one after another (the default :data:`FanOut`)."""
+    return [call() for call in calls]
+
+
+def sample_count(options: TransferOptions) -> int:
+    """Samples per evaluator and condition a check starts with: ``samples``, or the first
+    round of ``samples="auto"`` (also what checks without a stopping rule, such as
+    ``xgen.invariant()``, take for ``auto``)."""
+    return AUTO_FIRST if options.samples == AUTO else int(options.samples)
+
+
+def planned_calls(options: TransferOptions) -> tuple[int, bool]:
+    """The model calls ``check()`` makes, and whether that is only an upper bound (auto)."""
+    auto = options.samples == AUTO
+    most = AUTO_MAX_SAMPLES if auto else int(options.samples)
+    return 1 + bool(options.strip_with) + 2 * len(options.evaluators) * most, auto
 
 
 @dataclass(frozen=True)
@@ -93,6 +128,55 @@ class Condition:
             correct = {m: [v[i] for i in indices] for m, v in self.compared_correct.items()}
         return metrics.pairwise_consistency(compared, correct, equal=spec.equal).mean
 
+    def statistic(self, spec: AnswerSpec) -> Callable[[Sequence[int]], float | None]:
+        """:meth:`mean_over` as a fast function of the sample indices, for the bootstrap's
+        thousands of resamples: every pair's comparison of each sample is made once, and a
+        resample only adds them up (the same numbers, in the same order)."""
+        names = list(self.compared)
+        tables = []
+        for a, b in itertools.combinations(names, 2):
+            agree, total = [], []
+            for i in range(len(self.compared[a])):
+                correct = self.compared_correct
+                pair = metrics.agreement_with(
+                    [self.compared[a][i]],
+                    [self.compared[b][i]],
+                    None if correct is None else [correct[a][i]],
+                    None if correct is None else [correct[b][i]],
+                    equal=spec.equal,
+                )
+                agree.append(pair.agree)
+                total.append(pair.total)
+            tables.append((agree, total))
+
+        def mean(indices: Sequence[int]) -> float | None:
+            rates = []
+            for agree, total in tables:
+                counted = sum(total[i] for i in indices)
+                if counted:
+                    rates.append(sum(agree[i] for i in indices) / counted)
+            return statistics.fmean(rates) if rates else None
+
+        return mean
+
+
+@dataclass(frozen=True)
+class Single:
+    """One generator's own explanation under the transfer condition, next to an ensemble."""
+
+    generator: str
+    explanation: Explanation
+    transfer: Condition
+    lift: float | None
+
+    @property
+    def consistency(self) -> float | None:
+        return self.transfer.mean
+
+    @property
+    def answer(self) -> Any:
+        return self.explanation.answer
+
 
 @dataclass
 class TransferResult:
@@ -112,6 +196,25 @@ class TransferResult:
     verdict: str = "pass"  # pass | fail | inconclusive
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Samples per evaluator and condition the check took (with samples="auto", where it
+    # stopped), and the level of the intervals it decided on (None: point estimates).
+    samples_used: int = 0
+    interval_level: float | None = None
+    # With explanation="ensemble": the EnsembleExplanation, and each generator's own
+    # explanation measured the same way, for comparison.
+    ensemble: Any = None
+    singles: dict[str, Single] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.samples_used:
+            self.samples_used = len(next(iter(self.transfer.compared.values()), []))
+        if self.interval_level is None and self.transfer.interval is not None:
+            self.interval_level = self.options.confidence
+
+    @property
+    def auto(self) -> bool:
+        """Whether the check sampled sequentially (``samples="auto"``)."""
+        return self.options.samples == AUTO
 
     @property
     def consistency(self) -> float | None:
@@ -169,6 +272,69 @@ def _answer_of(result: ChatResult, spec: AnswerSpec, extract: Extract) -> Any:
     return value
 
 
+def given(
+    generator: str,
+    output: str,
+    options: TransferOptions,
+    spec: AnswerSpec,
+    ask: Ask,
+    extract: Extract,
+    source: str = "text",
+) -> Explanation:
+    """Step 2 for an explanation that did not come from ``elicit`` (an ensembled one): its
+    answer is read out of it, and the answer sentences are removed as usual."""
+    answer = extract(output, spec)
+    return Explanation(
+        generator, output, source, answer, _strip(output, answer, options, spec, ask)
+    )
+
+
+def _strip(
+    output: str, answer: Any, options: TransferOptions, spec: AnswerSpec, ask: Ask
+) -> Stripped:
+    if options.strip_with:
+        strip_model = options.strip_with
+
+        def ask_text(messages: list[Message]) -> str:
+            return ask(strip_model, messages, 0, {"temperature": 0}).text
+
+        return strip_with_model(output, answer, spec, ask_text, strip_model)
+    return strip_answer(output, answer, spec)
+
+
+def compare_singles(
+    result: TransferResult,
+    generators: Sequence[str],
+    ask: Ask,
+    extract: Extract,
+    fan_out: FanOut | None = None,
+) -> None:
+    """Measure each generator's own explanation with the transfer condition of ``result``
+    (same samples, same baseline) and keep it in ``result.singles``."""
+    from dataclasses import replace
+
+    options = replace(result.options, samples=result.samples_used)
+    for generator in generators:
+        own = replace(options, generator=generator)
+        explanation = elicit(str(result.prompt), own, result.spec, ask, extract)
+        condition = run_condition(
+            "transfer",
+            prompts.transfer(str(result.prompt), explanation.text, own.delivery),
+            {"temperature": own.temperature},
+            own,
+            result.spec,
+            result.expected,
+            explanation,
+            ask,
+            extract,
+            fan_out,
+        )
+        lift = None
+        if condition.mean is not None and result.baseline.mean is not None:
+            lift = condition.mean - result.baseline.mean
+        result.singles[generator] = Single(generator, explanation, condition, lift)
+
+
 def elicit(
     prompt: str,
     options: TransferOptions,
@@ -180,15 +346,7 @@ def elicit(
     result = ask(options.generator, prompts.elicit(prompt), 0, {})
     source, output = ("reasoning", result.reasoning) if result.reasoning else ("text", result.text)
     answer = _answer_of(result, spec, extract)
-    if options.strip_with:
-        strip_model = options.strip_with
-
-        def ask_text(messages: list[Message]) -> str:
-            return ask(strip_model, messages, 0, {"temperature": 0}).text
-
-        stripped = strip_with_model(output, answer, spec, ask_text, strip_model)
-    else:
-        stripped = strip_answer(output, answer, spec)
+    stripped = _strip(output, answer, options, spec, ask)
     return Explanation(options.generator, output, source, answer, stripped)
 
 
@@ -210,16 +368,76 @@ def run_condition(
     explanation: Explanation,
     ask: Ask,
     extract: Extract,
+    fan_out: FanOut | None = None,
 ) -> Condition:
     """Steps 4 and 5 for one condition: every evaluator answers ``samples`` times, each a
-    separate recorded call, and the answers are measured."""
-    outputs: dict[str, list[str]] = {}
-    answers: dict[str, list[Any]] = {}
-    for model in options.evaluators:
-        results = [ask(model, messages, i, params) for i in range(options.samples)]
-        outputs[model] = [r.text for r in results]
-        answers[model] = [_answer_of(r, spec, extract) for r in results]
-    return measure(name, outputs, answers, options, spec, expected, explanation)
+    separate recorded call (made at once through ``fan_out``), and the answers are
+    measured. For ``samples="auto"`` this takes the first round only."""
+    samples = _Samples(options.evaluators)
+    count = sample_count(options)
+    run = fan_out or serial
+    samples.add(
+        run(_sample_calls(ask, options.evaluators, messages, params, 0, count), options.evaluators),
+        count,
+        spec,
+        extract,
+    )
+    return measure(name, samples.outputs, samples.answers, options, spec, expected, explanation)
+
+
+class _ExplanationFailed(Exception):
+    """A transfer sample's explanation could not be made (that call's error is raised)."""
+
+
+class _Pending:
+    """The transfer messages, once the explanation they carry exists."""
+
+    def __init__(self) -> None:
+        self.ready = threading.Event()
+        self.messages: list[Message] | None = None
+
+    def wait(self) -> list[Message]:
+        # The explanation is the first call handed out, so it is running or done by now.
+        self.ready.wait()
+        if self.messages is None:
+            raise _ExplanationFailed("no explanation")
+        return self.messages
+
+
+class _Samples:
+    """One condition's outputs and answers per evaluator, growing round by round."""
+
+    def __init__(self, evaluators: Sequence[str]) -> None:
+        self.evaluators = list(evaluators)
+        self.outputs: dict[str, list[str]] = {m: [] for m in evaluators}
+        self.answers: dict[str, list[Any]] = {m: [] for m in evaluators}
+
+    def add(
+        self, results: Sequence[ChatResult], count: int, spec: AnswerSpec, extract: Extract
+    ) -> None:
+        """Take ``count`` new samples per evaluator, evaluator by evaluator (the order of
+        :func:`_sample_calls`)."""
+        for k, model in enumerate(self.evaluators):
+            for result in results[k * count : (k + 1) * count]:
+                self.outputs[model].append(result.text)
+                self.answers[model].append(_answer_of(result, spec, extract))
+
+
+def _sample_calls(
+    ask: Ask,
+    evaluators: Sequence[str],
+    messages: list[Message],
+    params: dict[str, Any],
+    start: int,
+    stop: int,
+) -> list[Callable[[], ChatResult]]:
+    """The calls of samples ``start`` to ``stop - 1`` of every evaluator, evaluator by
+    evaluator; each is independent of the others."""
+    return [
+        functools.partial(ask, model, messages, i, params)
+        for model in evaluators
+        for i in range(start, stop)
+    ]
 
 
 def measure(
@@ -306,10 +524,14 @@ def decide(result: TransferResult) -> None:
         result.verdict, result.reasons = "fail", failed
     elif unsure:
         result.verdict = "inconclusive"
-        result.reasons = [
-            f"{r}: the interval straddles the threshold; raise samples (now {options.samples})"
-            for r in unsure
-        ]
+        if result.auto:
+            advice = (
+                f"samples='auto' stopped at its maximum of {result.samples_used}; "
+                "set a larger fixed samples"
+            )
+        else:
+            advice = f"raise samples (now {result.samples_used})"
+        result.reasons = [f"{r}: the interval straddles the threshold; {advice}" for r in unsure]
     else:
         result.verdict, result.reasons = "pass", []
 
@@ -335,42 +557,136 @@ def check(
     ask: Ask,
     extract: Extract,
     seed: int = 0,
+    fan_out: FanOut | None = None,
+    explainer: Callable[[], Explanation] | None = None,
+    explainer_models: Sequence[str] = (),
 ) -> TransferResult:
-    """Run the whole protocol for one problem and decide."""
-    explanation = elicit(prompt, options, spec, ask, extract)
-    baseline = run_condition(
-        f"baseline ({options.baseline})",
-        prompts.baseline(prompt, options.baseline),
-        _condition_params(options.baseline, options),
-        options,
-        spec,
-        expected,
-        explanation,
-        ask,
-        extract,
+    """Run the whole protocol for one problem and decide.
+
+    Every call of the first round goes to ``fan_out`` at once (the fixture passes the
+    session's, which makes them on threads): the explanation, every baseline sample, and
+    every transfer sample, which waits for the explanation and no longer (the chain is two
+    calls deep, three with ``strip_with``). With ``samples="auto"`` further rounds follow,
+    each adding :data:`AUTO_STEP` samples to both conditions, until the verdict is clear or
+    :data:`AUTO_MAX_SAMPLES` is reached. Sample indices run 0, 1, 2, ... either way, so
+    fixed and automatic sampling share their recordings.
+
+    ``explainer`` replaces the generator's explanation (steps 1 and 2), e.g. with an
+    ensembled one; ``explainer_models`` are the models it calls.
+    """
+    run = fan_out or serial
+    evaluators = options.evaluators
+    auto = options.samples == AUTO
+    count = sample_count(options)
+    base_name = f"baseline ({options.baseline})"
+    base_messages = prompts.baseline(prompt, options.baseline)
+    base_params = _condition_params(options.baseline, options)
+    transfer_params = {"temperature": options.temperature}
+    explainers = [options.generator, *([options.strip_with] if options.strip_with else [])]
+    if explainer is not None:
+        explainers = list(explainer_models)
+    base = _Samples(evaluators)
+    moved = _Samples(evaluators)
+    pending = _Pending()
+
+    def explain() -> Explanation:
+        try:
+            if explainer is not None:
+                explanation = explainer()
+            else:
+                explanation = elicit(prompt, options, spec, ask, extract)
+            pending.messages = prompts.transfer(prompt, explanation.text, options.delivery)
+            return explanation
+        finally:
+            pending.ready.set()
+
+    def transferred(model: str, sample: int) -> Callable[[], ChatResult]:
+        def call() -> ChatResult:
+            return ask(model, pending.wait(), sample, transfer_params)
+
+        return call
+
+    # In call order: a serial run explains, then runs the baseline, then the transfer. On
+    # threads the baseline's requests go out while the explanation is being made.
+    first = run(
+        [
+            explain,
+            *_sample_calls(ask, evaluators, base_messages, base_params, 0, count),
+            *[transferred(model, i) for model in evaluators for i in range(count)],
+        ],
+        [*explainers, *evaluators],
     )
-    transfer = run_condition(
-        "transfer",
-        prompts.transfer(prompt, explanation.text, options.delivery),
-        {"temperature": options.temperature},
-        options,
-        spec,
-        expected,
-        explanation,
-        ask,
-        extract,
+    explanation: Explanation = first[0]
+    transfer_messages = pending.wait()
+    half = 1 + len(evaluators) * count
+    base.add(first[1:half], count, spec, extract)
+    moved.add(first[half:], count, spec, extract)
+
+    def evaluate(level: float | None) -> TransferResult:
+        return _evaluate(
+            prompt, options, spec, expected, explanation, base_name, base, moved, level, seed
+        )
+
+    if not auto:
+        return evaluate(options.confidence)
+    level = options.confidence if options.confidence is not None else AUTO_CONFIDENCE
+    result = evaluate(level)
+    while not _settled(result) and count < AUTO_MAX_SAMPLES:
+        more = min(count + AUTO_STEP, AUTO_MAX_SAMPLES)
+        step = more - count
+        results = run(
+            _sample_calls(ask, evaluators, base_messages, base_params, count, more)
+            + _sample_calls(ask, evaluators, transfer_messages, transfer_params, count, more),
+            evaluators,
+        )
+        half = len(evaluators) * step
+        base.add(results[:half], step, spec, extract)
+        moved.add(results[half:], step, spec, extract)
+        count = more
+        result = evaluate(level)
+    if not _settled(result) and options.confidence is None:
+        # At the maximum the check decides as samples=AUTO_MAX_SAMPLES would: on point
+        # estimates, since no confidence was asked for.
+        result = evaluate(None)
+    return result
+
+
+def _settled(result: TransferResult) -> bool:
+    """Whether more samples are not needed: every check passed, or one failed, on its
+    interval. A condition without a parseable pair yet is not settled."""
+    if result.transfer.mean is None or result.lift is None:
+        return False
+    return result.verdict != "inconclusive"
+
+
+def _evaluate(
+    prompt: str,
+    options: TransferOptions,
+    spec: AnswerSpec,
+    expected: Any,
+    explanation: Explanation,
+    base_name: str,
+    base: _Samples,
+    moved: _Samples,
+    level: float | None,
+    seed: int,
+) -> TransferResult:
+    """Measure both conditions' samples so far, with intervals at ``level`` (None: point
+    estimates), and decide."""
+    measured = options if level == options.confidence else replace(options, confidence=level)
+    baseline = measure(base_name, base.outputs, base.answers, measured, spec, expected, explanation)
+    transfer = measure(
+        "transfer", moved.outputs, moved.answers, measured, spec, expected, explanation
     )
+    count = len(next(iter(moved.answers.values())))
     lift = None
     if transfer.mean is not None and baseline.mean is not None:
         lift = transfer.mean - baseline.mean
     lift_ci = None
-    if options.confidence is not None:
+    if level is not None:
+        # Seeded: the same answers give the same interval on every run.
         lift_ci = stats.lift_interval(
-            lambda idx: baseline.mean_over(idx, spec),
-            lambda idx: transfer.mean_over(idx, spec),
-            options.samples,
-            confidence=options.confidence,
-            seed=seed,
+            baseline.statistic(spec), transfer.statistic(spec), count, confidence=level, seed=seed
         )
     result = TransferResult(
         prompt=prompt,
@@ -382,6 +698,8 @@ def check(
         transfer=transfer,
         lift=lift,
         lift_interval=lift_ci,
+        samples_used=count,
+        interval_level=level,
     )
     if len(options.evaluators) == 1:
         result.notes.append(
@@ -389,4 +707,22 @@ def check(
             f"with the generator {options.generator}'s answer"
         )
     decide(result)
+    if result.auto:
+        result.notes.append(_auto_note(result))
     return result
+
+
+def _auto_note(result: TransferResult) -> str:
+    """How far ``samples="auto"`` went, and why it stopped there."""
+    used, level = result.samples_used, result.interval_level
+    if level is None:
+        return (
+            f"samples='auto': no clear verdict at {AUTO_CONFIDENCE:.0%} intervals after the "
+            f"maximum of {used} samples; decided on point estimates, as samples={used} does"
+        )
+    if _settled(result):
+        return (
+            f"samples='auto': stopped after {used} of at most {AUTO_MAX_SAMPLES} samples, "
+            f"the verdict clear at {level:.0%} intervals"
+        )
+    return f"samples='auto': no clear verdict at {level:.0%} intervals after {used} samples"

@@ -47,8 +47,10 @@ def explain(result: TransferResult) -> str:
         f"generator {e.generator} answered {show(e.answer)}{expected}; explanation from its "
         f"{e.source}, {len(e.stripped.removed)} answer sentence(s) removed by {e.stripped.method}"
     )
+    lines.extend(_ensemble_lines(result))
     lines.append(
-        f"evaluators {', '.join(o.evaluators)}: {o.samples} sample(s) each at temperature "
+        f"evaluators {', '.join(o.evaluators)}: {result.samples_used} sample(s) each"
+        f"{' (samples=auto)' if result.auto else ''} at temperature "
         f"{o.temperature:g}; answers as {result.spec.describe()}"
     )
     lines.extend(f"note: {n}" for n in result.notes)
@@ -70,9 +72,9 @@ def explain(result: TransferResult) -> str:
         f"  {'consistency (mean ± sd)':<{width}}  {_consistency(b):<16}  {_consistency(t)}"
         f"    lift {lift} (min_lift {o.min_lift:g})"
     )
-    if t.interval is not None and b.interval is not None and o.confidence is not None:
+    if t.interval is not None and b.interval is not None and result.interval_level is not None:
         lines.append(
-            f"  {f'Wilson {o.confidence:.0%} interval':<{width}}  "
+            f"  {f'Wilson {result.interval_level:.0%} interval':<{width}}  "
             f"{f'[{b.interval[0]:.2f}, {b.interval[1]:.2f}]':<16}  "
             f"[{t.interval[0]:.2f}, {t.interval[1]:.2f}]    (min_consistency {o.min_consistency:g})"
         )
@@ -114,6 +116,27 @@ def explain(result: TransferResult) -> str:
     if len(text_lines) > EXCERPT_LINES:
         lines.append(f"    | ... ({len(text_lines) - EXCERPT_LINES} more line(s))")
     return "\n".join(lines)
+
+
+def _ensemble_lines(result: TransferResult) -> list[str]:
+    """The ensembled explanation's provenance, and each generator's own lift beside it."""
+    e = result.ensemble
+    if e is None:
+        return []
+    how = f"scored by {e.scorer}" if e.scorer else "chosen by agreement (no scorer)"
+    shares = ", ".join(f"{g} {n:.0%}" for g, n in e.share().items())
+    lines = [
+        f"explanation: ensemble of {', '.join(e.generators)}, {how}; {len(e.steps)} "
+        f"sentence(s) ({shares}), stopped: {e.stop_reason}"
+    ]
+    if result.singles:
+        lift = "n/a" if result.lift is None else f"{result.lift:+.2f}"
+        lines.append(f"single generators: (ensemble: lift {lift})")
+        for name, single in result.singles.items():
+            own = "n/a" if single.lift is None else f"{single.lift:+.2f}"
+            mean = "n/a" if single.consistency is None else f"{single.consistency:.2f}"
+            lines.append(f"  {name}: consistency {mean}, lift {own}")
+    return lines
 
 
 def _acc(value: float | None) -> str:

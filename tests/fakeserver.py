@@ -3,7 +3,8 @@
 It answers ``/v1/chat/completions`` with ``echo[seed=S,t=T]: <last user message>`` and
 ``/v1/completions`` with per-token log-probabilities, counts requests, remembers the
 ``Authorization`` headers it saw, and can be told to fail the next N requests with a status.
-With ``delay`` every response waits that many seconds, so that calls overlap in time.
+With ``delay`` every response waits that many seconds, so that calls overlap in time, and
+``max_in_flight`` tells how many requests it was ever working on at once.
 """
 
 from __future__ import annotations
@@ -15,15 +16,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for a check's calls arriving at once (the default backlog of 5 would make some
+    # connections wait for a SYN retry, a second or more).
+    request_queue_size = 128
+
+
 class FakeOpenAI:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.requests: list[dict[str, Any]] = []
         self.auth_headers: list[str] = []
         self.failures: list[tuple[int, dict[str, str]]] = []
         self.lock = threading.Lock()
         handler = self._handler()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _Server(("127.0.0.1", 0), handler)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -74,6 +83,16 @@ class FakeOpenAI:
                 self._send(200, {"object": "list", "data": [{"id": "echo", "object": "model"}]})
 
             def do_POST(self) -> None:
+                with server.lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._post()
+                finally:
+                    with server.lock:
+                        server.in_flight -= 1
+
+            def _post(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server.lock:

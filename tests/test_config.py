@@ -101,6 +101,11 @@ def test_ini_models_twin(pytester: pytest.Pytester) -> None:
             "*models.g.params: unknown key(s) 'temprature'; allowed keys: extra_body, frequency_penalty,*",
         ),
         ("[tool.xgen]\ntimeout = -1", "*timeout: -1 is less than or equal to the minimum of 0*"),
+        ("[tool.xgen]\nconcurrency = 0", "*concurrency: 0 is less than the minimum of 1*"),
+        (
+            '[tool.xgen]\nsamples = "many"',
+            "*samples: 'many' is not allowed; use a whole number of at least 1, or \"auto\"*",
+        ),
     ],
 )
 def test_schema_errors_name_file_key_and_allowed_values(
@@ -139,3 +144,34 @@ def test_bad_toml_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*xgen.toml: not valid TOML*"])
+
+
+SHOW_SETTINGS = """
+def test_show(pytestconfig):
+    s = pytestconfig.pluginmanager.get_plugin("xgen-session").settings
+    print(f"SETTINGS concurrency={s.concurrency} samples={s.samples!r}")
+"""
+
+
+def test_concurrency_and_auto_samples_from_every_layer(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(SHOW_SETTINGS)
+    shown = pytester.runpytest("-s")
+    shown.stdout.fnmatch_lines(["*SETTINGS concurrency=32 samples=5*"])  # the defaults
+    pytester.makepyprojecttoml("""
+        [tool.xgen]
+        concurrency = 4
+        samples = "auto"
+    """)
+    pytester.runpytest("-s").stdout.fnmatch_lines(["*SETTINGS concurrency=4 samples='auto'*"])
+    pytester.makeini("[pytest]\nxgen_concurrency = 2\nxgen_samples = 9\n")
+    pytester.runpytest("-s").stdout.fnmatch_lines(["*SETTINGS concurrency=2 samples=9*"])
+    shown = pytester.runpytest("-s", "--xgen-concurrency=1", "--xgen-samples=auto")
+    shown.stdout.fnmatch_lines(["*SETTINGS concurrency=1 samples='auto'*"])
+    bad = pytester.runpytest("--xgen-concurrency=0")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*--xgen-concurrency: value must be at least 1; got '0'*"])
+    bad = pytester.runpytest("--xgen-samples=many")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(
+        ["*--xgen-samples: samples must be a whole number of at least 1, or auto; got 'many'*"]
+    )

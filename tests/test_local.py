@@ -43,7 +43,7 @@ def test_small(xgen):
 
 
 def servers(under: Path) -> list[int]:
-    """Pids of running llama_cpp.server processes whose config file lies under ``under``
+    """Pids of running managed llama.cpp servers whose config file lies under ``under``
     (each inner run gets its own TMPDIR, so runs on other workers do not count)."""
     pids = []
     for entry in Path("/proc").iterdir():
@@ -54,7 +54,8 @@ def servers(under: Path) -> list[int]:
         except OSError:
             continue
         tag = str(under).encode()
-        if b"llama_cpp.server" in cmdline and any(part.startswith(tag) for part in cmdline):
+        server = b"pytest_xgen.models.llama_server" in cmdline
+        if server and any(part.startswith(tag) for part in cmdline):
             pids.append(int(entry.name))
     return pids
 
@@ -116,7 +117,7 @@ SLOW_CALL = """
 import time
 def test_hang(xgen, tmp_path_factory):
     xgen.model("small")("Say hello.")
-    pid = xgen.session.server.process.pid
+    pid = xgen.session.server("smollm2-135m").process.pid
     with open({ready!r}, "w") as f:
         f.write(str(pid))
     time.sleep(120)
@@ -249,3 +250,77 @@ def test_real_transfer_check_records_then_replays_identically(pytester: pytest.P
         return line[line.index("RESULT") :]
 
     assert result_line(live) == result_line(replay)
+
+
+SCORER = """
+[tool.xgen.models.scorer]
+local = "gemma3-270m"
+"""
+
+SCORE = """
+import json
+from pytest_xgen import ensemble
+from pytest_xgen.ensemble import Candidate, SCORING_PARAMS
+
+PROBLEM = "Sara has 12 candies and gives away one third of them. How many are left?"
+
+def test_score(xgen):
+    gemma = xgen.model("scorer")
+    ranked = ensemble.rank(
+        PROBLEM,
+        ["1. Sara starts with 12 candies."],
+        [Candidate("a", 0, "2. One third of 12 is 4.", ""),
+         Candidate("a", 1, "2. Purple elephants sing loudly about tomorrow.", "")],
+        "scorer",
+        lambda text: gemma.complete(text, **SCORING_PARAMS),
+    )
+    sensible, nonsense = ranked
+    print("SCORES", json.dumps([[c.score, c.tokens] for c in ranked]))
+    assert 0 < sensible.score < nonsense.score
+    assert sensible.tokens >= 8 and nonsense.tokens >= 8
+"""
+
+
+@real
+def test_real_scoring_call_ranks_a_sensible_sentence_first_and_replays(
+    pytester: pytest.Pytester, own_tmp: Path
+) -> None:
+    """Scoring through the managed server: /v1/completions with echo and logprobs on the
+    embedded Gemma, the candidate's own tokens only; then the same scores from the
+    recording, without a server."""
+    pytester.makepyprojecttoml(SCORER)
+    pytester.makepyfile(test_score=SCORE)
+    live = pytester.runpytest_subprocess("-s")
+    live.assert_outcomes(passed=1)
+    live.stdout.fnmatch_lines(["*xgen: 2 model calls: 0 replayed, 2 live*"])
+    replay = pytester.runpytest_subprocess("-s", "--xgen-record-mode=none")
+    replay.assert_outcomes(passed=1)
+    replay.stdout.fnmatch_lines(["*xgen: 2 model calls: 2 replayed, 0 live*"])
+    assert "llama.cpp server served" not in replay.stdout.str()
+
+    def scores(run: pytest.RunResult) -> str:
+        line = next(line for line in run.stdout.lines if "SCORES" in line)
+        return line[line.index("SCORES") :]
+
+    assert scores(live) == scores(replay)
+
+
+def test_the_server_fast_path_gives_the_top_log_probabilities_the_full_sort_gives() -> None:
+    np = pytest.importorskip("numpy")
+    from pytest_xgen.models import llama_server
+
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=5000).astype(np.float32)
+    values[[10, 20, 30]] = values.max() + 1  # ties at the top: the higher index first
+    pairs = llama_server.fast_sorted(
+        llama_server.fast_zip(values, range(len(values))), reverse=True
+    )
+    full = sorted(zip(values, range(len(values)), strict=True), reverse=True)
+    assert list(pairs) == full[: llama_server.TOP]
+    assert [i for _, i in pairs[:3]] == [30, 20, 10]
+    # anything else goes to the built-ins unchanged
+    assert list(llama_server.fast_zip([1, 2], "ab")) == [(1, "a"), (2, "b")]
+    assert llama_server.fast_sorted([3, 1, 2]) == [1, 2, 3]
+    assert llama_server.fast_sorted(llama_server.fast_zip(values, range(5000))) == sorted(
+        zip(values, range(5000), strict=True)
+    )

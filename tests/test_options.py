@@ -78,3 +78,25 @@ def test_every_setting_has_flag_and_ini_names() -> None:
         assert setting.ini == "xgen_" + setting.key
         if setting.default is not None:
             assert setting.parse(str(setting.default).lower()) == setting.default
+
+
+def test_samples_take_a_count_or_auto() -> None:
+    assert options.parse_samples("7") == 7
+    assert options.parse_samples(" AUTO ") == "auto"
+    for bad in ("many", "0", "2.5"):
+        with pytest.raises(
+            pytest.UsageError, match=r"samples must be a whole number of at least 1, or auto"
+        ):
+            options.parse_samples(bad)
+
+
+def test_concurrency_is_a_positive_count_defaulting_to_32() -> None:
+    setting = options.BY_KEY["concurrency"]
+    assert (setting.flag, setting.ini, setting.default) == (
+        "--xgen-concurrency",
+        "xgen_concurrency",
+        32,
+    )
+    assert setting.parse("8") == 8
+    with pytest.raises(pytest.UsageError, match="at least 1"):
+        setting.parse_as("0", "--xgen-concurrency")

@@ -177,7 +177,7 @@ def test_gate_input_errors_are_usage_errors(suite: pytest.Pytester) -> None:
 
 def test_live_calls_show_progress(suite: pytest.Pytester) -> None:
     # A subprocess, so pytest's real output capture is in place while the test runs.
-    result = suite.runpytest_subprocess("-k", "tom")
+    result = suite.runpytest_subprocess("-k", "tom", "--xgen-concurrency=1")
     result.stdout.fnmatch_lines(
         [
             "*xgen: live call 1/21 of test_suite.py::test_tom (gen)*",
@@ -185,6 +185,16 @@ def test_live_calls_show_progress(suite: pytest.Pytester) -> None:
         ]
     )
     assert "live call" not in suite.runpytest_subprocess("-k", "tom").stdout.str()  # replays
+    # With the calls made at once, lines come in the order calls finish: still 1 to 21.
+    result = suite.runpytest_subprocess(
+        "-k", "many and 1", "--xgen-concurrency=8", "--xgen-record-mode=new_episodes"
+    )
+    numbers = [
+        line.split("live call ")[1].split(" of ")[0]
+        for line in result.stdout.lines
+        if "xgen: live call" in line
+    ]
+    assert numbers == [f"{n}/21" for n in range(1, 22)]
 
 
 def test_html_report_and_the_report_and_compare_commands(suite: pytest.Pytester) -> None:

@@ -220,6 +220,14 @@ def test_a_marked_test_that_never_checks_is_an_error(scripted: pytest.Pytester) 
             "*samples='5' is not valid: expected a whole number*",
         ),
         (
+            'generator="gen", evaluators=["a"], samples="many"',
+            "*samples='many' is not valid: expected a whole number or 'auto'*",
+        ),
+        (
+            'generator="gen", evaluators=["a"], samples=0',
+            "*samples=0 is not valid: expected at least 1, or 'auto'*",
+        ),
+        (
             'generator="gen", evaluators=["a"], min_consistency=1.5',
             "*min_consistency=1.5 is not valid: expected from 0 to 1*",
         ),
@@ -492,3 +500,125 @@ def test_prefill_delivery_puts_the_explanation_in_the_assistant_turn(
     assert prefilled[0]["messages"][-1]["content"] == (
         "1. Tom starts with 3 apples.\n2. He buys 4 more, so 3 + 4 = 7.\n"
     )
+
+
+# -- samples="auto" ------------------------------------------------------------------------
+
+CLEAR = {
+    "gen": "transfer=7",
+    "a": "baseline=7;transfer=7",
+    "b": "baseline=6;transfer=7",
+    "c": "baseline=5;transfer=7",
+    "d": "baseline=4;transfer=7",
+}
+
+
+def test_auto_samples_stop_early_on_a_clear_case(scripted: pytest.Pytester) -> None:
+    project(scripted, **CLEAR)
+    scripted.makepyfile(f"""
+        import pytest
+
+        @pytest.mark.transfers(generator="gen", evaluators=["a", "b", "c", "d"], samples="auto")
+        def test_clear(xgen):
+            r = xgen.check({TOM!r})
+            assert (r.verdict, r.samples_used, r.interval_level) == ("pass", 5, 0.95)
+            assert r.options.samples == "auto"
+            assert r.notes == ["samples='auto': stopped after 5 of at most 20 samples, the verdict clear at 95% intervals"]
+            assert "evaluators a, b, c, d: 5 sample(s) each (samples=auto) at temperature" in r.explain()
+    """)
+    result = scripted.runpytest("--xgen-report=auto.json")
+    result.assert_outcomes(passed=1)
+    # 1 elicitation + 4 evaluators x 5 samples x 2 conditions, of at most 4 x 20 x 2.
+    result.stdout.fnmatch_lines(["*xgen: live call 41/<=161 of *", "*xgen: 41 model calls*"])
+    [check] = json.loads((scripted.path / "auto.json").read_text())["tests"][0]["checks"]
+    assert (check["samples_used"], check["interval_level"]) == (5, 0.95)
+    # Fixed sampling replays what auto recorded: sample indices are 0, 1, 2, ... either way.
+    replay = scripted.runpytest("--xgen-samples=5", "--xgen-record-mode=none")
+    replay.assert_outcomes(failed=1)  # the test asserts auto's numbers
+    replay.stdout.fnmatch_lines(["*xgen: 41 model calls: 41 replayed, 0 live*"])
+
+
+BORDERLINE = {
+    "gen": "transfer=7",
+    "a": "baseline=7;transfer=7",
+    "b": "baseline=6;transfer=7,7,7,7,6",
+}
+
+
+def test_auto_samples_run_to_the_maximum_on_a_borderline_case(scripted: pytest.Pytester) -> None:
+    # Transfer consistency stays at 0.80 = min_consistency: no interval ever clears it.
+    project(scripted, **BORDERLINE)
+    scripted.makepyfile(f"""
+        import pytest
+
+        @pytest.mark.transfers(generator="gen", evaluators=["a", "b"], samples="auto")
+        def test_points(xgen):
+            r = xgen.check({TOM!r})
+            assert (r.samples_used, r.consistency, r.interval_level) == (20, 0.8, None)
+            assert r.verdict == "pass"  # decided on point estimates, as samples=20 does
+            assert r.notes == ["samples='auto': no clear verdict at 95% intervals after the maximum of 20 samples; decided on point estimates, as samples=20 does"]
+
+        @pytest.mark.transfers(generator="gen", evaluators=["a", "b"], samples="auto",
+                               confidence=0.9)
+        def test_intervals(xgen):
+            xgen.check({TOM!r})
+    """)
+    result = scripted.runpytest("--xgen-report=auto.json")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            esc(
+                "*transfer check INCONCLUSIVE: consistency 0.80 [0.62, 0.91] vs min_consistency 0.8: the interval straddles the threshold; samples='auto' stopped at its maximum of 20; set a larger fixed samples"
+            ),
+            "*evaluators a, b: 20 sample(s) each (samples=auto) at temperature 0.7*",
+            "*note: samples='auto': no clear verdict at 90% intervals after 20 samples",
+            "*xgen: 162 model calls: 81 replayed, 81 live*",  # the second test replays the first
+        ]
+    )
+    # Fixed samples=20 replays every call auto made, and decides alike.
+    fixed = scripted.runpytest(
+        "--xgen-samples=20",
+        "--xgen-record-mode=none",
+        "--xgen-report=fixed.json",
+        "-k",
+        "intervals",
+    )
+    fixed.assert_outcomes(failed=1)
+    fixed.stdout.fnmatch_lines(
+        [
+            esc(
+                "*transfer check INCONCLUSIVE: consistency 0.80 [0.62, 0.91]*raise samples (now 20)"
+            ),
+            "*xgen: 81 model calls: 81 replayed, 0 live*",
+        ]
+    )
+
+    def lift_interval(name: str) -> list[float]:
+        tests = json.loads((scripted.path / name).read_text())["tests"]
+        [check] = [t for t in tests if t["nodeid"].endswith("test_intervals")][0]["checks"]
+        return check["lift_interval"]
+
+    # The seeded bootstrap gives the same lift interval to the same answers.
+    assert lift_interval("auto.json") == lift_interval("fixed.json")
+
+
+def test_the_fast_statistic_matches_mean_over() -> None:
+    import random
+
+    from pytest_xgen.answers import answer_spec
+    from pytest_xgen.strip import Stripped
+    from pytest_xgen.transfer import Explanation, measure
+
+    rng = random.Random(3)
+    spec = answer_spec("number")
+    explanation = Explanation("gen", "", "text", 7.0, Stripped("", "", (), "rules"))
+    options = type("O", (), {"confidence": None})()
+    for evaluators in (["a"], ["a", "b", "c"]):
+        answers = {m: [rng.choice([7.0, 6.0, None]) for _ in range(12)] for m in evaluators}
+        outputs = {m: [""] * 12 for m in evaluators}
+        for expected in (None, 7.0):
+            condition = measure("t", outputs, answers, options, spec, expected, explanation)  # type: ignore[arg-type]
+            fast = condition.statistic(spec)
+            for _ in range(50):
+                indices = rng.choices(range(12), k=12)
+                assert fast(indices) == condition.mean_over(indices, spec)

@@ -78,6 +78,7 @@ class CompletionResult:
     text: str
     tokens: list[str] = field(default_factory=list)
     token_logprobs: list[float | None] = field(default_factory=list)
+    text_offset: list[int] = field(default_factory=list)
     finish_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
     model: str = ""
@@ -89,6 +90,7 @@ class CompletionResult:
             "text": self.text,
             "tokens": list(self.tokens),
             "token_logprobs": list(self.token_logprobs),
+            "text_offset": list(self.text_offset),
             "finish_reason": self.finish_reason,
             "usage": self.usage.to_dict(),
             "model": self.model,
@@ -100,6 +102,7 @@ class CompletionResult:
             text=data["text"],
             tokens=list(data.get("tokens", [])),
             token_logprobs=list(data.get("token_logprobs", [])),
+            text_offset=list(data.get("text_offset", [])),
             finish_reason=data.get("finish_reason"),
             usage=Usage(**data.get("usage", {})),
             model=data.get("model", ""),

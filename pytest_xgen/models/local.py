@@ -2,9 +2,10 @@
 
 The weights come from packages on the package index (the ``local`` extra). Each GGUF is
 located or assembled under the xgen models directory, its sha256 checked against the value
-below (a mismatch is a hard error), and one ``llama_cpp.server`` process on a free
-127.0.0.1 port serves all configured local models. The server starts on the first call
-that is not served from a recording and stops at session end.
+below (a mismatch is a hard error). Each embedded model gets its own ``llama_cpp.server``
+process on a free 127.0.0.1 port (the server keeps one model loaded at a time, and switching
+reloads it), started on the model's first call that is not served from a recording and
+stopped at session end.
 """
 
 from __future__ import annotations
@@ -238,7 +239,8 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 
 
 class LocalServer:
-    """One ``llama_cpp.server`` process serving several embedded models under their aliases.
+    """One ``llama_cpp.server`` process serving embedded models under their aliases (the
+    session starts one per model; see :mod:`pytest_xgen.models.llama_server`).
 
     Started lazily with :meth:`ensure_started`; :meth:`stop` terminates it (also registered
     with ``atexit``, and the child is told to die with its parent on Linux).
@@ -315,7 +317,14 @@ class LocalServer:
         self._log_file = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "llama_cpp.server", "--config_file", str(config)],
+                # llama_cpp.server, with a fast path for top log-probabilities (scoring)
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest_xgen.models.llama_server",
+                    "--config_file",
+                    str(config),
+                ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -701,6 +701,8 @@ def _transfer_check(check: Mapping[str, Any]) -> str:
     )
     if not expected_known:
         parts.append('<p class="small muted">No expected answer: accuracy not measured.</p>')
+    if check.get("ensemble"):
+        parts.append(_ensemble(check))
     parts.append(_outputs(models, base, xfer))
     parts.append(_pairs_table(base, xfer))
     parts.append(_stats(check, base, xfer))
@@ -801,6 +803,9 @@ def _stats(check: Mapping[str, Any], base: Mapping[str, Any], xfer: Mapping[str,
         ("Baseline breakdown", breakdown(base)),
         ("Transfer breakdown", breakdown(xfer)),
     ]
+    if check.get("samples_used") is not None:
+        auto = (check.get("options") or {}).get("samples") == "auto"
+        rows.append(("Samples used", f"{check['samples_used']}{' (samples=auto)' if auto else ''}"))
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f'<h5>Lift and intervals</h5><table class="kvt">{body}</table>'
 
@@ -882,7 +887,101 @@ def _review_check(check: Mapping[str, Any]) -> str:
     )
 
 
-_RENDERERS = {"transfer": _transfer_check, "invariant": _invariant_check, "review": _review_check}
+def _score(value: Any) -> str:
+    return "\u2014" if value is None else f"{float(value):.2f}"
+
+
+def _ensemble(check: Mapping[str, Any]) -> str:
+    """The ensembled explanation step by step, and its lift next to each generator's own."""
+    e: Mapping[str, Any] = check["ensemble"]
+    how = f"scored by {e.get('scorer')} (mean token NLL)" if e.get("scorer") else "by agreement"
+    rows = []
+    for number, step in enumerate(e.get("steps", []), 1):
+        for c in step.get("candidates", []):
+            won = bool(c.get("chosen"))
+            status = "kept" if won else (c.get("dropped") or "")
+            row_cls = ' class="chosen"' if won else ""
+            rows.append(
+                f'<tr{row_cls}><td class="num">{number}</td>'
+                f'<td class="mono">{_e(c.get("generator"))} #{_e(c.get("sample"))}</td>'
+                f"<td>{_e(c.get('sentence') or '')}</td>"
+                f'<td class="num">{_score(c.get("score", c.get("agreement")))}</td>'
+                f"<td>{_e(status)}</td></tr>"
+            )
+    singles = "".join(
+        f'<tr><th class="mono">{_e(s["generator"])}</th><td class="num">'
+        f'{_rate(s.get("consistency"))}</td><td class="num">{_signed(s.get("lift"))}</td></tr>'
+        for s in check.get("singles", [])
+    )
+    return (
+        f'<h5>Ensemble <span class="small muted">of {_e(", ".join(e.get("generators", [])))},'
+        f" {_e(how)}; stopped: {_e(e.get('stop_reason'))}; {_e(e.get('calls'))} call(s)"
+        "</span></h5>"
+        '<table class="data"><thead><tr><th>Model</th><th class="num">Transfer consistency'
+        '</th><th class="num">Lift</th></tr></thead><tbody>'
+        f'<tr class="chosen"><th>ensemble</th><td class="num">'
+        f"{_rate(check['conditions']['transfer']['consistency']['mean'])}</td>"
+        f'<td class="num">{_signed(check.get("lift"))}</td></tr>{singles}</tbody></table>'
+        '<details class="sub"><summary>Candidates, step by step</summary>'
+        '<table class="data ensemble"><thead><tr><th class="num">Step</th><th>From</th>'
+        '<th>Candidate</th><th class="num">Score</th><th></th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></details>"
+    )
+
+
+def _weak_rows(check: Mapping[str, Any]) -> str:
+    weakest = check.get("weakest")
+    rows = []
+    for i, s in enumerate(check.get("sentences", [])):
+        classes = [c for c in ("weak" if s.get("weak") else "", "weakest" * (i == weakest)) if c]
+        cls = f' class="{" ".join(classes)}"' if classes else ""
+        tag = ""
+        if i == weakest:
+            tag = ' <span class="tag bad">weakest</span>'
+        elif s.get("weak"):
+            tag = ' <span class="tag warn">weak</span>'
+        rows.append(
+            f'<tr{cls}><td class="num">{i + 1}</td><td>{_e(s.get("sentence"))}{tag}</td>'
+            f'<td class="num">{_score(s.get("surprisal"))}</td>'
+            f'<td class="num">{_rate(s.get("agreement_without"))}</td>'
+            f'<td class="num">{_signed(s.get("delta"))}</td></tr>'
+        )
+    return (
+        f"<h5>Prompt</h5>{_pre(str(check['prompt']))}"
+        f'<h5>Sentences <span class="small muted">agreement with every sentence '
+        f"{_rate(check.get('agreement'))}; evaluators {_e(', '.join(check.get('evaluators', [])))}"
+        f"; surprisal under {_e(check.get('scorer') or 'no scorer')}</span></h5>"
+        '<table class="data weak-steps"><thead><tr><th class="num">#</th><th>Sentence</th>'
+        '<th class="num">Surprisal (NLL)</th><th class="num">Agreement without</th>'
+        f'<th class="num">Change</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def _weak_steps_check(check: Mapping[str, Any]) -> str:
+    return _weak_rows(check)
+
+
+def _repair_check(check: Mapping[str, Any]) -> str:
+    if check.get("index") is None:
+        return _weak_rows(check)
+    outcome = "kept" if check.get("kept") else "not kept: agreement would drop"
+    return _weak_rows(check) + (
+        f'<h5>Repair of sentence {int(check["index"]) + 1} <span class="small muted">'
+        f"{_e(outcome)}; agreement {_rate(check.get('agreement_before'))} \u2192 "
+        f"{_rate(check.get('agreement_after'))}</span></h5>"
+        f'<table class="kvt"><tr><th>Was</th><td><s>{_e(check.get("original"))}</s></td></tr>'
+        f"<tr><th>Now</th><td>{_e(check.get('replacement') or '(no complete candidate)')}"
+        "</td></tr></table>"
+    )
+
+
+_RENDERERS = {
+    "transfer": _transfer_check,
+    "invariant": _invariant_check,
+    "review": _review_check,
+    "weak_steps": _weak_steps_check,
+    "repair": _repair_check,
+}
 
 
 def _test_details(index: int, test: Mapping[str, Any]) -> str:
@@ -1026,6 +1125,9 @@ ol.outputs li { margin-bottom: 4px; }
 ul.reasons, ul.notes, ul.edits { margin: 4px 0; padding-left: 20px; }
 .verdict-block { margin-top: 10px; }
 table.review tr.disputed td { background: #fffbeb; }
+table.weak-steps tr.weak td { background: #fffbeb; }
+table.weak-steps tr.weakest td { background: #fef2f2; }
+tr.chosen td, tr.chosen th { font-weight: 600; }
 table.review tfoot th, table.review tfoot td { border-top: 1px solid #d1d5db; font-size: 12.5px; }
 td.scaled, .verdict, .tag, .ans, svg, del, ins, s { -webkit-print-color-adjust: exact;
   print-color-adjust: exact; }

@@ -6,10 +6,12 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pytest_xgen.ensemble import EnsembleExplanation
     from pytest_xgen.invariance import InvariantResult
     from pytest_xgen.metrics import Breakdown, Consistency
     from pytest_xgen.review import ReviewResult
     from pytest_xgen.transfer import Condition, TransferResult
+    from pytest_xgen.weak import Repair, WeakSteps
 
 
 def jsonable(value: Any) -> Any:
@@ -115,6 +117,8 @@ def transfer_to_dict(r: TransferResult) -> dict[str, Any]:
         "conditions": {"baseline": _condition(r.baseline), "transfer": _condition(r.transfer)},
         "lift": r.lift,
         "lift_interval": _interval(r.lift_interval),
+        "samples_used": r.samples_used,
+        "interval_level": r.interval_level,
         "diverged": r.diverged(),
         "verdict": r.verdict,
         "reasons": list(r.reasons),
@@ -172,11 +176,104 @@ def review_to_dict(r: ReviewResult) -> dict[str, Any]:
     }
 
 
+def ensemble_to_dict(e: EnsembleExplanation) -> dict[str, Any]:
+    return {
+        "generators": list(e.generators),
+        "scorer": e.scorer,
+        "selection": e.selection,
+        "candidates": e.candidates,
+        "stop_reason": e.stop_reason,
+        "calls": e.calls,
+        "sentences": e.sentences,
+        "sources": e.sources,
+        "steps": [
+            {
+                "sentence": step.sentence,
+                "generator": step.generator,
+                "score": jsonable(step.score),
+                "candidates": [
+                    {
+                        "generator": c.generator,
+                        "sample": c.sample,
+                        "sentence": c.sentence,
+                        "dropped": c.dropped,
+                        "score": jsonable(c.score),
+                        "agreement": jsonable(c.agreement),
+                        "tokens": c.tokens,
+                        "chosen": i == step.chosen,
+                    }
+                    for i, c in enumerate(step.candidates)
+                ],
+            }
+            for step in e.steps
+        ],
+    }
+
+
+def _ensembled(r: Any, data: dict[str, Any]) -> dict[str, Any]:
+    ensemble = getattr(r, "ensemble", None)
+    if ensemble is not None:
+        data["ensemble"] = ensemble_to_dict(ensemble)
+        data["singles"] = [
+            {
+                "generator": name,
+                "consistency": single.consistency,
+                "lift": single.lift,
+                "answer": jsonable(single.answer),
+            }
+            for name, single in r.singles.items()
+        ]
+    return data
+
+
+def weak_steps_to_dict(r: WeakSteps) -> dict[str, Any]:
+    return {
+        "kind": "weak_steps",
+        "prompt": str(r.prompt),
+        "evaluators": list(r.evaluators),
+        "scorer": r.scorer,
+        "samples": r.samples,
+        "agreement": r.agreement,
+        "weakest": r.weakest,
+        "sentences": [
+            {
+                "sentence": s.sentence,
+                "surprisal": jsonable(s.surprisal),
+                "agreement_without": s.agreement_without,
+                "delta": s.delta,
+                "weak": s.weak,
+            }
+            for s in r.sentences
+        ],
+        "verdict": r.verdict,
+        "reasons": list(r.reasons),
+    }
+
+
+def repair_to_dict(r: Repair) -> dict[str, Any]:
+    return {
+        **weak_steps_to_dict(r.diagnosis),
+        "kind": "repair",
+        "index": r.index,
+        "original": r.original,
+        "replacement": r.replacement,
+        "agreement_before": r.agreement_before,
+        "agreement_after": r.agreement_after,
+        "kept": r.kept,
+        "repaired": list(r.sentences),
+        "verdict": r.verdict,
+        "reasons": list(r.reasons),
+    }
+
+
 def check_to_dict(result: Any) -> dict[str, Any]:
-    """Any check result (transfer, invariant, review) as JSON data, by its ``kind``."""
+    """Any check result (transfer, invariant, review, weak_steps, repair) as JSON data, by
+    its ``kind``."""
     converters = {
-        "transfer": transfer_to_dict,
+        "transfer": lambda r: _ensembled(r, transfer_to_dict(r)),
         "invariant": invariant_to_dict,
         "review": review_to_dict,
+        "weak_steps": weak_steps_to_dict,
+        "repair": repair_to_dict,
     }
-    return converters[result.kind](result)  # type: ignore[no-any-return,operator]
+    return converters[result.kind](result)

@@ -1,0 +1,323 @@
+"""Sentence-level ensembling: an explanation built one sentence at a time from several
+generators, keeping at each step the candidate a scoring model finds least surprising.
+
+Each step, every generator proposes ``candidates`` sampled continuations of the text so
+far (raw ``/v1/completions``); each is cut to its first complete sentence with the same
+sentence splitter the answer stripping uses (so "$1.05" and "i.e." survive). The scorer
+reads prompt, text so far and candidate with ``echo`` and ``logprobs`` and the candidate's
+score is the mean negative log-likelihood of its own tokens. Without a scorer, the
+candidate that agrees most with the others (word overlap) is kept; the explanation says
+which selection it used, and a scorer that cannot score is an error, never a silent fallback.
+
+Cost per sentence: ``len(generators) * candidates`` generation calls plus one scoring call
+per distinct complete candidate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_xgen import prompts
+from pytest_xgen.errors import XgenConfigError, hide_frame
+from pytest_xgen.models.base import CompletionResult
+from pytest_xgen.strip import split_sentences
+
+__tracebackhide__ = hide_frame
+
+# propose(generator, text, sample) -> the generator's continuation of ``text``
+Propose = Callable[[str, str, int], CompletionResult]
+# score(text) -> the scorer's echo of ``text`` with per-token log-probabilities
+Score = Callable[[str], CompletionResult]
+
+# A proposal is a short sampled continuation; scoring echoes the text and generates one token.
+PROPOSAL_PARAMS: dict[str, Any] = {"temperature": 0.8, "max_tokens": 64}
+SCORING_PARAMS: dict[str, Any] = {"echo": True, "logprobs": 1, "max_tokens": 1, "temperature": 0}
+STOP_REASONS = ("answer", "end", "max_sentences", "no_candidates")
+_DECLARES = re.compile(r"^\W*(?:final\s+)?answer\s*[:=]|\bthe (?:final )?answer is\b", re.I)
+_WORD = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
+
+
+class ScoringUnsupported(XgenConfigError):
+    """The scorer's endpoint returned no log-probabilities for echoed text."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One proposed next sentence.
+
+    ``dropped`` says why a candidate was not eligible: ``"incomplete"`` (cut off before its
+    first sentence ended), ``"empty"`` or ``"repeat"`` (a sentence already in the text).
+    ``score`` is the mean token negative log-likelihood under the scorer (lower is less
+    surprising); ``agreement`` the mean word overlap with the other candidates, used when
+    there is no scorer.
+    """
+
+    generator: str
+    sample: int
+    sentence: str
+    continuation: str
+    ends: bool = False
+    dropped: str | None = None
+    score: float | None = None
+    tokens: int = 0
+    agreement: float | None = None
+
+    @property
+    def eligible(self) -> bool:
+        return self.dropped is None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One sentence of the explanation and the candidates it was chosen from."""
+
+    sentence: str
+    generator: str
+    score: float | None
+    candidates: tuple[Candidate, ...]
+    chosen: int  # index of the winner in ``candidates``
+
+
+@dataclass(frozen=True)
+class EnsembleExplanation:
+    """An explanation assembled sentence by sentence (what ``xgen.ensemble()`` returns)."""
+
+    prompt: str
+    generators: tuple[str, ...]
+    scorer: str | None
+    steps: tuple[Step, ...]
+    stop_reason: str
+    candidates: int
+    calls: int
+
+    @property
+    def selection(self) -> str:
+        """``"nll"`` (scored by ``scorer``) or ``"agreement"`` (no scorer)."""
+        return "nll" if self.scorer else "agreement"
+
+    @property
+    def sentences(self) -> list[str]:
+        return [s.sentence for s in self.steps]
+
+    @property
+    def sources(self) -> list[str]:
+        """The generator that proposed each sentence."""
+        return [s.generator for s in self.steps]
+
+    @property
+    def scores(self) -> list[float | None]:
+        return [s.score for s in self.steps]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.sentences)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def share(self) -> dict[str, float]:
+        """The share of sentences each generator contributed."""
+        if not self.steps:
+            return {g: 0.0 for g in self.generators}
+        return {g: self.sources.count(g) / len(self.steps) for g in self.generators}
+
+
+def declares_answer(sentence: str) -> bool:
+    """Whether ``sentence`` announces the final answer (``Answer: ...``, "the answer is")."""
+    return bool(_DECLARES.search(sentence))
+
+
+def cut(continuation: str, finish_reason: str | None) -> tuple[str, bool, str | None]:
+    """The first complete sentence of a continuation: ``(sentence, ends, dropped)``.
+
+    A sentence followed by more text is complete. A lone sentence is complete only when
+    the generator stopped by itself (``finish_reason == "stop"``), and then it also ends
+    the reasoning; cut off by the token limit it is ``"incomplete"``.
+    """
+    text = continuation.lstrip()
+    sentences = split_sentences(text)
+    if not sentences:
+        return "", finish_reason == "stop", "empty"
+    first = sentences[0]
+    rest = text[first.end :].strip()
+    sentence = " ".join(first.text.split())
+    if rest:
+        return sentence, False, None
+    if finish_reason == "stop":
+        return sentence, True, None
+    return sentence, False, "incomplete"
+
+
+def mean_nll(result: CompletionResult, start: int, end: int) -> tuple[float, int]:
+    """Mean negative log-likelihood of the echoed tokens inside characters
+    ``[start, end)`` of the prompt, and how many tokens that was."""
+    offsets = list(result.text_offset)
+    if len(offsets) != len(result.tokens):
+        offsets, position = [], 0
+        for token in result.tokens:
+            offsets.append(position)
+            position += len(token)
+    picked = [
+        -logprob
+        for token, offset, logprob in zip(
+            result.tokens, offsets, result.token_logprobs, strict=False
+        )
+        if logprob is not None and offset < end and offset + max(len(token), 1) > start
+    ]
+    if not picked:
+        raise ScoringUnsupported("no log-probabilities for the candidate's tokens")
+    return sum(picked) / len(picked), len(picked)
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def overlap(a: str, b: str) -> float:
+    """Word-set Jaccard similarity of two sentences."""
+    wa, wb = _words(a), _words(b)
+    return len(wa & wb) / len(wa | wb) if wa | wb else 1.0
+
+
+def propose(
+    problem: str,
+    sentences: Sequence[str],
+    generators: Sequence[str],
+    candidates: int,
+    ask: Propose,
+    first_sample: int = 0,
+) -> list[Candidate]:
+    """Every generator's ``candidates`` continuations of the text so far, each cut to its
+    first complete sentence."""
+    text = prompts.continuation(problem, list(sentences))
+    seen = {" ".join(s.split()).lower() for s in sentences}
+    found = []
+    for generator in generators:
+        for sample in range(first_sample, first_sample + candidates):
+            result = ask(generator, text, sample)
+            sentence, ends, dropped = cut(result.text, result.finish_reason)
+            if dropped is None and sentence.lower() in seen:
+                dropped = "repeat"
+            found.append(Candidate(generator, sample, sentence, result.text, ends, dropped))
+    return found
+
+
+def rank(
+    problem: str,
+    sentences: Sequence[str],
+    found: Sequence[Candidate],
+    scorer: str | None,
+    score: Score | None,
+) -> list[Candidate]:
+    """The candidates with their scores: mean NLL under the scorer, or word agreement
+    without one. Identical sentences are scored once."""
+    eligible = [c for c in found if c.eligible]
+    if scorer is None or score is None:
+        ranked = []
+        for c in found:
+            if not c.eligible:
+                ranked.append(c)
+                continue
+            others = [o for o in eligible if o is not c]
+            value = (
+                sum(overlap(c.sentence, o.sentence) for o in others) / len(others)
+                if others
+                else 1.0
+            )
+            ranked.append(_with(c, agreement=value))
+        return ranked
+    context = prompts.continuation(problem, list(sentences))
+    scored: dict[str, tuple[float, int]] = {}
+    for c in eligible:
+        if c.sentence not in scored:
+            result = score(context + c.sentence)
+            try:
+                scored[c.sentence] = mean_nll(result, len(context), len(context) + len(c.sentence))
+            except ScoringUnsupported:
+                raise ScoringUnsupported(
+                    f"scorer {scorer!r} returned no token log-probabilities for echoed text, so "
+                    "it cannot score candidates: its endpoint needs /v1/completions with echo "
+                    "and logprobs (llama.cpp and vLLM serve them; the embedded gemma3-270m "
+                    "does). Pick such a scorer, or pass scorer=None to keep the candidate the "
+                    "generators agree on most (docs/ensemble.md)"
+                ) from None
+    return [
+        _with(c, score=scored[c.sentence][0], tokens=scored[c.sentence][1]) if c.eligible else c
+        for c in found
+    ]
+
+
+def _with(candidate: Candidate, **changes: Any) -> Candidate:
+    from dataclasses import replace
+
+    return replace(candidate, **changes)
+
+
+def best(ranked: Sequence[Candidate]) -> Candidate | None:
+    """The lowest-NLL eligible candidate (or the most agreed-on one); the first on a tie."""
+    eligible = [c for c in ranked if c.eligible]
+    if not eligible:
+        return None
+    if all(c.score is not None for c in eligible):
+        return min(eligible, key=lambda c: c.score)  # type: ignore[arg-type,return-value]
+    return max(eligible, key=lambda c: c.agreement or 0.0)
+
+
+def build(
+    problem: str,
+    generators: Sequence[str],
+    ask: Propose,
+    *,
+    scorer: str | None = None,
+    score: Score | None = None,
+    candidates: int = 3,
+    max_sentences: int = 8,
+) -> EnsembleExplanation:
+    """Assemble an explanation for ``problem``; stop on an answer sentence, when the chosen
+    generator ends its reasoning, at ``max_sentences``, or when no generator proposes a
+    complete new sentence."""
+    if not generators:
+        raise XgenConfigError("ensemble: name at least one generator")
+    if candidates < 1 or max_sentences < 1:
+        raise XgenConfigError(
+            f"ensemble: candidates and max_sentences must be at least 1; got "
+            f"candidates={candidates}, max_sentences={max_sentences}"
+        )
+    steps: list[Step] = []
+    calls = 0
+    reason = "max_sentences"
+    while len(steps) < max_sentences:
+        sentences = [s.sentence for s in steps]
+        found = propose(problem, sentences, generators, candidates, ask)
+        calls += len(found)
+        ranked = rank(problem, sentences, found, scorer, score)
+        if scorer is not None:
+            calls += len({c.sentence for c in ranked if c.eligible})
+        chosen = best(ranked)
+        if chosen is None:
+            finished = any(c.ends or c.dropped == "empty" for c in found)
+            reason = "end" if finished else "no_candidates"
+            break
+        steps.append(
+            Step(
+                chosen.sentence, chosen.generator, chosen.score, tuple(ranked), ranked.index(chosen)
+            )
+        )
+        if declares_answer(chosen.sentence):
+            reason = "answer"
+            break
+        if chosen.ends:
+            reason = "end"
+            break
+    return EnsembleExplanation(
+        prompt=problem,
+        generators=tuple(generators),
+        scorer=scorer,
+        steps=tuple(steps),
+        stop_reason=reason,
+        candidates=candidates,
+        calls=calls,
+    )

@@ -1,0 +1,238 @@
+"""Which sentence of an explanation is the weak one, and repairing it.
+
+``weak_steps`` measures, for every sentence, its surprisal under the scorer (mean token
+negative log-likelihood given the problem and the sentences before it) and the change in
+evaluator agreement when it is left out (one transfer condition per left-out sentence, all
+recorded). A sentence whose removal *raises* agreement is weak: the evaluators follow the
+explanation better without it. ``repair`` resamples the weakest sentence from the
+generators and keeps the replacement only if agreement does not drop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from pytest_xgen import ensemble
+from pytest_xgen.ensemble import Candidate, Propose, Score
+from pytest_xgen.errors import hide_frame
+
+__tracebackhide__ = hide_frame
+
+# agreement(sentences) -> the evaluators' consistency given those sentences as explanation
+Agreement = Callable[[list[str]], "float | None"]
+
+
+@dataclass(frozen=True)
+class SentenceScore:
+    """One sentence: its surprisal and what leaving it out does to agreement.
+
+    ``delta`` is agreement without the sentence minus agreement with all of them: above
+    zero the sentence hurts (``weak``), below zero it helps.
+    """
+
+    index: int
+    sentence: str
+    surprisal: float | None
+    agreement_without: float | None
+    delta: float | None
+
+    @property
+    def weak(self) -> bool:
+        return self.delta is not None and self.delta > 0
+
+
+@dataclass
+class WeakSteps:
+    """The outcome of ``xgen.weak_steps()``: a diagnosis, so its verdict is always pass."""
+
+    kind: ClassVar[str] = "weak_steps"
+
+    prompt: str
+    scorer: str | None
+    evaluators: tuple[str, ...]
+    samples: int
+    agreement: float | None
+    sentences: tuple[SentenceScore, ...]
+    verdict: str = "pass"
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def weakest(self) -> int | None:
+        """Index of the weakest sentence: the largest gain in agreement when it is left
+        out, then the highest surprisal, then the earliest."""
+        if not self.sentences:
+            return None
+
+        def key(s: SentenceScore) -> tuple[float, float, int]:
+            delta = s.delta if s.delta is not None else float("-inf")
+            surprisal = s.surprisal if s.surprisal is not None else float("-inf")
+            return (delta, surprisal, -s.index)
+
+        return max(self.sentences, key=key).index
+
+    @property
+    def weak(self) -> list[int]:
+        """Indices of the sentences whose removal raises agreement."""
+        return [s.index for s in self.sentences if s.weak]
+
+    def explain(self) -> str:
+        head = (
+            f"weak steps of the explanation (agreement with every sentence: "
+            f"{_rate(self.agreement)}; {len(self.evaluators)} evaluator(s), "
+            f"{self.samples} sample(s))"
+        )
+        lines = [head, "  #  surprisal  without  change  sentence"]
+        weakest = self.weakest
+        for s in self.sentences:
+            mark = "<- weakest" if s.index == weakest else ("<- weak" if s.weak else "")
+            lines.append(
+                f"{s.index + 1:>3}  {_num(s.surprisal):>9}  {_rate(s.agreement_without):>7}"
+                f"  {_signed(s.delta):>6}  {s.sentence}  {mark}".rstrip()
+            )
+        return "\n".join(lines)
+
+
+@dataclass
+class Repair:
+    """The outcome of ``xgen.repair()``: the weakest sentence, its best replacement, and
+    whether the replacement was kept (agreement did not drop)."""
+
+    kind: ClassVar[str] = "repair"
+
+    diagnosis: WeakSteps
+    index: int | None
+    original: str | None
+    replacement: str | None
+    candidates: tuple[Candidate, ...]
+    agreement_before: float | None
+    agreement_after: float | None
+    kept: bool
+    sentences: tuple[str, ...]
+    verdict: str = "pass"
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def prompt(self) -> str:
+        return self.diagnosis.prompt
+
+    @property
+    def text(self) -> str:
+        """The explanation after the repair (unchanged when the replacement was not kept)."""
+        return "\n".join(self.sentences)
+
+    def explain(self) -> str:
+        if self.index is None:
+            return "repair: the explanation has no sentences to repair"
+        outcome = "kept" if self.kept else "not kept (agreement would drop)"
+        return (
+            f"repair of sentence {self.index + 1}: {outcome}\n"
+            f"  was:  {self.original}\n  now:  {self.replacement or '(no complete candidate)'}\n"
+            f"  agreement {_rate(self.agreement_before)} -> {_rate(self.agreement_after)}"
+        )
+
+
+def weak_steps(
+    prompt: str,
+    sentences: Sequence[str],
+    agreement: Agreement,
+    *,
+    scorer: str | None = None,
+    score: Score | None = None,
+    evaluators: Sequence[str] = (),
+    samples: int = 0,
+) -> WeakSteps:
+    """Surprisal and leave-one-out agreement of every sentence."""
+    sentences = list(sentences)
+    full = agreement(sentences)
+    found = []
+    for i, sentence in enumerate(sentences):
+        surprisal = None
+        if scorer is not None and score is not None:
+            surprisal = surprisal_of(prompt, sentences[:i], sentence, scorer, score)
+        without = agreement(sentences[:i] + sentences[i + 1 :])
+        delta = None if without is None or full is None else without - full
+        found.append(SentenceScore(i, sentence, surprisal, without, delta))
+    return WeakSteps(prompt, scorer, tuple(evaluators), samples, full, tuple(found))
+
+
+def surprisal_of(
+    prompt: str, before: Sequence[str], sentence: str, scorer: str, score: Score
+) -> float:
+    """Mean token NLL of ``sentence`` under the scorer, given the problem and ``before``
+    (the same request the ensemble makes, so an ensembled sentence replays its score)."""
+    ranked = ensemble.rank(
+        prompt, before, [Candidate(scorer, 0, sentence, sentence)], scorer, score
+    )
+    assert ranked[0].score is not None
+    return ranked[0].score
+
+
+def repair(
+    diagnosis: WeakSteps,
+    sentences: Sequence[str],
+    generators: Sequence[str],
+    ask: Propose,
+    agreement: Agreement,
+    *,
+    scorer: str | None = None,
+    score: Score | None = None,
+    candidates: int = 3,
+) -> Repair:
+    """Resample the weakest sentence and keep the best replacement unless agreement drops.
+
+    Replacement candidates use the sample indices after the ensemble's own (``candidates``
+    onwards), so they are new proposals, not the ones the sentence already won against.
+    """
+    sentences = list(sentences)
+    index = diagnosis.weakest
+    before = diagnosis.agreement
+    if index is None:
+        return Repair(diagnosis, None, None, None, (), before, before, False, tuple(sentences))
+    original = sentences[index]
+    found = ensemble.propose(
+        diagnosis.prompt, sentences[:index], generators, candidates, ask, first_sample=candidates
+    )
+    found = [
+        c if c.sentence.strip() != original.strip() or not c.eligible else _dropped(c)
+        for c in found
+    ]
+    ranked = ensemble.rank(diagnosis.prompt, sentences[:index], found, scorer, score)
+    chosen = ensemble.best(ranked)
+    if chosen is None:
+        return Repair(
+            diagnosis, index, original, None, tuple(ranked), before, None, False, tuple(sentences)
+        )
+    repaired = sentences[:index] + [chosen.sentence] + sentences[index + 1 :]
+    after = agreement(repaired)
+    kept = after is not None and (before is None or after >= before)
+    return Repair(
+        diagnosis,
+        index,
+        original,
+        chosen.sentence,
+        tuple(ranked),
+        before,
+        after,
+        kept,
+        tuple(repaired if kept else sentences),
+    )
+
+
+def _dropped(candidate: Candidate) -> Candidate:
+    from dataclasses import replace
+
+    return replace(candidate, dropped="repeat")
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.2f}"

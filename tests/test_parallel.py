@@ -1,0 +1,377 @@
+"""Calls made at once: the thread pool behind --xgen-concurrency, the worker count the
+session picks (one for the local server), and inner runs showing that concurrency changes
+neither recordings nor verdicts, and that shared calls are still made once."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_xgen import cassettes
+from pytest_xgen.cache import canonical_json
+from pytest_xgen.config import Settings
+from pytest_xgen.parallel import THREAD_PREFIX, Pool, run_all
+from pytest_xgen.session import XgenSession
+from tests.conftest import fake_model
+from tests.fakeserver import FakeOpenAI
+
+
+def pool_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)]
+
+
+# -- run_all -------------------------------------------------------------------------------
+
+
+def test_results_keep_the_order_of_the_calls() -> None:
+    def call(i: int) -> Any:
+        def run() -> int:
+            time.sleep(0.002 * ((7 * i) % 5))  # finish out of order
+            return i
+
+        return run
+
+    assert run_all([call(i) for i in range(12)], workers=4) == list(range(12))
+    assert pool_threads() == []
+
+
+def test_one_worker_or_one_call_runs_inline() -> None:
+    here = threading.get_ident()
+    assert run_all([threading.get_ident] * 3, workers=1) == [here] * 3
+    assert run_all([threading.get_ident], workers=8) == [here]
+    assert run_all([], workers=8) == []
+
+
+def test_calls_really_overlap() -> None:
+    together = threading.Barrier(4)  # passes only when four calls wait at once
+
+    def call() -> bool:
+        together.wait(timeout=10)
+        return True
+
+    assert run_all([call] * 4, workers=4) == [True] * 4
+
+
+def test_the_earliest_failure_is_raised_after_the_running_calls_finish() -> None:
+    finished: list[str] = []
+
+    def slow_ok() -> None:
+        time.sleep(0.1)
+        finished.append("slow")
+
+    def late_failure() -> None:
+        time.sleep(0.05)
+        raise ValueError("the earlier call failed")
+
+    def early_failure() -> None:
+        raise KeyError("the later call failed first")
+
+    def later(i: int) -> Any:
+        def run() -> None:
+            time.sleep(0.05)
+            finished.append(f"later {i}")
+
+        return run
+
+    calls = [slow_ok, late_failure, early_failure, *[later(i) for i in range(20)]]
+    with pytest.raises(ValueError, match="the earlier call failed"):
+        run_all(calls, workers=3)
+    assert "slow" in finished  # waited for, not abandoned
+    assert len(finished) < 21  # the calls not started were cancelled
+    assert pool_threads() == []
+
+
+def test_pytest_outcomes_pass_through() -> None:
+    def skip() -> None:
+        pytest.skip("from a worker thread")
+
+    with pytest.raises(pytest.skip.Exception, match="from a worker thread"):
+        run_all([lambda: 1, skip], workers=2)
+
+
+def test_a_pool_keeps_its_threads_until_closed() -> None:
+    pool = Pool()
+    try:
+        first = pool.run_all([threading.get_ident] * 8, workers=4)
+        assert len(pool_threads()) == 4  # started up front, kept for the next check
+        second = pool.run_all([threading.get_ident] * 8, workers=4)
+        assert set(first) | set(second) <= {t.ident for t in pool_threads()}
+
+        def nested() -> list[int]:
+            # A call that fans out itself runs its calls inline: no waiting for a free thread.
+            return pool.run_all([threading.get_ident] * 3, workers=4)
+
+        [inner] = pool.run_all([nested, lambda: []], workers=4)[:1]
+        assert len(set(inner)) == 1
+    finally:
+        pool.close()
+    assert pool_threads() == []
+
+
+# -- the worker count ----------------------------------------------------------------------
+
+MODELS = {
+    "q": {"local": "qwen2.5-coder-0.5b"},
+    "s": {"local": "smollm2-135m"},
+    "g": {"base_url": "http://127.0.0.1:1/v1", "model": "g"},
+}
+
+
+def session(config: pytest.Config, **settings: Any) -> XgenSession:
+    return XgenSession(config, Settings(models=MODELS, **settings))
+
+
+def test_local_models_get_one_worker(pytestconfig: pytest.Config) -> None:
+    s = session(pytestconfig)
+    assert s.settings.concurrency == 32
+    assert s.workers_for(["q"]) == 1
+    assert s.workers_for(["q", "s"]) == 1  # one server, one request at a time
+    assert s.workers_for(["g"]) == 32
+    # In a mix the remote calls overlap; the local ones still take turns (see record()).
+    assert s.workers_for(["q", "g"]) == 32
+    assert session(pytestconfig, concurrency=8).workers_for(["g"]) == 8
+    assert session(pytestconfig, concurrency=1).workers_for(["g"]) == 1
+    # A model mapped onto an embedded one is local too.
+    assert session(pytestconfig, model_map={"g": "q"}).workers_for(["g"]) == 1
+
+
+SLOW_MODELS = """
+import json
+import threading
+import time
+
+from pytest_xgen.models.base import ChatResult, Usage
+
+LOCK = threading.Lock()
+BUSY = {}
+PEAK = {}
+
+
+class Slow:
+    def __init__(self, name):
+        self.name = name
+        self.identity = {"endpoint": "slow", "model": name}
+        self.params = {}
+
+    def chat(self, messages, **params):
+        with LOCK:
+            BUSY[self.name] = BUSY.get(self.name, 0) + 1
+            PEAK[self.name] = max(PEAK.get(self.name, 0), BUSY[self.name])
+        time.sleep(0.03)
+        with LOCK:
+            BUSY[self.name] -= 1
+        return ChatResult(text="Some thoughts.\\nAnswer: 7", usage=Usage(1, 1, 2))
+
+    def complete(self, prompt, **params):
+        raise NotImplementedError
+
+
+def pytest_xgen_make_model(name, spec, session):
+    return Slow(name)
+
+
+def pytest_sessionfinish(session):
+    print("PEAK", json.dumps(PEAK))
+"""
+
+
+def test_calls_to_the_local_server_take_turns(pytester: pytest.Pytester) -> None:
+    # "q" is configured as an embedded model (served here by a slow stand-in, so no server
+    # starts): its calls never overlap, while the remote "g" and "gen" run at once.
+    pytester.makepyprojecttoml("""
+        [tool.xgen.models.q]
+        local = "smollm2-135m"
+
+        [tool.xgen.models.g]
+        base_url = "http://remote.invalid/v1"
+        model = "g"
+
+        [tool.xgen.models.gen]
+        base_url = "http://remote.invalid/v1"
+        model = "gen"
+    """)
+    pytester.makeconftest(SLOW_MODELS)
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.transfers(generator="gen", evaluators=["q", "g"], samples=4)
+        def test_mixed(xgen):
+            assert xgen.check("What is 3 + 4?").consistency == 1.0
+    """)
+    result = pytester.runpytest("-s", "--xgen-concurrency=8")
+    result.assert_outcomes(passed=1)
+    peak = json.loads(re.search(r"PEAK (.*)", result.stdout.str()).group(1))
+    assert peak["q"] == 1
+    assert peak["g"] > 1
+
+
+# -- inner runs against the fake server ----------------------------------------------------
+
+SUITE = """
+import pytest
+
+TOM = "Tom has 3 apples and buys 4 more. How many apples does he have?"
+
+
+@pytest.mark.transfers(generator="gen", evaluators=["a", "b"], samples=3, min_consistency=0.5)
+def test_check(xgen):
+    xgen.check(TOM, expected=7)
+
+
+@pytest.mark.transfers(generator="gen", evaluators=["a", "b"], samples=2, min_consistency=1.0,
+                       confidence=0.9)
+def test_check_strict(xgen):
+    xgen.check("Ann reads 12 pages a day for 3 days. How many pages?", expected=36)
+
+
+@pytest.mark.transfers(generator="gen", evaluators=["a", "b"], samples="auto",
+                       min_consistency=0.5, min_lift=-1)
+def test_check_auto(xgen):
+    xgen.check("Bo has 5 pens and loses 2. How many pens are left?")
+
+
+@pytest.mark.transfers(generator="gen", evaluators=["a", "b"], samples=2)
+def test_invariant(xgen):
+    xgen.invariant("What is 2 + 2?", "What is 2 + 2 ?")
+
+
+@pytest.mark.transfers(generator="gen", evaluators=["a", "b"])
+def test_review(xgen):
+    xgen.review(TOM)
+
+
+def test_plain(xgen):
+    assert xgen.model("a")("hello").text.endswith("hello")
+"""
+
+
+def fake_project(pytester: pytest.Pytester, fake: FakeOpenAI, suite: str) -> None:
+    tables = "\n".join(
+        f"[tool.xgen.models.{name}]\n{fake_model(fake, model=name)}\n" for name in ("gen", "a", "b")
+    )
+    pytester.makepyprojecttoml(tables)
+    pytester.makepyfile(test_suite=suite)
+
+
+def recorded(directory: Path) -> dict[str, Any]:
+    """Each recording of a cassette directory by key: request and response (not the time
+    it was recorded)."""
+    found = {}
+    for path in sorted(directory.glob("*.jsonl")):
+        for key, entry in cassettes.read(path).items():
+            found[key] = (entry["request"], entry["response"])
+    return found
+
+
+def progress(result: pytest.RunResult) -> dict[str, list[tuple[int, str]]]:
+    """The numbers of the "live call N/M" lines, per test, in the order printed."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for line in result.stdout.lines:
+        match = re.search(r"xgen: live call (\d+)/(<=)?(\d+) of (\S+) ", line)
+        if match:
+            found.setdefault(match.group(4), []).append((int(match.group(1)), match.group(3)))
+    return found
+
+
+def test_concurrency_changes_neither_recordings_nor_verdicts(
+    pytester: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    fake.delay = 0.02
+    fake_project(pytester, fake, SUITE)
+    runs = {}
+    for workers in (1, 8):
+        fake.max_in_flight = 0
+        result = pytester.runpytest(
+            f"--xgen-concurrency={workers}",
+            f"--xgen-cache-dir=cache{workers}",
+            f"--xgen-cassette-dir=cassettes{workers}",
+            f"--xgen-report=report{workers}.json",
+        )
+        tests = json.loads((pytester.path / f"report{workers}.json").read_text())["tests"]
+        runs[workers] = {
+            "outcomes": {k: v for k, v in result.parseoutcomes().items() if k != "warnings"},
+            "tests": sorted(tests, key=lambda t: t["nodeid"]),
+            "recorded": recorded(pytester.path / f"cassettes{workers}"),
+            "peak": fake.max_in_flight,
+            "progress": progress(result),
+        }
+    serial, parallel = runs[1], runs[8]
+    assert pool_threads() == []  # the run joined its threads when it ended
+    # test_check_strict is inconclusive: 2 samples cannot show a consistency of 1.
+    assert serial["outcomes"] == parallel["outcomes"] == {"passed": 5, "failed": 1}
+    assert serial["tests"] == parallel["tests"]  # verdicts, answers, order, call counts
+    [auto] = [t for t in serial["tests"] if t["nodeid"].endswith("test_check_auto")]
+    assert auto["checks"][0]["samples_used"] == 5  # stopped after the first round
+    assert serial["recorded"] == parallel["recorded"]
+    # Every call once per run; review's elicitation is check's, replayed.
+    assert len(serial["recorded"]) == fake.calls // 2 == 13 + 9 + 21 + 8 + 2 + 1
+    assert serial["peak"] == 1
+    assert parallel["peak"] > 1  # the calls of a check did overlap
+    # Progress counts every call once, in order, whatever thread finished it (replayed
+    # calls count without a line of their own).
+    for run in (serial, parallel):
+        assert run["progress"] == {
+            "test_suite.py::test_check": [(n, "13") for n in range(1, 14)],
+            "test_suite.py::test_check_strict": [(n, "9") for n in range(1, 10)],
+            "test_suite.py::test_check_auto": [(n, "81") for n in range(1, 22)],
+            "test_suite.py::test_invariant": [(n, "8") for n in range(1, 9)],
+            "test_suite.py::test_review": [(2, "3"), (3, "3")],
+        }
+
+
+SHARED = """
+import pytest
+
+TOM = "Tom has 3 apples and buys 4 more. How many apples does he have?"
+
+
+@pytest.mark.parametrize("copy", range(4))
+@pytest.mark.transfers(generator="gen", evaluators=["a", "b"], samples=3, min_consistency=0)
+def test_same_check(xgen, copy):
+    xgen.check(TOM)
+
+
+@pytest.mark.parametrize("i", range(6))
+def test_same_question(xgen, i):
+    assert xgen.model("a")(f"question {i % 2}").text.endswith(f"question {i % 2}")
+"""
+
+
+def test_xdist_and_threads_make_each_distinct_request_once(
+    pytester: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    fake.delay = 0.02
+    fake_project(pytester, fake, SHARED)
+    result = pytester.runpytest("-n", "2", "-p", "no:randomly", "--xgen-concurrency=8")
+    result.assert_outcomes(passed=10)
+    distinct = {canonical_json(body) for body in fake.requests}
+    assert fake.calls == len(distinct) == 13 + 2
+    assert len(recorded(pytester.path / "fixtures" / "cassettes")) == 15
+    result.stdout.fnmatch_lines(["*xgen: 58 model calls: 43 replayed, 15 live*"])
+
+
+def test_an_error_in_a_worker_thread_reads_as_before(
+    pytester: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    fake_project(
+        pytester,
+        fake,
+        'def test_miss(xgen):\n    xgen.check("New?", generator="gen", evaluators=["a", "b"])\n',
+    )
+    result = pytester.runpytest("--xgen-record-mode=none", "--xgen-concurrency=8")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            '>       xgen.check("New?", generator="gen", evaluators=["a", "b"])',
+            "E       pytest_xgen.errors.RecordingMissError: no recording for this call in "
+            "replay-only mode*",
+        ]
+    )
+    assert "concurrent/futures" not in result.stdout.str()
+    assert fake.calls == 0
