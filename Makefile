@@ -11,11 +11,11 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 # run in the test suite rewrites Hypothesis again.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: install demo test lint models clean
+.PHONY: install demo test lint models bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[local,dev]'
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[local,dev,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,9 +28,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -n 2 $(ARGS)
 
+## bench: the performance benchmarks (docs/performance.md), e.g. ARGS="--only B1 --reps 3"
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run $(ARGS)
+
 lint: $(STAMP)
-	$(BIN)/ruff check pytest_xgen tests examples
-	$(BIN)/ruff format --check pytest_xgen tests examples
+	$(BIN)/ruff check pytest_xgen tests examples benchmarks
+	$(BIN)/ruff format --check pytest_xgen tests examples benchmarks
 	$(BIN)/mypy
 
 ## models: assemble and verify the embedded model files under .xgen/models

@@ -18,11 +18,6 @@ from typing import Any
 from pytest_xgen.errors import XgenConfigError
 from pytest_xgen.options import SETTINGS
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``pytest_xgen/schemas``."""
@@ -64,8 +59,15 @@ def find_file(rootpath: Path, explicit: str | None = None) -> tuple[dict[str, An
     for path in candidates:
         if not path.is_file():
             continue
+        text = path.read_text(encoding="utf-8")
+        if path.name == "pyproject.toml" and "xgen" not in text:
+            continue  # no [tool.xgen]: not worth parsing (a suite that does not use xgen)
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise XgenConfigError(f"{path}: not valid TOML: {exc}") from None
         if path.name == "pyproject.toml":

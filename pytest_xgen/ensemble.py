@@ -36,7 +36,9 @@ Score = Callable[[str], CompletionResult]
 PROPOSAL_PARAMS: dict[str, Any] = {"temperature": 0.8, "max_tokens": 64}
 SCORING_PARAMS: dict[str, Any] = {"echo": True, "logprobs": 1, "max_tokens": 1, "temperature": 0}
 STOP_REASONS = ("answer", "end", "max_sentences", "no_candidates")
-_DECLARES = re.compile(r"^\W*(?:final\s+)?answer\s*[:=]|\bthe (?:final )?answer is\b", re.I)
+_DECLARES = re.compile(
+    r"^\W*(?:\d+\W+)?(?:final\s+)?answer\s*[:=]|\bthe (?:final )?answer is\b", re.I
+)
 _WORD = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
 
 

@@ -289,9 +289,15 @@ class Xgen:
         one (lowest mean token NLL), until an ``Answer:`` sentence, the end of the
         reasoning or ``max_sentences``. Without a scorer (``scorer=None``), the candidate
         the generators agree on most is kept. Keywords as for the ``transfers`` marker."""
+        from pytest_xgen.plugin import CHECKS
+
         opts = self._options(options)
         self.session.begin_check(self.test, self._ensemble_calls(opts), at_most=True)
-        return self._build_ensemble(str(prompt), opts)
+        built = self._build_ensemble(str(prompt), opts)
+        if self.node is not None:
+            # The marker configured it: a test that only ensembles uses its marker.
+            self.node.stash[CHECKS] = self.node.stash.get(CHECKS, 0) + 1
+        return built
 
     @staticmethod
     def _ensemble_calls(opts: Any) -> int:

@@ -192,7 +192,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if item.get_closest_marker(MARKER) is not None and not item.stash.get(CHECKS, 0):
         raise XgenConfigError(
             f"{item.nodeid} is marked @pytest.mark.{MARKER} but never called xgen.check(), "
-            "xgen.invariant() or xgen.review(); call one, or remove the marker"
+            "xgen.invariant(), xgen.review(), xgen.ensemble(), xgen.weak_steps() or "
+            "xgen.repair(); call one, or remove the marker"
         )
     return result
 

@@ -329,11 +329,11 @@ class XgenSession:
     def load_baseline(self) -> None:
         """Read the ``--xgen-compare`` run now, so a missing one stops the run before any
         model is called."""
-        from pytest_xgen.compare import load_run
-
         ref = self.settings.compare
         if not ref or self.is_worker:
             return
+        from pytest_xgen.compare import load_run
+
         if (ref.endswith(".json") or "/" in ref) and not Path(ref).is_absolute():
             ref = str(self.settings.rootpath / ref)  # paths are taken from the rootdir
         try:

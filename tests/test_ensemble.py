@@ -64,6 +64,7 @@ def test_cut_keeps_the_first_complete_sentence(
 def test_answer_sentences_are_recognised() -> None:
     assert ensemble.declares_answer("Answer: 8")
     assert ensemble.declares_answer("4. The answer is 8.")
+    assert ensemble.declares_answer("4. Answer: 8 candies left.")
     assert not ensemble.declares_answer("3. Answering this needs one subtraction.")
     assert not ensemble.declares_answer("2. One third of 12 is 4.")
 

@@ -203,7 +203,7 @@ def test_a_marked_test_that_never_checks_is_an_error(scripted: pytest.Pytester) 
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(
         [
-            "*test_forgot is marked @pytest.mark.transfers but never called xgen.check(), xgen.invariant() or xgen.review()*"
+            "*test_forgot is marked @pytest.mark.transfers but never called xgen.check(), xgen.invariant(), xgen.review(), xgen.ensemble(), xgen.weak_steps() or xgen.repair()*"
         ]
     )
 
