@@ -16,8 +16,9 @@ per distinct complete candidate.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pytest_xgen import prompts
@@ -31,6 +32,14 @@ __tracebackhide__ = hide_frame
 Propose = Callable[[str, str, int], CompletionResult]
 # score(text) -> the scorer's echo of ``text`` with per-token log-probabilities
 Score = Callable[[str], CompletionResult]
+# fan_out(calls, models) -> the calls' results in call order (the session runs independent
+# calls at once, as --xgen-concurrency allows)
+FanOut = Callable[[Sequence[Callable[[], Any]], Iterable[str]], list[Any]]
+
+
+def serial(calls: Sequence[Callable[[], Any]], models: Iterable[str] = ()) -> list[Any]:
+    return [call() for call in calls]
+
 
 # A proposal is a short sampled continuation; scoring echoes the text and generates one token.
 PROPOSAL_PARAMS: dict[str, Any] = {"temperature": 0.8, "max_tokens": 64}
@@ -191,19 +200,26 @@ def propose(
     candidates: int,
     ask: Propose,
     first_sample: int = 0,
+    fan_out: FanOut | None = None,
 ) -> list[Candidate]:
     """Every generator's ``candidates`` continuations of the text so far, each cut to its
-    first complete sentence."""
+    first complete sentence (the calls are independent: made at once through ``fan_out``)."""
     text = prompts.continuation(problem, list(sentences))
     seen = {" ".join(s.split()).lower() for s in sentences}
+    wanted = [
+        (generator, sample)
+        for generator in generators
+        for sample in range(first_sample, first_sample + candidates)
+    ]
+    calls = [partial(ask, g, text, i) for g, i in wanted]
     found = []
-    for generator in generators:
-        for sample in range(first_sample, first_sample + candidates):
-            result = ask(generator, text, sample)
-            sentence, ends, dropped = cut(result.text, result.finish_reason)
-            if dropped is None and sentence.lower() in seen:
-                dropped = "repeat"
-            found.append(Candidate(generator, sample, sentence, result.text, ends, dropped))
+    for (generator, sample), result in zip(
+        wanted, (fan_out or serial)(calls, generators), strict=True
+    ):
+        sentence, ends, dropped = cut(result.text, result.finish_reason)
+        if dropped is None and sentence.lower() in seen:
+            dropped = "repeat"
+        found.append(Candidate(generator, sample, sentence, result.text, ends, dropped))
     return found
 
 
@@ -213,6 +229,7 @@ def rank(
     found: Sequence[Candidate],
     scorer: str | None,
     score: Score | None,
+    fan_out: FanOut | None = None,
 ) -> list[Candidate]:
     """The candidates with their scores: mean NLL under the scorer, or word agreement
     without one. Identical sentences are scored once."""
@@ -232,20 +249,21 @@ def rank(
             ranked.append(_with(c, agreement=value))
         return ranked
     context = prompts.continuation(problem, list(sentences))
+    distinct = list(dict.fromkeys(c.sentence for c in eligible))
+    calls = [partial(score, context + sentence) for sentence in distinct]
+    results = (fan_out or serial)(calls, [scorer])
     scored: dict[str, tuple[float, int]] = {}
-    for c in eligible:
-        if c.sentence not in scored:
-            result = score(context + c.sentence)
-            try:
-                scored[c.sentence] = mean_nll(result, len(context), len(context) + len(c.sentence))
-            except ScoringUnsupported:
-                raise ScoringUnsupported(
-                    f"scorer {scorer!r} returned no token log-probabilities for echoed text, so "
-                    "it cannot score candidates: its endpoint needs /v1/completions with echo "
-                    "and logprobs (llama.cpp and vLLM serve them; the embedded gemma3-270m "
-                    "does). Pick such a scorer, or pass scorer=None to keep the candidate the "
-                    "generators agree on most (docs/ensemble.md)"
-                ) from None
+    for sentence, result in zip(distinct, results, strict=True):
+        try:
+            scored[sentence] = mean_nll(result, len(context), len(context) + len(sentence))
+        except ScoringUnsupported:
+            raise ScoringUnsupported(
+                f"scorer {scorer!r} returned no token log-probabilities for echoed text, so "
+                "it cannot score candidates: its endpoint needs /v1/completions with echo "
+                "and logprobs (llama.cpp and vLLM serve them; the embedded gemma3-270m "
+                "does). Pick such a scorer, or pass scorer=None to keep the candidate the "
+                "generators agree on most (docs/ensemble.md)"
+            ) from None
     return [
         _with(c, score=scored[c.sentence][0], tokens=scored[c.sentence][1]) if c.eligible else c
         for c in found
@@ -277,6 +295,7 @@ def build(
     score: Score | None = None,
     candidates: int = 3,
     max_sentences: int = 8,
+    fan_out: FanOut | None = None,
 ) -> EnsembleExplanation:
     """Assemble an explanation for ``problem``; stop on an answer sentence, when the chosen
     generator ends its reasoning, at ``max_sentences``, or when no generator proposes a
@@ -293,9 +312,9 @@ def build(
     reason = "max_sentences"
     while len(steps) < max_sentences:
         sentences = [s.sentence for s in steps]
-        found = propose(problem, sentences, generators, candidates, ask)
+        found = propose(problem, sentences, generators, candidates, ask, fan_out=fan_out)
         calls += len(found)
-        ranked = rank(problem, sentences, found, scorer, score)
+        ranked = rank(problem, sentences, found, scorer, score, fan_out)
         if scorer is not None:
             calls += len({c.sentence for c in ranked if c.eligible})
         chosen = best(ranked)

@@ -316,6 +316,7 @@ class Xgen:
             score=self._scorer(opts.scorer),
             candidates=opts.candidates,
             max_sentences=opts.max_sentences,
+            fan_out=self.session.fan_out,
         )
 
     def weak_steps(
@@ -392,6 +393,7 @@ class Xgen:
             scorer=opts.scorer,
             score=score,
             candidates=opts.candidates,
+            fan_out=self.session.fan_out,
         )
         self._note_check(result)
         return result
@@ -470,6 +472,7 @@ class Xgen:
                 given,
                 self._ask,
                 self._extract,
+                self.session.fan_out,
             )
             return condition.mean
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pytest_xgen import ensemble
-from pytest_xgen.ensemble import Candidate, Propose, Score
+from pytest_xgen.ensemble import Candidate, FanOut, Propose, Score
 from pytest_xgen.errors import hide_frame
 
 __tracebackhide__ = hide_frame
@@ -179,6 +179,7 @@ def repair(
     scorer: str | None = None,
     score: Score | None = None,
     candidates: int = 3,
+    fan_out: FanOut | None = None,
 ) -> Repair:
     """Resample the weakest sentence and keep the best replacement unless agreement drops.
 
@@ -192,13 +193,19 @@ def repair(
         return Repair(diagnosis, None, None, None, (), before, before, False, tuple(sentences))
     original = sentences[index]
     found = ensemble.propose(
-        diagnosis.prompt, sentences[:index], generators, candidates, ask, first_sample=candidates
+        diagnosis.prompt,
+        sentences[:index],
+        generators,
+        candidates,
+        ask,
+        first_sample=candidates,
+        fan_out=fan_out,
     )
     found = [
         c if c.sentence.strip() != original.strip() or not c.eligible else _dropped(c)
         for c in found
     ]
-    ranked = ensemble.rank(diagnosis.prompt, sentences[:index], found, scorer, score)
+    ranked = ensemble.rank(diagnosis.prompt, sentences[:index], found, scorer, score, fan_out)
     chosen = ensemble.best(ranked)
     if chosen is None:
         return Repair(

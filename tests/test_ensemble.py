@@ -4,7 +4,7 @@ and scorers, then end to end through the recorder in inner pytest runs."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from fnmatch import fnmatch
 
 import pytest
@@ -540,3 +540,29 @@ def test_bad_ensemble_keywords_stop_the_run_at_collection(
     result = scripted.runpytest("-p", "no:randomly")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert any(fnmatch(line, message) for line in result.stdout.lines + result.stderr.lines)
+
+
+def test_each_step_hands_its_proposals_and_its_scores_to_fan_out_as_one_batch() -> None:
+    ask, _ = generator(
+        {
+            ("a", 0): ["1. Start with 12.", "Answer: 8$"],
+            ("a", 1): ["1. Start with 12.", "2. Take away 4."],
+            ("b", 0): ["1. Twelve.", "Answer: 8$"],
+            ("b", 1): ["1. Twelve.", "Answer: 8$"],
+        }
+    )
+    score, _ = scorer(
+        {"1. Start with 12.": 1.0, "1. Twelve.": 2.0, "2. Take away 4.": 3.0, "Answer: 8": 0.5}
+    )
+    batches: list[tuple[int, list[str]]] = []
+
+    def fan_out(calls: Sequence[Callable[[], object]], models: Iterable[str]) -> list[object]:
+        batches.append((len(calls), list(models)))
+        return [call() for call in reversed(calls)][::-1]  # any order, results in call order
+
+    e = ensemble.build(
+        PROBLEM, ["a", "b"], ask, scorer="s", score=score, candidates=2, fan_out=fan_out
+    )
+    assert e.sentences == ["1. Start with 12.", "Answer: 8"]
+    # per step: 4 proposals at once, then the distinct eligible sentences scored at once
+    assert batches == [(4, ["a", "b"]), (2, ["s"]), (4, ["a", "b"]), (2, ["s"])]
