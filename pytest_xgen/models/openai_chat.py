@@ -160,18 +160,17 @@ class OpenAIChatModel:
         body = {"model": self.model, "messages": messages, **kwargs}
 
         def call() -> ChatResult:
-            from openai.types.chat import ChatCompletion
-
             with self._translate_errors():
                 # The client's own POST (retries, time-outs, errors as for create()), without
-                # create()'s typed-dict transform: the body is plain JSON already, and the
-                # transform costs a millisecond of CPU per call, under the interpreter lock
-                # that a check's concurrent calls share.
+                # create()'s typed-dict transform of the body and without building the typed
+                # response: both are plain JSON here, and together they cost about a
+                # millisecond of CPU per call, under the interpreter lock that a check's
+                # concurrent calls share.
                 response = self._get_client().post(
                     "/chat/completions",
                     body=body,
                     options={"extra_json": extra} if extra else {},
-                    cast_to=ChatCompletion,
+                    cast_to=dict,
                 )
             with _malformed_on_error():
                 return _chat_result(response, self.model)
@@ -288,22 +287,34 @@ def _malformed_on_error() -> Iterator[None]:
         raise MalformedResponse(f"{type(exc).__name__}: {_short(str(exc))}") from None
 
 
+def _field(obj: Any, name: str) -> Any:
+    """``obj[name]`` of a JSON object, or the attribute of a typed response."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
 def _chat_result(response: Any, model: str) -> ChatResult:
     if isinstance(response, str):
         raise MalformedResponse("not a JSON completion (wrong content type?)")
-    if not response.choices:
+    if not isinstance(response, dict):
+        raise MalformedResponse(f"not a JSON object but {type(response).__name__}")
+    choices = response.get("choices")
+    if not choices:
         raise MalformedResponse("no choices")
-    choice = response.choices[0]
-    message = choice.message
-    content = message.content or ""
+    choice = choices[0]
+    message = choice["message"]
+    content = message.get("content") or ""
+    if not isinstance(content, str):
+        raise MalformedResponse(f"message content is {type(content).__name__}, not text")
     reasoning = _reasoning_field(message)
     text, think = split_reasoning(content)
     return ChatResult(
         text=text,
         reasoning="\n\n".join(p for p in (reasoning, think) if p),
-        finish_reason=choice.finish_reason,
-        usage=_usage(response.usage),
-        model=response.model or model,
+        finish_reason=choice.get("finish_reason"),
+        usage=_usage(response.get("usage")),
+        model=response.get("model") or model,
     )
 
 
@@ -337,7 +348,7 @@ def _short(text: str, limit: int = 200) -> str:
 
 def _reasoning_field(message: Any) -> str:
     for attr in ("reasoning_content", "reasoning"):
-        value = getattr(message, attr, None)
+        value = _field(message, attr)
         if value is None and getattr(message, "model_extra", None):
             value = message.model_extra.get(attr)
         if isinstance(value, str) and value.strip():
@@ -349,7 +360,7 @@ def _usage(usage: Any) -> Usage:
     if usage is None:
         return Usage()
     return Usage(
-        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-        total_tokens=int(getattr(usage, "total_tokens", 0) or 0),
+        prompt_tokens=int(_field(usage, "prompt_tokens") or 0),
+        completion_tokens=int(_field(usage, "completion_tokens") or 0),
+        total_tokens=int(_field(usage, "total_tokens") or 0),
     )
