@@ -16,15 +16,16 @@ per distinct complete candidate.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 from pytest_xgen import prompts
 from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.models.base import CompletionResult
-from pytest_xgen.strip import split_sentences
+from pytest_xgen.parallel import FanOut, serial
+from pytest_xgen.strip import declares_answer, split_sentences
 
 __tracebackhide__ = hide_frame
 
@@ -32,22 +33,12 @@ __tracebackhide__ = hide_frame
 Propose = Callable[[str, str, int], CompletionResult]
 # score(text) -> the scorer's echo of ``text`` with per-token log-probabilities
 Score = Callable[[str], CompletionResult]
-# fan_out(calls, models) -> the calls' results in call order (the session runs independent
-# calls at once, as --xgen-concurrency allows)
-FanOut = Callable[[Sequence[Callable[[], Any]], Iterable[str]], list[Any]]
-
-
-def serial(calls: Sequence[Callable[[], Any]], models: Iterable[str] = ()) -> list[Any]:
-    return [call() for call in calls]
 
 
 # A proposal is a short sampled continuation; scoring echoes the text and generates one token.
 PROPOSAL_PARAMS: dict[str, Any] = {"temperature": 0.8, "max_tokens": 64}
 SCORING_PARAMS: dict[str, Any] = {"echo": True, "logprobs": 1, "max_tokens": 1, "temperature": 0}
 STOP_REASONS = ("answer", "end", "max_sentences", "no_candidates")
-_DECLARES = re.compile(
-    r"^\W*(?:\d+\W+)?(?:final\s+)?answer\s*[:=]|\bthe (?:final )?answer is\b", re.I
-)
 _WORD = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
 
 
@@ -136,11 +127,6 @@ class EnsembleExplanation:
         return {g: self.sources.count(g) / len(self.steps) for g in self.generators}
 
 
-def declares_answer(sentence: str) -> bool:
-    """Whether ``sentence`` announces the final answer (``Answer: ...``, "the answer is")."""
-    return bool(_DECLARES.search(sentence))
-
-
 def cut(continuation: str, finish_reason: str | None) -> tuple[str, bool, str | None]:
     """The first complete sentence of a continuation: ``(sentence, ends, dropped)``.
 
@@ -201,11 +187,13 @@ def propose(
     ask: Propose,
     first_sample: int = 0,
     fan_out: FanOut | None = None,
+    exclude: Sequence[str] = (),
 ) -> list[Candidate]:
     """Every generator's ``candidates`` continuations of the text so far, each cut to its
-    first complete sentence (the calls are independent: made at once through ``fan_out``)."""
+    first complete sentence (the calls are independent: made at once through ``fan_out``).
+    A sentence already in the text, or in ``exclude``, is dropped as a ``"repeat"``."""
     text = prompts.continuation(problem, list(sentences))
-    seen = {" ".join(s.split()).lower() for s in sentences}
+    seen = {" ".join(s.split()).lower() for s in [*sentences, *exclude]}
     wanted = [
         (generator, sample)
         for generator in generators
@@ -246,7 +234,7 @@ def rank(
                 if others
                 else 1.0
             )
-            ranked.append(_with(c, agreement=value))
+            ranked.append(replace(c, agreement=value))
         return ranked
     context = prompts.continuation(problem, list(sentences))
     distinct = list(dict.fromkeys(c.sentence for c in eligible))
@@ -265,15 +253,9 @@ def rank(
                 "generators agree on most (docs/ensemble.md)"
             ) from None
     return [
-        _with(c, score=scored[c.sentence][0], tokens=scored[c.sentence][1]) if c.eligible else c
+        replace(c, score=scored[c.sentence][0], tokens=scored[c.sentence][1]) if c.eligible else c
         for c in found
     ]
-
-
-def _with(candidate: Candidate, **changes: Any) -> Candidate:
-    from dataclasses import replace
-
-    return replace(candidate, **changes)
 
 
 def best(ranked: Sequence[Candidate]) -> Candidate | None:

@@ -162,13 +162,20 @@ class Xgen:
         value = self.session.config.hook.pytest_xgen_extract_answer(text=text, spec=spec)
         return spec.extract(text) if value is None else value
 
+    def _count_check(self) -> None:
+        """The test used its ``transfers`` marker (see the plugin's never-checked error)."""
+        from pytest_xgen.plugin import CHECKS
+
+        if self.node is not None:
+            self.node.stash[CHECKS] = self.node.stash.get(CHECKS, 0) + 1
+
     def _note_check(self, result: Any) -> None:
-        from pytest_xgen.plugin import CHECKS, RESULTS
+        from pytest_xgen.plugin import RESULTS
         from pytest_xgen.report.serialize import check_to_dict
 
         self.results.append(result)
+        self._count_check()
         if self.node is not None:
-            self.node.stash[CHECKS] = self.node.stash.get(CHECKS, 0) + 1
             # As JSON data right away: it travels from pytest-xdist workers in the report.
             self.node.stash.setdefault(RESULTS, []).append(check_to_dict(result))
 
@@ -289,14 +296,10 @@ class Xgen:
         one (lowest mean token NLL), until an ``Answer:`` sentence, the end of the
         reasoning or ``max_sentences``. Without a scorer (``scorer=None``), the candidate
         the generators agree on most is kept. Keywords as for the ``transfers`` marker."""
-        from pytest_xgen.plugin import CHECKS
-
         opts = self._options(options)
         self.session.begin_check(self.test, self._ensemble_calls(opts), at_most=True)
         built = self._build_ensemble(str(prompt), opts)
-        if self.node is not None:
-            # The marker configured it: a test that only ensembles uses its marker.
-            self.node.stash[CHECKS] = self.node.stash.get(CHECKS, 0) + 1
+        self._count_check()  # the marker configured it: a test that only ensembles uses it
         return built
 
     @staticmethod
@@ -332,25 +335,9 @@ class Xgen:
         in the evaluators' agreement when it is left out. ``explanation`` is an
         ``xgen.ensemble()`` result, a ``TransferResult`` (its stripped explanation) or a
         text (then ``prompt`` is needed); sentences declaring the answer are left out."""
-        from pytest_xgen import transfer, weak
-
-        prompt, sentences = self._sentences(explanation, prompt, answer)
-        opts = self._options(options)
-        agreement = self._agreement(prompt, opts, answer, expected)
-        samples = transfer.sample_count(opts)
-        runs = (len(sentences) + 1) * len(opts.evaluators) * samples
-        self.session.begin_check(self.test, runs + (len(sentences) if opts.scorer else 0))
-        result = weak.weak_steps(
-            prompt,
-            sentences,
-            agreement,
-            scorer=opts.scorer,
-            score=self._scorer(opts.scorer),
-            evaluators=opts.evaluators,
-            samples=samples,
-        )
-        self._note_check(result)
-        return result
+        diagnosis, _, _ = self._diagnose(explanation, prompt, answer, expected, options)
+        self._note_check(diagnosis)
+        return diagnosis
 
     def repair(
         self,
@@ -363,40 +350,60 @@ class Xgen:
     ) -> Repair:
         """Find the weakest sentence (as ``weak_steps``), resample it from the generators,
         and keep the best replacement only if the evaluators' agreement does not drop."""
-        from pytest_xgen import transfer, weak
+        from pytest_xgen import weak
 
-        prompt, sentences = self._sentences(explanation, prompt, answer)
-        opts = self._options(options)
-        agreement = self._agreement(prompt, opts, answer, expected)
-        generators = opts.ensemble_generators
-        samples = transfer.sample_count(opts)
-        runs = (len(sentences) + 2) * len(opts.evaluators) * samples
-        self.session.begin_check(
-            self.test, runs + 2 * len(generators) * opts.candidates, at_most=True
-        )
-        score = self._scorer(opts.scorer)
-        diagnosis = weak.weak_steps(
-            prompt,
-            sentences,
-            agreement,
-            scorer=opts.scorer,
-            score=score,
-            evaluators=opts.evaluators,
-            samples=samples,
+        diagnosis, opts, agreement = self._diagnose(
+            explanation, prompt, answer, expected, options, repairing=True
         )
         result = weak.repair(
             diagnosis,
-            sentences,
-            generators,
+            [s.sentence for s in diagnosis.sentences],
+            opts.ensemble_generators,
             self._propose,
             agreement,
             scorer=opts.scorer,
-            score=score,
+            score=self._scorer(opts.scorer),
             candidates=opts.candidates,
             fan_out=self.session.fan_out,
         )
         self._note_check(result)
         return result
+
+    def _diagnose(
+        self,
+        explanation: Any,
+        prompt: str | None,
+        answer: Any,
+        expected: Any,
+        options: dict[str, Any],
+        repairing: bool = False,
+    ) -> tuple[WeakSteps, Any, Callable[[list[str]], float | None]]:
+        """``weak.weak_steps`` on the explanation's sentences, with the check's options and
+        its agreement measure."""
+        from pytest_xgen import transfer, weak
+
+        prompt, sentences = self._sentences(explanation, prompt, answer)
+        opts = self._options(options)
+        samples = transfer.sample_count(opts)
+        # leave-one-out runs, one scoring call per sentence, and for a repair: the
+        # replacement's proposals, their scores and its agreement run
+        planned = (len(sentences) + 1) * len(opts.evaluators) * samples
+        planned += len(sentences) if opts.scorer else 0
+        if repairing:
+            planned += len(opts.evaluators) * samples
+            planned += len(opts.ensemble_generators) * opts.candidates * 2
+        self.session.begin_check(self.test, planned, at_most=repairing)
+        agreement = self._agreement(prompt, opts, answer, expected)
+        diagnosis = weak.weak_steps(
+            prompt,
+            sentences,
+            agreement,
+            scorer=opts.scorer,
+            score=self._scorer(opts.scorer),
+            evaluators=opts.evaluators,
+            samples=samples,
+        )
+        return diagnosis, opts, agreement
 
     def _propose(self, generator: str, text: str, sample: int) -> CompletionResult:
         from pytest_xgen.ensemble import PROPOSAL_PARAMS

@@ -16,11 +16,13 @@ from pytest_xgen import metrics, prompts
 from pytest_xgen.answers import AnswerSpec
 from pytest_xgen.errors import hide_frame
 from pytest_xgen.marker import TransferOptions
-from pytest_xgen.transfer import sample_count, serial
+from pytest_xgen.parallel import serial
+from pytest_xgen.transfer import sample_count
 from pytest_xgen.transfer_report import show
 
 if TYPE_CHECKING:
-    from pytest_xgen.transfer import Ask, Extract, FanOut
+    from pytest_xgen.parallel import FanOut
+    from pytest_xgen.transfer import Ask, Extract
 
 __tracebackhide__ = hide_frame
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pytest_xgen.errors import hide_frame
 
@@ -23,6 +23,17 @@ T = TypeVar("T")
 
 THREAD_PREFIX = "xgen-call"
 STARTED_AHEAD = 64  # threads a pool starts up front; beyond these they start on demand
+
+
+# fan_out(calls, models) -> the calls' results in call order. The session's runs the calls
+# at once (threads); ``serial`` runs them one after another. Either starts the calls in
+# order (a call may wait for an earlier one, never for a later one).
+FanOut = Callable[[Sequence[Callable[[], Any]], Iterable[str]], list[Any]]
+
+
+def serial(calls: Sequence[Callable[[], Any]], models: Iterable[str] = ()) -> list[Any]:
+    """Run ``calls`` one after another (the default :data:`FanOut`)."""
+    return [call() for call in calls]
 
 
 def run_all(

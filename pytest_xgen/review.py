@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pytest_xgen import metrics, prompts
 from pytest_xgen.errors import hide_frame
 from pytest_xgen.marker import TransferOptions
+from pytest_xgen.parallel import serial
 from pytest_xgen.strip import split_sentences
-from pytest_xgen.transfer import serial
 
 if TYPE_CHECKING:
-    from pytest_xgen.transfer import Ask, FanOut
+    from pytest_xgen.parallel import FanOut
+    from pytest_xgen.transfer import Ask
 
 __tracebackhide__ = hide_frame
 

@@ -68,6 +68,12 @@ def split_sentences(text: str) -> list[Sentence]:
     return spans
 
 
+def declares_answer(sentence: str) -> bool:
+    """Whether ``sentence`` announces the final answer (``Answer: ...``, "the answer is",
+    a boxed result)."""
+    return bool(_DECLARES.search(sentence))
+
+
 def _declares(sentence: str, answer: Any, spec: AnswerSpec) -> bool:
     value = spec.extract(sentence)
     return answer is not None and value is not None and spec.equal(value, answer)
@@ -75,7 +81,7 @@ def _declares(sentence: str, answer: Any, spec: AnswerSpec) -> bool:
 
 def answer_sentences(sentences: list[Sentence], answer: Any, spec: AnswerSpec) -> list[int]:
     """Indices of the sentences that declare the final answer ``answer``."""
-    found = [i for i, s in enumerate(sentences) if _DECLARES.search(s.text)]
+    found = [i for i, s in enumerate(sentences) if declares_answer(s.text)]
     first_closing = max(0, len(sentences) - _CLOSING_WINDOW)
     for i in range(first_closing, len(sentences)):
         text = sentences[i].text

@@ -11,7 +11,7 @@ import functools
 import itertools
 import statistics
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -20,6 +20,7 @@ from pytest_xgen.answers import AnswerSpec
 from pytest_xgen.errors import hide_frame
 from pytest_xgen.marker import TransferOptions
 from pytest_xgen.models.base import ChatResult, Message
+from pytest_xgen.parallel import FanOut, serial
 from pytest_xgen.strip import Stripped, strip_answer, strip_with_model
 
 __tracebackhide__ = hide_frame
@@ -37,16 +38,6 @@ AUTO_FIRST = 5  # samples per evaluator and condition in the first round
 AUTO_STEP = 5  # samples each later round adds
 AUTO_MAX_SAMPLES = 20  # the most samples="auto" takes; there it decides as samples=20 does
 AUTO_CONFIDENCE = 0.95  # the level of the stopping intervals when `confidence` is not set
-
-# fan_out(calls, models) -> the calls' results in call order. The session's runs the calls
-# at once (threads); ``serial`` runs them one after another. Either starts the calls in
-# order (a call may wait for an earlier one, never for a later one).
-FanOut = Callable[[Sequence[Callable[[], Any]], Iterable[str]], list[Any]]
-
-
-def serial(calls: Sequence[Callable[[], Any]], models: Iterable[str] = ()) -> list[Any]:
-    """Run ``calls`` one after another (the default :data:`FanOut`)."""
-    return [call() for call in calls]
 
 
 def sample_count(options: TransferOptions) -> int:
@@ -311,8 +302,6 @@ def compare_singles(
 ) -> None:
     """Measure each generator's own explanation with the transfer condition of ``result``
     (same samples, same baseline) and keep it in ``result.singles``."""
-    from dataclasses import replace
-
     options = replace(result.options, samples=result.samples_used)
     for generator in generators:
         own = replace(options, generator=generator)

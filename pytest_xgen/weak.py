@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pytest_xgen import ensemble
-from pytest_xgen.ensemble import Candidate, FanOut, Propose, Score
+from pytest_xgen.ensemble import Candidate, Propose, Score
 from pytest_xgen.errors import hide_frame
+from pytest_xgen.parallel import FanOut
 
 __tracebackhide__ = hide_frame
 
@@ -88,7 +89,7 @@ class WeakSteps:
         for s in self.sentences:
             mark = "<- weakest" if s.index == weakest else ("<- weak" if s.weak else "")
             lines.append(
-                f"{s.index + 1:>3}  {_num(s.surprisal):>9}  {_rate(s.agreement_without):>7}"
+                f"{s.index + 1:>3}  {_rate(s.surprisal):>9}  {_rate(s.agreement_without):>7}"
                 f"  {_signed(s.delta):>6}  {s.sentence}  {mark}".rstrip()
             )
         return "\n".join(lines)
@@ -200,11 +201,8 @@ def repair(
         ask,
         first_sample=candidates,
         fan_out=fan_out,
+        exclude=[original],  # the old sentence proposed again is no replacement
     )
-    found = [
-        c if c.sentence.strip() != original.strip() or not c.eligible else _dropped(c)
-        for c in found
-    ]
     ranked = ensemble.rank(diagnosis.prompt, sentences[:index], found, scorer, score, fan_out)
     chosen = ensemble.best(ranked)
     if chosen is None:
@@ -227,17 +225,7 @@ def repair(
     )
 
 
-def _dropped(candidate: Candidate) -> Candidate:
-    from dataclasses import replace
-
-    return replace(candidate, dropped="repeat")
-
-
 def _rate(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
-def _num(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 

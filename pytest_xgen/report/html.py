@@ -957,10 +957,6 @@ def _weak_rows(check: Mapping[str, Any]) -> str:
     )
 
 
-def _weak_steps_check(check: Mapping[str, Any]) -> str:
-    return _weak_rows(check)
-
-
 def _repair_check(check: Mapping[str, Any]) -> str:
     if check.get("index") is None:
         return _weak_rows(check)
@@ -979,7 +975,7 @@ _RENDERERS = {
     "transfer": _transfer_check,
     "invariant": _invariant_check,
     "review": _review_check,
-    "weak_steps": _weak_steps_check,
+    "weak_steps": _weak_rows,
     "repair": _repair_check,
 }
 
