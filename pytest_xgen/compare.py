@@ -1,12 +1,22 @@
-"""The model-upgrade gate: compare two saved runs test by test and fail on real regressions.
+"""The model-upgrade gate: compare two saved runs and fail only on regressions that are real.
 
-Each test's ``metrics`` block in a JSON report holds pooled counts: agreements for the
-consistency of the transfer and baseline conditions, and correct answers for the accuracy.
-Between two runs (before and after a model upgrade, say) a metric changes *significantly*
-when a test says the counts differ: Fisher's exact test for consistency and accuracy,
-a Wald z-test for lift (see :mod:`pytest_xgen.stats`). ``--fail METRIC:DELTA`` then fails
-only on a drop that is both significant and larger than ``DELTA``: significance alone would
-fail on tiny real drops of a large suite, a size threshold alone on noise of a small one.
+What is counted: each test's ``metrics.units`` in a JSON report, one unit per independent
+draw (a sample whose evaluators all agree; an evaluator's answer that is right), never an
+evaluator pair. What is tested, for each metric:
+
+- per test, the change between the runs: Fisher's exact test (consistency, accuracy) or a
+  Wald test (lift, a difference of differences), see :mod:`pytest_xgen.significance`;
+- over the suite, the mean of the per-test changes, paired by test (both runs asked the same
+  prompts), against the margin ``DELTA`` of ``--fail METRIC:DELTA``: a non-inferiority test.
+
+The p-values of the per-test tests and of the gated suite tests form one family, adjusted
+with Holm (default: the chance of any false alarm stays at most alpha at any suite size),
+Benjamini-Hochberg (``bh``: the share of false alarms among alarms) or not at all. The gate
+fails when a test dropped by more than ``DELTA`` with an adjusted p below alpha, or the suite
+did. When the suite can neither show that its metric held within ``DELTA`` nor that it fell,
+the gate is *inconclusive: underpowered*, never a pass; the report gives the drop the suite
+could detect with 80% power. Whether an inconclusive gate fails the run is a choice
+(``on_underpowered``), ``fail`` by default.
 
 Values, deltas and p-values are computed from the counts, not from the stored ``value``
 fields, so a value and its p-value always describe the same data.
@@ -19,15 +29,24 @@ import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_xgen.report.build import FORMAT, VERSION
-from pytest_xgen.stats import fisher_exact, lift_change_p
+from pytest_xgen.significance import (
+    ADJUSTMENTS,
+    PairedChange,
+    adjust,
+    binomial_variance,
+    fisher_p,
+    lift_change_p,
+    paired_margin,
+)
 
 METRICS = ("consistency", "lift", "accuracy")
 VERDICTS = ("regressed", "improved", "unchanged", "new", "missing")
+ON_UNDERPOWERED = ("fail", "warn")
 DEFAULT_RUNS_DIR = Path(".xgen/runs")
 # The name of each metric's test, as the gate lines show it.
 _TESTS = {"consistency": "Fisher", "lift": "Wald", "accuracy": "Fisher"}
@@ -50,9 +69,13 @@ class MetricChange:
     delta: float | None
     """``after - before``; ``None`` when either side is missing."""
     p_value: float | None
-    """Two-sided; ``None`` when either side is missing."""
-    significant: bool
-    """``p_value < alpha``."""
+    """Two-sided, before adjustment; ``None`` when either side is missing."""
+    significant: bool = False
+    """``p_adjusted < alpha``."""
+    p_adjusted: float | None = None
+    """``p_value`` adjusted for the family of all tests compared."""
+    variance: float = 0.0
+    """The sampling variance of ``delta`` from the counts (for the suite-level test)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
@@ -61,6 +84,7 @@ class MetricChange:
             "after": self.after,
             "delta": self.delta,
             "p_value": self.p_value,
+            "p_adjusted": self.p_adjusted,
             "significant": self.significant,
         }
 
@@ -81,16 +105,26 @@ class TestComparison:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Every test of two runs, sorted by node id, and the significance level used."""
+    """Every test of two runs, sorted by node id, the suite-level comparison per metric,
+    and how significance was decided."""
 
     tests: list[TestComparison]
     alpha: float
+    adjust: str = "holm"
+    suite: dict[str, PairedChange] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    """The margins the suite-level tests used (``--fail``); ungated metrics use 0."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Model names as the after run labels them, e.g. ``{"qwen": "qwen→smollm"}``."""
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data: ``alpha``, ``counts`` and per test its verdict and changes."""
+        """Plain JSON data: ``alpha``, ``adjust``, ``counts``, ``suite`` and per test its
+        verdict and changes."""
         return {
             "alpha": self.alpha,
+            "adjust": self.adjust,
             "counts": self.counts(),
+            "suite": {m: s.to_dict() for m, s in self.suite.items()},
             "tests": [
                 {
                     "nodeid": t.nodeid,
@@ -107,6 +141,48 @@ class Comparison:
         for test in self.tests:
             found[test.verdict] += 1
         return found
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """What the gate decided: ``"pass"``, ``"fail"`` or ``"inconclusive"``."""
+
+    result: str
+    thresholds: dict[str, float]
+    failures: list[str]
+    """One line per significant drop beyond its DELTA (a test's, or the suite's)."""
+    underpowered: list[str]
+    """One line per gated metric the suite could not decide."""
+    on_underpowered: str = "fail"
+
+    @property
+    def failed(self) -> bool:
+        """Whether the run should exit non-zero."""
+        return self.result == "fail" or (
+            self.result == "inconclusive" and self.on_underpowered == "fail"
+        )
+
+    def lines(self) -> list[str]:
+        """The gate's verdict for a terminal, first line the summary."""
+        limits = ", ".join(f"{m}:{d:g}" for m, d in self.thresholds.items())
+        if self.result == "pass":
+            return [f"gate passed ({limits})"]
+        if self.result == "fail":
+            head = [f"gate failed ({limits}): {len(self.failures)} significant drop(s)"]
+            return head + [f"  {line}" for line in self.failures + self.underpowered]
+        effect = "fails the run" if self.on_underpowered == "fail" else "does not fail the run"
+        head = [f"gate inconclusive ({limits}): {effect}"]
+        return head + [f"  {line}" for line in self.underpowered]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {
+            "result": self.result,
+            "thresholds": dict(self.thresholds),
+            "failures": list(self.failures),
+            "underpowered": list(self.underpowered),
+            "on_underpowered": self.on_underpowered,
+        }
 
 
 def load_run(ref: str, runs_dir: Path) -> dict[str, Any]:
@@ -148,31 +224,109 @@ def load_run(ref: str, runs_dir: Path) -> dict[str, Any]:
     return document
 
 
-def compare(before: dict[str, Any], after: dict[str, Any], *, alpha: float = 0.05) -> Comparison:
-    """Compare two reports test by test.
+def compare(
+    before: dict[str, Any],
+    after: dict[str, Any],
+    *,
+    alpha: float = 0.05,
+    adjust_with: str = "holm",
+    thresholds: Mapping[str, float] | None = None,
+) -> Comparison:
+    """Compare two reports test by test and over the suite.
 
     A test only in ``after`` is ``"new"``, only in ``before`` ``"missing"``. A test without
-    metrics in either run is ``"unchanged"`` with no changes. Otherwise consistency and
-    accuracy get Fisher's exact test on their counts and lift the Wald test; a metric that
-    cannot be computed on one side (no accuracy, a zero total) gets a change with no
-    p-value. The verdict is ``"regressed"`` if any metric dropped significantly, else
-    ``"improved"`` if any rose significantly, else ``"unchanged"``.
+    metrics in either run is ``"unchanged"`` with no changes. Otherwise each metric gets its
+    per-test test (Fisher, or Wald for lift); a metric that cannot be computed on one side
+    (no accuracy, a zero total) gets a change with no p-value. Every metric also gets the
+    suite-level paired test against its threshold in ``thresholds`` (0 without one).
+
+    The per-test p-values and the suite p-values of the metrics in ``thresholds`` are
+    adjusted together (``adjust_with``). The verdict is ``"regressed"`` if any metric
+    dropped with an adjusted p below alpha, else ``"improved"`` if any rose so, else
+    ``"unchanged"``.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be strictly between 0 and 1; got {alpha}")
+    if adjust_with not in ADJUSTMENTS:
+        raise ValueError(f"adjust must be one of {', '.join(ADJUSTMENTS)}; got {adjust_with!r}")
+    margins = dict(thresholds or {})
     old = {t["nodeid"]: t for t in before["tests"]}
     new = {t["nodeid"]: t for t in after["tests"]}
-    tests = []
+    raw: list[tuple[str, str | None, dict[str, MetricChange]]] = []
     for nodeid in sorted(old.keys() | new.keys()):
         if nodeid not in old:
-            tests.append(TestComparison(nodeid, "new", {}))
+            raw.append((nodeid, "new", {}))
         elif nodeid not in new:
-            tests.append(TestComparison(nodeid, "missing", {}))
+            raw.append((nodeid, "missing", {}))
         else:
-            tests.append(
-                _compare_test(nodeid, old[nodeid]["metrics"], new[nodeid]["metrics"], alpha)
+            raw.append((nodeid, None, _changes(old[nodeid]["metrics"], new[nodeid]["metrics"])))
+    suite_raw = {}
+    for metric in METRICS:
+        paired = [
+            changes[metric]
+            for _, verdict, changes in raw
+            if verdict is None and metric in changes and changes[metric].delta is not None
+        ]
+        suite_raw[metric] = paired_margin(
+            metric,
+            [c.delta for c in paired if c.delta is not None],
+            [c.variance for c in paired],
+            margins.get(metric, 0.0),
+            alpha,
+        )
+    # One family: every per-test p-value, and the suite's for each gated metric.
+    family: list[float] = []
+    for _, _, changes in raw:
+        family += [c.p_value for c in changes.values() if c.p_value is not None]
+    gated = [m for m in METRICS if m in margins and suite_raw[m].p_regressed is not None]
+    family += [suite_raw[m].p_regressed for m in gated]  # type: ignore[misc]
+    adjusted = iter(adjust(family, adjust_with))
+    tests = []
+    for nodeid, verdict, changes in raw:
+        final = {}
+        for metric, change in changes.items():
+            if change.p_value is None:
+                final[metric] = change
+                continue
+            p = next(adjusted)
+            final[metric] = MetricChange(
+                metric,
+                change.before,
+                change.after,
+                change.delta,
+                change.p_value,
+                p < alpha,
+                p,
+                change.variance,
             )
-    return Comparison(tests=tests, alpha=alpha)
+        tests.append(TestComparison(nodeid, verdict or _verdict(final), final))
+    suite = dict(suite_raw)
+    for metric in gated:
+        result = suite_raw[metric]
+        p = next(adjusted)
+        verdict = result.verdict
+        if verdict == "regressed" and p >= alpha:
+            verdict = "inconclusive"  # significant alone, but not after the adjustment
+        suite[metric] = PairedChange(
+            metric,
+            result.tests,
+            result.mean_change,
+            result.standard_error,
+            result.margin,
+            p,
+            result.p_noninferior,
+            result.detectable_drop,
+            verdict,
+        )
+    labels = _labels(after)
+    return Comparison(
+        tests=tests,
+        alpha=alpha,
+        adjust=adjust_with,
+        suite=suite,
+        thresholds=margins,
+        labels=labels,
+    )
 
 
 def parse_thresholds(text: str) -> dict[str, float]:
@@ -205,10 +359,17 @@ def parse_thresholds(text: str) -> dict[str, float]:
     return thresholds
 
 
-def gate(comparison: Comparison, thresholds: Mapping[str, float]) -> list[str]:
-    """One line per test and metric that dropped by more than its threshold *and*
-    significantly; an empty list means the gate passes. Metrics without a threshold are
-    not gated."""
+def gate(comparison: Comparison, on_underpowered: str = "fail") -> GateResult:
+    """The gate over ``comparison.thresholds``: a failure line per test and metric that
+    dropped by more than its threshold with an adjusted p below alpha, and per gated metric
+    whose suite-level mean dropped so; an underpowered line per gated metric the suite could
+    not decide. ``on_underpowered`` (``"fail"`` or ``"warn"``) says whether an inconclusive
+    gate fails the run."""
+    if on_underpowered not in ON_UNDERPOWERED:
+        raise ValueError(
+            f"on_underpowered must be one of {', '.join(ON_UNDERPOWERED)}; got {on_underpowered!r}"
+        )
+    thresholds = comparison.thresholds
     failures = []
     for test in comparison.tests:
         for metric, change in test.changes.items():
@@ -216,7 +377,7 @@ def gate(comparison: Comparison, thresholds: Mapping[str, float]) -> list[str]:
             if (
                 threshold is None
                 or change.delta is None
-                or change.p_value is None
+                or change.p_adjusted is None
                 or not change.significant
                 or change.delta >= -threshold - _DELTA_SLACK
             ):
@@ -224,15 +385,45 @@ def gate(comparison: Comparison, thresholds: Mapping[str, float]) -> list[str]:
             failures.append(
                 f"{test.nodeid}: {metric} {_value(change.before)} -> {_value(change.after)} "
                 f"({change.delta:+.2f} > {threshold:g}, "
-                f"{_TESTS[metric]} p={_p(change.p_value)})"
+                f"{_TESTS[metric]} p={_p(change.p_value)}, "
+                f"{comparison.adjust} p={_p(change.p_adjusted)})"
             )
-    return failures
+    underpowered = []
+    for metric in METRICS:
+        if metric not in thresholds:
+            continue
+        suite = comparison.suite.get(metric)
+        if suite is None or suite.tests == 0:
+            underpowered.append(
+                f"suite: {metric}: inconclusive: no test has {metric} counts in both runs"
+            )
+            continue
+        if suite.verdict == "regressed":
+            failures.append(f"suite: {_suite_line(suite)}")
+        elif suite.verdict == "inconclusive":
+            detectable = suite.detectable_drop or 0.0
+            why = (
+                f"underpowered: {suite.tests} test(s) detect a mean drop of {detectable:.2f} "
+                f"with 80% power, DELTA is {suite.margin:g}; add samples or tests, or raise "
+                "DELTA"
+                if detectable > suite.margin
+                else f"the mean change {suite.mean_change:+.3f} is within noise of DELTA "
+                f"{suite.margin:g}"
+            )
+            underpowered.append(f"suite: {metric}: inconclusive: {why}")
+    if failures:
+        result = "fail"
+    elif underpowered:
+        result = "inconclusive"
+    else:
+        result = "pass"
+    return GateResult(result, dict(thresholds), failures, underpowered, on_underpowered)
 
 
 def format_comparison(comparison: Comparison, *, verbose: bool = False) -> str:
     """A terminal table, one row per test: its verdict and each metric as
-    ``before -> after (delta, p)``, then a totals line. Without ``verbose`` the unchanged
-    tests are left out."""
+    ``before -> after (delta, p)`` with the adjusted p, then one line per metric for the
+    suite, then a totals line. Without ``verbose`` the unchanged tests are left out."""
     shown = [t for t in comparison.tests if verbose or t.verdict != "unchanged"]
     lines = []
     if shown:
@@ -243,22 +434,34 @@ def format_comparison(comparison: Comparison, *, verbose: bool = False) -> str:
             lines.append(
                 "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
             )
+    for metric in METRICS:
+        suite = comparison.suite.get(metric)
+        gated = metric in comparison.thresholds
+        if suite is not None and suite.tests and (gated or verbose):
+            lines.append(f"xgen compare: suite {_suite_line(suite)}")
+    mapped = [label for name, label in sorted(comparison.labels.items()) if label != name]
+    if mapped:
+        lines.append(f"xgen compare: models of the new run: {', '.join(mapped)}")
     counts = comparison.counts()
     totals = ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
-    lines.append(f"xgen compare: {totals} (alpha {comparison.alpha:g})")
+    lines.append(
+        f"xgen compare: {totals} (alpha {comparison.alpha:g}, adjusted: {comparison.adjust})"
+    )
     return "\n".join(lines)
 
 
 def main_compare(argv: Sequence[str]) -> int:
-    """``xgen compare BEFORE AFTER [--fail METRIC:DELTA,...] [--alpha A] [-v]``.
+    """``xgen compare BEFORE AFTER [--fail METRIC:DELTA,...] [--alpha A] [--adjust M]
+    [--on-underpowered fail|warn] [-v]``.
 
     Prints the comparison and, with ``--fail``, the gate's verdict. Returns 1 when the gate
-    fails, 2 on bad input (the message goes to stderr), else 0.
+    fails (or is inconclusive with ``--on-underpowered fail``), 2 on bad input (the message
+    goes to stderr), else 0.
     """
     parser = argparse.ArgumentParser(
         prog="xgen compare",
         description="Compare two runs saved with --xgen-save (or written with "
-        "--xgen-report), test by test.",
+        "--xgen-report), test by test and over the suite.",
     )
     parser.add_argument("before", help="saved run NAME or path of a .json report")
     parser.add_argument("after", help="saved run NAME or path of a .json report")
@@ -270,6 +473,18 @@ def main_compare(argv: Sequence[str]) -> int:
     )
     parser.add_argument(
         "--alpha", type=float, default=0.05, help="significance level (default 0.05)"
+    )
+    parser.add_argument(
+        "--adjust",
+        choices=ADJUSTMENTS,
+        default="holm",
+        help="correction for the number of tests: holm (default), bh or none",
+    )
+    parser.add_argument(
+        "--on-underpowered",
+        choices=ON_UNDERPOWERED,
+        default="fail",
+        help="whether a gate the suite cannot decide fails (default) or only warns",
     )
     parser.add_argument(
         "--runs-dir",
@@ -298,46 +513,56 @@ def main_compare(argv: Sequence[str]) -> int:
     except (OSError, ValueError) as exc:
         print(f"xgen compare: {exc}", file=sys.stderr)
         return 2
-    comparison = compare(before, after, alpha=args.alpha)
+    comparison = compare(
+        before, after, alpha=args.alpha, adjust_with=args.adjust, thresholds=thresholds
+    )
     print(format_comparison(comparison, verbose=args.verbose))
     if thresholds is None:
         return 0
-    failures = gate(comparison, thresholds)
-    limits = ", ".join(f"{m}:{d:g}" for m, d in thresholds.items())
-    if not failures:
-        print(f"xgen compare: gate passed ({limits})")
-        return 0
-    print(f"xgen compare: gate failed ({limits}): {len(failures)} significant drop(s)")
-    for line in failures:
-        print(f"  {line}")
-    return 1
+    result = gate(comparison, args.on_underpowered)
+    for line in result.lines():
+        print(f"xgen compare: {line}" if not line.startswith("  ") else line)
+    return 1 if result.failed else 0
 
 
-def _compare_test(
-    nodeid: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    alpha: float,
-) -> TestComparison:
-    if before is None or after is None:
-        return TestComparison(nodeid, "unchanged", {})
-    changes = {
-        "consistency": _proportion_change(
-            "consistency", _agree(before["consistency"]), _agree(after["consistency"]), alpha
-        ),
-        "lift": _lift_change(before, after, alpha),
-        "accuracy": _proportion_change(
-            "accuracy", _correct(before["accuracy"]), _correct(after["accuracy"]), alpha
-        ),
-    }
+def _labels(document: dict[str, Any]) -> dict[str, str]:
+    model_map = document.get("run", {}).get("model_map") or {}
+    return {old: f"{old}\u2192{new}" for old, new in model_map.items()}
+
+
+def _suite_line(suite: PairedChange) -> str:
+    mean = "-" if suite.mean_change is None else f"{suite.mean_change:+.3f}"
+    se = "-" if suite.standard_error is None else f"{suite.standard_error:.3f}"
+    p = "-" if suite.p_regressed is None else _p(suite.p_regressed)
+    return (
+        f"{suite.metric}: {suite.verdict}, mean change {mean} (se {se}) over {suite.tests} "
+        f"paired test(s), margin {suite.margin:g}, p(drop > margin)={p}, "
+        f"detectable drop {_value(suite.detectable_drop)}"
+    )
+
+
+def _verdict(changes: Mapping[str, MetricChange]) -> str:
     significant = [c.delta for c in changes.values() if c.significant and c.delta is not None]
     if any(delta < 0 for delta in significant):
-        verdict = "regressed"
-    elif any(delta > 0 for delta in significant):
-        verdict = "improved"
-    else:
-        verdict = "unchanged"
-    return TestComparison(nodeid, verdict, changes)
+        return "regressed"
+    if any(delta > 0 for delta in significant):
+        return "improved"
+    return "unchanged"
+
+
+def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, MetricChange]:
+    if before is None or after is None:
+        return {}
+    old, new = before["units"], after["units"]
+    return {
+        "consistency": _proportion_change(
+            "consistency", _agree(old["consistency"]), _agree(new["consistency"])
+        ),
+        "lift": _lift_change(old, new),
+        "accuracy": _proportion_change(
+            "accuracy", _correct(old["accuracy"]), _correct(new["accuracy"])
+        ),
+    }
 
 
 def _agree(count: dict[str, Any]) -> tuple[int, int]:
@@ -353,18 +578,19 @@ def _rate(counts: tuple[int, int] | None) -> float | None:
 
 
 def _proportion_change(
-    metric: str, before: tuple[int, int] | None, after: tuple[int, int] | None, alpha: float
+    metric: str, before: tuple[int, int] | None, after: tuple[int, int] | None
 ) -> MetricChange:
     old, new = _rate(before), _rate(after)
     if before is None or after is None or old is None or new is None:
-        return MetricChange(metric, old, new, None, None, False)
+        return MetricChange(metric, old, new, None, None)
     # One row per run: successes and failures.
-    p = fisher_exact(before[0], before[1] - before[0], after[0], after[1] - after[0])
-    return MetricChange(metric, old, new, new - old, p, p < alpha)
+    p = fisher_p(before[0], before[1] - before[0], after[0], after[1] - after[0])
+    variance = binomial_variance(*before) + binomial_variance(*after)
+    return MetricChange(metric, old, new, new - old, p, variance=variance)
 
 
-def _lift_counts(metrics: dict[str, Any]) -> tuple[int, int, int, int] | None:
-    transfer, baseline = _agree(metrics["consistency"]), _agree(metrics["baseline_consistency"])
+def _lift_counts(units: dict[str, Any]) -> tuple[int, int, int, int] | None:
+    transfer, baseline = _agree(units["consistency"]), _agree(units["baseline_consistency"])
     if transfer[1] == 0 or baseline[1] == 0:
         return None
     return (*transfer, *baseline)
@@ -374,13 +600,18 @@ def _lift(counts: tuple[int, int, int, int] | None) -> float | None:
     return None if counts is None else counts[0] / counts[1] - counts[2] / counts[3]
 
 
-def _lift_change(before: dict[str, Any], after: dict[str, Any], alpha: float) -> MetricChange:
+def _lift_change(before: dict[str, Any], after: dict[str, Any]) -> MetricChange:
     old_counts, new_counts = _lift_counts(before), _lift_counts(after)
     old, new = _lift(old_counts), _lift(new_counts)
     if old_counts is None or new_counts is None or old is None or new is None:
-        return MetricChange("lift", old, new, None, None, False)
+        return MetricChange("lift", old, new, None, None)
     p = lift_change_p(old_counts, new_counts)
-    return MetricChange("lift", old, new, new - old, p, p < alpha)
+    variance = sum(
+        binomial_variance(counts[i], counts[i + 1])
+        for counts in (old_counts, new_counts)
+        for i in (0, 2)
+    )
+    return MetricChange("lift", old, new, new - old, p, variance=variance)
 
 
 def _structure_problem(document: dict[str, Any]) -> str | None:
@@ -398,17 +629,23 @@ def _structure_problem(document: dict[str, Any]) -> str | None:
             continue
         if not isinstance(metrics, dict):
             return f"{where} has no 'metrics' object or null"
+        units = metrics.get("units")
+        if not isinstance(units, dict):
+            return (
+                f"{where}: metrics has no per-sample 'units' counts (a report of an older "
+                "pytest-xgen)"
+            )
         for name, success in (
             ("consistency", "agree"),
             ("baseline_consistency", "agree"),
             ("accuracy", "correct"),
         ):
-            count = metrics.get(name)
+            count = units.get(name)
             if name == "accuracy" and count is None:
                 continue
             if not _valid_count(count, success):
                 return (
-                    f"{where}: metrics.{name} needs integers {success} and total "
+                    f"{where}: metrics.units.{name} needs integers {success} and total "
                     f"with 0 <= {success} <= total"
                 )
     return None
@@ -440,6 +677,6 @@ def _cell(change: MetricChange | None) -> str:
     if change is None or (change.before is None and change.after is None):
         return "-"
     text = f"{_value(change.before)} -> {_value(change.after)}"
-    if change.delta is None or change.p_value is None:
+    if change.delta is None or change.p_adjusted is None:
         return text
-    return f"{text} ({change.delta:+.2f}, p={_p(change.p_value)})"
+    return f"{text} ({change.delta:+.2f}, p={_p(change.p_adjusted)})"

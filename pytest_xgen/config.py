@@ -157,6 +157,8 @@ class Settings:
     compare: str | None = None
     compare_fail: dict[str, float] | None = None
     compare_alpha: float = 0.05
+    compare_adjust: str = "holm"
+    compare_underpowered: str = "fail"
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     rootpath: Path = Path(".")
     source: Source = Source(None, "")

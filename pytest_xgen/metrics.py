@@ -193,6 +193,40 @@ def accuracy(
     return result
 
 
+def sample_agreement(
+    answers: Mapping[str, Sequence[object | None]],
+    correct: Mapping[str, Sequence[bool]] | None = None,
+    *,
+    equal: Equal | None = None,
+) -> list[bool | None]:
+    """Per sample index: whether every parsed answer agrees with every other (by the rule of
+    :func:`pairwise_consistency`), or ``None`` when fewer than two answers parsed.
+
+    This is the unit the upgrade gate counts: samples are independent draws, while the
+    pairs of one sample share its answers and are not independent trials.
+    """
+    names = _check_models(answers, correct)
+    length = len(answers[names[0]])
+    found: list[bool | None] = []
+    for k in range(length):
+        parsed = [n for n in names if answers[n][k] is not None]
+        if len(parsed) < 2:
+            found.append(None)
+            continue
+        outcomes = [
+            _outcomes(
+                [answers[a][k]],
+                [answers[b][k]],
+                None if correct is None else [correct[a][k]],
+                None if correct is None else [correct[b][k]],
+                equal,
+            )[0]
+            for a, b in itertools.combinations(parsed, 2)
+        ]
+        found.append("differ" not in outcomes)
+    return found
+
+
 def _outcomes(
     first: Sequence[object | None],
     second: Sequence[object | None],

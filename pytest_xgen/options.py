@@ -202,6 +202,24 @@ def parse_alpha(value: str) -> float:
     return number
 
 
+def parse_adjust(value: str) -> str:
+    """``holm | bh | none``: how the comparison corrects for the number of tests."""
+    text = value.strip().lower()
+    if text not in ("holm", "bh", "none"):
+        raise pytest.UsageError(f"xgen: adjust must be one of holm, bh, none; got {value!r}")
+    return text
+
+
+def parse_underpowered(value: str) -> str:
+    """``fail | warn``: what an underpowered (inconclusive) gate does to the run."""
+    text = value.strip().lower()
+    if text not in ("fail", "warn"):
+        raise pytest.UsageError(
+            f"xgen: compare_underpowered must be fail or warn; got {value!r}"
+        )
+    return text
+
+
 def parse_model(value: str) -> tuple[str, dict[str, Any]]:
     """``NAME=local:EMBEDDED`` or ``NAME={"base_url": ..., "model": ..., ...}`` (JSON)."""
     name, sep, spec = value.partition("=")
@@ -411,6 +429,21 @@ SETTINGS: tuple[Setting, ...] = (
         0.05,
         "significance level of the comparison; default 0.05",
         "ALPHA",
+    ),
+    Setting(
+        "compare_adjust",
+        parse_adjust,
+        "holm",
+        "correction of the comparison's p-values for their number: holm (any false alarm "
+        "at most alpha), bh (false discovery rate) or none; default holm",
+        "holm|bh|none",
+    ),
+    Setting(
+        "compare_underpowered",
+        parse_underpowered,
+        "fail",
+        "when the suite cannot decide a gated metric: fail the run, or warn; default fail",
+        "fail|warn",
     ),
 )
 

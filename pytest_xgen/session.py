@@ -22,6 +22,7 @@ from pytest_xgen.errors import XgenConfigError, did_you_mean, hide_frame
 __tracebackhide__ = hide_frame
 
 if TYPE_CHECKING:
+    from pytest_xgen.compare import Comparison, GateResult
     from pytest_xgen.models.base import ChatModel
     from pytest_xgen.models.local import LocalServer
     from pytest_xgen.recorder import CallSite, Recorder
@@ -57,9 +58,9 @@ class XgenSession:
         self.server_notes: list[str] = []
         # Controller side: per test node id, its outcome, calls and checks (JSON data).
         self.tests: dict[str, dict[str, Any]] = {}
-        self.comparison: Any = None
+        self.comparison: Comparison | None = None
         self.baseline: dict[str, Any] | None = None
-        self.gate_failures: list[str] = []
+        self.gate: GateResult | None = None
         self._plan: dict[str, list[Any]] = {}
 
     # -- parts, built on first use --------------------------------------------------------
@@ -352,10 +353,21 @@ class XgenSession:
         if self.baseline is not None:
             from pytest_xgen.compare import compare, gate
 
-            self.comparison = compare(self.baseline, doc, alpha=s.compare_alpha)
-            self.gate_failures = gate(self.comparison, s.compare_fail or {})
-            if self.gate_failures:
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            self.comparison = compare(
+                self.baseline,
+                doc,
+                alpha=s.compare_alpha,
+                adjust_with=s.compare_adjust,
+                thresholds=s.compare_fail,
+            )
+            doc["comparison"] = {"baseline": s.compare, **self.comparison.to_dict(), "gate": None}
+            if s.compare_fail:
+                self.gate = gate(self.comparison, s.compare_underpowered)
+                doc["comparison"]["gate"] = self.gate.to_dict()
+                if self.gate.failed:
+                    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            self._junit_comparison()
+            text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         targets = [Path(p) for p in (s.report,) if p]
         if s.save:
             targets.append(runs / f"{s.save}.json")
@@ -399,8 +411,33 @@ class XgenSession:
 
             for line in format_comparison(self.comparison, verbose=verbose).splitlines():
                 terminalreporter.write_line(line)
-            for line in self.gate_failures:
-                terminalreporter.write_line(f"xgen gate FAILED: {line}", red=True)
+            if self.gate is not None:
+                lines = self.gate.lines()
+                colour = {"pass": "green", "fail": "red"}.get(self.gate.result, "yellow")
+                terminalreporter.write_line(f"xgen {lines[0]}", **{colour: True})
+                for line in lines[1:]:
+                    terminalreporter.write_line(f"xgen {line}", **{colour: True})
+
+    def _junit_comparison(self) -> None:
+        """The comparison as properties of the JUnit XML test suite (``--junitxml``)."""
+        from _pytest.junitxml import xml_key
+
+        xml = self.config.stash.get(xml_key, None)
+        if xml is None or self.comparison is None:
+            return
+        counts = self.comparison.counts()
+        for verdict in ("regressed", "improved", "unchanged"):
+            xml.add_global_property(f"xgen_compare_{verdict}", counts[verdict])
+        xml.add_global_property("xgen_compare_adjust", self.comparison.adjust)
+        for metric, suite in self.comparison.suite.items():
+            if suite.tests:
+                xml.add_global_property(f"xgen_suite_{metric}_verdict", suite.verdict)
+                xml.add_global_property(f"xgen_suite_{metric}_mean_change", suite.mean_change)
+                xml.add_global_property(
+                    f"xgen_suite_{metric}_detectable_drop", suite.detectable_drop
+                )
+        if self.gate is not None:
+            xml.add_global_property("xgen_gate", self.gate.result)
 
     def _write_plan(self, terminalreporter: Any) -> None:
         """Dry run: the calls a real run would make live."""

@@ -85,6 +85,8 @@ class Condition:
     consistency: metrics.Consistency
     breakdown: metrics.Breakdown | None
     interval: tuple[float, float] | None
+    sample_agreement: tuple[bool | None, ...] = ()
+    """Per sample: did every evaluator agree (``None``: fewer than two answers parsed)."""
 
     @property
     def mean(self) -> float | None:
@@ -448,9 +450,10 @@ def measure(
     if expected is not None:
         correct = {m: [spec.correct(a, expected) for a in v] for m, v in compared.items()}
     consistency = metrics.pairwise_consistency(compared, correct, equal=spec.equal)
+    per_sample = metrics.sample_agreement(compared, correct, equal=spec.equal)
     interval = None
     if options.confidence is not None:
-        interval = stats.wilson_interval(consistency.agree, consistency.total, options.confidence)
+        interval = consistency_interval(consistency, per_sample, options.confidence)
     return Condition(
         name=name,
         outputs=outputs,
@@ -459,7 +462,26 @@ def measure(
         consistency=consistency,
         breakdown=metrics.breakdown(compared, correct, equal=spec.equal) if correct else None,
         interval=interval,
+        sample_agreement=tuple(per_sample),
     )
+
+
+def consistency_interval(
+    consistency: metrics.Consistency, per_sample: Sequence[bool | None], confidence: float
+) -> tuple[float, float] | None:
+    """A Wilson interval for the consistency that counts samples, not evaluator pairs.
+
+    The pairs of one sample share its answers, so they are not independent trials: with
+    three evaluators, three pairs per sample would make the interval look about
+    sqrt(3) times narrower than the data allow. The interval is centred on the pooled
+    pair agreement with the number of scored samples as its size (exact with two
+    evaluators, conservative with more).
+    """
+    samples = sum(flag is not None for flag in per_sample)
+    if consistency.total == 0 or samples == 0:
+        return stats.wilson_interval(0, 0, confidence)
+    rate = consistency.agree / consistency.total
+    return stats.wilson_rate_interval(rate, samples, confidence)
 
 
 def _judge(value: float | None, interval: tuple[float, float] | None, threshold: float) -> str:

@@ -5,6 +5,10 @@ from collections.abc import Iterator
 
 import pytest
 
+# In-process inner runs (pytester.runpytest) drop the modules they imported when they end;
+# numpy's C extension cannot be loaded twice in one process, so scipy, which the plugin
+# imports lazily for its statistics, is loaded here once, before any inner run.
+import scipy.stats  # noqa: F401
 from tests.fakeserver import FakeOpenAI
 
 

@@ -22,7 +22,8 @@ from pytest_xgen.compare import (
     parse_thresholds,
 )
 from pytest_xgen.config import load_schema
-from pytest_xgen.stats import fisher_exact, lift_change_p
+from pytest_xgen.significance import fisher_p as fisher_exact
+from pytest_xgen.significance import lift_change_p
 
 # Baseline consistency of the constructed tests unless one says otherwise.
 BASELINE = (3, 15)
@@ -43,13 +44,18 @@ def metrics(
     lift = None
     if transfer["value"] is not None and base["value"] is not None:
         lift = transfer["value"] - base["value"]
+    correct = (
+        None
+        if accuracy is None
+        else {"correct": accuracy[0], "total": accuracy[1], "value": accuracy[0] / accuracy[1]}
+    )
     return {
         "consistency": transfer,
         "baseline_consistency": base,
         "lift": lift,
-        "accuracy": None
-        if accuracy is None
-        else {"correct": accuracy[0], "total": accuracy[1], "value": accuracy[0] / accuracy[1]},
+        "accuracy": correct,
+        # Two evaluators: one pair per sample, so the per-sample units are the same counts.
+        "units": {"consistency": transfer, "baseline_consistency": base, "accuracy": correct},
     }
 
 
@@ -297,8 +303,11 @@ def test_compare_alpha_and_to_dict() -> None:
     p = fisher_exact(12, 3, 6, 9)
     assert 0.05 < p < 0.1
     assert compare(before, after).tests[0].changes["consistency"].significant is False
-    loose = compare(before, after, alpha=0.1)
+    # Without a correction; with Holm's (two p-values: consistency and lift) it is not.
+    loose = compare(before, after, alpha=0.1, adjust_with="none")
     assert loose.tests[0].changes["consistency"].significant is True
+    held = compare(before, after, alpha=0.1).tests[0].changes["consistency"]
+    assert held.p_adjusted == pytest.approx(2 * p) and not held.significant
     data = loose.to_dict()
     assert json.loads(json.dumps(data)) == data
     assert data["alpha"] == 0.1
@@ -334,27 +343,34 @@ def test_gate_needs_both_size_and_significance() -> None:
     assert not by_id["tests/test_x.py::test_noisy"].significant
     assert by_id["tests/test_x.py::test_small"].significant
     p = fisher_exact(14, 1, 3, 12)
-    assert gate(comparison, {"consistency": 0.1}) == [
-        f"tests/test_x.py::test_big: consistency 0.93 -> 0.20 (-0.73 > 0.1, Fisher p={p:.1e})"
+
+    def failures(thresholds: dict[str, float]) -> list[str]:
+        result = gate(compare(before, after, adjust_with="none", thresholds=thresholds))
+        return [line for line in result.failures if not line.startswith("suite:")]
+
+    assert failures({"consistency": 0.1}) == [
+        f"tests/test_x.py::test_big: consistency 0.93 -> 0.20 (-0.73 > 0.1, Fisher p={p:.1e}, "
+        f"none p={p:.1e})"
     ]
     # A lower threshold lets the significant 0.05 drop through too; a drop of exactly
     # DELTA does not count as more than DELTA.
-    assert len(gate(comparison, {"consistency": 0.04})) == 2
-    assert len(gate(comparison, {"consistency": 0.05})) == 1
+    assert len(failures({"consistency": 0.04})) == 2
+    assert len(failures({"consistency": 0.05})) == 1
     # Metrics without a threshold are not gated.
-    assert gate(comparison, {"accuracy": 0.0}) == []
-    assert gate(comparison, {}) == []
+    assert failures({"accuracy": 0.0}) == []
+    assert gate(compare(before, after)).result == "pass"
 
 
 def test_gate_line_for_lift_names_wald() -> None:
     before = report({"tests/test_x.py::test_a": metrics(12, 15)})
     after = report({"tests/test_x.py::test_a": metrics(4, 15, baseline=(5, 15))})
-    comparison = compare(before, after)
+    comparison = compare(before, after, thresholds={"lift": 0.2})
     change = comparison.tests[0].changes["lift"]
     assert change.significant
-    assert gate(comparison, {"lift": 0.2}) == [
-        f"tests/test_x.py::test_a: lift 0.60 -> -0.07 (-0.67 > 0.2, Wald p={change.p_value:.3f})"
-    ]
+    assert gate(comparison).failures[0] == (
+        f"tests/test_x.py::test_a: lift 0.60 -> -0.07 (-0.67 > 0.2, Wald p={change.p_value:.3f}, "
+        f"holm p={change.p_adjusted:.3f})"
+    )
 
 
 def test_parse_thresholds() -> None:
@@ -395,7 +411,8 @@ def test_format_comparison() -> None:
         {"t::down": metrics(3, 15), "t::same": metrics(10, 15), "t::added": metrics(1, 2)}
     )
     comparison = compare(before, after)
-    p = fisher_exact(14, 1, 3, 12)
+    # Holm over four p-values (two metrics of two shared tests): the smallest times four.
+    p = 4 * fisher_exact(14, 1, 3, 12)
     text = format_comparison(comparison)
     lines = text.splitlines()
     assert lines[0].split() == ["verdict", "test", "consistency", "lift", "accuracy"]
@@ -404,8 +421,10 @@ def test_format_comparison() -> None:
     assert f"0.93 -> 0.20 (-0.73, p={p:.1e})" in lines[2]
     assert lines[2].endswith("-")  # no accuracy on either side
     assert "t::same" not in text
+    assert "suite" not in text  # no metric is gated
     assert lines[-1] == (
-        "xgen compare: 1 regressed, 0 improved, 1 unchanged, 1 new, 0 missing (alpha 0.05)"
+        "xgen compare: 1 regressed, 0 improved, 1 unchanged, 1 new, 0 missing "
+        "(alpha 0.05, adjusted: holm)"
     )
     verbose = format_comparison(comparison, verbose=True)
     assert "unchanged  t::same" in verbose
@@ -415,7 +434,8 @@ def test_format_comparison() -> None:
 def test_format_comparison_with_nothing_to_show() -> None:
     same = report({"t::a": metrics(10, 15)})
     assert format_comparison(compare(same, same)) == (
-        "xgen compare: 0 regressed, 0 improved, 1 unchanged, 0 new, 0 missing (alpha 0.05)"
+        "xgen compare: 0 regressed, 0 improved, 1 unchanged, 0 new, 0 missing "
+        "(alpha 0.05, adjusted: holm)"
     )
 
 
@@ -459,8 +479,14 @@ def test_load_run_missing_file(tmp_path: Path) -> None:
         ),
         (
             '{"format": "pytest-xgen-report", "version": 1, "tests": [{"nodeid": "t::a", '
-            '"metrics": {"consistency": {"agree": 3, "total": 2}}}]}',
-            "tests[0] (t::a): metrics.consistency needs integers agree and total",
+            '"metrics": {"units": {"consistency": {"agree": 3, "total": 2}}}}]}',
+            "tests[0] (t::a): metrics.units.consistency needs integers agree and total",
+        ),
+        (
+            '{"format": "pytest-xgen-report", "version": 1, "tests": [{"nodeid": "t::a", '
+            '"metrics": {"consistency": {"agree": 1, "total": 2}}}]}',
+            "tests[0] (t::a): metrics has no per-sample 'units' counts (a report of an older "
+            "pytest-xgen); regenerate it",
         ),
     ],
 )
@@ -490,32 +516,72 @@ def test_main_compare_without_gate(runs: Path, capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert "regressed  tests/test_x.py::test_a" in out
     assert (
-        "xgen compare: 1 regressed, 0 improved, 0 unchanged, 0 new, 0 missing (alpha 0.05)" in out
+        "xgen compare: 1 regressed, 0 improved, 0 unchanged, 0 new, 0 missing "
+        "(alpha 0.05, adjusted: holm)" in out
     )
 
 
 def test_main_compare_gate_fails(runs: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["base", "next", "--runs-dir", str(runs), "--fail", "consistency:0.1,lift:0.9"]
+    argv = ["base", "next", "--runs-dir", str(runs), "--fail", "consistency:0.1"]
     assert main_compare(argv) == 1
     captured = capsys.readouterr()
-    assert "xgen compare: gate failed (consistency:0.1, lift:0.9): 1 significant drop(s)" in (
-        captured.out
-    )
+    assert "xgen compare: gate failed (consistency:0.1): 2 significant drop(s)" in captured.out
     assert "  tests/test_x.py::test_a: consistency 0.93 -> 0.20 (-0.73 > 0.1, Fisher p=" in (
         captured.out
     )
-    assert "lift 0.73" not in captured.out  # a 0.73 drop is within lift's 0.9
+    assert "  suite: consistency: regressed, mean change -0.733" in captured.out
+    assert "lift 0.73" not in captured.out  # lift is not gated
     assert captured.err == ""
 
 
-def test_main_compare_gate_passes(runs: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # The same drop by path, at a threshold it does not exceed.
-    argv = [str(runs / "base.json"), str(runs / "next.json"), "--fail", "consistency:0.8"]
+def big_suite(tmp_path: Path, drop: int = 0) -> Path:
+    """Two saved runs of 60 tests with 40 samples each; ``drop`` agreements fewer after."""
+    directory = tmp_path / "runs"
+    before = {f"t::test_{i}": metrics(36, 40, baseline=(20, 40)) for i in range(60)}
+    after = {f"t::test_{i}": metrics(36 - drop, 40, baseline=(20, 40)) for i in range(60)}
+    save(directory / "base.json", report(before))
+    save(directory / "next.json", report(after))
+    return directory
+
+
+def test_main_compare_gate_passes_when_the_suite_shows_non_inferiority(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = big_suite(tmp_path)
+    argv = ["base", "next", "--runs-dir", str(runs), "--fail", "consistency:0.05"]
     assert main_compare(argv) == 0
-    assert "xgen compare: gate passed (consistency:0.8)" in capsys.readouterr().out
-    # ... and at an alpha the drop does not reach.
-    argv = ["base", "next", "--runs-dir", str(runs), "--fail", "consistency:0.1"]
-    assert main_compare([*argv, "--alpha", "1e-6", "-v"]) == 0
+    out = capsys.readouterr().out
+    assert "xgen compare: gate passed (consistency:0.05)" in out
+    assert "xgen compare: suite consistency: pass, mean change +0.000" in out
+
+
+def test_main_compare_underpowered_is_never_a_pass(
+    runs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One test with 15 samples: a drop of 0.73 is within noise of DELTA 0.8, and the drop it
+    # could detect is larger than a DELTA of 0.05 anyway.
+    argv = ["base", "base", "--runs-dir", str(runs), "--fail", "consistency:0.05"]
+    assert main_compare(argv) == 1
+    out = capsys.readouterr().out
+    assert "xgen compare: gate inconclusive (consistency:0.05): fails the run" in out
+    assert "suite: consistency: inconclusive: underpowered: 1 test(s) detect a mean drop of" in out
+    assert main_compare([*argv, "--on-underpowered", "warn"]) == 0
+    assert "does not fail the run" in capsys.readouterr().out
+
+
+def test_main_compare_adjustments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Each test drops by 4 of 40: no test alone survives Holm over 121 p-values, the suite
+    # as a whole clearly dropped by more than 0.05.
+    runs = big_suite(tmp_path, drop=4)
+    argv = ["base", "next", "--runs-dir", str(runs), "--fail", "consistency:0.05"]
+    assert main_compare(argv) == 1
+    out = capsys.readouterr().out
+    assert "gate failed (consistency:0.05): 1 significant drop(s)" in out
+    assert "  suite: consistency: regressed, mean change -0.100" in out
+    assert main_compare([*argv, "--adjust", "bh"]) == 1
+    assert "adjusted: bh" in capsys.readouterr().out
+    assert main_compare([*argv, "--adjust", "sometimes"]) == 2
+    assert "invalid choice: 'sometimes'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

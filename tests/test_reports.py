@@ -133,6 +133,8 @@ def test_gate_fails_on_a_significant_regression_and_names_the_test(suite: pytest
         "--xgen-record-mode=new_episodes",
         "--xgen-compare=main",
         "--xgen-compare-fail=consistency:0.05",
+        "--xgen-report=after.json",
+        "--junitxml=after.xml",
     )
     # The checks themselves pass (their thresholds are 0): only the gate fails the run.
     regressed.assert_outcomes(passed=5)
@@ -140,10 +142,29 @@ def test_gate_fails_on_a_significant_regression_and_names_the_test(suite: pytest
     regressed.stdout.fnmatch_lines(
         [
             "*model map b->worse*",
-            "*xgen compare: 4 regressed, 0 improved, 1 unchanged, 0 new, 0 missing (alpha 0.05)*",
-            "*xgen gate FAILED: test_suite.py::test_tom: consistency 1.00 -> 0.00 (-1.00 > 0.05, Fisher p=0.008)*",
+            "*xgen compare: suite consistency: regressed, mean change -1.000*over 4 paired*",
+            "*xgen compare: models of the new run: b\u2192worse*",
+            "*xgen compare: 4 regressed, 0 improved, 1 unchanged, 0 new, 0 missing "
+            "(alpha 0.05, adjusted: holm)*",
+            "*xgen gate failed (consistency:0.05): 1 significant drop(s)*",
+            "*suite: consistency: regressed*",
         ]
     )
+    # Five samples per test: no single test survives Holm's correction, the suite does.
+    assert "test_tom: consistency 1.00 -> 0.00 (-1.00 > 0.05" not in regressed.stdout.str()
+    # The comparison and the gate are in the JSON report (valid against its schema) and
+    # in the JUnit XML's test-suite properties.
+    from pytest_xgen.compare import load_run
+
+    doc = load_run(str(suite.path / "after.json"), suite.path)
+    assert doc["comparison"]["baseline"] == "main"
+    assert doc["comparison"]["gate"]["result"] == "fail"
+    assert doc["comparison"]["suite"]["consistency"]["verdict"] == "regressed"
+    assert doc["comparison"]["counts"]["regressed"] == 4
+    root = ET.parse(suite.path / "after.xml").getroot()
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["xgen_gate"] == "fail"
+    assert props["xgen_suite_consistency_verdict"] == "regressed"
 
 
 def test_gate_passes_when_better_or_not_significant(suite: pytest.Pytester) -> None:
@@ -154,8 +175,24 @@ def test_gate_passes_when_better_or_not_significant(suite: pytest.Pytester) -> N
         "--xgen-compare=main",
         "--xgen-compare-fail=consistency:0.05",
     )
-    assert same.ret == pytest.ExitCode.OK
-    same.stdout.fnmatch_lines(["*xgen compare: 0 regressed, 0 improved, 5 unchanged*"])
+    # Five tests of five samples cannot show that consistency held within 0.05: the gate is
+    # inconclusive, never a pass, and fails the run unless told to warn.
+    assert same.ret == pytest.ExitCode.TESTS_FAILED
+    same.stdout.fnmatch_lines(
+        [
+            "*xgen compare: 0 regressed, 0 improved, 5 unchanged*",
+            "*xgen gate inconclusive (consistency:0.05): fails the run*",
+            "*suite: consistency: inconclusive: underpowered: 4 test(s) detect a mean drop of*",
+        ]
+    )
+    warned = suite.runpytest(
+        "--xgen-model-map=b=better",
+        "--xgen-compare=main",
+        "--xgen-compare-fail=consistency:0.05",
+        "--xgen-compare-underpowered=warn",
+    )
+    assert warned.ret == pytest.ExitCode.OK
+    warned.stdout.fnmatch_lines(["*xgen gate inconclusive (consistency:0.05): does not fail*"])
     # Without --xgen-compare-fail a regression is reported, and the exit code stays 0.
     report_only = suite.runpytest(
         "--xgen-model-map=b=worse", "--xgen-record-mode=new_episodes", "--xgen-compare=main"
@@ -215,4 +252,6 @@ def test_html_report_and_the_report_and_compare_commands(suite: pytest.Pytester)
     assert main(["compare", str(saved), worse]) == 0
     assert main(["compare", str(saved), worse, "--fail", "consistency:0.05"]) == 1
     assert main(["compare", str(saved), worse, "--fail", "consistency:0.05,lift:2"]) == 1
-    assert main(["compare", str(saved), str(saved), "--fail", "consistency:0.05"]) == 0
+    assert main(["compare", str(saved), str(saved), "--fail", "consistency:0.05"]) == 1
+    same = ["compare", str(saved), str(saved), "--fail", "consistency:0.05"]
+    assert main([*same, "--on-underpowered", "warn"]) == 0

@@ -42,17 +42,27 @@ def _count(agree: int, total: int) -> dict[str, Any]:
 
 def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Pooled counts over a test's transfer checks (one per Hypothesis example): what the
-    upgrade gate compares between runs."""
+    upgrade gate compares between runs.
+
+    ``consistency`` and ``baseline_consistency`` pool every evaluator pair (the values the
+    checks report); ``units`` counts what the gate tests, one unit per independent draw:
+    a sample whose evaluators all agree, and an evaluator's answer that is right.
+    """
     transfers = [c for c in checks if c["kind"] == "transfer"]
     if not transfers:
         return None
     sums = {"transfer": [0, 0], "baseline": [0, 0]}
+    units = {"transfer": [0, 0], "baseline": [0, 0]}
     correct = answered = 0
     for check in transfers:
         for name in sums:
-            consistency = check["conditions"][name]["consistency"]
+            condition = check["conditions"][name]
+            consistency = condition["consistency"]
             sums[name][0] += consistency["agree"]
             sums[name][1] += consistency["total"]
+            flags = [f for f in condition.get("sample_agreement", ()) if f is not None]
+            units[name][0] += sum(flags)
+            units[name][1] += len(flags)
         if check["expected"] is not None:
             for model in check["conditions"]["transfer"]["models"].values():
                 correct += sum(model["correct"])
@@ -62,17 +72,21 @@ def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
     lift = None
     if transfer["value"] is not None and baseline["value"] is not None:
         lift = transfer["value"] - baseline["value"]
+    accuracy = (
+        {"correct": correct, "total": answered, "value": correct / answered}
+        if answered
+        else None
+    )
     return {
         "consistency": transfer,
         "baseline_consistency": baseline,
         "lift": lift,
-        "accuracy": {
-            "correct": correct,
-            "total": answered,
-            "value": correct / answered if answered else None,
-        }
-        if answered
-        else None,
+        "accuracy": accuracy,
+        "units": {
+            "consistency": _count(*units["transfer"]),
+            "baseline_consistency": _count(*units["baseline"]),
+            "accuracy": accuracy,
+        },
     }
 
 

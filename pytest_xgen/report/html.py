@@ -64,6 +64,10 @@ def _interval(interval: Sequence[float] | None) -> str:
     return "\u2014" if interval is None else f"[{interval[0]:.2f}, {interval[1]:.2f}]"
 
 
+def _pval(value: float | None) -> str:
+    return "\u2014" if value is None else f"{value:.3g}"
+
+
 def _value(value: Any) -> str:
     """A JSON answer as people write it: 7.0 as 7, true as true, a string unquoted."""
     if value is None:
@@ -510,6 +514,59 @@ def _checks_text(checks: Sequence[Mapping[str, Any]]) -> str:
     for check in checks:
         kinds[check["kind"]] = kinds.get(check["kind"], 0) + 1
     return ", ".join(f"{n} {k}" for k, n in kinds.items()) or "\u2014"
+
+
+def _comparison(report: Mapping[str, Any]) -> str:
+    """The comparison with a saved run (``--xgen-compare``): the gate, the suite-level tests
+    and every test whose verdict is not ``unchanged``."""
+    comparison = report.get("comparison")
+    if not isinstance(comparison, Mapping):
+        return ""
+    parts = ['<section id="comparison" class="card wide"><h2>Comparison</h2>']
+    gate = comparison.get("gate")
+    parts.append(
+        f"<p>Compared with <code>{_e(comparison.get('baseline'))}</code> at alpha "
+        f"{_e(comparison.get('alpha'))}, p-values adjusted: {_e(comparison.get('adjust'))}.</p>"
+    )
+    if isinstance(gate, Mapping):
+        limits = ", ".join(f"{m}:{d:g}" for m, d in gate.get("thresholds", {}).items())
+        lines = list(gate.get("failures", [])) + list(gate.get("underpowered", []))
+        parts.append(
+            f"<p>Gate ({_e(limits)}): <strong>{_e(gate.get('result'))}</strong></p>"
+            + _list(lines, "gate")
+        )
+    rows = []
+    for metric, suite in comparison.get("suite", {}).items():
+        if not suite.get("tests"):
+            continue
+        rows.append(
+            f"<tr><td>{_e(metric)}</td><td>{_e(suite.get('verdict'))}</td>"
+            f"<td>{_signed(suite.get('mean_change'))}</td><td>{_e(suite.get('tests'))}</td>"
+            f"<td>{_e(suite.get('margin'))}</td><td>{_pval(suite.get('p_regressed'))}</td>"
+            f"<td>{_rate(suite.get('detectable_drop'))}</td></tr>"
+        )
+    if rows:
+        parts.append(
+            "<table><tr><th>metric</th><th>suite</th><th>mean change</th><th>tests</th>"
+            "<th>margin</th><th>p (drop &gt; margin)</th><th>detectable drop</th></tr>"
+            + "".join(rows)
+            + "</table>"
+        )
+    changed = [t for t in comparison.get("tests", []) if t.get("verdict") != "unchanged"]
+    if changed:
+        items = []
+        for test in changed:
+            cells = []
+            for metric, change in test.get("changes", {}).items():
+                if change.get("delta") is None:
+                    continue
+                cells.append(
+                    f"{metric} {_rate(change.get('before'))} \u2192 {_rate(change.get('after'))}"
+                    f" (adjusted p {_pval(change.get('p_adjusted'))})"
+                )
+            items.append(f"{test.get('verdict')}: {test.get('nodeid')}  " + "; ".join(cells))
+        parts.append(_list(items, "mono"))
+    return "".join(parts) + "</section>"
 
 
 def _overview(report: Mapping[str, Any]) -> str:
@@ -1165,6 +1222,7 @@ def render_html(report: dict[str, Any]) -> str:
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
         + _header(report)
         + "<main>"
+        + _comparison(report)
         + _overview(report)
         + _agreement(report)
         + _drilldown(report)

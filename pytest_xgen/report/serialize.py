@@ -82,6 +82,7 @@ def _condition(c: Condition) -> dict[str, Any]:
         "consistency": _consistency(c.consistency),
         "interval": _interval(c.interval),
         "breakdown": _breakdown(c.breakdown),
+        "sample_agreement": list(c.sample_agreement),
         "models": {
             model: {
                 "outputs": list(c.outputs[model]),
