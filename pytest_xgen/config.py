@@ -142,8 +142,8 @@ class Settings:
     local_n_threads: int = 2
     generator: str | None = None
     evaluators: list[str] | None = None
-    samples: int | str = 5  # or "auto"
-    confidence: float | None = None
+    samples: int | str = "auto"  # or a count
+    confidence: float | None = 0.95
     baseline: str = "empty"
     min_consistency: float = 0.8
     min_lift: float = 0.0
@@ -196,7 +196,10 @@ def resolve(
             values[key] = setting.parse_as(ini[key], f"ini {setting.ini}")
             origin[key] = f"ini {setting.ini}"
         elif key in file_data:
-            values[key], origin[key] = file_data[key], source.describe()
+            value = file_data[key]
+            if key == "confidence" and value == "none":  # TOML has no null
+                value = None
+            values[key], origin[key] = value, source.describe()
         else:
             values[key], origin[key] = setting.default, "default"
     models = {name: dict(spec) for name, spec in file_data.get("models", {}).items()}

@@ -17,6 +17,7 @@ __tracebackhide__ = hide_frame
 if TYPE_CHECKING:
     from pytest_xgen.ensemble import EnsembleExplanation
     from pytest_xgen.invariance import InvariantResult
+    from pytest_xgen.marker import TransferOptions
     from pytest_xgen.review import ReviewResult
     from pytest_xgen.session import XgenSession
     from pytest_xgen.transfer import TransferResult
@@ -278,11 +279,22 @@ class Xgen:
         from pytest_xgen.transfer import sample_count
 
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
-        opts = self._options(options)
+        opts = self._options(options, needs_generator=False)
         wanted = self._expected(expected, spec)
-        self.session.begin_check(self.test, 2 * len(opts.evaluators) * sample_count(opts))
+        calls = 2 * len(opts.evaluators) * sample_count(opts)
+        exact = opts.confidence is None or (opts.temperature == 0 and sample_count(opts) == 1)
+        # Tested, a first round that shows a drop is confirmed on as many fresh samples.
+        self.session.begin_check(self.test, calls * (1 if exact else 2), at_most=not exact)
         result = invariance.invariant(
-            base, perturbed, opts, spec, wanted, self._ask, self._extract, self.session.fan_out
+            base,
+            perturbed,
+            opts,
+            spec,
+            wanted,
+            self._ask,
+            self._extract,
+            self.session.fan_out,
+            search_size=self._search_size(),
         )
         self._note_check(result)
         if self.marked:
@@ -485,11 +497,27 @@ class Xgen:
 
         return agreement
 
-    def _options(self, call: dict[str, Any]) -> Any:
+    def _options(self, call: dict[str, Any], *, needs_generator: bool = True) -> TransferOptions:
         """The check's keywords: its own arguments over markers over settings."""
         from pytest_xgen import marker
 
-        return marker.resolve(self._markers(), call, self.session.settings, self.test)
+        return marker.resolve(
+            self._markers(),
+            call,
+            self.session.settings,
+            self.test,
+            needs_generator=needs_generator,
+        )
+
+    def _search_size(self) -> int:
+        """How many examples the running Hypothesis search may try (1 outside one): the
+        number of chances a flip by noise gets, which invariance corrects its level for."""
+        test = getattr(self.node, "obj", None)
+        if not getattr(test, "is_hypothesis_test", False):
+            return 1
+        function = getattr(test, "__func__", test)
+        chosen = getattr(function, "_hypothesis_internal_use_settings", None)
+        return max(1, int(getattr(chosen, "max_examples", 1) or 1))
 
     @staticmethod
     def _spec(

@@ -1,18 +1,36 @@
 """Prompt invariance: a meaning-preserving perturbation must not change the answers.
 
-Each evaluator answers the base prompt and the perturbed prompt ``samples`` times (reasoning
-by itself, sample *i* paired with sample *i*); two answers agree by the transfer check's
-rule (equal, or both correct). The base prompt's calls have the same recording keys in
-every example, so Hypothesis pays for them once.
-"""
+With a temperature above 0 a model answers the same prompt differently from sample to
+sample, so "the answer changed" says nothing by itself. Each evaluator's answers on the
+base and on the perturbed prompt are therefore two samples, and the question is whether
+the perturbed prompt gives a *lower rate*: of right answers when ``expected`` is given,
+otherwise of the base samples' most common answer (a permutation test that picks that
+answer again in every permutation, so the choice does not bias it). A check fails when
 
+1. the drop is larger than the tolerated ``max_drop`` (default ``1 - min_invariance``) and
+   significant at ``(1 - confidence) / search_size`` (``search_size`` is the number of
+   examples a Hypothesis search may try, so a whole search keeps the stated level), and
+2. the drop reproduces on fresh samples (new sample indices, recorded like every call) at
+   ``1 - confidence``.
+
+It is inconclusive when the samples are too few for even a complete flip to be
+significant, and passes otherwise; the result reports the base prompt's agreement with
+itself (the noise floor). Greedy single samples (``temperature=0, samples=1``) and
+``confidence=None`` keep the exact comparison: sample *i* against sample *i*, at least
+``min_invariance`` of them equal.
+
+The base prompt's calls have the same recording keys in every example, so Hypothesis pays
+for them once.
+"""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+import itertools
+import math
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_xgen import metrics, prompts
+from pytest_xgen import metrics, prompts, significance
 from pytest_xgen.answers import AnswerSpec
 from pytest_xgen.errors import hide_frame
 from pytest_xgen.marker import TransferOptions
@@ -25,6 +43,50 @@ if TYPE_CHECKING:
     from pytest_xgen.transfer import Ask, Extract
 
 __tracebackhide__ = hide_frame
+
+
+@dataclass
+class ModelTest:
+    """One evaluator's two-sample test of the perturbation."""
+
+    measure: str
+    """``"accuracy"`` or ``"base's most common answer"``."""
+    base_rate: float
+    perturbed_rate: float
+    p_value: float
+    noise_floor: float | None
+    """How often two base samples agree with each other (``None``: fewer than two)."""
+    confirmation: tuple[float, float, float] | None = None
+    """``(base_rate, perturbed_rate, p)`` on fresh samples, when a drop was confirmed for."""
+    failed: bool = False
+
+    @property
+    def drop(self) -> float:
+        return self.base_rate - self.perturbed_rate
+
+    def describe(self) -> str:
+        floor = "-" if self.noise_floor is None else f"{self.noise_floor:.2f}"
+        text = (
+            f"{self.base_rate:.2f} -> {self.perturbed_rate:.2f} (p={self.p_value:.3g}), "
+            f"{floor}"
+        )
+        if self.confirmation is not None:
+            b, a, p = self.confirmation
+            again = "confirmed" if self.failed else "not confirmed"
+            text += f"; fresh samples {b:.2f} -> {a:.2f} (p={p:.3g}) {again}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {
+            "measure": self.measure,
+            "base_rate": self.base_rate,
+            "perturbed_rate": self.perturbed_rate,
+            "p_value": self.p_value,
+            "noise_floor": self.noise_floor,
+            "confirmation": None if self.confirmation is None else list(self.confirmation),
+            "failed": self.failed,
+        }
 
 
 @dataclass
@@ -43,14 +105,27 @@ class InvariantResult:
     agreement: dict[str, metrics.PairAgreement]
     verdict: str = "pass"
     reasons: list[str] = field(default_factory=list)
+    tests: dict[str, ModelTest] = field(default_factory=dict)
+    """Per evaluator, the two-sample test; empty in exact mode."""
+    level: float | None = None
+    """The per-example significance level (``None``: the exact comparison)."""
+    search_size: int = 1
 
     @property
     def passed(self) -> bool:
         return self.verdict == "pass"
 
     @property
+    def exact(self) -> bool:
+        """Whether the check compared sample by sample instead of testing."""
+        return self.level is None
+
+    @property
     def flipped(self) -> list[str]:
-        """Evaluators whose answers the perturbation changed beyond ``min_invariance``."""
+        """Evaluators whose answers the perturbation changed: beyond ``min_invariance`` in
+        exact mode, otherwise by a significant, confirmed drop beyond ``max_drop``."""
+        if not self.exact:
+            return [m for m, t in self.tests.items() if t.failed]
         return [
             m
             for m, a in self.agreement.items()
@@ -68,14 +143,29 @@ class InvariantResult:
         lines.extend(f"  {line}" for line in prompt.diff().splitlines())
         width = max([len(m) for m in self.agreement] + [len("answers")])
         lines.append("")
-        lines.append(f"  {'answers':<{width}}  {'base':<20}  {'perturbed':<20}  agreement")
+        if self.exact:
+            lines.append(f"  {'answers':<{width}}  {'base':<20}  {'perturbed':<20}  agreement")
+        else:
+            lines.append(
+                f"  {'answers':<{width}}  {'base':<20}  {'perturbed':<20}  "
+                "rate base -> perturbed (p), noise floor"
+            )
         for model, pair in self.agreement.items():
             row = (
                 f"  {model:<{width}}  {' '.join(map(show, self.base_answers[model])):<20}  "
                 f"{' '.join(map(show, self.perturbed_answers[model])):<20}  "
-                f"{pair.agree}/{pair.total}"
             )
+            test = self.tests.get(model)
+            if test is None:
+                row += f"{pair.agree}/{pair.total}"
+            else:
+                row += test.describe()
             lines.append(row + ("   <- flipped" if model in self.flipped else ""))
+        if not self.exact:
+            lines.append(
+                f"  level {self.level:.2g} per example (1 - confidence over {self.search_size} "
+                f"example(s)); tolerated drop {self.options.tolerated_drop:g}"
+            )
         if self.expected is not None:
             lines.append(f"  expected: {show(self.expected)}")
         lines.append(f"  base prompt: {' '.join(self.base.split())}")
@@ -91,24 +181,14 @@ def invariant(
     ask: Ask,
     extract: Extract,
     fan_out: FanOut | None = None,
+    *,
+    search_size: int = 1,
 ) -> InvariantResult:
-    """Answer both prompts with every evaluator and compare, sample by sample. Every call
-    is independent, so all of them go to ``fan_out`` together. ``samples="auto"`` takes the
-    first round's count (there is no interval to stop on)."""
-    params = {"temperature": options.temperature}
+    """Answer both prompts with every evaluator and compare (see the module docstring).
+    Every call of a round is independent, so all of them go to ``fan_out`` together.
+    ``samples="auto"`` takes the first round's count."""
     count = sample_count(options)
-    labelled = (("base", base), ("perturbed", perturbed))
-    calls = [
-        functools.partial(ask, model, prompts.baseline(str(prompt), "own"), i, params)
-        for _, prompt in labelled
-        for model in options.evaluators
-        for i in range(count)
-    ]
-    results = iter((fan_out or serial)(calls, options.evaluators))
-    found: dict[str, dict[str, list[Any]]] = {"base": {}, "perturbed": {}}
-    for label, _ in labelled:
-        for model in options.evaluators:
-            found[label][model] = [extract(next(results).text, spec) for _ in range(count)]
+    found = _answers(base, perturbed, options, spec, ask, extract, fan_out, range(count))
     agreement = {}
     for model in options.evaluators:
         before, after = found["base"][model], found["perturbed"][model]
@@ -122,8 +202,149 @@ def invariant(
     result = InvariantResult(
         base, perturbed, options, spec, expected, found["base"], found["perturbed"], agreement
     )
+    greedy = options.temperature == 0 and count == 1
+    if greedy or options.confidence is None:
+        _exact(result)
+        return result
+    alpha = 1 - options.confidence
+    result.level = alpha / max(1, search_size)
+    result.search_size = max(1, search_size)
+    tolerated = options.tolerated_drop
+    for model in options.evaluators:
+        result.tests[model] = _test(found["base"][model], found["perturbed"][model], spec, expected)
+    suspects = [
+        m
+        for m, t in result.tests.items()
+        if t.p_value < result.level and t.drop > tolerated + 1e-9
+    ]
+    if suspects:
+        # A flip must reproduce on fresh samples (indices count..2*count-1) to count.
+        fresh = _answers(
+            base,
+            perturbed,
+            replace(options, evaluators=tuple(suspects)),
+            spec,
+            ask,
+            extract,
+            fan_out,
+            range(count, 2 * count),
+        )
+        for model in suspects:
+            again = _test(fresh["base"][model], fresh["perturbed"][model], spec, expected)
+            test = result.tests[model]
+            test.confirmation = (again.base_rate, again.perturbed_rate, again.p_value)
+            test.failed = again.p_value < alpha and again.drop > tolerated + 1e-9
     for model in result.flipped:
-        pair = agreement[model]
+        test = result.tests[model]
+        assert test.confirmation is not None  # a failed test was confirmed
+        result.reasons.append(
+            f"{model}: {test.measure} fell from {test.base_rate:.2f} to "
+            f"{test.perturbed_rate:.2f} (p={test.p_value:.3g} < {result.level:.2g}), and again "
+            f"on fresh samples from {test.confirmation[0]:.2f} to {test.confirmation[1]:.2f} "
+            f"(p={test.confirmation[2]:.3g})"
+        )
+    if result.reasons:
+        result.verdict = "fail"
+        return result
+    smallest = _smallest_p(count)
+    if smallest >= result.level:
+        result.verdict = "inconclusive"
+        needed = next(n for n in range(count, 200) if _smallest_p(n) < result.level)
+        result.reasons.append(
+            f"{count} sample(s) per prompt cannot show any change at level "
+            f"{result.level:.2g} (even a complete flip gives p={smallest:.3g}); use "
+            f"samples={needed} or more"
+        )
+    return result
+
+
+def _smallest_p(count: int) -> float:
+    """The smallest one-sided p-value two samples of ``count`` answers can give: every base
+    answer the reference, no perturbed one."""
+    return 1 / math.comb(2 * count, count)
+
+
+def _answers(
+    base: str,
+    perturbed: str,
+    options: TransferOptions,
+    spec: AnswerSpec,
+    ask: Ask,
+    extract: Extract,
+    fan_out: FanOut | None,
+    indices: range,
+) -> dict[str, dict[str, list[Any]]]:
+    params = {"temperature": options.temperature}
+    labelled = (("base", base), ("perturbed", perturbed))
+    calls = [
+        functools.partial(ask, model, prompts.baseline(str(prompt), "own"), i, params)
+        for _, prompt in labelled
+        for model in options.evaluators
+        for i in indices
+    ]
+    results = iter((fan_out or serial)(calls, options.evaluators))
+    found: dict[str, dict[str, list[Any]]] = {"base": {}, "perturbed": {}}
+    for label, _ in labelled:
+        for model in options.evaluators:
+            found[label][model] = [extract(next(results).text, spec) for _ in indices]
+    return found
+
+
+def _test(before: list[Any], after: list[Any], spec: AnswerSpec, expected: Any) -> ModelTest:
+    floor = _self_agreement(before, spec)
+    if expected is not None:
+        right_before = sum(spec.correct(a, expected) for a in before)
+        right_after = sum(spec.correct(a, expected) for a in after)
+        p = significance.fisher_p(
+            right_before,
+            len(before) - right_before,
+            right_after,
+            len(after) - right_after,
+            alternative="greater",
+        )
+        return ModelTest(
+            "accuracy", right_before / len(before), right_after / len(after), p, floor
+        )
+    labels = _classes(before + after, spec)
+    p, _, base_rate, perturbed_rate = significance.reference_drop_p(
+        labels[: len(before)], labels[len(before) :]
+    )
+    return ModelTest("the base's most common answer", base_rate, perturbed_rate, p, floor)
+
+
+def _classes(answers: list[Any], spec: AnswerSpec) -> list[int | None]:
+    """Each answer as the index of the first earlier answer it equals (by ``spec.equal``,
+    which need not be hashable or transitive), ``None`` for an unparseable one."""
+    representatives: list[Any] = []
+    labels: list[int | None] = []
+    for answer in answers:
+        if answer is None:
+            labels.append(None)
+            continue
+        for index, seen in enumerate(representatives):
+            if spec.equal(answer, seen):
+                labels.append(index)
+                break
+        else:
+            representatives.append(answer)
+            labels.append(len(representatives) - 1)
+    return labels
+
+
+def _self_agreement(answers: list[Any], spec: AnswerSpec) -> float | None:
+    pairs = list(itertools.combinations(answers, 2))
+    if not pairs:
+        return None
+    return sum(a is not None and b is not None and spec.equal(a, b) for a, b in pairs) / len(
+        pairs
+    )
+
+
+def _exact(result: InvariantResult) -> None:
+    """Sample *i* against sample *i*: at least ``min_invariance`` of them must agree."""
+    options = result.options
+    for model in result.flipped:
+        pair = result.agreement[model]
         if pair.total == 0:
             result.reasons.append(f"{model} gave no parseable answer pair")
         else:
@@ -133,4 +354,3 @@ def invariant(
                 f"(min_invariance {options.min_invariance:g})"
             )
     result.verdict = "fail" if result.reasons else "pass"
-    return result

@@ -97,11 +97,13 @@ KEYWORDS: dict[str, Keyword] = {
         _number(0, 1), 0.8, "transfer consistency needed", "min_consistency"
     ),
     "min_lift": Keyword(_number(-1, 1), 0.0, "lift over the baseline needed", "min_lift"),
-    "samples": Keyword(_samples, 5, "answers per evaluator and condition, or 'auto'", "samples"),
+    "samples": Keyword(
+        _samples, "auto", "answers per evaluator and condition, or 'auto'", "samples"
+    ),
     "confidence": Keyword(
         _optional(_number(0.5, 0.999)),
-        None,
-        "decide on interval bounds at this level",
+        0.95,
+        "decide on interval bounds at this level (None: point estimates)",
         "confidence",
     ),
     "baseline": Keyword(
@@ -120,7 +122,16 @@ KEYWORDS: dict[str, Keyword] = {
         _number(1, None, integer=True), 10, "Hypothesis examples of this test", "max_examples"
     ),
     "min_invariance": Keyword(
-        _number(0, 1), 1.0, "share of samples whose answer a perturbation may not change"
+        _number(0, 1),
+        1.0,
+        "greedy single samples: share of samples whose answer a perturbation may not "
+        "change; otherwise max_drop defaults to 1 - min_invariance",
+    ),
+    "max_drop": Keyword(
+        _optional(_number(0, 1)),
+        None,
+        "invariance: the drop in an evaluator's rate a perturbation may cause "
+        "(default 1 - min_invariance)",
     ),
     "min_step_agreement": Keyword(
         _optional(_number(0, 1)), None, "step-level agreement a review needs"
@@ -142,10 +153,10 @@ KEYWORDS: dict[str, Keyword] = {
 
 MARKER_HELP = (
     "transfers(generator=NAME, evaluators=[NAME, ...], min_consistency=0.8, min_lift=0.0, "
-    "samples=5|'auto', confidence=None, baseline='empty', temperature=0.7, "
+    "samples='auto'|N, confidence=0.95, baseline='empty', temperature=0.7, "
     "require_correct=False, "
     "strip_with=None, delivery='user', on_inconclusive='fail', max_examples=10, "
-    "min_invariance=1.0, min_step_agreement=None, explanation='single', generators=None, "
+    "min_invariance=1.0, max_drop=None, min_step_agreement=None, explanation='single', generators=None, "
     "scorer=None, candidates=3, max_sentences=8): "
     "the test's xgen.check() must show that the generator's explanation, answer removed, makes "
     "the evaluators agree; see docs/transfer.md"
@@ -156,7 +167,7 @@ MARKER_HELP = (
 class TransferOptions:
     """The resolved keywords of one check."""
 
-    generator: str
+    generator: str | None  # None only for checks that ask no generator (invariant())
     evaluators: tuple[str, ...]
     min_consistency: float
     min_lift: float
@@ -171,6 +182,7 @@ class TransferOptions:
     max_examples: int
     min_invariance: float
     min_step_agreement: float | None
+    max_drop: float | None = None
     explanation: str = "single"
     generators: tuple[str, ...] | None = None
     scorer: str | None = None
@@ -180,7 +192,14 @@ class TransferOptions:
     @property
     def ensemble_generators(self) -> tuple[str, ...]:
         """The ensemble's generators: ``generators``, or the one ``generator``."""
-        return self.generators or (self.generator,)
+        if self.generators:
+            return self.generators
+        return () if self.generator is None else (self.generator,)
+
+    @property
+    def tolerated_drop(self) -> float:
+        """The drop in an evaluator's rate an invariance check tolerates."""
+        return 1 - self.min_invariance if self.max_drop is None else self.max_drop
 
 
 def validate(kwargs: Mapping[str, Any], models: Iterable[str], where: str) -> dict[str, Any]:
@@ -229,8 +248,13 @@ def resolve(
     call: Mapping[str, Any],
     settings: Settings,
     where: str,
+    *,
+    needs_generator: bool = True,
 ) -> TransferOptions:
-    """Combine ``check()`` arguments, command line, markers (closest first) and settings."""
+    """Combine ``check()`` arguments, command line, markers (closest first) and settings.
+
+    ``needs_generator=False`` for checks that only ask evaluators (``invariant()``).
+    """
     models = settings.models
     layers = [validate(call, models, f"{where}: xgen.check()")]
     command_line = {
@@ -249,12 +273,54 @@ def resolve(
                 break
         else:
             values[name] = getattr(settings, kw.setting) if kw.setting else kw.default
-    if values["generator"] is None or not values["evaluators"]:
-        missing = [n for n in ("generator", "evaluators") if not values[n]]
+    needed = ("generator", "evaluators") if needs_generator else ("evaluators",)
+    missing = [n for n in needed if not values[n]]
+    if missing:
         raise XgenConfigError(
-            f"{where}: no {' and no '.join(missing)} for the transfer check; pass "
+            f"{where}: no {' and no '.join(missing)} for the check; pass "
             f"@pytest.mark.{MARKER}(generator=..., evaluators=[...]) or set them in [tool.xgen]"
         )
     values["evaluators"] = tuple(values["evaluators"])
-    validate({k: v for k, v in values.items() if k in ("generator", "evaluators")}, models, where)
+    validate(
+        {k: v for k, v in values.items() if k in ("generator", "evaluators") and v is not None},
+        models,
+        where,
+    )
+    _check_model_map(values, settings.model_map or {}, where, needs_generator)
     return TransferOptions(**values)
+
+
+def _check_model_map(
+    values: Mapping[str, Any], model_map: Mapping[str, str], where: str, needs_generator: bool
+) -> None:
+    """A model map must not make two evaluators one model, nor the generator the only
+    evaluator's partner: agreement with itself would pass any check."""
+    if not model_map:
+        return
+    evaluators: tuple[str, ...] = values["evaluators"]
+    ran: dict[str, str] = {}
+    for name in evaluators:
+        target = model_map.get(name, name)
+        if target in ran and ran[target] != name:
+            raise XgenConfigError(
+                f"{where}: the model map ({_map_text(model_map)}) makes evaluators "
+                f"{ran[target]!r} and {name!r} the same model {target!r}; their agreement "
+                "would be a model agreeing with itself. Map each evaluator to a different "
+                "model, or list the candidate in evaluators instead"
+            )
+        ran[target] = name
+    generator = values.get("generator")
+    if needs_generator and generator is not None and len(evaluators) == 1:
+        target = model_map.get(generator, generator)
+        only = model_map.get(evaluators[0], evaluators[0])
+        if target == only and generator != evaluators[0]:
+            raise XgenConfigError(
+                f"{where}: the model map ({_map_text(model_map)}) makes the generator "
+                f"{generator!r} and the only evaluator {evaluators[0]!r} the same model "
+                f"{target!r}; a single evaluator is compared with the generator's answer, so "
+                "the check would compare a model with itself. Map them to different models"
+            )
+
+
+def _map_text(model_map: Mapping[str, str]) -> str:
+    return ", ".join(f"{old}={new}" for old, new in model_map.items())

@@ -121,9 +121,9 @@ def parse_confidence(value: str) -> float | None:
     if value.strip().lower() in ("none", "off", ""):
         return None
     number = _float(value, "confidence")
-    if not 0 < number < 1:
+    if not 0.5 <= number <= 0.999:
         raise pytest.UsageError(
-            f"xgen: confidence must be between 0 and 1 (e.g. 0.9) or none; got {value!r}"
+            f"xgen: confidence must be from 0.5 to 0.999 (e.g. 0.95) or none; got {value!r}"
         )
     return number
 
@@ -354,16 +354,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "samples",
         parse_samples,
-        5,
+        "auto",
         "answers per evaluator and condition, or auto (rounds of 5 until the verdict is "
-        "clear, at most 20); default 5",
+        "clear, at most 20); default auto",
         "N|auto",
     ),
     Setting(
         "confidence",
         parse_confidence,
-        None,
-        "decide on interval bounds at this level (e.g. 0.9); default none: point estimates",
+        0.95,
+        "decide on interval bounds at this level; none: on point estimates; default 0.95",
         "LEVEL",
     ),
     Setting(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Iterator
 
 import pytest
@@ -23,6 +24,29 @@ def fake() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
     yield server
     server.stop()
+
+
+# The sampling defaults that the scripted projects of these tests were written for: five
+# samples, verdicts on point estimates. The calibrated defaults (samples="auto",
+# confidence 0.95) have tests of their own (tests/test_calibration.py).
+PINNED = {"samples": "5", "confidence": '"none"'}
+
+
+def pinned(toml: str) -> str:
+    """``toml`` with ``PINNED`` added to its ``[tool.xgen]`` table (made if missing), except
+    for keys the table sets itself."""
+    text = textwrap.dedent(toml)
+    lines = text.splitlines()
+    if "[tool.xgen]" not in (line.strip() for line in lines):
+        lines = ["[tool.xgen]", *lines]
+    start = next(i for i, line in enumerate(lines) if line.strip() == "[tool.xgen]")
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].strip().startswith("[")), len(lines)
+    )
+    table = lines[start + 1 : end]
+    keys = {line.split("=")[0].strip() for line in table if "=" in line}
+    added = [f"{k} = {v}" for k, v in PINNED.items() if k not in keys]
+    return "\n".join(lines[: start + 1] + added + lines[start + 1 :]) + "\n"
 
 
 def fake_model(fake: FakeOpenAI, **extra: object) -> str:

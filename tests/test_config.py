@@ -156,13 +156,13 @@ def test_show(pytestconfig):
 def test_concurrency_and_auto_samples_from_every_layer(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(SHOW_SETTINGS)
     shown = pytester.runpytest("-s")
-    shown.stdout.fnmatch_lines(["*SETTINGS concurrency=32 samples=5*"])  # the defaults
+    shown.stdout.fnmatch_lines(["*SETTINGS concurrency=32 samples='auto'*"])  # the defaults
     pytester.makepyprojecttoml("""
         [tool.xgen]
         concurrency = 4
-        samples = "auto"
+        samples = 7
     """)
-    pytester.runpytest("-s").stdout.fnmatch_lines(["*SETTINGS concurrency=4 samples='auto'*"])
+    pytester.runpytest("-s").stdout.fnmatch_lines(["*SETTINGS concurrency=4 samples=7*"])
     pytester.makeini("[pytest]\nxgen_concurrency = 2\nxgen_samples = 9\n")
     pytester.runpytest("-s").stdout.fnmatch_lines(["*SETTINGS concurrency=2 samples=9*"])
     shown = pytester.runpytest("-s", "--xgen-concurrency=1", "--xgen-samples=auto")

@@ -9,6 +9,8 @@ from fnmatch import fnmatch
 
 import pytest
 
+from tests.conftest import pinned
+
 from pytest_xgen import ensemble, prompts, weak
 from pytest_xgen.errors import XgenConfigError
 from pytest_xgen.models.base import CompletionResult
@@ -390,7 +392,7 @@ model = "style=good;logprobs=no"
 @pytest.fixture
 def scripted(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makeconftest(SCRIPTED)
-    pytester.makepyprojecttoml(PROJECT)
+    pytester.makepyprojecttoml(pinned(PROJECT))
     return pytester
 
 

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from tests.conftest import pinned
+
 FLIP = r'''
 import re
 
@@ -62,7 +64,7 @@ def test_robust(xgen, prompt):
 @pytest.fixture
 def flip(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makeconftest(FLIP)
-    pytester.makepyprojecttoml(PROJECT)
+    pytester.makepyprojecttoml(pinned(PROJECT))
     return pytester
 
 

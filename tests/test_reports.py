@@ -10,6 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.conftest import pinned
+
 from pytest_xgen.config import load_schema
 from tests.test_transfer import SCRIPTED, TOM, models
 
@@ -37,7 +39,9 @@ WORSE = "baseline=6,7,6,7,6;transfer=6,6,6,6,6"
 def suite(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makeconftest(SCRIPTED)
     pytester.makepyprojecttoml(
-        models(gen="transfer=7", a="baseline=7;transfer=7", b=GOOD, worse=WORSE, better=GOOD)
+        pinned(
+            models(gen="transfer=7", a="baseline=7;transfer=7", b=GOOD, worse=WORSE, better=GOOD)
+        )
     )
     pytester.makepyfile(test_suite=SUITE)
     return pytester

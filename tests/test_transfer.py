@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from tests.conftest import pinned
+
 # A scripted model: its `model` string is its script, e.g. "baseline=6,6;transfer=7,7".
 # Sample i answers the i-th value; "x" is an unparseable answer.
 SCRIPTED = """
@@ -71,7 +73,7 @@ def scripted(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def project(pytester: pytest.Pytester, extra: str = "", **scripts: str) -> None:
-    pytester.makepyprojecttoml(extra + "\n" + models(**scripts))
+    pytester.makepyprojecttoml(pinned(extra + "\n" + models(**scripts)))
 
 
 TOM = "Tom has 3 apples and buys 4 more. How many apples does he have?"
@@ -400,7 +402,7 @@ def test_bad_check_arguments_are_errors(scripted: pytest.Pytester) -> None:
         [
             "*answer must be 'number', 'choice', 'text' or a callable; got 'numbr'*",
             "*expected='seven' cannot be read as number*",
-            "*no generator and no evaluators for the transfer check*",
+            "*no generator and no evaluators for the check*",
         ]
     )
 

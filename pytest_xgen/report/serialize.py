@@ -152,6 +152,9 @@ def invariant_to_dict(r: InvariantResult) -> dict[str, Any]:
             for m in r.agreement
         },
         "flipped": r.flipped,
+        "level": r.level,
+        "search_size": r.search_size,
+        "tests": {m: t.to_dict() for m, t in r.tests.items()},
         "verdict": r.verdict,
         "reasons": list(r.reasons),
     }
