@@ -206,7 +206,7 @@ def invariant(
     if greedy or options.confidence is None:
         _exact(result)
         return result
-    alpha = 1 - options.confidence
+    alpha = round(1 - options.confidence, 12)  # 1 - 0.95 is 0.05000000000000004
     result.level = alpha / max(1, search_size)
     result.search_size = max(1, search_size)
     tolerated = options.tolerated_drop
