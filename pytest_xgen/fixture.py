@@ -284,7 +284,8 @@ class Xgen:
         calls = 2 * len(opts.evaluators) * sample_count(opts)
         exact = opts.confidence is None or (opts.temperature == 0 and sample_count(opts) == 1)
         # Tested, a first round that shows a drop is confirmed on as many fresh samples.
-        self.session.begin_check(self.test, calls * (1 if exact else 2), at_most=not exact)
+        rounds = 1 if exact else (4 if opts.samples == "auto" else 2)
+        self.session.begin_check(self.test, calls * rounds, at_most=not exact)
         result = invariance.invariant(
             base,
             perturbed,

@@ -9,7 +9,9 @@ answer again in every permutation, so the choice does not bias it). A check fail
 
 1. the drop is larger than the tolerated ``max_drop`` (default ``1 - min_invariance``) and
    significant at ``(1 - confidence) / search_size`` (``search_size`` is the number of
-   examples a Hypothesis search may try, so a whole search keeps the stated level), and
+   examples a Hypothesis search may try, so a whole search keeps the stated level); with
+   ``samples="auto"`` a first look of 5 samples that suggests a drop (p < 0.2) takes a
+   second look at 10, and each look gets half that level, and
 2. the drop reproduces on fresh samples (new sample indices, recorded like every call) at
    ``1 - confidence``.
 
@@ -163,8 +165,10 @@ class InvariantResult:
             lines.append(row + ("   <- flipped" if model in self.flipped else ""))
         if not self.exact:
             lines.append(
-                f"  level {self.level:.2g} per example (1 - confidence over {self.search_size} "
-                f"example(s)); tolerated drop {self.options.tolerated_drop:g}"
+                f"  level {self.level:.2g} per example and look (1 - confidence over "
+                f"{self.search_size} example(s)"
+                + (" and 2 looks" if self.options.samples == "auto" else "")
+                + f"); tolerated drop {self.options.tolerated_drop:g}"
             )
         if self.expected is not None:
             lines.append(f"  expected: {show(self.expected)}")
@@ -186,7 +190,7 @@ def invariant(
 ) -> InvariantResult:
     """Answer both prompts with every evaluator and compare (see the module docstring).
     Every call of a round is independent, so all of them go to ``fan_out`` together.
-    ``samples="auto"`` takes the first round's count."""
+    ``samples="auto"`` starts with the first round's count (5) and may double it."""
     count = sample_count(options)
     found = _answers(base, perturbed, options, spec, ask, extract, fan_out, range(count))
     agreement = {}
@@ -209,31 +213,59 @@ def invariant(
     alpha = round(1 - options.confidence, 12)  # 1 - 0.95 is 0.05000000000000004
     result.level = alpha / max(1, search_size)
     result.search_size = max(1, search_size)
-    tolerated = options.tolerated_drop
+    tolerated = options.tolerated_drop + 1e-9
+    # samples="auto": a second look at twice the samples when the first suggests a drop,
+    # each look at half the level (Bonferroni over the two looks).
+    looks = 2 if options.samples == "auto" else 1
+    per_look = result.level / looks
     for model in options.evaluators:
         result.tests[model] = _test(found["base"][model], found["perturbed"][model], spec, expected)
+    if looks == 2:
+        extend = [
+            m for m, t in result.tests.items() if t.drop > tolerated and t.p_value < EXTEND_P
+        ]
+        if extend:
+            more = _answers(
+                base,
+                perturbed,
+                replace(options, evaluators=tuple(extend)),
+                spec,
+                ask,
+                extract,
+                fan_out,
+                range(count, 2 * count),
+            )
+            for model in extend:
+                for label in ("base", "perturbed"):
+                    found[label][model] = found[label][model] + more[label][model]
+                result.tests[model] = _test(
+                    found["base"][model], found["perturbed"][model], spec, expected
+                )
     suspects = [
-        m
-        for m, t in result.tests.items()
-        if t.p_value < result.level and t.drop > tolerated + 1e-9
+        m for m, t in result.tests.items() if t.p_value < per_look and t.drop > tolerated
     ]
-    if suspects:
-        # A flip must reproduce on fresh samples (indices count..2*count-1) to count.
+    by_size: dict[int, list[str]] = {}
+    for model in suspects:
+        by_size.setdefault(len(found["base"][model]), []).append(model)
+    for size, models in by_size.items():
+        # A flip must reproduce on fresh samples (indices never used before) to count.
+        start = looks * count
         fresh = _answers(
             base,
             perturbed,
-            replace(options, evaluators=tuple(suspects)),
+            replace(options, evaluators=tuple(models)),
             spec,
             ask,
             extract,
             fan_out,
-            range(count, 2 * count),
+            range(start, start + size),
         )
-        for model in suspects:
+        for model in models:
             again = _test(fresh["base"][model], fresh["perturbed"][model], spec, expected)
             test = result.tests[model]
             test.confirmation = (again.base_rate, again.perturbed_rate, again.p_value)
-            test.failed = again.p_value < alpha and again.drop > tolerated + 1e-9
+            test.failed = again.p_value < alpha and again.drop > tolerated
+    result.level = per_look
     for model in result.flipped:
         test = result.tests[model]
         assert test.confirmation is not None  # a failed test was confirmed
@@ -246,16 +278,22 @@ def invariant(
     if result.reasons:
         result.verdict = "fail"
         return result
-    smallest = _smallest_p(count)
+    largest = count * looks
+    smallest = _smallest_p(largest)
     if smallest >= result.level:
         result.verdict = "inconclusive"
-        needed = next(n for n in range(count, 200) if _smallest_p(n) < result.level)
+        needed = next(n for n in range(count, 200) if _smallest_p(n * looks) < result.level)
         result.reasons.append(
-            f"{count} sample(s) per prompt cannot show any change at level "
+            f"{largest} sample(s) per prompt cannot show any change at level "
             f"{result.level:.2g} (even a complete flip gives p={smallest:.3g}); use "
             f"samples={needed} or more"
         )
     return result
+
+
+EXTEND_P = 0.2
+"""With ``samples="auto"``: a first look with a drop and a p-value below this takes a second
+look at twice the samples."""
 
 
 def _smallest_p(count: int) -> float:
