@@ -216,7 +216,9 @@ def reference_drop_p(
     reference = _mode(base)
     observed = drop(base, perturbed)
     base_rate = sum(a == reference for a in base) / k if reference is not None else 0.0
-    perturbed_rate = base_rate - observed
+    perturbed_rate = (
+        sum(a == reference for a in perturbed) / len(perturbed) if reference is not None else 0.0
+    )
     if observed <= 0:
         return (1.0, reference, base_rate, perturbed_rate)
     from scipy.stats import permutation_test

@@ -236,3 +236,23 @@ def test_an_unknown_schema_keyword_turns_the_fast_check_off() -> None:
     check = cache._compile({"type": "integer", "minimum": 0})
     assert check is not None
     assert check(0) and not check(-1) and not check(True) and not check(1.5)
+
+
+def test_calibration_simulations_tell_noise_from_change() -> None:
+    import random
+
+    from benchmarks import _calibration
+
+    # A/A at 50 tests: the uncorrected per-test gate of old raises alarms, the gate does not.
+    rng = random.Random("test")
+    outcomes = [_calibration.gate_trial(rng, 50) for _ in range(12)]
+    assert all(result != "fail" for result, _ in outcomes)
+    assert any(legacy == "fail" for _, legacy in outcomes)
+    # One evaluator's accuracy 0.88 -> 0.45 fails the gate.
+    assert _calibration.gate_trial(random.Random(1), 50, after_accuracy=0.45)[0] == "fail"
+    # A search of padding and noise passes; a distractible model is found.
+    assert not _calibration.search_trial(3, distract=0.0, expected=False)
+    assert _calibration.search_trial(3, distract=0.9, expected=True)
+    # Verdicts at the defaults: a clear case passes, a clear failure fails.
+    assert _calibration.check_verdict(random.Random(2), 1.0, 0.8, interval=True) == "pass"
+    assert _calibration.check_verdict(random.Random(2), 0.3, 0.8, interval=True) == "fail"

@@ -170,3 +170,102 @@ def test_lift_interval_drops_resamples_either_condition_cannot_score() -> None:
 
     assert lift_interval(baseline, transfer, 10) == (0.5, 0.5)
     assert lift_interval(baseline, lambda indices: None, 10) is None
+
+
+# --- significance: cross-checked against scipy and enumerations ------------------------------
+
+from itertools import combinations  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from pytest_xgen import significance  # noqa: E402
+
+
+def holm_by_definition(p_values: list[float], alpha: float) -> list[bool]:
+    """Holm's procedure as written: reject in order of p while p_(k) <= alpha / (m - k)."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    rejected = [False] * m
+    for rank, index in enumerate(order):
+        if p_values[index] > alpha / (m - rank):
+            break
+        rejected[index] = True
+    return rejected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(0, 1), min_size=1, max_size=30),
+    st.sampled_from([0.01, 0.05, 0.1]),
+)
+def test_holm_adjusted_p_values_reject_what_the_procedure_rejects(
+    p_values: list[float], alpha: float
+) -> None:
+    adjusted = significance.adjust(p_values, "holm")
+    # Ties in the closed-form definition are decided on <=; adjusted p-values on <.
+    expected = holm_by_definition(p_values, alpha)
+    got = [p <= alpha for p in adjusted]
+    assert got == expected
+
+
+def test_bh_is_scipys_false_discovery_control() -> None:
+    from scipy.stats import false_discovery_control
+
+    p = [0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216]
+    assert significance.adjust(p, "bh") == pytest.approx(list(false_discovery_control(p)))
+    assert significance.adjust(p, "none") == p
+    with pytest.raises(ValueError, match="unknown adjustment 'bonf'"):
+        significance.adjust(p, "bonf")
+
+
+@pytest.mark.parametrize("table", [(8, 2, 1, 5), (5, 0, 0, 5), (3, 2, 2, 3), (10, 10, 3, 17)])
+def test_one_sided_fisher_is_the_hypergeometric_tail(table: tuple[int, int, int, int]) -> None:
+    from scipy.stats import hypergeom
+
+    a, b, c, d = table
+    tail = hypergeom.sf(a - 1, a + b + c + d, a + c, a + b)
+    assert significance.fisher_p(a, b, c, d, "greater") == pytest.approx(tail)
+
+
+def test_reference_drop_is_exact_against_an_enumeration() -> None:
+    # 5 and 5 answers: every split of the pooled ten into "base" and "perturbed", the most
+    # common base answer chosen again in each.
+    base, perturbed = [1, 1, 1, 1, 2], [2, 3, 2, 1, 3]
+    p, reference, base_rate, perturbed_rate = significance.reference_drop_p(base, perturbed)
+    assert (reference, base_rate, perturbed_rate) == (1, 0.8, 0.2)
+    pooled = base + perturbed
+
+    def drop(first: list[int], second: list[int]) -> float:
+        mode = max(set(first), key=lambda a: (first.count(a), -first.index(a)))
+        return first.count(mode) / len(first) - second.count(mode) / len(second)
+
+    observed = drop(base, perturbed)
+    splits = list(combinations(range(10), 5))
+    extreme = 0
+    for chosen in splits:
+        first = [pooled[i] for i in chosen]
+        second = [pooled[i] for i in range(10) if i not in chosen]
+        extreme += drop(first, second) >= observed - 1e-12
+    assert p == pytest.approx(extreme / len(splits))
+    # No drop at all: nothing to test.
+    assert significance.reference_drop_p([4, 4], [4, 4])[0] == 1.0
+
+
+def test_paired_margin_agrees_with_a_normal_test_of_the_mean() -> None:
+    from scipy.stats import norm
+
+    changes = [-0.1, 0.0, 0.05, -0.05, 0.1, -0.2, 0.0, 0.05]
+    result = significance.paired_margin("consistency", changes, [0.0] * 8, 0.05, 0.05)
+    n = len(changes)
+    mean = sum(changes) / n
+    sd = (sum((c - mean) ** 2 for c in changes) / (n - 1)) ** 0.5
+    z = (mean + 0.05) / (sd / n**0.5)
+    assert result.p_regressed == pytest.approx(norm.cdf(z))
+    assert result.p_noninferior == pytest.approx(norm.sf(z))
+    assert result.detectable_drop == pytest.approx((norm.ppf(0.95) + norm.ppf(0.8)) * sd / n**0.5)
+    assert result.verdict == "inconclusive"
+    # With only binomial variances (one test), they set the standard error.
+    one = significance.paired_margin("accuracy", [-0.5], [0.01], 0.02, 0.05)
+    assert one.standard_error == pytest.approx(0.1) and one.verdict == "regressed"
+    assert significance.paired_margin("lift", [], [], 0.1, 0.05).verdict == "inconclusive"
