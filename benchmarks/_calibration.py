@@ -47,9 +47,7 @@ def _test_metrics(rng: random.Random, accuracies: Sequence[float], baseline: flo
     both are right, or both wrong with the same one of three wrong answers."""
     agree = correct = base_agree = 0
     for _ in range(SAMPLES):
-        answers = [
-            0 if rng.random() < acc else rng.choice((1, 2, 3)) for acc in accuracies
-        ]
+        answers = [0 if rng.random() < acc else rng.choice((1, 2, 3)) for acc in accuracies]
         correct += sum(a == 0 for a in answers)
         agree += answers[0] == answers[1]
         base = [0 if rng.random() < baseline else rng.choice((1, 2, 3)) for _ in accuracies]
@@ -82,22 +80,22 @@ def gate_trial(
     the gate's verdict and the verdict of the gate before calibration (per-test Fisher on
     pooled pairs at alpha, no correction, no suite test)."""
     problems = [rng.uniform(0.6, 1.0) for _ in range(n_tests)]
-    before = {
-        f"t{i}": _test_metrics(rng, (acc, acc), 0.5) for i, acc in enumerate(problems)
-    }
+    before = {f"t{i}": _test_metrics(rng, (acc, acc), 0.5) for i, acc in enumerate(problems)}
     after = {
-        f"t{i}": _test_metrics(
-            rng, (acc, acc if after_accuracy is None else after_accuracy), 0.5
-        )
+        f"t{i}": _test_metrics(rng, (acc, acc if after_accuracy is None else after_accuracy), 0.5)
         for i, acc in enumerate(problems)
     }
     old, new = _report(before), _report(after)
     comparison = gate_module.compare(old, new, thresholds=THRESHOLDS)
     result = gate_module.gate(comparison).result
     legacy_comparison = gate_module.compare(old, new, adjust_with="none", thresholds=THRESHOLDS)
-    legacy = "fail" if any(
-        not line.startswith("suite:") for line in gate_module.gate(legacy_comparison).failures
-    ) else "pass"
+    legacy = (
+        "fail"
+        if any(
+            not line.startswith("suite:") for line in gate_module.gate(legacy_comparison).failures
+        )
+        else "pass"
+    )
     return result, legacy
 
 
@@ -178,9 +176,7 @@ class _Pooled:
         self.agree, self.total = agree, total
 
 
-def check_verdict(
-    rng: random.Random, consistency: float, threshold: float, interval: bool
-) -> str:
+def check_verdict(rng: random.Random, consistency: float, threshold: float, interval: bool) -> str:
     """A transfer check's consistency verdict for two evaluators that agree on a sample
     with probability ``consistency``: at the defaults (``samples="auto"``: rounds of 5 up to
     20, 95% intervals) or, with ``interval=False``, as before (5 samples, point estimate)."""

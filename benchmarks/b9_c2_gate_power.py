@@ -21,12 +21,8 @@ TRIALS = 50
 
 def _trial(rng: random.Random) -> str:
     problems = 50
-    before = {
-        f"t{i}": _calibration._test_metrics(rng, (0.88, 0.88), 0.5) for i in range(problems)
-    }
-    after = {
-        f"t{i}": _calibration._test_metrics(rng, (0.88, 0.45), 0.5) for i in range(problems)
-    }
+    before = {f"t{i}": _calibration._test_metrics(rng, (0.88, 0.88), 0.5) for i in range(problems)}
+    after = {f"t{i}": _calibration._test_metrics(rng, (0.88, 0.45), 0.5) for i in range(problems)}
     comparison = _calibration.gate_module.compare(
         _calibration._report(before),
         _calibration._report(after),

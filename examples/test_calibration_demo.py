@@ -1,6 +1,7 @@
-"""Calibrated invariance on the embedded models, at the plugin's defaults (5 samples per
-prompt, 10 when the first 5 suggest a change, at temperature 0.7, verdicts at 95% confidence; the demo project itself decides its
-transfer checks on point estimates, so the defaults are restated here).
+"""Calibrated invariance on the embedded models, at the plugin's defaults: 5 samples per
+prompt (10 when the first 5 suggest a change) at temperature 0.7, verdicts at 95%
+confidence. The demo project decides its transfer checks on point estimates, so the
+defaults are restated here.
 
 Sampled answers differ from sample to sample, so whitespace that changes nothing must not
 fail a check: the perturbed prompt's answers are tested against the base prompt's as two

@@ -385,7 +385,7 @@ def gate(comparison: Comparison, on_underpowered: str = "fail") -> GateResult:
             failures.append(
                 f"{test.nodeid}: {metric} {_value(change.before)} -> {_value(change.after)} "
                 f"({change.delta:+.2f} > {threshold:g}, "
-                f"{_TESTS[metric]} p={_p(change.p_value)}, "
+                f"{_TESTS[metric]} p={_p(change.p_value or 0.0)}, "
                 f"{comparison.adjust} p={_p(change.p_adjusted)})"
             )
     underpowered = []
@@ -550,7 +550,9 @@ def _verdict(changes: Mapping[str, MetricChange]) -> str:
     return "unchanged"
 
 
-def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, MetricChange]:
+def _changes(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> dict[str, MetricChange]:
     if before is None or after is None:
         return {}
     old, new = before["units"], after["units"]

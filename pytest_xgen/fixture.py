@@ -206,7 +206,8 @@ class Xgen:
         opts = self._options(options)
         wanted = self._expected(expected, spec)
         planned, at_most = transfer.planned_calls(opts)
-        explainer, explainer_models, built = None, (), []
+        explainer, built = None, []
+        explainer_models: tuple[str, ...] = ()
         if opts.explanation == "ensemble":
             generators = opts.ensemble_generators
             explainer_models = (*generators, *([opts.scorer] if opts.scorer else []))

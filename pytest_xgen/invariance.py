@@ -24,6 +24,7 @@ itself (the noise floor). Greedy single samples (``temperature=0, samples=1``) a
 The base prompt's calls have the same recording keys in every example, so Hypothesis pays
 for them once.
 """
+
 from __future__ import annotations
 
 import functools
@@ -68,10 +69,7 @@ class ModelTest:
 
     def describe(self) -> str:
         floor = "-" if self.noise_floor is None else f"{self.noise_floor:.2f}"
-        text = (
-            f"{self.base_rate:.2f} -> {self.perturbed_rate:.2f} (p={self.p_value:.3g}), "
-            f"{floor}"
-        )
+        text = f"{self.base_rate:.2f} -> {self.perturbed_rate:.2f} (p={self.p_value:.3g}), {floor}"
         if self.confirmation is not None:
             b, a, p = self.confirmation
             again = "confirmed" if self.failed else "not confirmed"
@@ -221,9 +219,7 @@ def invariant(
     for model in options.evaluators:
         result.tests[model] = _test(found["base"][model], found["perturbed"][model], spec, expected)
     if looks == 2:
-        extend = [
-            m for m, t in result.tests.items() if t.drop > tolerated and t.p_value < EXTEND_P
-        ]
+        extend = [m for m, t in result.tests.items() if t.drop > tolerated and t.p_value < EXTEND_P]
         if extend:
             more = _answers(
                 base,
@@ -241,9 +237,7 @@ def invariant(
                 result.tests[model] = _test(
                     found["base"][model], found["perturbed"][model], spec, expected
                 )
-    suspects = [
-        m for m, t in result.tests.items() if t.p_value < per_look and t.drop > tolerated
-    ]
+    suspects = [m for m, t in result.tests.items() if t.p_value < per_look and t.drop > tolerated]
     by_size: dict[int, list[str]] = {}
     for model in suspects:
         by_size.setdefault(len(found["base"][model]), []).append(model)
@@ -340,9 +334,7 @@ def _test(before: list[Any], after: list[Any], spec: AnswerSpec, expected: Any) 
             len(after) - right_after,
             alternative="greater",
         )
-        return ModelTest(
-            "accuracy", right_before / len(before), right_after / len(after), p, floor
-        )
+        return ModelTest("accuracy", right_before / len(before), right_after / len(after), p, floor)
     labels = _classes(before + after, spec)
     p, _, base_rate, perturbed_rate = significance.reference_drop_p(
         labels[: len(before)], labels[len(before) :]
@@ -373,9 +365,7 @@ def _self_agreement(answers: list[Any], spec: AnswerSpec) -> float | None:
     pairs = list(itertools.combinations(answers, 2))
     if not pairs:
         return None
-    return sum(a is not None and b is not None and spec.equal(a, b) for a, b in pairs) / len(
-        pairs
-    )
+    return sum(a is not None and b is not None and spec.equal(a, b) for a, b in pairs) / len(pairs)
 
 
 def _exact(result: InvariantResult) -> None:

@@ -156,8 +156,8 @@ MARKER_HELP = (
     "samples='auto'|N, confidence=0.95, baseline='empty', temperature=0.7, "
     "require_correct=False, "
     "strip_with=None, delivery='user', on_inconclusive='fail', max_examples=10, "
-    "min_invariance=1.0, max_drop=None, min_step_agreement=None, explanation='single', generators=None, "
-    "scorer=None, candidates=3, max_sentences=8): "
+    "min_invariance=1.0, max_drop=None, min_step_agreement=None, explanation='single', "
+    "generators=None, scorer=None, candidates=3, max_sentences=8): "
     "the test's xgen.check() must show that the generator's explanation, answer removed, makes "
     "the evaluators agree; see docs/transfer.md"
 )
@@ -195,6 +195,13 @@ class TransferOptions:
         if self.generators:
             return self.generators
         return () if self.generator is None else (self.generator,)
+
+    @property
+    def generator_name(self) -> str:
+        """The generator; only checks resolved without one (``invariant()``) lack it."""
+        if self.generator is None:
+            raise XgenConfigError("this check needs a generator; set one in the marker")
+        return self.generator
 
     @property
     def tolerated_drop(self) -> float:

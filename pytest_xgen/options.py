@@ -214,9 +214,7 @@ def parse_underpowered(value: str) -> str:
     """``fail | warn``: what an underpowered (inconclusive) gate does to the run."""
     text = value.strip().lower()
     if text not in ("fail", "warn"):
-        raise pytest.UsageError(
-            f"xgen: compare_underpowered must be fail or warn; got {value!r}"
-        )
+        raise pytest.UsageError(f"xgen: compare_underpowered must be fail or warn; got {value!r}")
     return text
 
 

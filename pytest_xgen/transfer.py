@@ -334,11 +334,11 @@ def elicit(
     extract: Extract,
 ) -> Explanation:
     """Steps 1 and 2: the generator explains, and the answer sentences are removed."""
-    result = ask(options.generator, prompts.elicit(prompt), 0, {})
+    result = ask(options.generator_name, prompts.elicit(prompt), 0, {})
     source, output = ("reasoning", result.reasoning) if result.reasoning else ("text", result.text)
     answer = _answer_of(result, spec, extract)
     stripped = _strip(output, answer, options, spec, ask)
-    return Explanation(options.generator, output, source, answer, stripped)
+    return Explanation(options.generator_name, output, source, answer, stripped)
 
 
 def _condition_params(kind: str, options: TransferOptions) -> dict[str, Any]:
@@ -593,7 +593,7 @@ def check(
     base_messages = prompts.baseline(prompt, options.baseline)
     base_params = _condition_params(options.baseline, options)
     transfer_params = {"temperature": options.temperature}
-    explainers = [options.generator, *([options.strip_with] if options.strip_with else [])]
+    explainers = [options.generator_name, *([options.strip_with] if options.strip_with else [])]
     if explainer is not None:
         explainers = list(explainer_models)
     base = _Samples(evaluators)

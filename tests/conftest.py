@@ -4,14 +4,14 @@ import json
 import textwrap
 from collections.abc import Iterator
 
-import pytest
-
 # In-process inner runs (pytester.runpytest) drop the modules they imported when they end.
 # numpy's C extension cannot be loaded twice in one process, and a second copy of
 # Hypothesis would not recognise the first one's settings objects, so scipy (which the
 # plugin imports lazily for its statistics) and Hypothesis are loaded here, before any run.
 import hypothesis  # noqa: F401
+import pytest
 import scipy.stats  # noqa: F401
+
 from tests.fakeserver import FakeOpenAI
 
 

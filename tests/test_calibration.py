@@ -126,7 +126,12 @@ def test_an_aa_comparison_does_not_fail_the_gate_and_a_regression_does(
     first.assert_outcomes(passed=30)
     # Same models, fresh samples (another seed): nothing regressed.
     again = pytester.runpytest(
-        "-n", "2", "--xgen-seed=100", "--xgen-record-mode=new_episodes", "--xgen-report=aa.json", *gate
+        "-n",
+        "2",
+        "--xgen-seed=100",
+        "--xgen-record-mode=new_episodes",
+        "--xgen-report=aa.json",
+        *gate,
     )
     again.assert_outcomes(passed=30)
     aa = json.loads((pytester.path / "aa.json").read_text())["comparison"]
@@ -138,7 +143,9 @@ def test_an_aa_comparison_does_not_fail_the_gate_and_a_regression_does(
         "--xgen-model-map=b=worse", "--xgen-record-mode=new_episodes", "--xgen-report=w.json", *gate
     )
     assert worse.ret == pytest.ExitCode.TESTS_FAILED
-    worse.stdout.fnmatch_lines(["*xgen gate failed (accuracy:0.1)*", "*suite: accuracy: regressed*"])
+    worse.stdout.fnmatch_lines(
+        ["*xgen gate failed (accuracy:0.1)*", "*suite: accuracy: regressed*"]
+    )
     # A model map that makes the two evaluators one model is refused, naming the collision.
     same = pytester.runpytest("--xgen-model-map=b=a", "-k", "test_problem and 0")
     same.stdout.fnmatch_lines(

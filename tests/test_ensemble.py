@@ -9,11 +9,10 @@ from fnmatch import fnmatch
 
 import pytest
 
-from tests.conftest import pinned
-
 from pytest_xgen import ensemble, prompts, weak
 from pytest_xgen.errors import XgenConfigError
 from pytest_xgen.models.base import CompletionResult
+from tests.conftest import pinned
 
 # -- cutting a continuation to its first complete sentence ----------------------------------
 

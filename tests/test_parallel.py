@@ -18,7 +18,7 @@ from pytest_xgen.cache import canonical_json
 from pytest_xgen.config import Settings
 from pytest_xgen.parallel import THREAD_PREFIX, Pool, run_all
 from pytest_xgen.session import XgenSession
-from tests.conftest import pinned, fake_model
+from tests.conftest import fake_model, pinned
 from tests.fakeserver import FakeOpenAI
 
 
@@ -184,7 +184,8 @@ def pytest_sessionfinish(session):
 def test_calls_to_the_local_server_take_turns(pytester: pytest.Pytester) -> None:
     # "q" is configured as an embedded model (served here by a slow stand-in, so no server
     # starts): its calls never overlap, while the remote "g" and "gen" run at once.
-    pytester.makepyprojecttoml(pinned("""
+    pytester.makepyprojecttoml(
+        pinned("""
         [tool.xgen.models.q]
         local = "smollm2-135m"
 
@@ -195,7 +196,8 @@ def test_calls_to_the_local_server_take_turns(pytester: pytest.Pytester) -> None
         [tool.xgen.models.gen]
         base_url = "http://remote.invalid/v1"
         model = "gen"
-    """))
+    """)
+    )
     pytester.makeconftest(SLOW_MODELS)
     pytester.makepyfile("""
         import pytest

@@ -10,9 +10,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.conftest import pinned
-
 from pytest_xgen.config import load_schema
+from tests.conftest import pinned
 from tests.test_transfer import SCRIPTED, TOM, models
 
 SUITE = f"""

@@ -73,9 +73,7 @@ def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
     if transfer["value"] is not None and baseline["value"] is not None:
         lift = transfer["value"] - baseline["value"]
     accuracy = (
-        {"correct": correct, "total": answered, "value": correct / answered}
-        if answered
-        else None
+        {"correct": correct, "total": answered, "value": correct / answered} if answered else None
     )
     return {
         "consistency": transfer,
