@@ -170,6 +170,22 @@ class Xgen:
         if self.node is not None:
             self.node.stash[CHECKS] = self.node.stash.get(CHECKS, 0) + 1
 
+    def _labelled(self, result: Any) -> Callable[[], str]:
+        """``result.explain``, ending with what ran in place of each mapped model the check
+        used: the names in the message are the test's, the answers the candidate's."""
+        model_map = self.session.settings.model_map or {}
+        options = result.options
+        used = {options.generator, *options.evaluators, options.strip_with} - {None}
+        mapped = [f"{old}\u2192{new}" for old, new in model_map.items() if old in used]
+
+        def explain() -> str:
+            text = result.explain()
+            if mapped:
+                text += f"\n  model map: {', '.join(mapped)} (answers under the old names)"
+            return str(text)
+
+        return explain
+
     def _note_check(self, result: Any) -> None:
         from pytest_xgen.plugin import RESULTS
         from pytest_xgen.report.serialize import check_to_dict
@@ -241,7 +257,7 @@ class Xgen:
             )
         self._note_check(result)
         if self.marked:
-            enforce(result.verdict, result.options.on_inconclusive, result.explain)
+            enforce(result.verdict, result.options.on_inconclusive, self._labelled(result))
         return result
 
     def review(self, prompt: str, explanation: str | None = None, **options: Any) -> ReviewResult:
@@ -256,7 +272,7 @@ class Xgen:
         result = review.review(prompt, explanation, opts, self._ask, self.session.fan_out)
         self._note_check(result)
         if self.marked and opts.min_step_agreement is not None:
-            enforce(result.verdict, opts.on_inconclusive, result.explain)
+            enforce(result.verdict, opts.on_inconclusive, self._labelled(result))
         return result
 
     def invariant(
@@ -300,7 +316,7 @@ class Xgen:
         )
         self._note_check(result)
         if self.marked:
-            enforce(result.verdict, opts.on_inconclusive, result.explain)
+            enforce(result.verdict, opts.on_inconclusive, self._labelled(result))
         return result
 
     # -- sentence-level ensembling ---------------------------------------------------------

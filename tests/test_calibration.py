@@ -41,6 +41,7 @@ def test_noise_alone_passes_a_search_and_a_real_sensitivity_fails(
         a="id=a;baseline=0.6",
         b="id=b;baseline=0.6",
         c="baseline=0.95;distract=0.9",
+        c2="id=c2;baseline=0.95;distract=0.9",
     )
     pytester.makepyfile(
         test_search=f"""
@@ -90,6 +91,12 @@ def test_noise_alone_passes_a_search_and_a_real_sensitivity_fails(
     replay.assert_outcomes(passed=1, failed=2)
     assert "DeadlineExceeded" not in replay.stdout.str()
     assert noisy.calls == calls
+    # With a model map the failure says what ran under the old name.
+    mapped = pytester.runpytest(
+        "--xgen-model-map=c=c2", "--xgen-record-mode=new_episodes", "-k", "distractors"
+    )
+    mapped.assert_outcomes(failed=1)
+    assert "model map: c\u2192c2 (answers under the old names)" in mapped.stdout.str()
 
 
 SUITE = """
