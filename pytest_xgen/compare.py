@@ -671,7 +671,10 @@ def _value(value: float | None) -> str:
 
 
 def _p(p: float) -> str:
-    # Three decimals read well down to 0.001; below that they would all show as 0.000.
+    # Three decimals read well down to 0.001; below that they would all show as 0.000, and
+    # a normal tail rounds to exactly 0 long before it is 0.
+    if p < 1e-16:
+        return "<1e-16"
     return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
 
 

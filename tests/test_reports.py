@@ -137,6 +137,7 @@ def test_gate_fails_on_a_significant_regression_and_names_the_test(suite: pytest
         "--xgen-compare=main",
         "--xgen-compare-fail=consistency:0.05",
         "--xgen-report=after.json",
+        "--xgen-html=after.html",
         "--junitxml=after.xml",
     )
     # The checks themselves pass (their thresholds are 0): only the gate fails the run.
@@ -168,6 +169,8 @@ def test_gate_fails_on_a_significant_regression_and_names_the_test(suite: pytest
     props = {p.get("name"): p.get("value") for p in root.iter("property")}
     assert props["xgen_gate"] == "fail"
     assert props["xgen_suite_consistency_verdict"] == "regressed"
+    page = (suite.path / "after.html").read_text()
+    assert 'id="comparison"' in page and "Gate (consistency:0.05): <strong>fail</strong>" in page
 
 
 def test_gate_passes_when_better_or_not_significant(suite: pytest.Pytester) -> None:
