@@ -159,3 +159,10 @@ def test_an_aa_comparison_does_not_fail_the_gate_and_a_regression_does(
         ["*the model map (b=a) makes evaluators 'a' and 'b' the same model 'a'*"]
     )
     assert same.ret == pytest.ExitCode.TESTS_FAILED
+    # ... and so is one that makes the generator the only evaluator's partner.
+    alone = pytester.runpytest(
+        "--xgen-model-map=gen=a", "--xgen-evaluators=a", "-k", "test_problem and 0"
+    )
+    alone.stdout.fnmatch_lines(
+        ["*makes the generator 'gen' and the only evaluator 'a' the same model 'a'*"]
+    )
