@@ -132,23 +132,32 @@ def test_no_orphan_server_on_interrupt_or_kill(
     ready = pytester.path / "ready"
     pytester.makepyprojecttoml(SMALL)
     pytester.makepyfile(test_hang=SLOW_CALL.format(ready=str(ready)))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--xgen-record-mode=all"],
-        cwd=pytester.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # The inner run writes to a file, not a pipe nobody reads until the end: a full pipe
+    # would block it mid-exit.
+    log = pytester.path / "inner.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--xgen-record-mode=all"],
+            cwd=pytester.path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 180
         while not ready.exists() or not ready.read_text():
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            assert proc.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, "the inner run never reached its model call"
             time.sleep(0.2)
         server_pid = int(ready.read_text())
         assert not gone(server_pid, timeout=0.1)
         assert servers(own_tmp) == [server_pid]  # the orphan check below can see it
         proc.send_signal(sig)
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=120)  # a loaded CI machine is slow to unwind
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output = log.read_text(errors="replace")
+            pytest.fail(f"pytest did not exit within 120 s of {sig.name}:\n{output}")
     finally:
         if proc.poll() is None:
             proc.kill()
