@@ -132,8 +132,7 @@ def test_no_orphan_server_on_interrupt_or_kill(
     ready = pytester.path / "ready"
     pytester.makepyprojecttoml(SMALL)
     pytester.makepyfile(test_hang=SLOW_CALL.format(ready=str(ready)))
-    # The inner run writes to a file, not a pipe nobody reads until the end: a full pipe
-    # would block it mid-exit.
+    # The inner run writes to a file: its output is there to read if it does not exit.
     log = pytester.path / "inner.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -141,6 +140,10 @@ def test_no_orphan_server_on_interrupt_or_kill(
             cwd=pytester.path,
             stdout=out,
             stderr=subprocess.STDOUT,
+            # A job started in the background of a non-interactive shell (a CI script's
+            # `cmd &`) inherits SIGINT ignored, and Python then never turns it into
+            # KeyboardInterrupt: give the inner run the default, as a terminal would.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     try:
         deadline = time.monotonic() + 180
