@@ -274,11 +274,11 @@ class Store:
         if raw is None:
             return None
         where = f"cache {self.directory} entry {key[:12]}"
-        try:
-            entry = json.loads(raw)
-        except (TypeError, ValueError):
-            raise CassetteError(f"{where}: not valid JSON") from None
-        return check_entry(entry, where=where, key=key)
+        if not isinstance(raw, str):
+            raise CassetteError(f"{where}: not valid JSON")
+        from pytest_xgen.cassettes import decode
+
+        return check_entry(decode(raw, where), where=where, key=key)
 
     def put(self, entry: dict[str, Any]) -> None:
         text = canonical_json(entry)

@@ -37,13 +37,55 @@ def read(path: Path) -> dict[str, dict[str, Any]]:
     return entries
 
 
+MAX_LINE_CHARS = 16 * 1024 * 1024
+"""The longest recording line (or store entry) read: 16 MiB of text."""
+
+# Characters that str.splitlines() and many editors take as line breaks but JSON leaves
+# raw inside strings. Written escaped, so one recording is always one physical line.
+_LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def decode(text: str, where: str) -> Any:
+    """One recording's JSON, or :class:`CassetteError` naming ``where``: not JSON, too long,
+    nested too deeply, a non-finite number (``NaN``, ``Infinity``), an integer too long
+    to read, or text that is not valid Unicode (a lone surrogate). Untrusted input ends
+    here as a clear error, never as another exception."""
+    if len(text) > MAX_LINE_CHARS:
+        raise CassetteError(
+            f"{where}: {len(text)} characters, more than the {MAX_LINE_CHARS} a recording may have"
+        )
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise CassetteError(f"{where}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise CassetteError(f"{where}: nested too deeply to be a recording") from None
+    except ValueError as exc:  # NaN / Infinity, or an integer beyond int's digit limit
+        raise CassetteError(f"{where}: not valid JSON ({exc})") from None
+    try:
+        canonical_json(data).encode("utf-8")
+    except UnicodeEncodeError:
+        raise CassetteError(
+            f"{where}: text that is not valid Unicode (a lone surrogate such as \\ud800)"
+        ) from None
+    except (ValueError, RecursionError):
+        raise CassetteError(f"{where}: not a recording (values JSON cannot write)") from None
+    return data
+
+
 def read_lenient(path: Path) -> tuple[dict[str, dict[str, Any]], list[CassetteError]]:
     """The valid entries of the cassette at ``path``, and an error for each bad line
     (which is never served). An unreadable file is still an error."""
     entries: dict[str, dict[str, Any]] = {}
     damaged: list[CassetteError] = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # Only "\n" ends a line: str.splitlines() would also split on U+2028 and others,
+        # which a line may hold.
+        lines = path.read_text(encoding="utf-8").split("\n")
     except FileNotFoundError:
         return entries, damaged
     except (OSError, UnicodeDecodeError) as exc:
@@ -55,27 +97,45 @@ def read_lenient(path: Path) -> tuple[dict[str, dict[str, Any]], list[CassetteEr
         "restore the file from version control or delete the line and re-record with "
         "--xgen-record-mode=new_episodes"
     )
+    first_line: dict[str, int] = {}
+    duplicated: set[str] = set()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"cassette {path}, line {number}"
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            damaged.append(CassetteError(f"{where}: not valid JSON ({exc.msg}); {fix}"))
-            continue
-        try:
-            entry = check_entry(data, where=where)
+            entry = check_entry(decode(line.rstrip("\r"), where), where=where)
         except CassetteError as exc:
             damaged.append(CassetteError(f"{exc}; {fix}"))
             continue
-        entries[entry["key"]] = entry
+        key = entry["key"]
+        if key in first_line:
+            # Which of two recordings of one call is right cannot be told: serve neither.
+            damaged.append(
+                CassetteError(
+                    f"{where}: the same call is recorded again (key {key[:12]}…, first at "
+                    f"line {first_line[key]}); keep one of the two lines, or delete both and "
+                    "re-record with --xgen-record-mode=new_episodes"
+                )
+            )
+            duplicated.add(key)
+            continue
+        first_line[key] = number
+        entries[key] = entry
+    for key in duplicated:
+        del entries[key]
     return entries, damaged
 
 
 def dumps(entries: Iterable[dict[str, Any]]) -> str:
     ordered = sorted(entries, key=lambda e: (e.get("test", ""), e["key"]))
-    return "".join(canonical_json(e) + "\n" for e in ordered)
+    return "".join(_one_line(canonical_json(e)) + "\n" for e in ordered)
+
+
+def _one_line(text: str) -> str:
+    for raw, escaped in _LINE_BREAKS.items():
+        text = text.replace(raw, escaped)
+    return text
 
 
 def write(path: Path, entries: Iterable[dict[str, Any]]) -> None:

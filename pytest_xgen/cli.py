@@ -41,9 +41,14 @@ def _check(args: argparse.Namespace) -> int:
     total = 0
     for path in files:
         try:
-            total += len(cassettes.read(path))
+            entries, damaged = cassettes.read_lenient(path)
         except XgenError as exc:
             print(f"xgen: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        total += len(entries)
+        for problem in damaged:  # every bad line, in the words replay would use
+            print(f"xgen: {problem}", file=sys.stderr)
             status = 1
     print(
         f"xgen: {len(files)} cassette(s), {total} recording(s), {'ok' if status == 0 else 'errors'}"

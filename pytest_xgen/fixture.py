@@ -574,8 +574,10 @@ def enforce(verdict: str, on_inconclusive: str, explain: Callable[[], str]) -> N
     """Turn a verdict into the test's outcome: fail, xfail on an inconclusive interval if
     asked, or nothing."""
     from pytest_xgen.errors import TransferFailed
+    from pytest_xgen.printable import printable
 
     if verdict == "fail" or (verdict == "inconclusive" and on_inconclusive == "fail"):
-        raise TransferFailed(explain())
+        # Model text is untrusted: no escape sequence reaches the reader's terminal.
+        raise TransferFailed(printable(explain(), newlines=True))
     if verdict == "inconclusive" and on_inconclusive == "xfail":
-        pytest.xfail("inconclusive: " + explain().splitlines()[0])
+        pytest.xfail("inconclusive: " + printable(explain().splitlines()[0]))

@@ -235,7 +235,10 @@ class XgenSession:
         mapped = ""
         if s.model_map:
             mapped = "; model map " + ", ".join(f"{a}->{b}" for a, b in s.model_map.items())
-        return (
+        from pytest_xgen.printable import printable
+
+        # Model names and strings come from configuration a pull request may change.
+        return printable(
             f"xgen: record mode {s.record_mode}, cache {_rel(s.path('cache_dir'), s.rootpath)}, "
             f"cassettes {cassettes}, seed {s.seed}, models: {models}{mapped}; "
             f"local server: {server}"

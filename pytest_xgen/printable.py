@@ -1,0 +1,29 @@
+"""Model text and recorded strings made safe to print: control characters escaped.
+
+Model output and cassettes are untrusted. A terminal escape sequence in an explanation
+(``\\x1b]0;title\\x07``, ``\\x1b[5m``) would otherwise retitle or repaint the reader's
+terminal, and bidirectional controls (U+202E) would reorder what is shown. Every such
+character is written as its Python escape instead; newlines are kept where asked.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def printable(text: str, *, newlines: bool = False) -> str:
+    """``text`` with control and format characters (Unicode categories Cc, Cf, Cs, Co, Cn,
+    Zl, Zp) escaped as ``\\xNN`` / ``\\uNNNN``; with ``newlines``, ``\\n`` is kept."""
+    if text.isprintable() and "\x1b" not in text:
+        return text
+    out = []
+    for char in text:
+        kept = (char == "\n" and newlines) or char == " "
+        if kept or unicodedata.category(char) not in _UNSAFE:
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
+_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
