@@ -29,7 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_xgen.errors import CassetteError, hide_frame
+from pytest_xgen.errors import CassetteError, StoreError, hide_frame
 
 __tracebackhide__ = hide_frame
 
@@ -281,9 +281,18 @@ class Store:
         return check_entry(decode(raw, where), where=where, key=key)
 
     def put(self, entry: dict[str, Any]) -> None:
+        import sqlite3
+
         text = canonical_json(entry)
-        with self.writing:
-            self.cache.set(entry["key"], text)
+        try:
+            with self.writing:
+                self.cache.set(entry["key"], text)
+        except (sqlite3.Error, OSError) as exc:
+            # A full disk or a locked database: infrastructure, never a failed test.
+            raise StoreError(
+                f"cannot write the store {self.directory}: {exc}; free space there or choose "
+                "another with --xgen-cache-dir=DIR (the answer was not recorded)"
+            ) from None
 
     def delete(self, key: str) -> None:
         with self.writing:

@@ -37,6 +37,10 @@ class CassetteError(XgenInfraError):
     """A cassette file or a stored entry is unreadable or fails validation."""
 
 
+class StoreError(XgenInfraError):
+    """The local store cannot be written (a full disk, a locked database)."""
+
+
 class BudgetExhaustedError(XgenInfraError):
     """``--xgen-max-live-calls`` is spent: no more live calls in this run."""
 

@@ -9,6 +9,8 @@ wrong and what is allowed.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -81,8 +83,8 @@ def parse_seconds(value: str) -> float:
         seconds = float(value)
     except ValueError:
         raise pytest.UsageError(f"xgen: expected seconds as a number; got {value!r}") from None
-    if not seconds > 0:
-        raise pytest.UsageError(f"xgen: seconds must be more than 0; got {value!r}")
+    if not seconds > 0 or not math.isfinite(seconds):
+        raise pytest.UsageError(f"xgen: seconds must be a finite number more than 0; got {value!r}")
     return seconds
 
 
@@ -168,6 +170,19 @@ def parse_optional_path(value: str) -> str | None:
     """A path, or ``none`` / an empty value for none."""
     text = value.strip()
     return None if text.lower() in ("", "none") else text
+
+
+def parse_run_name(value: str) -> str | None:
+    """A saved run's name: letters, digits, ``.``, ``_`` and ``-``, or ``none``. A name is
+    a file under ``.xgen/runs``, so ``/`` and ``..`` (which would write elsewhere) are not
+    names."""
+    name = parse_optional_path(value)
+    if name is not None and (not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or ".." in name):
+        raise pytest.UsageError(
+            f"xgen: a saved run's name is letters, digits, '.', '_' and '-' (it becomes "
+            f".xgen/runs/NAME.json); got {value!r}"
+        )
+    return name
 
 
 def parse_model_map(value: str) -> dict[str, str]:
@@ -399,7 +414,7 @@ SETTINGS: tuple[Setting, ...] = (
     # Outputs and the upgrade gate.
     Setting("report", parse_optional_path, None, "write the JSON report to this path", "PATH"),
     Setting("html", parse_optional_path, None, "write the HTML report to this path", "PATH"),
-    Setting("save", parse_optional_path, None, "save this run as .xgen/runs/NAME.json", "NAME"),
+    Setting("save", parse_run_name, None, "save this run as .xgen/runs/NAME.json", "NAME"),
     Setting(
         "model_map",
         parse_model_map,

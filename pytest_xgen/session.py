@@ -56,6 +56,7 @@ class XgenSession:
         self._pool: Any = None  # pytest_xgen.parallel.Pool, started on first use
         self.written: list[Path] = []
         self.server_notes: list[str] = []
+        self.output_errors: list[str] = []
         # Controller side: per test node id, its outcome, calls and checks (JSON data).
         self.tests: dict[str, dict[str, Any]] = {}
         self.comparison: Comparison | None = None
@@ -389,7 +390,13 @@ class XgenSession:
         if self.is_worker or self._recorder is None:
             return
         stats = self._recorder.stats
-        if not (stats.live or stats.replayed or stats.events or self._recorder.planned):
+        if not (
+            stats.live
+            or stats.replayed
+            or stats.events
+            or self._recorder.planned
+            or self.output_errors
+        ):
             return
         terminalreporter.write_sep("-", "xgen")
         self._write_plan(terminalreporter)
@@ -409,6 +416,8 @@ class XgenSession:
             terminalreporter.write_line(f"xgen: wrote {_rel(path, self.settings.rootpath)}")
         for event in stats.events:
             terminalreporter.write_line(f"xgen: {event}")
+        for problem in self.output_errors:
+            terminalreporter.write_line(f"xgen: {problem}", red=True)
         if self.comparison is not None:
             from pytest_xgen.compare import format_comparison
 
@@ -520,7 +529,16 @@ class XgenSession:
                         )
                         session.exitstatus = pytest.ExitCode.TESTS_FAILED
             if not self.is_worker:
-                self.write_outputs(session)
+                try:
+                    self.write_outputs(session)
+                except OSError as exc:
+                    # A report path that is a directory, a full disk: the run's results
+                    # stand, the summary still prints, and the reason is shown.
+                    self.output_errors.append(
+                        f"could not write a report: {exc}; choose another path "
+                        "(--xgen-report / --xgen-html / --xgen-save)"
+                    )
+                    session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
                 if self._recorder is not None and self.settings.max_live_calls is not None:
                     self._recorder.store.cache.delete(f"xgen-budget:{self.run_id}")
         finally:
@@ -560,10 +578,15 @@ def _outcome(report: pytest.TestReport) -> str:
 
 
 def _write(path: Path, text: str) -> None:
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _describe(spec: dict[str, Any]) -> str:

@@ -1,0 +1,93 @@
+"""Bad paths and values given to the plugin, and a full store: clear errors, nothing lost,
+nothing written where it should not be."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from tests.fakeserver import FakeOpenAI
+
+ONE_CALL = """
+def test_one(xgen):
+    assert xgen.model("echo")("What is 2+2?").text.endswith("What is 2+2?")
+"""
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [
+        ("--xgen-timeout=inf", "seconds must be a finite number more than 0; got 'inf'"),
+        ("--xgen-timeout=nan", "seconds must be a finite number more than 0; got 'nan'"),
+        ("--xgen-save=../../escape", "a saved run's name is letters, digits"),
+        ("--xgen-save=runs/main", "a saved run's name is letters, digits"),
+    ],
+)
+def test_bad_values_are_usage_errors(project: pytest.Pytester, option: str, words: str) -> None:
+    project.makepyfile(test_calls=ONE_CALL)
+    result = project.runpytest(option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{words}*"])
+    assert not (project.path.parent / "escape.json").exists()
+
+
+def test_a_report_path_that_is_a_directory_loses_no_summary(
+    project: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    project.makepyfile(test_calls=ONE_CALL)
+    (project.path / "out").mkdir()
+    result = project.runpytest("--xgen-report=out")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    result.stdout.fnmatch_lines(
+        [
+            "*xgen: 1 model calls: 0 replayed, 1 live*",
+            "*xgen: could not write a report: *out is a directory; choose another path*",
+        ]
+    )
+    assert "INTERNALERROR" not in result.stdout.str()
+    assert list((project.path).glob("*.tmp")) == []
+
+
+def test_cassettes_get_the_mode_of_any_new_file(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+    project.makepyfile(test_calls=ONE_CALL)
+    project.runpytest_subprocess().assert_outcomes(passed=1)  # a fresh process reads the umask
+    path = project.path / "fixtures" / "cassettes" / "test_calls.jsonl"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+FULL_DISK = """
+import sqlite3
+
+import diskcache
+
+
+ORIGINAL = diskcache.Cache.set
+
+
+def full(self, *args, **kwargs):
+    raise sqlite3.OperationalError("database or disk is full")
+
+
+def pytest_configure(config):
+    diskcache.Cache.set = full
+
+
+def pytest_unconfigure(config):  # this inner run shares the outer process
+    diskcache.Cache.set = ORIGINAL
+"""
+
+
+def test_a_full_store_is_an_error_not_a_failure(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+    project.makeconftest(FULL_DISK)
+    project.makepyfile(test_calls=ONE_CALL)
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*StoreError: cannot write the store *: database or disk is full; free space there*"]
+    )
+    assert "sqlite3.OperationalError" not in result.stdout.str()
