@@ -129,9 +129,17 @@ class XgenSession:
                     f"configured models: {known}. Add it under [tool.xgen.models.{name}] or "
                     f"with --xgen-model {name}=local:smollm2-135m"
                 )
-            model = self.config.hook.pytest_xgen_make_model(name=name, spec=spec, session=self)
+            try:
+                model = self.config.hook.pytest_xgen_make_model(name=name, spec=spec, session=self)
+            except XgenConfigError as exc:
+                # Raised afresh: the hook's frames hold the spec (base_url and all) among
+                # their locals, which -l would print.
+                raise XgenConfigError(str(exc)) from None
             if model is None:
-                raise XgenConfigError(f"no plugin could build model {name!r} from {spec!r}")
+                raise XgenConfigError(
+                    f"no plugin could build model {name!r} from a table with keys "
+                    f"{', '.join(sorted(spec))}"  # not its values: they may hold secrets
+                )
             self._models[name] = model
         return self._models[name]
 

@@ -391,10 +391,25 @@ def test_e_creds(xgen):
 
 
 def test_f_fails_on_purpose(xgen):
-    keyed, creds = xgen.model("keyed"), xgen.model("creds")
+    keyed = xgen.model("keyed")
     answer = keyed("keyed question")
-    assert (keyed, creds, answer) is None
+    assert (keyed, answer) is None
+
+
+def test_g_query_token(xgen):
+    xgen.model("query")("a token in the query string")
+
+
+def test_h_key_with_a_newline(xgen):
+    xgen.model("newline")("the key ends with a newline")
+
+
+def test_i_key_not_ascii(xgen):
+    xgen.model("accented")("the key holds a non-ASCII character")
 """
+TOKEN = "canarytoken42"
+NEWLINE_KEY = "sk-canary-newline-5d1e"
+ACCENTED_KEY = "sk-canary-caf\u00e9-8b2c"
 
 
 def test_no_secret_reaches_any_file_or_output(
@@ -418,10 +433,22 @@ model = "echo"
 [models.down]
 base_url = "http://user:{PASSWORD}@127.0.0.1:9/v1"
 model = "echo"
+
+[models.query]
+base_url = {json.dumps(fake.base_url + "?token=" + TOKEN)}
+model = "echo"
+
+[models.newline]
+{fake_model(fake, api_key_env="XGEN_CANARY_NEWLINE")}
+
+[models.accented]
+{fake_model(fake, api_key_env="XGEN_CANARY_ACCENTED")}
 """)
     monkeypatch.setenv("XGEN_CANARY_KEY", API_KEY)
+    monkeypatch.setenv("XGEN_CANARY_NEWLINE", NEWLINE_KEY + "\n")
+    monkeypatch.setenv("XGEN_CANARY_ACCENTED", ACCENTED_KEY)
     pytester.makepyfile(test_calls=LEAKY)
-    fake.fail_next(2, status=500)
+    fake.fail_next(1, status=500)
     result = pytester.runpytest_subprocess(
         f"--xgen-config={settings}",
         "--xgen-max-retries=0",
@@ -429,25 +456,29 @@ model = "echo"
         "--xgen-html=r.html",
         "--junitxml=j.xml",
         "-v",
+        "-l",  # local variables in tracebacks: none may hold a secret
         *IN_ORDER,
         timeout=120,
     )
-    result.assert_outcomes(passed=2, failed=1, errors=3)
+    result.assert_outcomes(passed=1, failed=1, errors=7)
     result.stdout.fnmatch_lines(
         [
-            "*model 'creds' at http://127.0.0.1:*/v1 answered HTTP 500*",
+            "*model 'creds': base_url http://127.0.0.1:*/v1 carries credentials*",
             "*model 'keyed' at http://127.0.0.1:*/v1 answered HTTP 500*",
-            "*model 'down' at http://127.0.0.1:9/v1 is unreachable*",
+            "*model 'down': base_url http://127.0.0.1:9/v1 carries credentials*",
+            "*model 'query': base_url http://127.0.0.1:*/v1 has a query string*",
+            "*model 'newline': the key in XGEN_CANARY_NEWLINE begins or ends with whitespace*",
+            "*model 'accented': the key in XGEN_CANARY_ACCENTED has characters an HTTP header*",
         ]
     )
     assert f"Bearer {API_KEY}" in fake.auth_headers
-    assert fake.calls == 2
+    assert fake.calls == 1  # test_d's call (test_f replays it); the 500 is not counted
 
     written = [p for p in pytester.path.rglob("*") if p.is_file()]
     names = {p.name for p in written}
     assert {"r.json", "r.html", "j.xml", "test_calls.jsonl"} <= names
     assert any(p.parent == cache_dir(pytester) for p in written)
-    for canary in (API_KEY, PASSWORD):
+    for canary in (API_KEY, PASSWORD, TOKEN, NEWLINE_KEY, ACCENTED_KEY):
         assert canary not in result.stdout.str()
         assert canary not in result.stderr.str()
         for path in written:

@@ -112,6 +112,19 @@ class OpenAIChatModel:
         max_retries: int = 2,
         identity: dict[str, str] | None = None,
     ) -> None:
+        parts = urlsplit(base_url)
+        if parts.username is not None or parts.password is not None:
+            raise XgenConfigError(
+                f"model {name!r}: base_url {redact_url(base_url)} carries credentials "
+                "(user:password@); they would replace the API key and be echoed in errors. "
+                "Put the key in an environment variable named by api_key_env"
+            )
+        if parts.query or parts.fragment:
+            raise XgenConfigError(
+                f"model {name!r}: base_url {redact_url(base_url)} has a query string or "
+                "fragment, which the client would join into every request path (and echo in "
+                "errors); give the endpoint without it, and the key through api_key_env"
+            )
         self.name = name
         self.base_url = base_url
         self.model = model
@@ -135,6 +148,17 @@ class OpenAIChatModel:
                 f"model {self.name!r}: the environment variable {self.api_key_env} is not set; "
                 f"export {self.api_key_env}=<your key> (or replay the recording with "
                 "--xgen-record-mode=none)"
+            )
+        if value != value.strip() or not value.isascii() or not value.isprintable():
+            # httpx would refuse the header and print it, key and all.
+            problem = (
+                "begins or ends with whitespace (a trailing newline?)"
+                if value != value.strip()
+                else "has characters an HTTP header cannot carry (non-ASCII or control)"
+            )
+            raise XgenConfigError(
+                f"model {self.name!r}: the key in {self.api_key_env} {problem}; set the "
+                "variable to the key alone"
             )
         return value
 
