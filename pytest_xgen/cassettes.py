@@ -4,11 +4,18 @@ One record per line (the recording schema), sorted by test id then key, written 
 (temporary file, then rename) so a crash never leaves half a cassette. Teams commit the
 directory and review model outputs in pull requests; CI replays it with
 ``--xgen-record-mode=none``.
+
+A line's digest detects damage, not tampering: anyone can edit an answer and recompute its
+key and digest. With a secret in ``XGEN_CASSETTE_KEY`` every line written is signed
+(HMAC-SHA256 of its digest), and every line read must carry a valid signature, so a line
+changed by someone without the secret is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import tempfile
@@ -45,6 +52,29 @@ MAX_LINE_CHARS = 16 * 1024 * 1024
 _LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
+SIGNING_ENV = "XGEN_CASSETTE_KEY"
+MIN_SIGNING_KEY = 16
+
+
+def signing_key() -> bytes | None:
+    """The secret of ``XGEN_CASSETTE_KEY``, or ``None`` when it is not set."""
+    value = os.environ.get(SIGNING_ENV, "")
+    if not value:
+        return None
+    if len(value) < MIN_SIGNING_KEY:
+        raise CassetteError(
+            f"{SIGNING_ENV} holds {len(value)} characters; a signing key needs at least "
+            f"{MIN_SIGNING_KEY} (for example: python -c 'import secrets; "
+            "print(secrets.token_hex(32))')"
+        )
+    return value.encode("utf-8")
+
+
+def signature(entry: dict[str, Any], key: bytes) -> str:
+    """The HMAC-SHA256 of the entry's digest under ``key``."""
+    return hmac.new(key, entry["digest"].encode("ascii"), hashlib.sha256).hexdigest()
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -77,9 +107,13 @@ def decode(text: str, where: str) -> Any:
     return data
 
 
-def read_lenient(path: Path) -> tuple[dict[str, dict[str, Any]], list[CassetteError]]:
+def read_lenient(
+    path: Path, *, verify_signatures: bool = True
+) -> tuple[dict[str, dict[str, Any]], list[CassetteError]]:
     """The valid entries of the cassette at ``path``, and an error for each bad line
-    (which is never served). An unreadable file is still an error."""
+    (which is never served). With ``XGEN_CASSETTE_KEY`` set, a line without a valid
+    signature is a bad line. An unreadable file is still an error."""
+    secret = signing_key() if verify_signatures else None
     entries: dict[str, dict[str, Any]] = {}
     damaged: list[CassetteError] = []
     try:
@@ -108,6 +142,17 @@ def read_lenient(path: Path) -> tuple[dict[str, dict[str, Any]], list[CassetteEr
         except CassetteError as exc:
             damaged.append(CassetteError(f"{exc}; {fix}"))
             continue
+        if secret is not None and not hmac.compare_digest(
+            str(entry.get("signature", "")), signature(entry, secret)
+        ):
+            damaged.append(
+                CassetteError(
+                    f"{where}: not signed with the key in {SIGNING_ENV} (changed by someone "
+                    "without it, or recorded without it); re-record it with the key set, or "
+                    "review the line and sign the cassette with xgen sign"
+                )
+            )
+            continue
         key = entry["key"]
         if key in first_line:
             # Which of two recordings of one call is right cannot be told: serve neither.
@@ -122,12 +167,17 @@ def read_lenient(path: Path) -> tuple[dict[str, dict[str, Any]], list[CassetteEr
             continue
         first_line[key] = number
         entries[key] = entry
-    for key in duplicated:
-        del entries[key]
+    for duplicate in duplicated:
+        del entries[duplicate]
     return entries, damaged
 
 
 def dumps(entries: Iterable[dict[str, Any]]) -> str:
+    """The cassette text: one line per entry in the stable order, each signed when
+    ``XGEN_CASSETTE_KEY`` is set."""
+    secret = signing_key()
+    if secret is not None:
+        entries = [{**e, "signature": signature(e, secret)} for e in entries]
     ordered = sorted(entries, key=lambda e: (e.get("test", ""), e["key"]))
     return "".join(_one_line(canonical_json(e)) + "\n" for e in ordered)
 

@@ -222,3 +222,50 @@ def test_escape_sequences_never_reach_the_terminal(
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "\\x1b]0;PR-TAMPERED\\x07" in out
     assert "echo\\x1b[31mRED" in out  # the header line
+
+
+SIGNING_KEY = "team-signing-key-0123456789abcdef"
+
+
+def tampered(line: str) -> str:
+    """The line with its answer changed and key and digest recomputed, as anyone can."""
+    from pytest_xgen.cache import canonical_json, entry_digest, sha256_text
+
+    data = json.loads(line)
+    data["response"]["text"] = "echo: an answer a pull request slipped in"
+    data["key"] = sha256_text(canonical_json(data["request"]))
+    data["digest"] = entry_digest(data["request"], data["response"])
+    return canonical_json(data)
+
+
+def test_a_signing_key_detects_an_edit_the_digest_cannot(
+    project: pytest.Pytester,
+    fake: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("XGEN_CASSETTE_KEY", SIGNING_KEY)
+    project.makepyfile(test_calls=CALL)
+    project.runpytest().assert_outcomes(passed=1)
+    path = cassette(project)
+    line = path.read_text(encoding="utf-8").strip()
+    assert '"signature":"' in line and SIGNING_KEY not in line
+    assert main(["check", str(path)]) == 0
+    path.write_text(tampered(line) + "\n", encoding="utf-8")
+    # The digest alone cannot tell: without the key the edit passes.
+    monkeypatch.delenv("XGEN_CASSETTE_KEY")
+    assert main(["check", str(path)]) == 0
+    # With it, the line is refused by xgen check and by replay.
+    monkeypatch.setenv("XGEN_CASSETTE_KEY", SIGNING_KEY)
+    capsys.readouterr()
+    assert main(["check", str(path)]) == 1
+    assert "line 1: not signed with the key in XGEN_CASSETTE_KEY" in capsys.readouterr().err
+    replay = project.runpytest("--xgen-record-mode=none")
+    replay.assert_outcomes(errors=1)
+    replay.stdout.fnmatch_lines(["*line 1: not signed with the key in XGEN_CASSETTE_KEY*"])
+    # A reviewed cassette is signed again with xgen sign.
+    assert main(["sign", str(path)]) == 0
+    assert main(["check", str(path)]) == 0
+    monkeypatch.setenv("XGEN_CASSETTE_KEY", "short")
+    assert main(["sign", str(path)]) == 2
+    assert "a signing key needs at least 16" in capsys.readouterr().err
