@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from pytest_xgen.weak import Repair, WeakSteps
 
 
+SECRET = "<secret>"
+"""What a ``secret_params`` value is recorded as."""
+
+
 class RecordedModel:
     """A configured model bound to one test: every call is recorded or replayed.
 
@@ -50,6 +54,25 @@ class RecordedModel:
         merged["seed"] = int(merged.get("seed", self.session.settings.seed)) + sample
         return merged
 
+    def _recorded(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` as recorded (key, store, cassette): each of the model's
+        ``secret_params`` that is present becomes ``"<secret>"``. The call itself gets the
+        real values; a change of a secret's value does not change the key."""
+        paths = self.session.secret_params(self.name)
+        if not paths:
+            return params
+        import copy
+
+        recorded = copy.deepcopy(params)
+        for path in paths:
+            node: Any = recorded
+            *parents, last = path.split(".")
+            for part in parents:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict) and last in node:
+                node[last] = SECRET
+        return recorded
+
     def __call__(
         self,
         prompt: str | list[Message],
@@ -71,7 +94,11 @@ class RecordedModel:
         """One chat completion, recorded under the current record mode."""
         merged = self._params(params, sample)
         request = build_request(
-            "chat", self.model.identity, merged, sample, messages=[dict(m) for m in messages]
+            "chat",
+            self.model.identity,
+            self._recorded(merged),
+            sample,
+            messages=[dict(m) for m in messages],
         )
         prompt = next(
             (str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), ""
@@ -87,7 +114,9 @@ class RecordedModel:
     def complete(self, prompt: str, *, sample: int = 0, **params: Any) -> CompletionResult:
         """One raw completion (``/v1/completions``), e.g. with ``echo=True, logprobs=1``."""
         merged = self._params(params, sample)
-        request = build_request("completion", self.model.identity, merged, sample, prompt=prompt)
+        request = build_request(
+            "completion", self.model.identity, self._recorded(merged), sample, prompt=prompt
+        )
         entry, replayed = self.session.record(
             request,
             lambda: self.model.complete(prompt, **merged).to_record(),

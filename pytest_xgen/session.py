@@ -113,6 +113,11 @@ class XgenSession:
                 )
             return self._servers[local]
 
+    def secret_params(self, name: str) -> tuple[str, ...]:
+        """The ``secret_params`` of the model that runs as ``name``."""
+        spec = self.settings.models.get((self.settings.model_map or {}).get(name, name)) or {}
+        return tuple(spec.get("secret_params", ()))
+
     def model(self, name: str) -> ChatModel:
         """The configured model ``name``, built once through ``pytest_xgen_make_model``."""
         with self._models_lock:
@@ -225,6 +230,7 @@ class XgenSession:
             params=spec.get("params"),
             timeout=timeout,
             max_retries=retries,
+            headers_env=spec.get("headers_env"),
         )
 
     # -- reporting -------------------------------------------------------------------------

@@ -29,6 +29,7 @@ class FakeOpenAI:
         self.max_in_flight = 0
         self.requests: list[dict[str, Any]] = []
         self.auth_headers: list[str] = []
+        self.headers: list[dict[str, str]] = []  # every request's headers
         self.failures: list[tuple[int, dict[str, str]]] = []
         self.lock = threading.Lock()
         handler = self._handler()
@@ -97,6 +98,7 @@ class FakeOpenAI:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server.lock:
                     server.auth_headers.append(self.headers.get("Authorization", ""))
+                    server.headers.append(dict(self.headers.items()))
                     failure = server.failures.pop(0) if server.failures else None
                     if failure is None:
                         server.requests.append(body)

@@ -558,3 +558,46 @@ def test_a_dry_run_makes_no_call_and_lists_what_it_would_make(
     }
     assert len(recordings(cache_dir(project))) == 2
     assert not cassette(project, "test_new").exists()
+
+
+SECRET_TOKEN = "routing-token-canary-91f2"
+HEADER_TOKEN = "header-token-canary-4c7d"
+
+SECRET_CALLS = """
+import os
+
+def test_secret_param(xgen):
+    body = {"token": os.environ["XGEN_ROUTING_TOKEN"], "route": "eu"}
+    assert xgen.model("echo")("hello", extra_body=body).text.endswith("hello")
+"""
+
+
+def test_secret_params_and_headers_are_sent_but_never_recorded(
+    pytester: pytest.Pytester, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyprojecttoml(f"""
+        [tool.xgen.models.echo]
+        {fake_model(fake)}
+        secret_params = ["extra_body.token"]
+        headers_env = {{ "X-Org-Token" = "XGEN_HEADER_TOKEN" }}
+    """)
+    monkeypatch.setenv("XGEN_ROUTING_TOKEN", SECRET_TOKEN)
+    monkeypatch.setenv("XGEN_HEADER_TOKEN", HEADER_TOKEN)
+    pytester.makepyfile(test_calls=SECRET_CALLS)
+    result = pytester.runpytest_subprocess("--xgen-report=r.json", "-l", timeout=120)
+    result.assert_outcomes(passed=1)
+    # Sent: the token in the body, the header on the request.
+    assert SECRET_TOKEN in json.dumps(fake.requests[-1])
+    sent = {name.lower(): value for name, value in fake.headers[-1].items()}
+    assert sent.get("x-org-token") == HEADER_TOKEN
+    # Never written: the cassette keeps "<secret>" where the token was.
+    written = [p for p in pytester.path.rglob("*") if p.is_file()]
+    cassette = next(p for p in written if p.name == "test_calls.jsonl")
+    assert '"token":"<secret>"' in cassette.read_text() and '"route":"eu"' in cassette.read_text()
+    for path in written:
+        for canary in (SECRET_TOKEN, HEADER_TOKEN):
+            assert canary.encode() not in path.read_bytes(), (canary, path)
+    # Another token value replays the same recording: the key does not hold the secret.
+    monkeypatch.setenv("XGEN_ROUTING_TOKEN", "another-token-value-0000")
+    replay = pytester.runpytest_subprocess("--xgen-record-mode=none", timeout=120)
+    replay.assert_outcomes(passed=1)

@@ -111,6 +111,7 @@ class OpenAIChatModel:
         timeout: float = 120.0,
         max_retries: int = 2,
         identity: dict[str, str] | None = None,
+        headers_env: dict[str, str] | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.username is not None or parts.password is not None:
@@ -129,6 +130,7 @@ class OpenAIChatModel:
         self.base_url = base_url
         self.model = model
         self.api_key_env = api_key_env
+        self.headers_env = dict(headers_env or {})
         self.params = dict(params or {})
         self.timeout = timeout
         self.max_retries = max_retries
@@ -139,14 +141,21 @@ class OpenAIChatModel:
     def __repr__(self) -> str:
         return f"OpenAIChatModel({self.name!r}, {redact_url(self.base_url)!r}, {self.model!r})"
 
+    def _headers(self) -> dict[str, str]:
+        """The ``headers_env`` headers, each read from its variable at call time."""
+        return {header: self._secret(env) for header, env in self.headers_env.items()}
+
     def _api_key(self) -> str:
         if not self.api_key_env:
             return "sk-no-key-required"
-        value = os.environ.get(self.api_key_env)
+        return self._secret(self.api_key_env)
+
+    def _secret(self, env: str) -> str:
+        value = os.environ.get(env)
         if not value:
             raise XgenConfigError(
-                f"model {self.name!r}: the environment variable {self.api_key_env} is not set; "
-                f"export {self.api_key_env}=<your key> (or replay the recording with "
+                f"model {self.name!r}: the environment variable {env} is not set; "
+                f"export {env}=<your key> (or replay the recording with "
                 "--xgen-record-mode=none)"
             )
         if value != value.strip() or not value.isascii() or not value.isprintable():
@@ -157,15 +166,17 @@ class OpenAIChatModel:
                 else "has characters an HTTP header cannot carry (non-ASCII or control)"
             )
             raise XgenConfigError(
-                f"model {self.name!r}: the key in {self.api_key_env} {problem}; set the "
+                f"model {self.name!r}: the key in {env} {problem}; set the "
                 "variable to the key alone"
             )
         return value
 
     def _get_client(self) -> openai.OpenAI:
         key = self._api_key()
+        headers = self._headers()
+        identity = key + "\n" + json.dumps(headers, sort_keys=True)
         with _CLIENT_LOCK:  # one client (and connection pool) for a check's threads
-            if self._client is None or key != self._client_key:
+            if self._client is None or identity != self._client_key:
                 import openai
 
                 self._client = openai.OpenAI(
@@ -173,8 +184,9 @@ class OpenAIChatModel:
                     api_key=key,
                     timeout=self.timeout,
                     max_retries=self.max_retries,
+                    default_headers=headers or None,
                 )
-                self._client_key = key
+                self._client_key = identity
             return self._client
 
     def chat(self, messages: list[Message], **params: Any) -> ChatResult:
@@ -235,10 +247,13 @@ class OpenAIChatModel:
 
     def redact(self, text: str) -> str:
         """``text`` with the API key, should an endpoint echo it, replaced by ``***``."""
-        key = os.environ.get(self.api_key_env) if self.api_key_env else None
-        # A real key is long; a short placeholder ("x", "EMPTY") is no secret, and
-        # replacing it would garble the message.
-        return text.replace(key, "***") if key and len(key) >= 8 else text
+        names = [self.api_key_env, *self.headers_env.values()]
+        for value in (os.environ.get(n) for n in names if n):
+            # A real key is long; a short placeholder ("x", "EMPTY") is no secret, and
+            # replacing it would garble the message.
+            if value and len(value) >= 8:
+                text = text.replace(value, "***")
+        return text
 
     def _translate_errors(self) -> _ErrorTranslator:
         return _ErrorTranslator(self)
