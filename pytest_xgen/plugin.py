@@ -238,6 +238,12 @@ def pytest_runtest_makereport(
     report = yield
     if data is not None:
         report.xgen = data  # type: ignore[attr-defined]
+    if call.when == "call" and item.config.pluginmanager.get_plugin(SESSION_NAME) is not None:
+        # On a pytest-xdist worker, the recordings made so far travel with the report, so
+        # a worker that dies later has handed them over already.
+        pending = get_session(item.config).hand_off()
+        if pending:
+            report.xgen_pending = pending  # type: ignore[attr-defined]
     # Infrastructure trouble (an unreachable endpoint, a rate limit, a missing recording)
     # says nothing about the model's reasoning: report it as an error, not a failure.
     if ours:

@@ -302,7 +302,16 @@ class XgenSession:
             return None
         return {**counts, "checks": checks}
 
+    def hand_off(self) -> dict[str, list[dict[str, Any]]] | None:
+        """A worker's recordings not yet handed to the controller (``None`` elsewhere)."""
+        if not self.is_worker or self._recorder is None:
+            return None
+        return self._recorder.take_pending() or None
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        pending = getattr(report, "xgen_pending", None)
+        if pending and not self.is_worker:
+            self.recorder.merge_pending(pending)
         data = getattr(report, "xgen", None)
         if self.is_worker or data is None or report.when != "call":
             return
@@ -512,6 +521,15 @@ class XgenSession:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """pytest-xdist controller: take a finished worker's recordings and counts."""
         data = getattr(node, "workeroutput", {}).get(WORKER_KEY)
+        if not data and error is not None:
+            worker = getattr(node, "gateway", None)
+            name = getattr(worker, "id", "a worker")
+            self.recorder.stats.events.append(
+                f"{name} ended without handing over its counts ({error}): the "
+                "call counts above miss its calls; the recordings of its finished tests were "
+                "handed over with their reports and are written, a test it was running is "
+                "recorded again next run"
+            )
         if data:
             self.recorder.merge_pending(data["pending"])
             self.recorder.stats.add(data["stats"])

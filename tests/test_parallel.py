@@ -377,3 +377,33 @@ def test_an_error_in_a_worker_thread_reads_as_before(
     )
     assert "concurrent/futures" not in result.stdout.str()
     assert fake.calls == 0
+
+
+KILLED = """
+import os
+
+def test_a(xgen):
+    assert xgen.model("gen")("first question").text.endswith("first question")
+
+def test_b(xgen):
+    assert xgen.model("gen")("second question").text.endswith("second question")
+
+def test_c_dies(xgen):
+    xgen.model("gen")("third question")
+    os._exit(1)
+"""
+
+
+def test_a_killed_worker_loses_no_finished_recording(
+    pytester: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    fake_project(pytester, fake, KILLED)
+    result = pytester.runpytest("-n", "1", "-p", "no:randomly", "--max-worker-restart=1")
+    result.assert_outcomes(passed=2, failed=1)
+    cassette = pytester.path / "fixtures" / "cassettes" / "test_suite.jsonl"
+    prompts = [
+        json.loads(line)["request"]["messages"][-1]["content"]
+        for line in cassette.read_text().splitlines()
+    ]
+    assert sorted(prompts) == ["first question", "second question"]
+    result.stdout.fnmatch_lines(["*xgen: gw0 ended without handing over its counts*"])
