@@ -302,9 +302,19 @@ class Recorder:
         if self.cassette_dir is None or self.mode == "none":
             return []
         written = []
+        refused = []
         pending = self.take_pending()
+        root = self.cassette_dir.resolve()
         for module in sorted(set(pending) | self._damaged):
             path = cassettes.cassette_path(self.cassette_dir, module)
+            if path.is_symlink() or not path.resolve().is_relative_to(root):
+                # A link committed in a pull request could point at any file the run may
+                # write; the recordings stay in the store.
+                refused.append(
+                    f"{path} is reached through a symbolic link, and cassettes are not "
+                    "written through links; replace the link with a directory or file"
+                )
+                continue
             merged, damaged = cassettes.read_lenient(path)
             changed = bool(damaged)
             if module not in self._damaged:  # not seen by this process (another worker's)
@@ -317,6 +327,8 @@ class Recorder:
             if changed:
                 cassettes.write(path, merged.values())
                 written.append(path)
+        if refused:
+            raise OSError("; ".join(refused))
         return written
 
 

@@ -91,3 +91,21 @@ def test_a_full_store_is_an_error_not_a_failure(project: pytest.Pytester, fake: 
         ["*StoreError: cannot write the store *: database or disk is full; free space there*"]
     )
     assert "sqlite3.OperationalError" not in result.stdout.str()
+
+
+def test_cassettes_are_not_written_through_a_link(
+    project: pytest.Pytester, fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    cassettes = project.path / "fixtures" / "cassettes"
+    cassettes.mkdir(parents=True)
+    (cassettes / "sub").symlink_to(outside, target_is_directory=True)
+    project.mkdir("sub")
+    (project.path / "sub" / "test_calls.py").write_text(ONE_CALL)
+    result = project.runpytest("sub")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["*could not write cassettes (*sub/test_calls.jsonl is reached through a symbolic link*"]
+    )
+    assert list(outside.iterdir()) == []

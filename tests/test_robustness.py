@@ -412,11 +412,13 @@ NEWLINE_KEY = "sk-canary-newline-5d1e"
 ACCENTED_KEY = "sk-canary-caf\u00e9-8b2c"
 
 
+@pytest.mark.parametrize("showlocals", [[], ["-l"]], ids=["plain", "showlocals"])
 def test_no_secret_reaches_any_file_or_output(
     pytester: pytest.Pytester,
     fake: FakeOpenAI,
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
+    showlocals: list[str],
 ) -> None:
     # The settings live outside the project, so whatever the project holds afterwards
     # was written by the run.
@@ -456,7 +458,7 @@ model = "echo"
         "--xgen-html=r.html",
         "--junitxml=j.xml",
         "-v",
-        "-l",  # local variables in tracebacks: none may hold a secret
+        *showlocals,  # -l: local variables in tracebacks, none of which may hold a secret
         *IN_ORDER,
         timeout=120,
     )
