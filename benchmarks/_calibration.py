@@ -20,6 +20,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from benchmarks import _common
 from pytest_xgen import compare as gate_module
 from pytest_xgen.answers import answer_spec
 from pytest_xgen.invariance import invariant
@@ -33,6 +34,18 @@ SAMPLES = 10  # per evaluator and condition in the gate rows
 
 def mc_error(rate: float, n: int) -> float:
     return math.sqrt(rate * (1 - rate) / n) if n else float("nan")
+
+
+def rate_row(rates: Sequence[float], trials: int, target: str, detail: str) -> dict[str, Any]:
+    """A row whose ratio is the rate over all reps (``rates`` per rep, ``trials`` each).
+    ``detail`` may hold ``{rate}`` (the rate ± its Monte-Carlo error) and ``{n}``."""
+    n = len(rates) * trials
+    rate = sum(rates) / len(rates)
+    text = detail.format(rate=f"{rate:.3f} ± {mc_error(rate, n):.3f}", n=n)
+    out = _common.result(rates, target, text)
+    out["ratio"] = rate
+    out["target_met"] = _common.meets(rate, target)
+    return out
 
 
 # --- the gate (C1, C2) ----------------------------------------------------------------------

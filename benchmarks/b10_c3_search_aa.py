@@ -29,13 +29,7 @@ def run(reps: int) -> dict[str, Any]:
             for t in range(TRIALS)
         )
         rates.append(fails / TRIALS)
-    rate = sum(rates) / len(rates)
-    n = reps * TRIALS
-    detail = f"{rate:.3f} ± {_calibration.mc_error(rate, n):.3f} of {n} searches failed"
-    out = _common.result(rates, TARGET, detail)
-    out["ratio"] = rate
-    out["target_met"] = _common.meets(rate, TARGET)
-    return out
+    return _calibration.rate_row(rates, TRIALS, TARGET, "{rate} of {n} searches failed")
 
 
 if __name__ == "__main__":

@@ -27,13 +27,7 @@ def run(reps: int) -> dict[str, Any]:
             for t in range(TRIALS)
         )
         rates.append(found / TRIALS)
-    rate = sum(rates) / len(rates)
-    n = reps * TRIALS
-    detail = f"found in {rate:.3f} ± {_calibration.mc_error(rate, n):.3f} of {n} searches"
-    out = _common.result(rates, TARGET, detail)
-    out["ratio"] = rate
-    out["target_met"] = _common.meets(rate, TARGET)
-    return out
+    return _calibration.rate_row(rates, TRIALS, TARGET, "found in {rate} of {n} searches")
 
 
 if __name__ == "__main__":

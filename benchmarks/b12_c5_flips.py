@@ -35,17 +35,9 @@ def run(reps: int) -> dict[str, Any]:
     for rep in range(reps):
         rates.append(_flips(random.Random(f"C5-{rep}"), True))
         legacy.append(_flips(random.Random(f"C5-{rep}"), False))
-    rate = sum(rates) / len(rates)
     old = sum(legacy) / len(legacy)
-    n = reps * TESTS
-    detail = (
-        f"{rate:.3f} ± {_calibration.mc_error(rate, n):.3f} of {n} tests flipped "
-        f"(point estimates of 5 samples: {old:.3f})"
-    )
-    out = _common.result(rates, TARGET, detail)
-    out["ratio"] = rate
-    out["target_met"] = _common.meets(rate, TARGET)
-    return out
+    detail = f"{{rate}} of {{n}} tests flipped (point estimates of 5 samples: {old:.3f})"
+    return _calibration.rate_row(rates, TESTS, TARGET, detail)
 
 
 if __name__ == "__main__":

@@ -36,13 +36,7 @@ def run(reps: int) -> dict[str, Any]:
     for rep in range(reps):
         rng = random.Random(f"C2-{rep}")
         rates.append(sum(_trial(rng) == "fail" for _ in range(TRIALS)) / TRIALS)
-    rate = sum(rates) / len(rates)
-    n = reps * TRIALS
-    detail = f"detected in {rate:.3f} ± {_calibration.mc_error(rate, n):.3f} of {n} comparisons"
-    out = _common.result(rates, TARGET, detail)
-    out["ratio"] = rate
-    out["target_met"] = _common.meets(rate, TARGET)
-    return out
+    return _calibration.rate_row(rates, TRIALS, TARGET, "detected in {rate} of {n} comparisons")
 
 
 if __name__ == "__main__":

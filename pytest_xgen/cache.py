@@ -218,6 +218,34 @@ def _compile(schema: Any) -> _Check | None:
     return check
 
 
+MAX_ENTRY_CHARS = 16 * 1024 * 1024
+"""The longest recording (a cassette line or a store entry) read: 16 MiB of text."""
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def decode(text: str, where: str) -> Any:
+    """One recording's JSON, or :class:`CassetteError` naming ``where``: not JSON, too long,
+    nested too deeply, a non-finite number (``NaN``, ``Infinity``) or an integer too long to
+    read. (Text that is not valid Unicode is caught by :func:`check_entry`, which encodes
+    every string of an entry anyway.) Untrusted input ends here as a clear error, never as
+    another exception."""
+    if len(text) > MAX_ENTRY_CHARS:
+        raise CassetteError(
+            f"{where}: {len(text)} characters, more than the {MAX_ENTRY_CHARS} a recording may have"
+        )
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise CassetteError(f"{where}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise CassetteError(f"{where}: nested too deeply to be a recording") from None
+    except ValueError as exc:  # NaN / Infinity, or an integer beyond int's digit limit
+        raise CassetteError(f"{where}: not valid JSON ({exc})") from None
+
+
 def check_entry(entry: Any, *, where: str, key: str | None = None) -> dict[str, Any]:
     """``entry`` if it is valid, untampered and (when given) recorded under ``key``.
 
@@ -232,10 +260,21 @@ def check_entry(entry: Any, *, where: str, key: str | None = None) -> dict[str, 
             path = "/".join(str(p) for p in error.absolute_path) or "(entry)"
             raise CassetteError(f"{where}: invalid recording at {path}: {error.message}")
     assert isinstance(entry, dict)
-    request_json = canonical_json(entry["request"])
-    if sha256_text(request_json) != entry["key"]:
+    try:
+        # Hashing encodes every string of request and response; the other strings are
+        # encoded here, so a lone surrogate anywhere is caught once.
+        request_json = canonical_json(entry["request"])
+        matches_key = sha256_text(request_json) == entry["key"]
+        digest = _digest(request_json, entry["response"])
+        for name in ("test", "recorded_at"):
+            str(entry.get(name, "")).encode("utf-8")
+    except UnicodeEncodeError:
+        raise CassetteError(
+            f"{where}: text that is not valid Unicode (a lone surrogate such as \\ud800)"
+        ) from None
+    if not matches_key:
         raise CassetteError(f"{where}: the key does not match the recorded request (edited?)")
-    if _digest(request_json, entry["response"]) != entry["digest"]:
+    if digest != entry["digest"]:
         raise CassetteError(f"{where}: the digest does not match the recording (edited or corrupt)")
     if key is not None and entry["key"] != key:
         raise CassetteError(f"{where}: stored under {key} but recorded as {entry['key']}")
@@ -276,8 +315,6 @@ class Store:
         where = f"cache {self.directory} entry {key[:12]}"
         if not isinstance(raw, str):
             raise CassetteError(f"{where}: not valid JSON")
-        from pytest_xgen.cassettes import decode
-
         return check_entry(decode(raw, where), where=where, key=key)
 
     def put(self, entry: dict[str, Any]) -> None:

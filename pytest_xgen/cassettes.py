@@ -16,14 +16,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pytest_xgen.cache import canonical_json, check_entry
+from pytest_xgen.cache import canonical_json, check_entry, decode
 from pytest_xgen.errors import CassetteError, hide_frame
 
 __tracebackhide__ = hide_frame
@@ -43,9 +42,6 @@ def read(path: Path) -> dict[str, dict[str, Any]]:
         raise damaged[0]
     return entries
 
-
-MAX_LINE_CHARS = 16 * 1024 * 1024
-"""The longest recording line (or store entry) read: 16 MiB of text."""
 
 # Characters that str.splitlines() and many editors take as line breaks but JSON leaves
 # raw inside strings. Written escaped, so one recording is always one physical line.
@@ -73,38 +69,6 @@ def signing_key() -> bytes | None:
 def signature(entry: dict[str, Any], key: bytes) -> str:
     """The HMAC-SHA256 of the entry's digest under ``key``."""
     return hmac.new(key, entry["digest"].encode("ascii"), hashlib.sha256).hexdigest()
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def decode(text: str, where: str) -> Any:
-    """One recording's JSON, or :class:`CassetteError` naming ``where``: not JSON, too long,
-    nested too deeply, a non-finite number (``NaN``, ``Infinity``), an integer too long
-    to read, or text that is not valid Unicode (a lone surrogate). Untrusted input ends
-    here as a clear error, never as another exception."""
-    if len(text) > MAX_LINE_CHARS:
-        raise CassetteError(
-            f"{where}: {len(text)} characters, more than the {MAX_LINE_CHARS} a recording may have"
-        )
-    try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise CassetteError(f"{where}: not valid JSON ({exc.msg})") from None
-    except RecursionError:
-        raise CassetteError(f"{where}: nested too deeply to be a recording") from None
-    except ValueError as exc:  # NaN / Infinity, or an integer beyond int's digit limit
-        raise CassetteError(f"{where}: not valid JSON ({exc})") from None
-    try:
-        canonical_json(data).encode("utf-8")
-    except UnicodeEncodeError:
-        raise CassetteError(
-            f"{where}: text that is not valid Unicode (a lone surrogate such as \\ud800)"
-        ) from None
-    except (ValueError, RecursionError):
-        raise CassetteError(f"{where}: not a recording (values JSON cannot write)") from None
-    return data
 
 
 def read_lenient(

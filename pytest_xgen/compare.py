@@ -29,7 +29,7 @@ import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -289,16 +289,7 @@ def compare(
                 final[metric] = change
                 continue
             p = next(adjusted)
-            final[metric] = MetricChange(
-                metric,
-                change.before,
-                change.after,
-                change.delta,
-                change.p_value,
-                p < alpha,
-                p,
-                change.variance,
-            )
+            final[metric] = replace(change, significant=p < alpha, p_adjusted=p)
         tests.append(TestComparison(nodeid, verdict or _verdict(final), final))
     suite = dict(suite_raw)
     for metric in gated:
@@ -307,25 +298,14 @@ def compare(
         verdict = result.verdict
         if verdict == "regressed" and p >= alpha:
             verdict = "inconclusive"  # significant alone, but not after the adjustment
-        suite[metric] = PairedChange(
-            metric,
-            result.tests,
-            result.mean_change,
-            result.standard_error,
-            result.margin,
-            p,
-            result.p_noninferior,
-            result.detectable_drop,
-            verdict,
-        )
-    labels = _labels(after)
+        suite[metric] = replace(result, p_regressed=p, verdict=verdict)
     return Comparison(
         tests=tests,
         alpha=alpha,
         adjust=adjust_with,
         suite=suite,
         thresholds=margins,
-        labels=labels,
+        labels=_labels(after),
     )
 
 

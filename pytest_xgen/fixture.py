@@ -559,9 +559,11 @@ class Xgen:
     def _search_size(self) -> int:
         """How many examples the running Hypothesis search may try (1 outside one): the
         number of chances a flip by noise gets, which invariance corrects its level for."""
-        test = getattr(self.node, "obj", None)
-        if not getattr(test, "is_hypothesis_test", False):
+        from pytest_xgen.plugin import _given
+
+        if self.node is None or not _given(self.node):
             return 1
+        test = getattr(self.node, "obj", None)
         function = getattr(test, "__func__", test)
         chosen = getattr(function, "_hypothesis_internal_use_settings", None)
         return max(1, int(getattr(chosen, "max_examples", 1) or 1))

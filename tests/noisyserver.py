@@ -25,18 +25,14 @@ import json
 import random
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from pytest_xgen import prompts
+from tests.fakeserver import _Server
 
 NUMBER = re.compile(r"\d+")
 PROBLEM = re.compile(r"has (\d+) \w+ and buys (\d+) more")
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128
-    daemon_threads = True
 
 
 def answer(model: str, messages: list[dict[str, str]], body: bytes) -> str:
