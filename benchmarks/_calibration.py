@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks import _common
-from pytest_xgen import compare as gate_module
-from pytest_xgen.answers import answer_spec
-from pytest_xgen.invariance import invariant
-from pytest_xgen.marker import TransferOptions
+from pytest_xgen.checks.invariance import invariant
+from pytest_xgen.checks.transfer import _judge, consistency_interval
+from pytest_xgen.core.answers import answer_spec
 from pytest_xgen.models.base import ChatResult, Usage
-from pytest_xgen.transfer import _judge, consistency_interval
+from pytest_xgen.report import gate as gate_module
+from pytest_xgen.settings.marker import TransferOptions
 
 THRESHOLDS = {"consistency": 0.05, "accuracy": 0.02}
 SAMPLES = 10  # per evaluator and condition in the gate rows
@@ -145,7 +145,7 @@ DISTRACTORS = ("The bus leaves every 20 minutes. ", "The bus leaves every 20 min
 
 
 def options(evaluators: tuple[str, ...] = ("a", "b")) -> TransferOptions:
-    from pytest_xgen.marker import KEYWORDS
+    from pytest_xgen.settings.marker import KEYWORDS
 
     values = {name: kw.default for name, kw in KEYWORDS.items()}
     values.update(generator=None, evaluators=evaluators, samples="auto", temperature=0.7)

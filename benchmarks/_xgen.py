@@ -82,7 +82,7 @@ class Context:
 
     @property
     def store(self) -> Any:
-        """The run's ``pytest_xgen.cache.Store`` (its ``.cache`` is the diskcache)."""
+        """The run's ``pytest_xgen.recording.store.Store`` (its ``.cache`` is the diskcache)."""
         return self.xgen.session.recorder.store
 
     @property
@@ -119,7 +119,7 @@ class Context:
 
     def request(self, i: int) -> dict[str, Any]:
         """The request ``xgen.model(MODEL).chat(messages(i))`` records, built the same way."""
-        from pytest_xgen.cache import build_request
+        from pytest_xgen.recording.store import build_request
 
         if self._recorded is None:
             self._recorded = self.xgen.model(MODEL)
@@ -129,8 +129,8 @@ class Context:
 
     def prefill(self, *, cassette: bool) -> None:
         """Record the ``n`` answers: into the store, or into this module's cassette."""
-        from pytest_xgen import cassettes
-        from pytest_xgen.cache import make_entry
+        from pytest_xgen.recording import cassettes
+        from pytest_xgen.recording.store import make_entry
 
         test = f"{TEST_FILE}::test_bench"
         if cassette:
@@ -149,7 +149,7 @@ class Context:
     def keys(self) -> list[str]:
         """The recording keys of the ``n`` calls, in order."""
         if self._keys is None:
-            from pytest_xgen.cache import request_key
+            from pytest_xgen.recording.store import request_key
 
             self._keys = [request_key(self.request(i)) for i in range(self.n)]
         return self._keys

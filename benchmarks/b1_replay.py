@@ -85,7 +85,7 @@ def _breakdown(ctx: _xgen.Context, best_call: float) -> str:
     (best of 3); "rest" is the full path's best rep minus these steps."""
     import json
 
-    from pytest_xgen import cache as xcache
+    from pytest_xgen.recording import store as xcache
 
     get = ctx.store.cache.get
     raws = [get(key) for key in ctx.keys]

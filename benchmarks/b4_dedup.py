@@ -62,7 +62,7 @@ class TestSecond(Shared):
 
 
 def run(reps: int) -> dict[str, Any]:
-    from pytest_xgen.cache import canonical_json
+    from pytest_xgen.recording.store import canonical_json
     from tests.fakeserver import FakeOpenAI
 
     ratios, rows = [], []

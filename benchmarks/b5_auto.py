@@ -49,7 +49,7 @@ import json
 import os
 import re
 
-from pytest_xgen import prompts
+from pytest_xgen.core import prompts
 from pytest_xgen.models.base import ChatResult, Usage
 
 CASES = json.loads(open(os.environ["XGEN_B5_CASES"]).read())

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _settings() -> Any:
-    from pytest_xgen.config import Settings
+    from pytest_xgen.settings.config import Settings
 
     return Settings(rootpath=ROOT)
 

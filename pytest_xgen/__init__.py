@@ -1,44 +1,155 @@
 """pytest-xgen: reasoning regression tests for language models.
 
-Importing this package is cheap: the heavy parts (the ``openai`` client, ``diskcache``,
-Hypothesis, llama.cpp) load only when a test first needs them.
+Everything a test suite uses is importable from here (``from pytest_xgen import Xgen,
+TransferResult, AnswerSpec``); the sub-packages are the implementation and may change.
+
+Importing this package is cheap: each name loads its module (and with it the ``openai``
+client, ``diskcache``, Hypothesis or llama.cpp) only when first used.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0.dev0"
 
+# name -> the module that defines it
+_LAZY = {
+    # the fixture and the models a test sees
+    "Xgen": "pytest_xgen.fixture",
+    "RecordedModel": "pytest_xgen.fixture",
+    "ChatModel": "pytest_xgen.models.base",
+    "ChatResult": "pytest_xgen.models.base",
+    "CompletionResult": "pytest_xgen.models.base",
+    "Usage": "pytest_xgen.models.base",
+    # results of the checks
+    "TransferResult": "pytest_xgen.checks.transfer",
+    "Condition": "pytest_xgen.checks.transfer",
+    "Explanation": "pytest_xgen.checks.transfer",
+    "InvariantResult": "pytest_xgen.checks.invariance",
+    "ReviewResult": "pytest_xgen.checks.review",
+    "StepReview": "pytest_xgen.checks.review",
+    "EnsembleExplanation": "pytest_xgen.checks.ensemble",
+    "WeakSteps": "pytest_xgen.checks.weak",
+    "SentenceScore": "pytest_xgen.checks.weak",
+    "Repair": "pytest_xgen.checks.weak",
+    # answers and metrics
+    "AnswerSpec": "pytest_xgen.core.answers",
+    "answer_spec": "pytest_xgen.core.answers",
+    "extract_answer": "pytest_xgen.core.answers",
+    "Consistency": "pytest_xgen.core.metrics",
+    "PairAgreement": "pytest_xgen.core.metrics",
+    "Breakdown": "pytest_xgen.core.metrics",
+    "pairwise_consistency": "pytest_xgen.core.metrics",
+    "agreement_with": "pytest_xgen.core.metrics",
+    "breakdown": "pytest_xgen.core.metrics",
+    "accuracy": "pytest_xgen.core.metrics",
+    "sample_agreement": "pytest_xgen.core.metrics",
+    # perturbations
+    "PerturbedPrompt": "pytest_xgen.core.perturb",
+    "Edit": "pytest_xgen.core.perturb",
+    "Transform": "pytest_xgen.strategies",
+    # errors
+    "XgenError": "pytest_xgen.errors",
+    "XgenConfigError": "pytest_xgen.errors",
+    "XgenInfraError": "pytest_xgen.errors",
+    "ModelCallError": "pytest_xgen.errors",
+    "RecordingMissError": "pytest_xgen.errors",
+    "CassetteError": "pytest_xgen.errors",
+    "StoreError": "pytest_xgen.errors",
+    "BudgetExhaustedError": "pytest_xgen.errors",
+    "LocalModelError": "pytest_xgen.errors",
+    "TransferFailed": "pytest_xgen.errors",
+}
+
 __all__ = [
+    "AnswerSpec",
+    "Breakdown",
+    "BudgetExhaustedError",
+    "CassetteError",
     "ChatModel",
     "ChatResult",
     "CompletionResult",
+    "Condition",
+    "Consistency",
+    "Edit",
+    "EnsembleExplanation",
+    "Explanation",
+    "InvariantResult",
+    "LocalModelError",
+    "ModelCallError",
+    "PairAgreement",
+    "PerturbedPrompt",
+    "RecordedModel",
+    "RecordingMissError",
+    "Repair",
+    "ReviewResult",
+    "SentenceScore",
+    "StepReview",
+    "StoreError",
     "TransferFailed",
     "TransferResult",
+    "Transform",
+    "Usage",
+    "WeakSteps",
+    "Xgen",
+    "XgenConfigError",
     "XgenError",
+    "XgenInfraError",
+    "accuracy",
+    "agreement_with",
+    "answer_spec",
+    "breakdown",
+    "extract_answer",
+    "pairwise_consistency",
+    "sample_agreement",
     "__version__",
 ]
 
 if TYPE_CHECKING:
-    from pytest_xgen.errors import TransferFailed, XgenError
-    from pytest_xgen.models.base import ChatModel, ChatResult, CompletionResult
-    from pytest_xgen.transfer import TransferResult
-
-_LAZY = {
-    "ChatModel": "pytest_xgen.models.base",
-    "ChatResult": "pytest_xgen.models.base",
-    "CompletionResult": "pytest_xgen.models.base",
-    "XgenError": "pytest_xgen.errors",
-    "TransferFailed": "pytest_xgen.errors",
-    "TransferResult": "pytest_xgen.transfer",
-}
+    from pytest_xgen.checks.ensemble import EnsembleExplanation
+    from pytest_xgen.checks.invariance import InvariantResult
+    from pytest_xgen.checks.review import ReviewResult, StepReview
+    from pytest_xgen.checks.transfer import Condition, Explanation, TransferResult
+    from pytest_xgen.checks.weak import Repair, SentenceScore, WeakSteps
+    from pytest_xgen.core.answers import AnswerSpec, answer_spec, extract_answer
+    from pytest_xgen.core.metrics import (
+        Breakdown,
+        Consistency,
+        PairAgreement,
+        accuracy,
+        agreement_with,
+        breakdown,
+        pairwise_consistency,
+        sample_agreement,
+    )
+    from pytest_xgen.core.perturb import Edit, PerturbedPrompt
+    from pytest_xgen.errors import (
+        BudgetExhaustedError,
+        CassetteError,
+        LocalModelError,
+        ModelCallError,
+        RecordingMissError,
+        StoreError,
+        TransferFailed,
+        XgenConfigError,
+        XgenError,
+        XgenInfraError,
+    )
+    from pytest_xgen.fixture import RecordedModel, Xgen
+    from pytest_xgen.models.base import ChatModel, ChatResult, CompletionResult, Usage
+    from pytest_xgen.strategies import Transform
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'pytest_xgen' has no attribute {name!r}")
-    import importlib
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-    return getattr(importlib.import_module(module), name)
+
+def __dir__() -> list[str]:
+    return __all__

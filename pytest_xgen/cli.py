@@ -30,7 +30,7 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from pytest_xgen import cassettes
+    from pytest_xgen.recording import cassettes
 
     root = Path(args.directory)
     files = sorted(root.rglob("*.jsonl")) if root.is_dir() else [root]
@@ -57,7 +57,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    from pytest_xgen import cassettes
+    from pytest_xgen.recording import cassettes
 
     try:
         key = cassettes.signing_key()
@@ -117,7 +117,7 @@ def _report(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["compare"]:
-        from pytest_xgen.compare import main_compare
+        from pytest_xgen.report.gate import main_compare
 
         return main_compare(argv[1:])
     parser = argparse.ArgumentParser(prog="xgen", description=__doc__)

@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_xgen.cache import build_request
 from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.models.base import ChatResult, CompletionResult, Message
-from pytest_xgen.recorder import CallSite
+from pytest_xgen.recording.recorder import CallSite
+from pytest_xgen.recording.store import build_request
 
 __tracebackhide__ = hide_frame
 
 if TYPE_CHECKING:
-    from pytest_xgen.ensemble import EnsembleExplanation
-    from pytest_xgen.invariance import InvariantResult
-    from pytest_xgen.marker import TransferOptions
-    from pytest_xgen.review import ReviewResult
+    from pytest_xgen.checks.ensemble import EnsembleExplanation
+    from pytest_xgen.checks.invariance import InvariantResult
+    from pytest_xgen.checks.review import ReviewResult
+    from pytest_xgen.checks.transfer import TransferResult
+    from pytest_xgen.checks.weak import Repair, WeakSteps
     from pytest_xgen.session import XgenSession
-    from pytest_xgen.transfer import TransferResult
-    from pytest_xgen.weak import Repair, WeakSteps
+    from pytest_xgen.settings.marker import TransferOptions
 
 
 SECRET = "<secret>"
@@ -163,7 +163,7 @@ class Xgen:
 
     # -- the transfer check ----------------------------------------------------------------
     def _markers(self) -> list[dict[str, Any]]:
-        from pytest_xgen.marker import MARKER
+        from pytest_xgen.settings.marker import MARKER
 
         if self.node is None:
             return []
@@ -179,7 +179,7 @@ class Xgen:
 
     @property
     def marked(self) -> bool:
-        from pytest_xgen.marker import MARKER
+        from pytest_xgen.settings.marker import MARKER
 
         return self.node is not None and self.node.get_closest_marker(MARKER) is not None
 
@@ -245,7 +245,7 @@ class Xgen:
         ``transfers`` marker and win over it. In a ``transfers``-marked test the thresholds
         are asserted here; elsewhere, assert on the result yourself.
         """
-        from pytest_xgen import transfer
+        from pytest_xgen.checks import transfer
 
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
         opts = self._options(options)
@@ -294,7 +294,7 @@ class Xgen:
         names the first step that breaks. ``explanation`` defaults to a fresh one from the
         generator. With ``min_step_agreement`` (marker or argument) in a ``transfers``-marked
         test, the step-level agreement is asserted here."""
-        from pytest_xgen import review
+        from pytest_xgen.checks import review
 
         opts = self._options(options)
         self.session.begin_check(self.test, (explanation is None) + len(opts.evaluators))
@@ -321,8 +321,8 @@ class Xgen:
         ``base`` (equal, or both correct), on at least ``min_invariance`` of the samples.
         Asserted here in a ``transfers``-marked test; the failure shows the perturbation
         as a diff and every model's answers on both prompts."""
-        from pytest_xgen import invariance
-        from pytest_xgen.transfer import sample_count
+        from pytest_xgen.checks import invariance
+        from pytest_xgen.checks.transfer import sample_count
 
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
         opts = self._options(options, needs_generator=False)
@@ -368,7 +368,7 @@ class Xgen:
         return int(per_step * opts.max_sentences)
 
     def _build_ensemble(self, prompt: str, opts: Any) -> EnsembleExplanation:
-        from pytest_xgen import ensemble
+        from pytest_xgen.checks import ensemble
 
         return ensemble.build(
             prompt,
@@ -409,7 +409,7 @@ class Xgen:
     ) -> Repair:
         """Find the weakest sentence (as ``weak_steps``), resample it from the generators,
         and keep the best replacement only if the evaluators' agreement does not drop."""
-        from pytest_xgen import weak
+        from pytest_xgen.checks import weak
 
         diagnosis, opts, agreement = self._diagnose(
             explanation, prompt, answer, expected, options, repairing=True
@@ -439,7 +439,7 @@ class Xgen:
     ) -> tuple[WeakSteps, Any, Callable[[list[str]], float | None]]:
         """``weak.weak_steps`` on the explanation's sentences, with the check's options and
         its agreement measure."""
-        from pytest_xgen import transfer, weak
+        from pytest_xgen.checks import transfer, weak
 
         prompt, sentences = self._sentences(explanation, prompt, answer)
         opts = self._options(options)
@@ -465,12 +465,12 @@ class Xgen:
         return diagnosis, opts, agreement
 
     def _propose(self, generator: str, text: str, sample: int) -> CompletionResult:
-        from pytest_xgen.ensemble import PROPOSAL_PARAMS
+        from pytest_xgen.checks.ensemble import PROPOSAL_PARAMS
 
         return self.model(generator).complete(text, sample=sample, **PROPOSAL_PARAMS)
 
     def _scorer(self, scorer: str | None) -> Callable[[str], CompletionResult] | None:
-        from pytest_xgen.ensemble import SCORING_PARAMS
+        from pytest_xgen.checks.ensemble import SCORING_PARAMS
 
         if scorer is None:
             return None
@@ -482,9 +482,9 @@ class Xgen:
     ) -> tuple[str, list[str]]:
         """The problem and the explanation's sentences, without those that declare its
         answer (removed as ``xgen.check()`` removes them: they would only leak it)."""
-        from pytest_xgen.ensemble import EnsembleExplanation
-        from pytest_xgen.strip import split_sentences, strip_answer
-        from pytest_xgen.transfer import TransferResult
+        from pytest_xgen.checks.ensemble import EnsembleExplanation
+        from pytest_xgen.checks.transfer import TransferResult
+        from pytest_xgen.core.strip import split_sentences, strip_answer
 
         if isinstance(explanation, EnsembleExplanation):
             text = explanation.text
@@ -512,8 +512,9 @@ class Xgen:
         self, prompt: str, opts: Any, answer: Any, expected: Any
     ) -> Callable[[list[str]], float | None]:
         """The evaluators' transfer consistency given a list of sentences as explanation."""
-        from pytest_xgen import prompts, transfer
-        from pytest_xgen.strip import Stripped
+        from pytest_xgen.checks import transfer
+        from pytest_xgen.core import prompts
+        from pytest_xgen.core.strip import Stripped
 
         if len(opts.evaluators) < 2:
             raise XgenConfigError(
@@ -546,7 +547,7 @@ class Xgen:
 
     def _options(self, call: dict[str, Any], *, needs_generator: bool = True) -> TransferOptions:
         """The check's keywords: its own arguments over markers over settings."""
-        from pytest_xgen import marker
+        from pytest_xgen.settings import marker
 
         return marker.resolve(
             self._markers(),
@@ -576,7 +577,7 @@ class Xgen:
         choices: Sequence[str] | None,
         fallback: bool,
     ) -> Any:
-        from pytest_xgen.answers import answer_spec
+        from pytest_xgen.core.answers import answer_spec
 
         try:
             return answer_spec(
@@ -604,8 +605,8 @@ class Xgen:
 def enforce(verdict: str, on_inconclusive: str, explain: Callable[[], str]) -> None:
     """Turn a verdict into the test's outcome: fail, xfail on an inconclusive interval if
     asked, or nothing."""
+    from pytest_xgen.core.printable import printable
     from pytest_xgen.errors import TransferFailed
-    from pytest_xgen.printable import printable
 
     if verdict == "fail" or (verdict == "inconclusive" and on_inconclusive == "fail"):
         # Model text is untrusted: no escape sequence reaches the reader's terminal.

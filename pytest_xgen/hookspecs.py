@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_xgen.answers import AnswerSpec
+    from pytest_xgen.core.answers import AnswerSpec
     from pytest_xgen.models.base import ChatModel
     from pytest_xgen.session import XgenSession
 

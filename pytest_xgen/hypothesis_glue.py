@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, Phase, settings
 if TYPE_CHECKING:
     import pytest
 
-    from pytest_xgen.config import Settings
+    from pytest_xgen.settings.config import Settings
 
 CI_PROFILE = "xgen-ci"
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_xgen.errors import XgenConfigError, XgenError, XgenInfraError, hide_frame
-from pytest_xgen.marker import MARKER, MARKER_HELP, validate
-from pytest_xgen.options import SETTINGS, parse_model
+from pytest_xgen.settings.marker import MARKER, MARKER_HELP, validate
+from pytest_xgen.settings.options import SETTINGS, parse_model
 
 if TYPE_CHECKING:
     from pytest_xgen.fixture import Xgen
@@ -83,7 +83,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _settings(config: pytest.Config) -> Any:
-    from pytest_xgen.config import find_file, resolve
+    from pytest_xgen.settings.config import find_file, resolve
 
     try:
         explicit = config.getoption("xgen_config") or config.getini("xgen_config") or None

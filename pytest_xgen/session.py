@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from pytest_xgen.config import Settings
 from pytest_xgen.errors import XgenConfigError, did_you_mean, hide_frame
+from pytest_xgen.settings.config import Settings
 
 __tracebackhide__ = hide_frame
 
 if TYPE_CHECKING:
-    from pytest_xgen.compare import Comparison, GateResult
     from pytest_xgen.models.base import ChatModel
     from pytest_xgen.models.local import LocalServer
-    from pytest_xgen.recorder import CallSite, Recorder
+    from pytest_xgen.recording.recorder import CallSite, Recorder
+    from pytest_xgen.report.gate import Comparison, GateResult
 
 WORKER_KEY = "xgen"
 COSTLIEST = 5
@@ -53,7 +53,7 @@ class XgenSession:
         self._models_lock = threading.RLock()
         self._done_lock = threading.RLock()
         self._local_lock = threading.Lock()
-        self._pool: Any = None  # pytest_xgen.parallel.Pool, started on first use
+        self._pool: Any = None  # pytest_xgen.checks.parallel.Pool, started on first use
         self.written: list[Path] = []
         self.server_notes: list[str] = []
         self.output_errors: list[str] = []
@@ -74,8 +74,8 @@ class XgenSession:
 
     def _make_recorder(self) -> Recorder:
         if self._recorder is None:
-            from pytest_xgen.cache import Store
-            from pytest_xgen.recorder import Recorder
+            from pytest_xgen.recording.recorder import Recorder
+            from pytest_xgen.recording.store import Store
 
             s = self.settings
             self._recorder = Recorder(
@@ -188,13 +188,13 @@ class XgenSession:
 
     def fan_out(self, calls: Sequence[Callable[[], T]], models: Iterable[str]) -> list[T]:
         """Run independent ``calls`` (of ``models``) at once, on the run's thread pool;
-        results in call order (see :func:`pytest_xgen.parallel.run_all`)."""
+        results in call order (see :func:`pytest_xgen.checks.parallel.run_all`)."""
         workers = self.workers_for(models)
         if workers <= 1 or len(calls) <= 1:
             return [call() for call in calls]
         with self._models_lock:
             if self._pool is None:
-                from pytest_xgen.parallel import Pool
+                from pytest_xgen.checks.parallel import Pool
 
                 self._pool = Pool()
             pool = self._pool
@@ -250,7 +250,7 @@ class XgenSession:
         mapped = ""
         if s.model_map:
             mapped = "; model map " + ", ".join(f"{a}->{b}" for a, b in s.model_map.items())
-        from pytest_xgen.printable import printable
+        from pytest_xgen.core.printable import printable
 
         # Model names and strings come from configuration a pull request may change.
         return printable(
@@ -336,7 +336,7 @@ class XgenSession:
         return found
 
     def build_report(self) -> dict[str, Any]:
-        from pytest_xgen.recorder import CallStats
+        from pytest_xgen.recording.recorder import CallStats
         from pytest_xgen.report.build import build_report
 
         stats = self._recorder.stats if self._recorder is not None else CallStats()
@@ -360,7 +360,7 @@ class XgenSession:
         ref = self.settings.compare
         if not ref or self.is_worker:
             return
-        from pytest_xgen.compare import load_run
+        from pytest_xgen.report.gate import load_run
 
         if (ref.endswith(".json") or "/" in ref) and not Path(ref).is_absolute():
             ref = str(self.settings.rootpath / ref)  # paths are taken from the rootdir
@@ -378,7 +378,7 @@ class XgenSession:
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         runs = self.runs_dir
         if self.baseline is not None:
-            from pytest_xgen.compare import compare, gate
+            from pytest_xgen.report.gate import compare, gate
 
             self.comparison = compare(
                 self.baseline,
@@ -442,7 +442,7 @@ class XgenSession:
         for problem in self.output_errors:
             terminalreporter.write_line(f"xgen: {problem}", red=True)
         if self.comparison is not None:
-            from pytest_xgen.compare import format_comparison
+            from pytest_xgen.report.gate import format_comparison
 
             for line in format_comparison(self.comparison, verbose=verbose).splitlines():
                 terminalreporter.write_line(line)

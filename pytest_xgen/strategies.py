@@ -1,9 +1,9 @@
 """Hypothesis strategies for perturbed prompts: ``from pytest_xgen import strategies as xst``.
 
 A transform (``xst.distractors()``, ``xst.renamed()``, ...) looks at a prompt and draws
-meaning-preserving :class:`~pytest_xgen.perturb.Edit` s for it; :func:`perturbed` applies
+meaning-preserving :class:`~pytest_xgen.core.perturb.Edit` s for it; :func:`perturbed` applies
 transforms to a base prompt in turn and yields a
-:class:`~pytest_xgen.perturb.PerturbedPrompt`::
+:class:`~pytest_xgen.core.perturb.PerturbedPrompt`::
 
     @pytest.mark.transfers
     @given(prompt=xst.perturbed(BAT, xst.distractors(), xst.reformat_numbers()))
@@ -26,9 +26,9 @@ from typing import Any, TypeVar
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from pytest_xgen import perturb
-from pytest_xgen.perturb import Edit, PerturbedPrompt
-from pytest_xgen.strip import split_sentences
+from pytest_xgen.core import perturb
+from pytest_xgen.core.perturb import Edit, PerturbedPrompt
+from pytest_xgen.core.strip import split_sentences
 
 __all__ = [
     "Transform",
@@ -70,8 +70,8 @@ class Transform:
 def distractors(pool: Iterable[str] | None = None, max_count: int = 2) -> Transform:
     """Insert up to ``max_count`` irrelevant sentences at sentence boundaries.
 
-    The sentences come from :data:`~pytest_xgen.perturb.DISTRACTORS`, extended by
-    ``pool``; only those :func:`~pytest_xgen.perturb.usable_distractors` allows are used
+    The sentences come from :data:`~pytest_xgen.core.perturb.DISTRACTORS`, extended by
+    ``pool``; only those :func:`~pytest_xgen.core.perturb.usable_distractors` allows are used
     (none naming a person of the prompt, none with a person at all if the prompt uses
     he/she). Meaning-preserving: every original sentence is kept verbatim and in order, a
     sentence goes only before an existing one so the last sentence stays last, and only
@@ -113,8 +113,8 @@ def _insertions(picks: list[tuple[int, str]]) -> list[Edit]:
 def renamed(names: Iterable[str] | None = None, pool: Iterable[str] | None = None) -> Transform:
     """Consistently rename the people of the prompt.
 
-    The people are ``names``, or else those :func:`~pytest_xgen.perturb.detect_names`
-    finds; new names come from :data:`~pytest_xgen.perturb.NAMES` (or ``pool``), never
+    The people are ``names``, or else those :func:`~pytest_xgen.core.perturb.detect_names`
+    finds; new names come from :data:`~pytest_xgen.core.perturb.NAMES` (or ``pool``), never
     one already in the prompt, each used once, and of the same kind (female or male first
     name) where the built-in lists know both, so pronouns still fit. Meaning-preserving:
     only whole-word names change, every occurrence the same way; numbers and everything
@@ -151,7 +151,7 @@ def _renames(draw: st.DrawFn, people: list[str], candidates: list[str]) -> list[
 
 def reformat_numbers() -> Transform:
     """Respell numbers: for each number of the prompt, one of
-    :func:`~pytest_xgen.perturb.number_styles` ("1000", "1,000", "one thousand", "$5" or
+    :func:`~pytest_xgen.core.perturb.number_styles` ("1000", "1,000", "one thousand", "$5" or
     "5 dollars"). Meaning-preserving: the multiset of numeric values is unchanged and
     nothing but the numbers is touched. Shrinks to style 0, the original spelling, for
     every number.
@@ -216,7 +216,7 @@ def _reordering(slots: tuple[int, ...], count: int, moved: list[int]) -> list[Ed
 
 
 def padding(max_chars: int = 2000, where: str | Sequence[str] = perturb.PLACES) -> Transform:
-    """Add 0..``max_chars`` characters of neutral filler (:func:`~pytest_xgen.perturb.pad`)
+    """Add 0..``max_chars`` characters of neutral filler (:func:`~pytest_xgen.core.perturb.pad`)
     before the prompt or after its context (``where``: "before", "after" or both).
 
     Meaning-preserving: the filler has no digits, number words, names or pronouns, every
@@ -247,7 +247,7 @@ def _padding(pick: tuple[int, str]) -> list[Edit]:
 def noise(rate: float = 0.05, protect: Iterable[str] = ()) -> Transform:
     """Add surface noise: up to ``max(1, round(rate * words))`` doubled spaces, flipped
     letter cases, swapped adjacent letters and dropped commas
-    (:func:`~pytest_xgen.perturb.apply_noise`).
+    (:func:`~pytest_xgen.core.perturb.apply_noise`).
 
     Meaning-preserving as far as surface noise can be: numbers, the words next to them,
     the words in ``protect`` and the final question mark are never touched, so the numeric
@@ -327,7 +327,7 @@ def perturbed(base: str, *transforms: Transform) -> SearchStrategy[PerturbedProm
     """Prompts made from ``base`` by applying ``transforms`` in order, each to the text the
     previous ones produced; with no transforms, ``base`` itself.
 
-    Each result is a :class:`~pytest_xgen.perturb.PerturbedPrompt`: a ``str`` that also
+    Each result is a :class:`~pytest_xgen.core.perturb.PerturbedPrompt`: a ``str`` that also
     carries ``base`` and the ``edits`` made. Meaning is preserved as each transform
     guarantees. Shrinks toward fewer and simpler edits, down to the base prompt.
     """

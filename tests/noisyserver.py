@@ -28,7 +28,7 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from pytest_xgen import prompts
+from pytest_xgen.core import prompts
 from tests.fakeserver import _Server
 
 NUMBER = re.compile(r"\d+")

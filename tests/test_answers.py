@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from pytest_xgen.answers import AnswerSpec, answer_spec, extract_answer
+from pytest_xgen.core.answers import AnswerSpec, answer_spec, extract_answer
 
 NUMBER = answer_spec("number")
 STRICT = answer_spec("number", fallback=False)

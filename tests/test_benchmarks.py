@@ -162,7 +162,7 @@ def test_scaling_runs_on_a_tiny_store_and_cassette() -> None:
     assert [line.split()[:2] for line in lines[2:]] == [["store", "15"], ["cassette", "15"]]
 
 
-# -- the compiled schema check B1 added to the replay path (pytest_xgen/cache.py) ---------
+# -- the compiled schema check B1 added to the replay path (pytest_xgen/recording/store.py) ---------
 _VALUES: list[Any] = [
     None, True, False, 0, 1, -1, 1.0, 2.5, "", "x", "a" * 64, "0" * 64, "0" * 64 + "\n",
     [], [1], ["s"], [None], [{}], [{"role": "u"}], {}, {"role": "u"}, {"a": 1}, "chat",
@@ -199,8 +199,8 @@ def _mutate(entry: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 
 
 def test_the_fast_schema_check_never_accepts_what_jsonschema_rejects() -> None:
-    from pytest_xgen import cache
-    from pytest_xgen.cache import build_request, make_entry
+    from pytest_xgen.recording import store as cache
+    from pytest_xgen.recording.store import build_request, make_entry
 
     fast, validator = cache._fast_check(), cache._validator()
     assert fast is not None, "the recording schema uses a keyword the fast check lacks"
@@ -229,7 +229,7 @@ def test_the_fast_schema_check_never_accepts_what_jsonschema_rejects() -> None:
 
 
 def test_an_unknown_schema_keyword_turns_the_fast_check_off() -> None:
-    from pytest_xgen import cache
+    from pytest_xgen.recording import store as cache
 
     assert cache._compile({"type": "object", "maxProperties": 3}) is None
     assert cache._compile({"type": "object", "properties": {"a": {"oneOf": []}}}) is None

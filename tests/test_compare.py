@@ -12,7 +12,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pytest_xgen.compare import (
+from pytest_xgen.core.significance import fisher_p as fisher_exact
+from pytest_xgen.core.significance import lift_change_p
+from pytest_xgen.report.gate import (
     Comparison,
     compare,
     format_comparison,
@@ -21,9 +23,7 @@ from pytest_xgen.compare import (
     main_compare,
     parse_thresholds,
 )
-from pytest_xgen.config import load_schema
-from pytest_xgen.significance import fisher_p as fisher_exact
-from pytest_xgen.significance import lift_change_p
+from pytest_xgen.settings.config import load_schema
 
 # Baseline consistency of the constructed tests unless one says otherwise.
 BASELINE = (3, 15)

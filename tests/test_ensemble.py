@@ -9,7 +9,8 @@ from fnmatch import fnmatch
 
 import pytest
 
-from pytest_xgen import ensemble, prompts, weak
+from pytest_xgen.checks import ensemble, weak
+from pytest_xgen.core import prompts
 from pytest_xgen.errors import XgenConfigError
 from pytest_xgen.models.base import CompletionResult
 from tests.conftest import pinned
@@ -302,7 +303,7 @@ def test_repair_keeps_a_replacement_only_if_agreement_does_not_drop(
 # -- end to end: the marker, the fixture, the recorder and the report -----------------------------
 
 SCRIPTED = """
-from pytest_xgen import prompts
+from pytest_xgen.core import prompts
 from pytest_xgen.models.base import ChatResult, CompletionResult, Usage
 
 STEPS = {

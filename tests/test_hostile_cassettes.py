@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_xgen import cassettes
-from pytest_xgen.cache import check_entry
 from pytest_xgen.cli import main
 from pytest_xgen.errors import CassetteError
+from pytest_xgen.recording import cassettes
+from pytest_xgen.recording.store import check_entry
 from tests.fakeserver import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,7 +229,7 @@ SIGNING_KEY = "team-signing-key-0123456789abcdef"
 
 def tampered(line: str) -> str:
     """The line with its answer changed and key and digest recomputed, as anyone can."""
-    from pytest_xgen.cache import canonical_json, entry_digest, sha256_text
+    from pytest_xgen.recording.store import canonical_json, entry_digest, sha256_text
 
     data = json.loads(line)
     data["response"]["text"] = "echo: an answer a pull request slipped in"

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pytest_xgen.cache import KEY_FORMAT, build_request, canonical_json, request_key
 from pytest_xgen.models.openai_chat import endpoint_identity, redact_url
+from pytest_xgen.recording.store import KEY_FORMAT, build_request, canonical_json, request_key
 
 MESSAGES = [{"role": "user", "content": "What is 2+2?"}]
 ENDPOINT = {"endpoint": "api.example.com/v1", "model": "m"}

@@ -271,8 +271,8 @@ local = "gemma3-270m"
 
 SCORE = """
 import json
-from pytest_xgen import ensemble
-from pytest_xgen.ensemble import Candidate, SCORING_PARAMS
+from pytest_xgen.checks import ensemble
+from pytest_xgen.checks.ensemble import Candidate, SCORING_PARAMS
 
 PROBLEM = "Sara has 12 candies and gives away one third of them. How many are left?"
 

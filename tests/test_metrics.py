@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pytest_xgen.metrics import (
+from pytest_xgen.core.metrics import (
     PairAgreement,
     accuracy,
     agreement_with,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_xgen import options
+from pytest_xgen.settings import options
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from pytest_xgen import cassettes
-from pytest_xgen.cache import canonical_json
-from pytest_xgen.config import Settings
-from pytest_xgen.parallel import THREAD_PREFIX, Pool, run_all
+from pytest_xgen.checks.parallel import THREAD_PREFIX, Pool, run_all
+from pytest_xgen.recording import cassettes
+from pytest_xgen.recording.store import canonical_json
 from pytest_xgen.session import XgenSession
+from pytest_xgen.settings.config import Settings
 from tests.conftest import fake_model, pinned
 from tests.fakeserver import FakeOpenAI
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from pytest_xgen.perturb import (
+from pytest_xgen.core.perturb import (
     DISTRACTORS,
     FILLER,
     NAMES,
@@ -30,7 +30,7 @@ from pytest_xgen.perturb import (
     replace_number,
     usable_distractors,
 )
-from pytest_xgen.strip import split_sentences
+from pytest_xgen.core.strip import split_sentences
 
 BAT = (
     "A bat and a ball cost $1.10 in total. The bat costs $1.00 more than the ball. "

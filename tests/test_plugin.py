@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from pytest_xgen.options import SETTINGS
+from pytest_xgen.settings.options import SETTINGS
 
 
 def test_help_lists_every_option(pytester: pytest.Pytester) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from pytest_xgen.config import load_schema
+from pytest_xgen.settings.config import load_schema
 from tests.conftest import pinned
 from tests.test_transfer import SCRIPTED, TOM, models
 
@@ -158,7 +158,7 @@ def test_gate_fails_on_a_significant_regression_and_names_the_test(suite: pytest
     assert "test_tom: consistency 1.00 -> 0.00 (-1.00 > 0.05" not in regressed.stdout.str()
     # The comparison and the gate are in the JSON report (valid against its schema) and
     # in the JUnit XML's test-suite properties.
-    from pytest_xgen.compare import load_run
+    from pytest_xgen.report.gate import load_run
 
     doc = load_run(str(suite.path / "after.json"), suite.path)
     assert doc["comparison"]["baseline"] == "main"

@@ -17,8 +17,8 @@ from typing import Any
 import diskcache
 import pytest
 
-from pytest_xgen import cassettes
-from pytest_xgen.cache import Store, canonical_json
+from pytest_xgen.recording import cassettes
+from pytest_xgen.recording.store import Store, canonical_json
 from tests.conftest import fake_model
 from tests.fakeserver import FakeOpenAI
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from pytest_xgen.stats import bootstrap_interval, lift_interval, wilson_interval
+from pytest_xgen.core.stats import bootstrap_interval, lift_interval, wilson_interval
 
 
 def test_wilson_known_values() -> None:
@@ -179,7 +179,7 @@ from itertools import combinations  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from pytest_xgen import significance  # noqa: E402
+from pytest_xgen.core import significance  # noqa: E402
 
 
 def holm_by_definition(p_values: list[float], alpha: float) -> list[bool]:

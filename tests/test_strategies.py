@@ -9,8 +9,8 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from pytest_xgen import strategies as xst
-from pytest_xgen.perturb import DISTRACTORS, EDIT_KINDS, PerturbedPrompt, find_numbers
-from pytest_xgen.strip import split_sentences
+from pytest_xgen.core.perturb import DISTRACTORS, EDIT_KINDS, PerturbedPrompt, find_numbers
+from pytest_xgen.core.strip import split_sentences
 
 BAT = (
     "A bat and a ball cost $1.10 in total. The bat costs $1.00 more than the ball. "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_xgen.answers import answer_spec
-from pytest_xgen.strip import split_sentences, strip_answer, strip_with_model
+from pytest_xgen.core.answers import answer_spec
+from pytest_xgen.core.strip import split_sentences, strip_answer, strip_with_model
 
 NUMBER = answer_spec("number", tolerance=0.005)
 

@@ -12,7 +12,7 @@ from tests.conftest import pinned
 # A scripted model: its `model` string is its script, e.g. "baseline=6,6;transfer=7,7".
 # Sample i answers the i-th value; "x" is an unparseable answer.
 SCRIPTED = """
-from pytest_xgen import prompts
+from pytest_xgen.core import prompts
 from pytest_xgen.models.base import ChatResult, Usage
 
 EXPLANATION = (
@@ -611,9 +611,9 @@ def test_auto_samples_run_to_the_maximum_on_a_borderline_case(scripted: pytest.P
 def test_the_fast_statistic_matches_mean_over() -> None:
     import random
 
-    from pytest_xgen.answers import answer_spec
-    from pytest_xgen.strip import Stripped
-    from pytest_xgen.transfer import Explanation, measure
+    from pytest_xgen.checks.transfer import Explanation, measure
+    from pytest_xgen.core.answers import answer_spec
+    from pytest_xgen.core.strip import Stripped
 
     rng = random.Random(3)
     spec = answer_spec("number")

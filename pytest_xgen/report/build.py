@@ -153,7 +153,7 @@ def schema_problem(doc: object) -> str | None:
     """Why ``doc`` fails ``report.schema.json`` (key path and message), or None."""
     import jsonschema
 
-    from pytest_xgen.config import load_schema
+    from pytest_xgen.settings.config import load_schema
 
     validator = jsonschema.Draft202012Validator(load_schema("report.schema.json"))
     error = next(iter(validator.iter_errors(doc)), None)

@@ -6,12 +6,12 @@ import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_xgen.ensemble import EnsembleExplanation
-    from pytest_xgen.invariance import InvariantResult
-    from pytest_xgen.metrics import Breakdown, Consistency
-    from pytest_xgen.review import ReviewResult
-    from pytest_xgen.transfer import Condition, TransferResult
-    from pytest_xgen.weak import Repair, WeakSteps
+    from pytest_xgen.checks.ensemble import EnsembleExplanation
+    from pytest_xgen.checks.invariance import InvariantResult
+    from pytest_xgen.checks.review import ReviewResult
+    from pytest_xgen.checks.transfer import Condition, TransferResult
+    from pytest_xgen.checks.weak import Repair, WeakSteps
+    from pytest_xgen.core.metrics import Breakdown, Consistency
 
 
 def jsonable(value: Any) -> Any:
@@ -128,7 +128,7 @@ def transfer_to_dict(r: TransferResult) -> dict[str, Any]:
 
 
 def invariant_to_dict(r: InvariantResult) -> dict[str, Any]:
-    from pytest_xgen.perturb import PerturbedPrompt
+    from pytest_xgen.core.perturb import PerturbedPrompt
 
     prompt = r.perturbed
     if getattr(prompt, "edits", None) is None:

@@ -111,7 +111,7 @@ def make_entry(
 def _validator() -> Any:
     import jsonschema
 
-    from pytest_xgen.config import load_schema
+    from pytest_xgen.settings.config import load_schema
 
     return jsonschema.Draft202012Validator(load_schema("recording.schema.json"))
 
@@ -142,7 +142,7 @@ _SCALARS = frozenset({str, int, bool, type(None)})
 
 @cache
 def _fast_check() -> _Check | None:
-    from pytest_xgen.config import load_schema
+    from pytest_xgen.settings.config import load_schema
 
     return _compile(load_schema("recording.schema.json"))
 

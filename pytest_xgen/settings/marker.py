@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_xgen.errors import XgenConfigError, did_you_mean
 
 if TYPE_CHECKING:
-    from pytest_xgen.config import Settings
+    from pytest_xgen.settings.config import Settings
 
 MARKER = "transfers"
 

@@ -5,7 +5,7 @@ draw (a sample whose evaluators all agree; an evaluator's answer that is right),
 evaluator pair. What is tested, for each metric:
 
 - per test, the change between the runs: Fisher's exact test (consistency, accuracy) or a
-  Wald test (lift, a difference of differences), see :mod:`pytest_xgen.significance`;
+  Wald test (lift, a difference of differences), see :mod:`pytest_xgen.core.significance`;
 - over the suite, the mean of the per-test changes, paired by test (both runs asked the same
   prompts), against the margin ``DELTA`` of ``--fail METRIC:DELTA``: a non-inferiority test.
 
@@ -33,8 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_xgen.report.build import FORMAT, VERSION
-from pytest_xgen.significance import (
+from pytest_xgen.core.significance import (
     ADJUSTMENTS,
     PairedChange,
     adjust,
@@ -43,6 +42,7 @@ from pytest_xgen.significance import (
     lift_change_p,
     paired_margin,
 )
+from pytest_xgen.report.build import FORMAT, VERSION
 
 METRICS = ("consistency", "lift", "accuracy")
 VERDICTS = ("regressed", "improved", "unchanged", "new", "missing")

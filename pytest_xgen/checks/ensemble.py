@@ -21,11 +21,11 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from pytest_xgen import prompts
+from pytest_xgen.checks.parallel import FanOut, serial
+from pytest_xgen.core import prompts
+from pytest_xgen.core.strip import declares_answer, split_sentences
 from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.models.base import CompletionResult
-from pytest_xgen.parallel import FanOut, serial
-from pytest_xgen.strip import declares_answer, split_sentences
 
 __tracebackhide__ = hide_frame
 

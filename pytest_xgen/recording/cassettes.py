@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pytest_xgen.cache import canonical_json, check_entry, decode
 from pytest_xgen.errors import CassetteError, hide_frame
+from pytest_xgen.recording.store import canonical_json, check_entry, decode
 
 __tracebackhide__ = hide_frame
 

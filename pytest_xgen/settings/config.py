@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_xgen.errors import XgenConfigError
-from pytest_xgen.options import SETTINGS
+from pytest_xgen.settings.options import SETTINGS
 
 
 def load_schema(name: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_xgen.transfer import Condition, TransferResult
+    from pytest_xgen.checks.transfer import Condition, TransferResult
 
 EXCERPT_LINES = 8
 EXCERPT_WIDTH = 100

@@ -12,15 +12,15 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_xgen import metrics, prompts
+from pytest_xgen.checks.parallel import serial
+from pytest_xgen.core import metrics, prompts
+from pytest_xgen.core.strip import split_sentences
 from pytest_xgen.errors import hide_frame
-from pytest_xgen.marker import TransferOptions
-from pytest_xgen.parallel import serial
-from pytest_xgen.strip import split_sentences
+from pytest_xgen.settings.marker import TransferOptions
 
 if TYPE_CHECKING:
-    from pytest_xgen.parallel import FanOut
-    from pytest_xgen.transfer import Ask
+    from pytest_xgen.checks.parallel import FanOut
+    from pytest_xgen.checks.transfer import Ask
 
 __tracebackhide__ = hide_frame
 

@@ -201,7 +201,7 @@ def parse_model_map(value: str) -> dict[str, str]:
 
 def parse_compare_fail(value: str) -> dict[str, float]:
     """``METRIC:DELTA[,...]`` with metrics consistency, lift, accuracy."""
-    from pytest_xgen.compare import parse_thresholds
+    from pytest_xgen.report.gate import parse_thresholds
 
     try:
         return parse_thresholds(value)

@@ -15,13 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from pytest_xgen import metrics, prompts, stats
-from pytest_xgen.answers import AnswerSpec
+from pytest_xgen.checks.parallel import FanOut, serial
+from pytest_xgen.core import metrics, prompts, stats
+from pytest_xgen.core.answers import AnswerSpec
+from pytest_xgen.core.strip import Stripped, strip_answer, strip_with_model
 from pytest_xgen.errors import hide_frame
-from pytest_xgen.marker import TransferOptions
 from pytest_xgen.models.base import ChatResult, Message
-from pytest_xgen.parallel import FanOut, serial
-from pytest_xgen.strip import Stripped, strip_answer, strip_with_model
+from pytest_xgen.settings.marker import TransferOptions
 
 __tracebackhide__ = hide_frame
 
@@ -253,7 +253,7 @@ class TransferResult:
 
     def explain(self) -> str:
         """A self-contained account of the check, used as the failure message."""
-        from pytest_xgen.transfer_report import explain
+        from pytest_xgen.checks.transfer_report import explain
 
         return explain(self)
 

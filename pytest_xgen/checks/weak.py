@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from pytest_xgen import ensemble
-from pytest_xgen.ensemble import Candidate, Propose, Score
+from pytest_xgen.checks import ensemble
+from pytest_xgen.checks.ensemble import Candidate, Propose, Score
+from pytest_xgen.checks.parallel import FanOut
 from pytest_xgen.errors import hide_frame
-from pytest_xgen.parallel import FanOut
 
 __tracebackhide__ = hide_frame
 

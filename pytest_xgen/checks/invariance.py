@@ -33,17 +33,17 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_xgen import metrics, prompts, significance
-from pytest_xgen.answers import AnswerSpec
+from pytest_xgen.checks.parallel import serial
+from pytest_xgen.checks.transfer import sample_count
+from pytest_xgen.checks.transfer_report import show
+from pytest_xgen.core import metrics, prompts, significance
+from pytest_xgen.core.answers import AnswerSpec
 from pytest_xgen.errors import hide_frame
-from pytest_xgen.marker import TransferOptions
-from pytest_xgen.parallel import serial
-from pytest_xgen.transfer import sample_count
-from pytest_xgen.transfer_report import show
+from pytest_xgen.settings.marker import TransferOptions
 
 if TYPE_CHECKING:
-    from pytest_xgen.parallel import FanOut
-    from pytest_xgen.transfer import Ask, Extract
+    from pytest_xgen.checks.parallel import FanOut
+    from pytest_xgen.checks.transfer import Ask, Extract
 
 __tracebackhide__ = hide_frame
 
@@ -133,7 +133,7 @@ class InvariantResult:
         ]
 
     def explain(self) -> str:
-        from pytest_xgen.perturb import PerturbedPrompt
+        from pytest_xgen.core.perturb import PerturbedPrompt
 
         lines = [f"invariance {self.verdict.upper()}: " + "; ".join(self.reasons or ["ok"])]
         prompt: Any = self.perturbed

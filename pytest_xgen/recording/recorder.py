@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_xgen import cassettes
-from pytest_xgen.cache import Store, canonical_json, make_entry, request_key
 from pytest_xgen.errors import BudgetExhaustedError, CassetteError, RecordingMissError, hide_frame
+from pytest_xgen.recording import cassettes
+from pytest_xgen.recording.store import Store, canonical_json, make_entry, request_key
 
 __tracebackhide__ = hide_frame
 

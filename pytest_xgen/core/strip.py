@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pytest_xgen.answers import AnswerSpec
+from pytest_xgen.core.answers import AnswerSpec
 from pytest_xgen.models.base import Message
 
 # Sentences that announce the answer outright.
@@ -116,7 +116,7 @@ def strip_with_model(
     """Removal chosen by a model (``strip_with``): it names sentence numbers, and exactly
     those sentences are cut, so the rest stays verbatim. An unusable reply falls back to the
     rules and says so in ``method``."""
-    from pytest_xgen import prompts
+    from pytest_xgen.core import prompts
 
     sentences = split_sentences(text)
     reply = ask(prompts.strip([s.text for s in sentences]))
