@@ -11,6 +11,7 @@ from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.models.base import ChatResult, CompletionResult, Message
 from pytest_xgen.recording.recorder import CallSite
 from pytest_xgen.recording.store import build_request
+from pytest_xgen.stash import CHECKS, RESULTS, is_given
 
 __tracebackhide__ = hide_frame
 
@@ -194,8 +195,6 @@ class Xgen:
 
     def _count_check(self) -> None:
         """The test used its ``transfers`` marker (see the plugin's never-checked error)."""
-        from pytest_xgen.plugin import CHECKS
-
         if self.node is not None:
             self.node.stash[CHECKS] = self.node.stash.get(CHECKS, 0) + 1
 
@@ -216,7 +215,6 @@ class Xgen:
         return explain
 
     def _note_check(self, result: Any) -> None:
-        from pytest_xgen.plugin import RESULTS
         from pytest_xgen.report.serialize import check_to_dict
 
         self.results.append(result)
@@ -560,9 +558,7 @@ class Xgen:
     def _search_size(self) -> int:
         """How many examples the running Hypothesis search may try (1 outside one): the
         number of chances a flip by noise gets, which invariance corrects its level for."""
-        from pytest_xgen.plugin import _given
-
-        if self.node is None or not _given(self.node):
+        if self.node is None or not is_given(self.node):
             return 1
         test = getattr(self.node, "obj", None)
         function = getattr(test, "__func__", test)

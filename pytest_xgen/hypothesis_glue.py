@@ -49,10 +49,6 @@ def select_ci_profile(config: pytest.Config) -> bool:
     return True
 
 
-def is_hypothesis_test(item: pytest.Item) -> bool:
-    return bool(getattr(getattr(item, "obj", None), "is_hypothesis_test", False))
-
-
 def configure(item: pytest.Item, xgen: Settings, max_examples: int | None) -> None:
     """Give one xgen Hypothesis test settings fit for model calls, keeping what the user
     set explicitly with ``@settings``."""

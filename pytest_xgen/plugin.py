@@ -15,6 +15,7 @@ import pytest
 from pytest_xgen.errors import XgenConfigError, XgenError, XgenInfraError, hide_frame
 from pytest_xgen.settings.marker import MARKER, MARKER_HELP, validate
 from pytest_xgen.settings.options import SETTINGS, parse_model
+from pytest_xgen.stash import CHECKS, RESULTS, is_given
 
 if TYPE_CHECKING:
     from pytest_xgen.fixture import Xgen
@@ -23,9 +24,6 @@ if TYPE_CHECKING:
 __tracebackhide__ = hide_frame
 
 SESSION_NAME = "xgen-session"
-# How many checks (xgen.check / invariant / review) a test made, and their JSON data.
-CHECKS = pytest.StashKey[int]()
-RESULTS = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -149,7 +147,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 validate(mark.kwargs, models, f"{item.nodeid}: @pytest.mark.{MARKER}")
             except XgenConfigError as exc:
                 raise pytest.UsageError(f"xgen: {exc}") from None
-    hypothesis_tests = [item for item in items if _uses_xgen(item) and _given(item)]
+    hypothesis_tests = [item for item in items if _uses_xgen(item) and is_given(item)]
     if hypothesis_tests:
         from pytest_xgen import hypothesis_glue
 
@@ -164,10 +162,6 @@ def _uses_xgen(item: pytest.Item) -> bool:
     return (
         "xgen" in getattr(item, "fixturenames", ()) or item.get_closest_marker(MARKER) is not None
     )
-
-
-def _given(item: pytest.Item) -> bool:
-    return bool(getattr(getattr(item, "obj", None), "is_hypothesis_test", False))
 
 
 def _max_examples(item: pytest.Item, settings: Any) -> int | None:
@@ -248,7 +242,47 @@ def pytest_runtest_makereport(
     # says nothing about the model's reasoning: report it as an error, not a failure.
     if ours:
         report.xgen_error = True  # type: ignore[attr-defined]
+        if call.excinfo is not None and call.excinfo.errisinstance(XgenConfigError):
+            report.longrepr = usage_repr(item, call.excinfo)
     return report
+
+
+def usage_repr(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """A configuration error as a usage error reads: the message (first, so the short
+    summary shows it), then the line of the test's own code that led to it, when there is
+    one; none of the plugin's frames, locals or source, whatever ``--tb`` or ``-l`` say."""
+    import os
+
+    lines = [f"{type(excinfo.value).__name__}: {excinfo.value}"]
+    entry = _user_entry(excinfo)
+    if entry is not None:
+        where = os.path.relpath(entry.path, item.config.invocation_params.dir)
+        lines.append(f"  from {where}:{entry.lineno + 1}, in {entry.name}:")
+        statement = [line for line in str(entry.statement).splitlines() if line.strip()]
+        lines.extend("    " + line for line in _dedent(statement))
+    return "\n".join(lines)
+
+
+def _user_entry(excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
+    """The innermost traceback entry outside pytest-xgen, pytest and pluggy, or None."""
+    from pathlib import Path
+
+    import _pytest
+    import pluggy
+
+    internal = [Path(m.__file__).resolve().parent for m in (_pytest, pluggy, pytest) if m.__file__]
+    internal.append(Path(__file__).resolve().parent)
+    found = None
+    for entry in excinfo.traceback:
+        path = Path(str(entry.path)).resolve()
+        if not any(path.is_relative_to(folder) for folder in internal):
+            found = entry
+    return found
+
+
+def _dedent(lines: list[str]) -> list[str]:
+    margin = min((len(line) - len(line.lstrip()) for line in lines), default=0)
+    return [line[margin:] for line in lines]
 
 
 def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:

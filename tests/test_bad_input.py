@@ -253,7 +253,7 @@ def test_unknown_model_alias_suggests_the_closest_names(pytester: pytest.Pyteste
     pytester.makepyfile(test_calls='def test_x(xgen):\n    xgen.model("qwne")("hi")\n')
     errored(
         pytester.runpytest(),
-        "E …XgenConfigError: unknown model 'qwne' (did you mean 'qwen' or 'qwen-big'?); "
+        "XgenConfigError: unknown model 'qwne' (did you mean 'qwen' or 'qwen-big'?); "
         "configured models: echo, qwen, qwen-big. Add it under [tool.xgen.models.qwne] "
         "or with --xgen-model qwne=local:smollm2-135m",
     )
@@ -270,7 +270,7 @@ def test_missing_api_key_variable(
     pytester.makepyfile(test_calls=ONE_CALL)
     errored(
         pytester.runpytest(),
-        "E …XgenConfigError: model 'echo': the environment variable XGEN_BAD_INPUT_KEY is "
+        "XgenConfigError: model 'echo': the environment variable XGEN_BAD_INPUT_KEY is "
         "not set; export XGEN_BAD_INPUT_KEY=<your key> (or replay the recording with "
         "--xgen-record-mode=none)",
     )

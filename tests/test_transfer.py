@@ -264,6 +264,39 @@ def test_invalid_marker_arguments_are_usage_errors(
     result.stderr.fnmatch_lines([esc(message)])
 
 
+@pytest.mark.parametrize("tb", ["auto", "long"])
+def test_a_configuration_error_inside_a_test_reads_like_a_usage_error(
+    scripted: pytest.Pytester, tb: str
+) -> None:
+    """The message and the user's line that caused it, not the plugin's own source."""
+    project(scripted, gen="transfer=7", a="transfer=7")
+    scripted.makepyfile(
+        test_typo="""
+        def test_typo(xgen):
+            x = 1
+            xgen.check("q", generator="gen", evaluators=["a"], min_consistancy=0.5)
+    """
+    )
+    result = scripted.runpytest(f"--tb={tb}", "-l", "-p", "no:warnings")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at call of test_typo _*",
+            "XgenConfigError: test_typo.py::test_typo: xgen.check(): unknown keyword(s) "
+            "min_consistancy (did you mean 'min_consistency'?)*",
+            "  from test_typo.py:3, in test_typo:",
+            '    xgen.check("q", generator="gen", evaluators=["a"], min_consistancy=0.5)',
+            "*short test summary info*",
+            "ERROR test_typo.py::test_typo - XgenConfigError: test_typo.py::test_typo: *",
+        ]
+    )
+    out = result.stdout.str()
+    section = out[out.index("ERROR at call") : out.index("short test summary info")]
+    assert len(section.splitlines()) <= 5, section
+    for internal in ("raise XgenConfigError", "pytest_xgen", "def check(", "x = 1"):
+        assert internal not in section, section
+
+
 def test_closest_marker_wins_per_keyword_over_file_defaults(scripted: pytest.Pytester) -> None:
     project(
         scripted,

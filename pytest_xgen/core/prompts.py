@@ -6,7 +6,10 @@ here re-records the calls that use it. Keep them stable; change them on purpose.
 
 from __future__ import annotations
 
-from pytest_xgen.models.base import Message
+from typing import Any
+
+# One chat message, as the OpenAI chat API takes it: {"role": ..., "content": ...}.
+Message = dict[str, Any]
 
 ELICIT_SYSTEM = (
     "Solve the problem. Explain your reasoning as short numbered steps, one idea per "

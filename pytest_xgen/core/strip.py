@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from pytest_xgen.core.answers import AnswerSpec
-from pytest_xgen.models.base import Message
+from pytest_xgen.core.prompts import Message
 
 # Sentences that announce the answer outright.
 _DECLARES = re.compile(

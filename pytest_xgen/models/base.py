@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-Message = dict[str, Any]
+from pytest_xgen.core.prompts import Message as Message  # re-exported: the models speak it
 
 _THINK = re.compile(r"<think>(.*?)(?:</think>|$)", re.DOTALL)
 

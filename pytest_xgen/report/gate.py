@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,17 +42,12 @@ from pytest_xgen.core.significance import (
     paired_margin,
 )
 from pytest_xgen.report.build import FORMAT, VERSION
+from pytest_xgen.settings.options import METRICS, ON_UNDERPOWERED, parse_thresholds
 
-METRICS = ("consistency", "lift", "accuracy")
 VERDICTS = ("regressed", "improved", "unchanged", "new", "missing")
-ON_UNDERPOWERED = ("fail", "warn")
 DEFAULT_RUNS_DIR = Path(".xgen/runs")
 # The name of each metric's test, as the gate lines show it.
 _TESTS = {"consistency": "Fisher", "lift": "Wald", "accuracy": "Fisher"}
-_THRESHOLD_FORM = (
-    "use METRIC:DELTA[,METRIC:DELTA...] with METRIC one of "
-    f"{', '.join(METRICS)} and DELTA a number >= 0, e.g. consistency:0.05,accuracy:0.02"
-)
 # Deltas are differences of floats; without slack a drop of exactly DELTA (0.80 -> 0.75
 # against 0.05) would count as "more than DELTA" by a rounding error.
 _DELTA_SLACK = 1e-9
@@ -307,36 +301,6 @@ def compare(
         thresholds=margins,
         labels=_labels(after),
     )
-
-
-def parse_thresholds(text: str) -> dict[str, float]:
-    """``"consistency:0.05,accuracy:0.02"`` as ``{"consistency": 0.05, "accuracy": 0.02}``.
-
-    Raises :class:`ValueError` saying what is wrong and which form is expected.
-    """
-    thresholds: dict[str, float] = {}
-    # A trailing comma is harmless, so empty entries are skipped rather than rejected.
-    entries = [entry.strip() for entry in text.split(",") if entry.strip()]
-    if not entries:
-        raise ValueError(f"no thresholds given; {_THRESHOLD_FORM}")
-    for entry in entries:
-        metric, colon, number = (part.strip() for part in entry.partition(":"))
-        if not colon:
-            raise ValueError(f"{entry!r} has no ':'; {_THRESHOLD_FORM}")
-        if metric not in METRICS:
-            raise ValueError(f"unknown metric {metric!r} in {entry!r}; {_THRESHOLD_FORM}")
-        if metric in thresholds:
-            raise ValueError(f"metric {metric!r} is given twice; {_THRESHOLD_FORM}")
-        try:
-            delta = float(number)
-        except ValueError:
-            raise ValueError(
-                f"DELTA {number!r} in {entry!r} is not a number; {_THRESHOLD_FORM}"
-            ) from None
-        if not math.isfinite(delta) or delta < 0:
-            raise ValueError(f"DELTA in {entry!r} must be a number >= 0; {_THRESHOLD_FORM}")
-        thresholds[metric] = delta
-    return thresholds
 
 
 def gate(comparison: Comparison, on_underpowered: str = "fail") -> GateResult:

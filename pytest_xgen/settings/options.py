@@ -18,6 +18,13 @@ from typing import Any
 import pytest
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
+# The metrics the upgrade gate can compare, and what an undecided gate does.
+METRICS = ("consistency", "lift", "accuracy")
+ON_UNDERPOWERED = ("fail", "warn")
+_THRESHOLD_FORM = (
+    "use METRIC:DELTA[,METRIC:DELTA...] with METRIC one of "
+    f"{', '.join(METRICS)} and DELTA a number >= 0, e.g. consistency:0.05,accuracy:0.02"
+)
 
 
 def parse_record_mode(value: str) -> str:
@@ -199,10 +206,38 @@ def parse_model_map(value: str) -> dict[str, str]:
     return mapping
 
 
+def parse_thresholds(text: str) -> dict[str, float]:
+    """``"consistency:0.05,accuracy:0.02"`` as ``{"consistency": 0.05, "accuracy": 0.02}``.
+
+    Raises :class:`ValueError` saying what is wrong and which form is expected.
+    """
+    thresholds: dict[str, float] = {}
+    # A trailing comma is harmless, so empty entries are skipped rather than rejected.
+    entries = [entry.strip() for entry in text.split(",") if entry.strip()]
+    if not entries:
+        raise ValueError(f"no thresholds given; {_THRESHOLD_FORM}")
+    for entry in entries:
+        metric, colon, number = (part.strip() for part in entry.partition(":"))
+        if not colon:
+            raise ValueError(f"{entry!r} has no ':'; {_THRESHOLD_FORM}")
+        if metric not in METRICS:
+            raise ValueError(f"unknown metric {metric!r} in {entry!r}; {_THRESHOLD_FORM}")
+        if metric in thresholds:
+            raise ValueError(f"metric {metric!r} is given twice; {_THRESHOLD_FORM}")
+        try:
+            delta = float(number)
+        except ValueError:
+            raise ValueError(
+                f"DELTA {number!r} in {entry!r} is not a number; {_THRESHOLD_FORM}"
+            ) from None
+        if not math.isfinite(delta) or delta < 0:
+            raise ValueError(f"DELTA in {entry!r} must be a number >= 0; {_THRESHOLD_FORM}")
+        thresholds[metric] = delta
+    return thresholds
+
+
 def parse_compare_fail(value: str) -> dict[str, float]:
     """``METRIC:DELTA[,...]`` with metrics consistency, lift, accuracy."""
-    from pytest_xgen.report.gate import parse_thresholds
-
     try:
         return parse_thresholds(value)
     except ValueError as exc:
