@@ -10,6 +10,11 @@ from pathlib import Path
 from pytest_xgen import __version__
 from pytest_xgen.errors import XgenError
 
+DESCRIPTION = (
+    "pytest-xgen outside a pytest run: the embedded models, cassette files, reports and "
+    "the comparison of two runs."
+)
+
 
 def _models(args: argparse.Namespace) -> int:
     from pytest_xgen.models.local import EMBEDDED, model_path
@@ -120,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pytest_xgen.report.gate import main_compare
 
         return main_compare(argv[1:])
-    parser = argparse.ArgumentParser(prog="xgen", description=__doc__)
+    parser = argparse.ArgumentParser(prog="xgen", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"pytest-xgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     models = sub.add_parser(

@@ -164,19 +164,9 @@ class Xgen:
 
     # -- the transfer check ----------------------------------------------------------------
     def _markers(self) -> list[dict[str, Any]]:
-        from pytest_xgen.settings.marker import MARKER
+        from pytest_xgen.settings.marker import marker_kwargs
 
-        if self.node is None:
-            return []
-        found = []
-        for mark in self.node.iter_markers(MARKER):
-            if mark.args:
-                raise XgenConfigError(
-                    f"{self.test}: @pytest.mark.{MARKER} takes keyword arguments only; "
-                    f"got {mark.args!r}"
-                )
-            found.append(dict(mark.kwargs))
-        return found
+        return [] if self.node is None else marker_kwargs(self.node, self.test)
 
     @property
     def marked(self) -> bool:

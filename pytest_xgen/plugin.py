@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_xgen.errors import XgenConfigError, XgenError, XgenInfraError, hide_frame
-from pytest_xgen.settings.marker import MARKER, MARKER_HELP, validate
+from pytest_xgen.settings.marker import MARKER, MARKER_HELP, marker_kwargs, validate
 from pytest_xgen.settings.options import SETTINGS, parse_model
 from pytest_xgen.stash import CHECKS, RESULTS, is_given
 
@@ -41,9 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             type=functools.partial(setting.parse_as, where=setting.flag),
             default=None,
             metavar=setting.metavar,
-            help=f"{setting.help}. Ini: {setting.ini}; file: [tool.xgen] {setting.key}",
+            help=f"{setting.help_text}. Ini: {setting.ini}; file: [tool.xgen] {setting.key}",
         )
-        parser.addini(setting.ini, help=f"xgen: {setting.help}", default="")
+        parser.addini(setting.ini, help=f"xgen: {setting.help_text}", default="")
     group.addoption(
         "--xgen-model",
         dest="xgen_models",
@@ -137,16 +137,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # lists what is allowed.
     models = get_session(config).settings.models
     for item in items:
-        for mark in item.iter_markers(MARKER):
-            if mark.args:
-                raise pytest.UsageError(
-                    f"xgen: {item.nodeid}: @pytest.mark.{MARKER} takes keyword arguments only; "
-                    f"got {mark.args!r}"
-                )
-            try:
-                validate(mark.kwargs, models, f"{item.nodeid}: @pytest.mark.{MARKER}")
-            except XgenConfigError as exc:
-                raise pytest.UsageError(f"xgen: {exc}") from None
+        try:
+            for kwargs in marker_kwargs(item, item.nodeid):
+                validate(kwargs, models, f"{item.nodeid}: @pytest.mark.{MARKER}")
+        except XgenConfigError as exc:
+            raise pytest.UsageError(f"xgen: {exc}") from None
     hypothesis_tests = [item for item in items if _uses_xgen(item) and is_given(item)]
     if hypothesis_tests:
         from pytest_xgen import hypothesis_glue

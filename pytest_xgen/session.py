@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from pytest_xgen.errors import XgenConfigError, did_you_mean, hide_frame
+from pytest_xgen.errors import XgenConfigError, hide_frame
+from pytest_xgen.settings import names
 from pytest_xgen.settings.config import Settings
 
 __tracebackhide__ = hide_frame
@@ -128,11 +129,11 @@ class XgenSession:
             # --xgen-model-map runs a candidate in place of a model, without editing tests.
             spec = self.settings.models.get((self.settings.model_map or {}).get(name, name))
             if spec is None:
-                known = ", ".join(sorted(self.settings.models)) or "none configured"
+                models = self.settings.models
                 raise XgenConfigError(
-                    f"unknown model {name!r}{did_you_mean(name, self.settings.models)}; "
-                    f"configured models: {known}. Add it under [tool.xgen.models.{name}] or "
-                    f"with --xgen-model {name}=local:smollm2-135m"
+                    f"unknown {names.listing([name], models)}; "
+                    f"{names.configured(models, self.settings.none_found())}. Add it under "
+                    f"{names.table(name)} or with --xgen-model {name}=local:smollm2-135m"
                 )
             try:
                 model = self.config.hook.pytest_xgen_make_model(name=name, spec=spec, session=self)

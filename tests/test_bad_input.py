@@ -179,7 +179,7 @@ def test_invalid_record_mode(pytester: pytest.Pytester, where: str) -> None:
     where = "ini xgen_record_mode" if where == "ini file" else "--xgen-record-mode"
     usage_error(
         result,
-        f"ERROR: xgen: {where}: record mode must be one of none, once, new_episodes, all; "
+        f"ERROR: xgen: {where}: record mode must be one of 'none', 'once', 'new_episodes', 'all'; "
         "got 'sometimes'",
     )
 

@@ -19,10 +19,16 @@ def test_one(xgen):
 @pytest.mark.parametrize(
     ("option", "words"),
     [
-        ("--xgen-timeout=inf", "seconds must be a finite number more than 0; got 'inf'"),
-        ("--xgen-timeout=nan", "seconds must be a finite number more than 0; got 'nan'"),
-        ("--xgen-save=../../escape", "a saved run's name is letters, digits"),
-        ("--xgen-save=runs/main", "a saved run's name is letters, digits"),
+        ("--xgen-timeout=inf", "timeout must be a number more than 0; got 'inf'"),
+        ("--xgen-timeout=nan", "timeout must be a number more than 0; got 'nan'"),
+        (
+            "--xgen-save=../../escape",
+            "save must be a name of letters, digits, '.', '_' and '-' (it becomes .xgen/runs/NAME.json)",
+        ),
+        (
+            "--xgen-save=runs/main",
+            "save must be a name of letters, digits, '.', '_' and '-' (it becomes .xgen/runs/NAME.json)",
+        ),
     ],
 )
 def test_bad_values_are_usage_errors(project: pytest.Pytester, option: str, words: str) -> None:

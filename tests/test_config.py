@@ -104,7 +104,7 @@ def test_ini_models_twin(pytester: pytest.Pytester) -> None:
         ("[tool.xgen]\nconcurrency = 0", "*concurrency: 0 is less than the minimum of 1*"),
         (
             '[tool.xgen]\nsamples = "many"',
-            "*samples: 'many' is not allowed; use a whole number of at least 1, or \"auto\"*",
+            "*samples: 'many' is not allowed; use a whole number of at least 1, or auto*",
         ),
     ],
 )
@@ -126,7 +126,7 @@ def test_bad_command_line_values_are_usage_errors(pytester: pytest.Pytester) -> 
     result = pytester.runpytest("--xgen-record-mode=sometimes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*record mode must be one of none, once, new_episodes, all; got 'sometimes'*"]
+        ["*record mode must be one of 'none', 'once', 'new_episodes', 'all'; got 'sometimes'*"]
     )
     result = pytester.runpytest("--xgen-model", "q=local:qwen")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -169,7 +169,9 @@ def test_concurrency_and_auto_samples_from_every_layer(pytester: pytest.Pytester
     shown.stdout.fnmatch_lines(["*SETTINGS concurrency=1 samples='auto'*"])
     bad = pytester.runpytest("--xgen-concurrency=0")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
-    bad.stderr.fnmatch_lines(["*--xgen-concurrency: value must be at least 1; got '0'*"])
+    bad.stderr.fnmatch_lines(
+        ["*--xgen-concurrency: concurrency must be a whole number of at least 1; got '0'*"]
+    )
     bad = pytester.runpytest("--xgen-samples=many")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     bad.stderr.fnmatch_lines(

@@ -7,50 +7,56 @@ import pytest
 from pytest_xgen.settings import options
 
 
+def parse(key: str, text: str) -> object:
+    return options.BY_KEY[key].parse(text)
+
+
 @pytest.mark.parametrize(
     ("text", "mode"),
     [("none", "none"), ("ONCE", "once"), ("new-episodes", "new_episodes"), ("all", "all")],
 )
 def test_record_mode(text: str, mode: str) -> None:
-    assert options.parse_record_mode(text) == mode
+    assert parse("record_mode", text) == mode
 
 
 def test_record_mode_error_lists_the_modes() -> None:
     with pytest.raises(
-        pytest.UsageError, match=r"one of none, once, new_episodes, all; got 'sometimes'"
+        pytest.UsageError,
+        match=r"--xgen-record-mode: record mode must be one of 'none', 'once', "
+        r"'new_episodes', 'all'; got 'sometimes'",
     ):
-        options.parse_record_mode("sometimes")
+        parse("record_mode", "sometimes")
 
 
 @pytest.mark.parametrize(
     ("text", "value"), [("on", True), ("Yes", True), ("0", False), ("off", False)]
 )
 def test_bool(text: str, value: bool) -> None:
-    assert options.parse_bool(text) is value
+    assert parse("cassettes", text) is value
 
 
 def test_bool_error() -> None:
-    with pytest.raises(pytest.UsageError, match="expected on or off"):
-        options.parse_bool("maybe")
+    with pytest.raises(pytest.UsageError, match="cassettes must be on or off"):
+        parse("cassettes", "maybe")
 
 
 def test_numbers() -> None:
-    assert options.parse_int("-3") == -3
-    assert options.parse_count("0") == 0
-    assert options.parse_positive_int("4") == 4
-    assert options.parse_seconds("2.5") == 2.5
-    with pytest.raises(pytest.UsageError, match="at least 0; got '-1'"):
-        options.parse_count("-1")
+    assert parse("seed", "-3") == -3
+    assert parse("max_retries", "0") == 0
+    assert parse("concurrency", "4") == 4
+    assert parse("timeout", "2.5") == 2.5
+    with pytest.raises(pytest.UsageError, match="a whole number of at least 0; got '-1'"):
+        parse("max_retries", "-1")
     with pytest.raises(pytest.UsageError, match="at least 1"):
-        options.parse_positive_int("0")
-    with pytest.raises(pytest.UsageError, match="whole number; got 'x'"):
-        options.parse_int("x")
-    with pytest.raises(pytest.UsageError, match="more than 0"):
-        options.parse_seconds("0")
-    with pytest.raises(pytest.UsageError, match="as a number"):
-        options.parse_seconds("soon")
-    with pytest.raises(pytest.UsageError, match="empty"):
-        options.parse_path("  ")
+        parse("concurrency", "0")
+    with pytest.raises(pytest.UsageError, match="seed must be a whole number; got 'x'"):
+        parse("seed", "x")
+    with pytest.raises(pytest.UsageError, match="a number more than 0; got '0'"):
+        parse("timeout", "0")
+    with pytest.raises(pytest.UsageError, match="a number more than 0; got 'soon'"):
+        parse("timeout", "soon")
+    with pytest.raises(pytest.UsageError, match="cache dir must be a path; got '  '"):
+        parse("cache_dir", "  ")
 
 
 def test_model_local_shorthand() -> None:
@@ -81,13 +87,13 @@ def test_every_setting_has_flag_and_ini_names() -> None:
 
 
 def test_samples_take_a_count_or_auto() -> None:
-    assert options.parse_samples("7") == 7
-    assert options.parse_samples(" AUTO ") == "auto"
+    assert parse("samples", "7") == 7
+    assert parse("samples", " AUTO ") == "auto"
     for bad in ("many", "0", "2.5"):
         with pytest.raises(
             pytest.UsageError, match=r"samples must be a whole number of at least 1, or auto"
         ):
-            options.parse_samples(bad)
+            parse("samples", bad)
 
 
 def test_concurrency_is_a_positive_count_defaulting_to_32() -> None:

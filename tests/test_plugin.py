@@ -20,6 +20,15 @@ def test_help_lists_every_option(pytester: pytest.Pytester) -> None:
     assert "--xgen-model=NAME=SPEC" in text and "--xgen-config=PATH" in text
 
 
+def test_the_xgen_command_help_is_plain_text() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest_xgen.cli", "--help"], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert "pytest-xgen outside a pytest run" in out.stdout
+    assert "``" not in out.stdout
+
+
 def test_importing_the_plugin_stays_light() -> None:
     code = (
         "import sys, pytest_xgen.plugin, pytest_xgen.session, pytest_xgen.fixture;"

@@ -38,7 +38,6 @@ Score = Callable[[str], CompletionResult]
 # A proposal is a short sampled continuation; scoring echoes the text and generates one token.
 PROPOSAL_PARAMS: dict[str, Any] = {"temperature": 0.8, "max_tokens": 64}
 SCORING_PARAMS: dict[str, Any] = {"echo": True, "logprobs": 1, "max_tokens": 1, "temperature": 0}
-STOP_REASONS = ("answer", "end", "max_sentences", "no_candidates")
 _WORD = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
 
 

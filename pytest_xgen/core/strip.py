@@ -47,10 +47,6 @@ class Stripped:
     removed: tuple[str, ...]
     method: str
 
-    @property
-    def sentences_removed(self) -> int:
-        return len(self.removed)
-
 
 @cache
 def _segmenter() -> Any:

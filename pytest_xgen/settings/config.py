@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_xgen.errors import XgenConfigError
-from pytest_xgen.settings.options import SETTINGS
+from pytest_xgen.settings import names
+from pytest_xgen.settings.options import SETTINGS, Setting
 
 
 def load_schema(name: str) -> dict[str, Any]:
@@ -164,10 +165,27 @@ class Settings:
     source: Source = Source(None, "")
     origin: dict[str, str] = field(default_factory=dict)
 
+    def none_found(self) -> str | None:
+        """Says that no xgen settings were found, when none were (else None)."""
+        if self.source.path is not None:
+            return None
+        return f"no xgen.toml and no [tool.xgen] in pyproject.toml under {self.rootpath}"
+
     def path(self, key: str) -> Path:
         """The absolute path of a path setting, relative ones taken from the rootdir."""
         value = Path(getattr(self, key)).expanduser()
         return value if value.is_absolute() else self.rootpath / value
+
+
+def _checked(setting: Setting, value: Any, source: Source) -> Any:
+    """A file value as the setting's kind reads it (``confidence = "none"`` is None: TOML
+    has no null); what the schema lets through but the kind does not is an error too."""
+    try:
+        return setting.check(value)
+    except (TypeError, ValueError) as exc:
+        raise XgenConfigError(
+            f"{source.describe()}: {setting.key} = {value!r} is not valid: expected {exc}"
+        ) from None
 
 
 def resolve(
@@ -196,10 +214,7 @@ def resolve(
             values[key] = setting.parse_as(ini[key], f"ini {setting.ini}")
             origin[key] = f"ini {setting.ini}"
         elif key in file_data:
-            value = file_data[key]
-            if key == "confidence" and value == "none":  # TOML has no null
-                value = None
-            values[key], origin[key] = value, source.describe()
+            values[key], origin[key] = _checked(setting, file_data[key], source), source.describe()
         else:
             values[key], origin[key] = setting.default, "default"
     models = {name: dict(spec) for name, spec in file_data.get("models", {}).items()}
@@ -208,11 +223,31 @@ def resolve(
         models[name] = spec
     if overrides:
         validate({"models": dict(overrides)}, Source(None, "--xgen-model / xgen_models"))
-    for old, new in (values["model_map"] or {}).items():
-        missing = [n for n in (old, new) if n not in models]
-        if missing:
-            raise XgenConfigError(
-                f"model map {old}={new}: no model named {' or '.join(map(repr, missing))}; "
-                f"configured models: {', '.join(sorted(models)) or 'none'}"
+    settings = Settings(**values, models=models, rootpath=rootpath, source=source, origin=origin)
+    _check_model_names(settings)
+    return settings
+
+
+def _check_model_names(settings: Settings) -> None:
+    """Every model a default or the model map names is configured: found now, once, rather
+    than inside each test that would use it."""
+    problems = []
+    for key in ("generator", "evaluators"):
+        value = getattr(settings, key)
+        wanted = [value] if isinstance(value, str) else list(value or ())
+        unknown = [name for name in wanted if name not in settings.models]
+        if unknown:
+            problems.append(
+                f"{key} = {value!r} ({settings.origin[key]}) names unknown "
+                f"{names.listing(unknown, settings.models)}"
             )
-    return Settings(**values, models=models, rootpath=rootpath, source=source, origin=origin)
+    for old, new in (settings.model_map or {}).items():
+        unknown = [n for n in (old, new) if n not in settings.models]
+        if unknown:
+            problems.append(
+                f"model map {old}={new} names unknown {names.listing(unknown, settings.models)}"
+            )
+    if problems:
+        raise XgenConfigError(
+            "; ".join(problems) + "; " + names.configured(settings.models, settings.none_found())
+        )

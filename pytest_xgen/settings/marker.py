@@ -7,11 +7,14 @@ class, then module), then ``xgen_*`` ini values and ``[tool.xgen]``, then the de
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_xgen.errors import XgenConfigError, did_you_mean
+from pytest_xgen.settings import names
+from pytest_xgen.settings.options import BY_KEY
+from pytest_xgen.settings.values import Choice, Flag, Kind, Maybe, Names, Real, Text, Whole
 
 if TYPE_CHECKING:
     from pytest_xgen.settings.config import Settings
@@ -19,148 +22,93 @@ if TYPE_CHECKING:
 MARKER = "transfers"
 
 
-def _number(
-    low: float | None, high: float | None, *, integer: bool = False
-) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError("a whole number" if integer else "a number")
-        if integer and not isinstance(value, int):
-            raise TypeError("a whole number")
-        number = float(value)
-        if (low is not None and number < low) or (high is not None and number > high):
-            span = f"from {low} to {high}" if high is not None else f"at least {low}"
-            raise ValueError(span)
-        return value
-
-    return check
-
-
-def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda value: None if value is None else check(value)
-
-
-def _choice(*allowed: str) -> Callable[[Any], Any]:
-    def check(value: Any) -> Any:
-        if value not in allowed:
-            raise ValueError("one of " + ", ".join(map(repr, allowed)))
-        return value
-
-    return check
-
-
-def _samples(value: Any) -> int | str:
-    """A whole number of at least 1, or ``"auto"`` (sequential sampling)."""
-    if value == "auto":
-        return "auto"
-    try:
-        return int(_number(1, None, integer=True)(value))
-    except TypeError:
-        raise TypeError("a whole number or 'auto'") from None
-    except ValueError:
-        raise ValueError("at least 1, or 'auto'") from None
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError("True or False")
-    return value
-
-
-def _name(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise TypeError("a model name (str)")
-    return value
-
-
-def _names(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise TypeError("a list of model names")
-    names = tuple(_name(v) for v in value)
-    if not names:
-        raise ValueError("at least one model name")
-    return names
-
-
 @dataclass(frozen=True)
 class Keyword:
-    check: Callable[[Any], Any]
+    """One keyword of the marker and of ``check()``: its kind of value and default, which
+    come from the setting of the same name when there is one."""
+
+    kind: Kind
     default: Any
     help: str
     setting: str | None = None  # the [tool.xgen] / --xgen-* setting that supplies the default
+    shown: str | None = None  # how the marker's help line shows it, when not its default
 
+    def check(self, value: Any) -> Any:
+        return self.kind.check(value)
+
+
+def _from_setting(key: str, help: str, shown: str | None = None) -> Keyword:
+    setting = BY_KEY[key]
+    return Keyword(setting.kind, setting.default, help, key, shown)
+
+
+NAME = Text("a model name (str)")
 
 KEYWORDS: dict[str, Keyword] = {
-    "generator": Keyword(_name, None, "model that solves and explains", "generator"),
-    "evaluators": Keyword(_names, None, "models given the explanation", "evaluators"),
-    "min_consistency": Keyword(
-        _number(0, 1), 0.8, "transfer consistency needed", "min_consistency"
+    "generator": _from_setting("generator", "model that solves and explains", "NAME"),
+    "evaluators": _from_setting("evaluators", "models given the explanation", "[NAME, ...]"),
+    "min_consistency": _from_setting("min_consistency", "transfer consistency needed"),
+    "min_lift": _from_setting("min_lift", "lift over the baseline needed"),
+    "samples": _from_setting(
+        "samples", "answers per evaluator and condition, or 'auto'", "'auto'|N"
     ),
-    "min_lift": Keyword(_number(-1, 1), 0.0, "lift over the baseline needed", "min_lift"),
-    "samples": Keyword(
-        _samples, "auto", "answers per evaluator and condition, or 'auto'", "samples"
+    "confidence": _from_setting(
+        "confidence", "decide on interval bounds at this level (None: point estimates)"
     ),
-    "confidence": Keyword(
-        _optional(_number(0.5, 0.999)),
-        0.95,
-        "decide on interval bounds at this level (None: point estimates)",
-        "confidence",
-    ),
-    "baseline": Keyword(
-        _choice("empty", "own", "sampled"), "empty", "the baseline condition", "baseline"
-    ),
-    "temperature": Keyword(
-        _number(0, 2), 0.7, "sampling temperature of evaluator samples", "temperature"
-    ),
-    "require_correct": Keyword(_bool, False, "a consistent wrong answer fails the check"),
-    "strip_with": Keyword(_optional(_name), None, "model that removes answer sentences"),
-    "delivery": Keyword(_choice("user", "prefill"), "user", "where the explanation goes"),
+    "baseline": _from_setting("baseline", "the baseline condition"),
+    "temperature": _from_setting("temperature", "sampling temperature of evaluator samples"),
+    "require_correct": Keyword(Flag(), False, "a consistent wrong answer fails the check"),
+    "strip_with": Keyword(Maybe(NAME), None, "model that removes answer sentences"),
+    "delivery": Keyword(Choice(("user", "prefill")), "user", "where the explanation goes"),
     "on_inconclusive": Keyword(
-        _choice("fail", "xfail", "pass"), "fail", "outcome when an interval straddles a threshold"
+        Choice(("fail", "xfail", "pass")),
+        "fail",
+        "outcome when an interval straddles a threshold",
     ),
-    "max_examples": Keyword(
-        _number(1, None, integer=True), 10, "Hypothesis examples of this test", "max_examples"
-    ),
+    "max_examples": _from_setting("max_examples", "Hypothesis examples of this test"),
     "min_invariance": Keyword(
-        _number(0, 1),
+        Real(0, 1),
         1.0,
         "greedy single samples: share of samples whose answer a perturbation may not "
         "change; otherwise max_drop defaults to 1 - min_invariance",
     ),
     "max_drop": Keyword(
-        _optional(_number(0, 1)),
+        Maybe(Real(0, 1)),
         None,
         "invariance: the drop in an evaluator's rate a perturbation may cause "
         "(default 1 - min_invariance)",
     ),
-    "min_step_agreement": Keyword(
-        _optional(_number(0, 1)), None, "step-level agreement a review needs"
-    ),
+    "min_step_agreement": Keyword(Maybe(Real(0, 1)), None, "step-level agreement a review needs"),
     "explanation": Keyword(
-        _choice("single", "ensemble"), "single", "one generator's explanation, or an ensemble"
+        Choice(("single", "ensemble")), "single", "one generator's explanation, or an ensemble"
     ),
     "generators": Keyword(
-        _optional(_names), None, "the ensemble's generators (default: the generator)"
+        Maybe(Names()), None, "the ensemble's generators (default: the generator)"
     ),
-    "scorer": Keyword(_optional(_name), None, "model that scores ensemble candidates"),
-    "candidates": Keyword(
-        _number(1, None, integer=True), 3, "candidates per generator and ensemble step"
-    ),
-    "max_sentences": Keyword(
-        _number(1, None, integer=True), 8, "most sentences of an ensembled explanation"
-    ),
+    "scorer": Keyword(Maybe(NAME), None, "model that scores ensemble candidates"),
+    "candidates": Keyword(Whole(1), 3, "candidates per generator and ensemble step"),
+    "max_sentences": Keyword(Whole(1), 8, "most sentences of an ensembled explanation"),
 }
 
 MARKER_HELP = (
-    "transfers(generator=NAME, evaluators=[NAME, ...], min_consistency=0.8, min_lift=0.0, "
-    "samples='auto'|N, confidence=0.95, baseline='empty', temperature=0.7, "
-    "require_correct=False, "
-    "strip_with=None, delivery='user', on_inconclusive='fail', max_examples=10, "
-    "min_invariance=1.0, max_drop=None, min_step_agreement=None, explanation='single', "
-    "generators=None, scorer=None, candidates=3, max_sentences=8): "
-    "the test's xgen.check() must show that the generator's explanation, answer removed, makes "
-    "the evaluators agree; see docs/transfer.md"
+    f"{MARKER}("
+    + ", ".join(f"{name}={kw.shown or repr(kw.default)}" for name, kw in KEYWORDS.items())
+    + "): the test's xgen.check() must show that the generator's explanation, answer "
+    "removed, makes the evaluators agree; see docs/transfer.md"
 )
+
+
+def marker_kwargs(node: Any, where: str) -> list[dict[str, Any]]:
+    """The keywords of every ``transfers`` marker of ``node``, closest first; a marker with
+    positional arguments is an :class:`XgenConfigError`."""
+    found = []
+    for mark in node.iter_markers(MARKER):
+        if mark.args:
+            raise XgenConfigError(
+                f"{where}: @pytest.mark.{MARKER} takes keyword arguments only; got {mark.args!r}"
+            )
+        found.append(dict(mark.kwargs))
+    return found
 
 
 @dataclass(frozen=True)
@@ -209,18 +157,20 @@ class TransferOptions:
         return 1 - self.min_invariance if self.max_drop is None else self.max_drop
 
 
-def validate(kwargs: Mapping[str, Any], models: Iterable[str], where: str) -> dict[str, Any]:
-    """Checked keyword values; a problem raises :class:`XgenConfigError` that lists the
-    allowed keywords and echoes what it got."""
+def validate(
+    kwargs: Mapping[str, Any], models: Mapping[str, Mapping[str, Any]], where: str
+) -> dict[str, Any]:
+    """Checked keyword values; a problem raises :class:`XgenConfigError` that names every
+    unknown keyword and model with its closest match, and echoes what it got."""
     unknown = sorted(set(kwargs) - set(KEYWORDS))
     if unknown:
+        shown = ", ".join(f"{u}{did_you_mean(u, KEYWORDS, n=1, cutoff=0.8)}" for u in unknown)
         raise XgenConfigError(
-            f"{where}: unknown keyword(s) {', '.join(unknown)}"
-            f"{did_you_mean(unknown[0], KEYWORDS, n=1, cutoff=0.8)} (got {_echo(kwargs)}); "
+            f"{where}: unknown keyword(s) {shown} (got {_echo(kwargs)}); "
             f"allowed: {', '.join(KEYWORDS)}"
         )
-    known = set(models)
     checked: dict[str, Any] = {}
+    problems = []
     for name, value in kwargs.items():
         try:
             checked[name] = KEYWORDS[name].check(value)
@@ -228,13 +178,11 @@ def validate(kwargs: Mapping[str, Any], models: Iterable[str], where: str) -> di
             raise XgenConfigError(
                 f"{where}: {name}={value!r} is not valid: expected {exc}"
             ) from None
-        for model in _models_of(name, checked[name]):
-            if model not in known:
-                raise XgenConfigError(
-                    f"{where}: {name}={value!r} names unknown model {model!r}"
-                    f"{did_you_mean(model, known)}; configured models: "
-                    f"{', '.join(sorted(known)) or 'none'}"
-                )
+        missing = [model for model in _models_of(name, checked[name]) if model not in models]
+        if missing:
+            problems.append(f"{name}={value!r} names unknown {names.listing(missing, models)}")
+    if problems:
+        raise XgenConfigError(f"{where}: {'; '.join(problems)}; {names.configured(models)}")
     return checked
 
 
@@ -288,6 +236,8 @@ def resolve(
             f"@pytest.mark.{MARKER}(generator=..., evaluators=[...]) or set them in [tool.xgen]"
         )
     values["evaluators"] = tuple(values["evaluators"])
+    if values["generators"] is not None:
+        values["generators"] = tuple(values["generators"])
     validate(
         {k: v for k, v in values.items() if k in ("generator", "evaluators") and v is not None},
         models,

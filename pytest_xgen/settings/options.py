@@ -1,23 +1,38 @@
-"""Every pytest-xgen setting, once: its command-line option, ini twin and parser.
+"""Every pytest-xgen setting, once: its key, kind of value, default and help.
 
-This table is the single source for ``--xgen-*`` options, ``xgen_*`` ini values and the
-``[tool.xgen]`` keys, so the three cannot drift apart. Parsers turn a string (from the
-command line or an ini file) into a value and raise ``pytest.UsageError`` saying what is
-wrong and what is allowed.
+This table is the single source of the ``--xgen-*`` options, the ``xgen_*`` ini values,
+the ``[tool.xgen]`` keys and their ranges in ``config.schema.json`` (a test holds the
+schema to it), and of the defaults of the marker keywords that a setting supplies
+(:mod:`pytest_xgen.settings.marker`). A bad string from the command line or an ini file
+is a ``pytest.UsageError`` saying what is wrong and what is allowed.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from pytest_xgen.core.significance import ADJUSTMENTS
+from pytest_xgen.settings.values import (
+    Choice,
+    Either,
+    Flag,
+    Kind,
+    Names,
+    Pairs,
+    Real,
+    Text,
+    Thresholds,
+    Unparsable,
+    Whole,
+)
+
 RECORD_MODES = ("none", "once", "new_episodes", "all")
+BASELINES = ("empty", "own", "sampled")
 # The metrics the upgrade gate can compare, and what an undecided gate does.
 METRICS = ("consistency", "lift", "accuracy")
 ON_UNDERPOWERED = ("fail", "warn")
@@ -25,185 +40,6 @@ _THRESHOLD_FORM = (
     "use METRIC:DELTA[,METRIC:DELTA...] with METRIC one of "
     f"{', '.join(METRICS)} and DELTA a number >= 0, e.g. consistency:0.05,accuracy:0.02"
 )
-
-
-def parse_record_mode(value: str) -> str:
-    """``none | once | new_episodes | all``."""
-    mode = value.strip().lower().replace("-", "_")
-    if mode not in RECORD_MODES:
-        raise pytest.UsageError(
-            f"xgen: record mode must be one of {', '.join(RECORD_MODES)}; got {value!r}"
-        )
-    return mode
-
-
-def parse_bool(value: str) -> bool:
-    """``on/off``, ``true/false``, ``yes/no``, ``1/0``."""
-    text = value.strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise pytest.UsageError(f"xgen: expected on or off (true/false); got {value!r}")
-
-
-def _int(value: str, *, minimum: int | None, what: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise pytest.UsageError(f"xgen: {what} must be a whole number; got {value!r}") from None
-    if minimum is not None and number < minimum:
-        raise pytest.UsageError(f"xgen: {what} must be at least {minimum}; got {value!r}")
-    return number
-
-
-def parse_int(value: str) -> int:
-    """Any whole number (a seed)."""
-    return _int(value, minimum=None, what="value")
-
-
-def parse_count(value: str) -> int:
-    """A whole number, zero or more (a retry budget)."""
-    return _int(value, minimum=0, what="count")
-
-
-def parse_positive_int(value: str) -> int:
-    """A whole number, one or more."""
-    return _int(value, minimum=1, what="value")
-
-
-def parse_samples(value: str) -> int | str:
-    """A whole number, one or more, or ``auto``: sample in rounds until the verdict is clear."""
-    if value.strip().lower() == "auto":
-        return "auto"
-    try:
-        return _int(value, minimum=1, what="samples")
-    except pytest.UsageError:
-        raise pytest.UsageError(
-            f"xgen: samples must be a whole number of at least 1, or auto; got {value!r}"
-        ) from None
-
-
-def parse_seconds(value: str) -> float:
-    """A positive number of seconds."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise pytest.UsageError(f"xgen: expected seconds as a number; got {value!r}") from None
-    if not seconds > 0 or not math.isfinite(seconds):
-        raise pytest.UsageError(f"xgen: seconds must be a finite number more than 0; got {value!r}")
-    return seconds
-
-
-def parse_path(value: str) -> str:
-    """A non-empty path (relative paths are taken from the rootdir)."""
-    if not value.strip():
-        raise pytest.UsageError("xgen: expected a path; got an empty value")
-    return value.strip()
-
-
-def _float(value: str, what: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise pytest.UsageError(f"xgen: {what} must be a number; got {value!r}") from None
-
-
-def parse_fraction(value: str) -> float:
-    """A number from 0 to 1 (a consistency threshold)."""
-    number = _float(value, "threshold")
-    if not 0 <= number <= 1:
-        raise pytest.UsageError(f"xgen: expected a number from 0 to 1; got {value!r}")
-    return number
-
-
-def parse_lift(value: str) -> float:
-    """A number from -1 to 1 (a lift threshold)."""
-    number = _float(value, "lift")
-    if not -1 <= number <= 1:
-        raise pytest.UsageError(f"xgen: lift must be from -1 to 1; got {value!r}")
-    return number
-
-
-def parse_confidence(value: str) -> float | None:
-    """``none`` (decide on point estimates) or a level between 0 and 1, such as 0.9."""
-    if value.strip().lower() in ("none", "off", ""):
-        return None
-    number = _float(value, "confidence")
-    if not 0.5 <= number <= 0.999:
-        raise pytest.UsageError(
-            f"xgen: confidence must be from 0.5 to 0.999 (e.g. 0.95) or none; got {value!r}"
-        )
-    return number
-
-
-def parse_temperature(value: str) -> float:
-    """A sampling temperature from 0 to 2."""
-    number = _float(value, "temperature")
-    if not 0 <= number <= 2:
-        raise pytest.UsageError(f"xgen: temperature must be from 0 to 2; got {value!r}")
-    return number
-
-
-BASELINES = ("empty", "own", "sampled")
-
-
-def parse_baseline(value: str) -> str:
-    """``empty | own | sampled``: what evaluators get in the baseline condition."""
-    text = value.strip().lower()
-    if text not in BASELINES:
-        raise pytest.UsageError(
-            f"xgen: baseline must be one of {', '.join(BASELINES)}; got {value!r}"
-        )
-    return text
-
-
-def parse_name(value: str) -> str:
-    """A configured model's name."""
-    if not value.strip():
-        raise pytest.UsageError("xgen: expected a model name; got an empty value")
-    return value.strip()
-
-
-def parse_names(value: str) -> list[str]:
-    """Model names separated by commas."""
-    names = [part.strip() for part in value.split(",") if part.strip()]
-    if not names:
-        raise pytest.UsageError(f"xgen: expected model names separated by commas; got {value!r}")
-    return names
-
-
-def parse_optional_path(value: str) -> str | None:
-    """A path, or ``none`` / an empty value for none."""
-    text = value.strip()
-    return None if text.lower() in ("", "none") else text
-
-
-def parse_run_name(value: str) -> str | None:
-    """A saved run's name: letters, digits, ``.``, ``_`` and ``-``, or ``none``. A name is
-    a file under ``.xgen/runs``, so ``/`` and ``..`` (which would write elsewhere) are not
-    names."""
-    name = parse_optional_path(value)
-    if name is not None and (not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or ".." in name):
-        raise pytest.UsageError(
-            f"xgen: a saved run's name is letters, digits, '.', '_' and '-' (it becomes "
-            f".xgen/runs/NAME.json); got {value!r}"
-        )
-    return name
-
-
-def parse_model_map(value: str) -> dict[str, str]:
-    """``old=new[,old2=new2]``: run the suite with model ``old`` replaced by ``new``."""
-    mapping: dict[str, str] = {}
-    for part in (p.strip() for p in value.split(",") if p.strip()):
-        old, sep, new = part.partition("=")
-        if not sep or not old.strip() or not new.strip():
-            raise pytest.UsageError(
-                f"xgen: a model map is OLD=NEW[,OLD2=NEW2]; got {value!r} "
-                "(example: --xgen-model-map qwen=gpt)"
-            )
-        mapping[old.strip()] = new.strip()
-    return mapping
 
 
 def parse_thresholds(text: str) -> dict[str, float]:
@@ -236,38 +72,6 @@ def parse_thresholds(text: str) -> dict[str, float]:
     return thresholds
 
 
-def parse_compare_fail(value: str) -> dict[str, float]:
-    """``METRIC:DELTA[,...]`` with metrics consistency, lift, accuracy."""
-    try:
-        return parse_thresholds(value)
-    except ValueError as exc:
-        raise pytest.UsageError(f"xgen: --xgen-compare-fail: {exc}") from None
-
-
-def parse_alpha(value: str) -> float:
-    """A significance level between 0 and 1, such as 0.05."""
-    number = _float(value, "alpha")
-    if not 0 < number < 1:
-        raise pytest.UsageError(f"xgen: alpha must be between 0 and 1; got {value!r}")
-    return number
-
-
-def parse_adjust(value: str) -> str:
-    """``holm | bh | none``: how the comparison corrects for the number of tests."""
-    text = value.strip().lower()
-    if text not in ("holm", "bh", "none"):
-        raise pytest.UsageError(f"xgen: adjust must be one of holm, bh, none; got {value!r}")
-    return text
-
-
-def parse_underpowered(value: str) -> str:
-    """``fail | warn``: what an underpowered (inconclusive) gate does to the run."""
-    text = value.strip().lower()
-    if text not in ("fail", "warn"):
-        raise pytest.UsageError(f"xgen: compare_underpowered must be fail or warn; got {value!r}")
-    return text
-
-
 def parse_model(value: str) -> tuple[str, dict[str, Any]]:
     """``NAME=local:EMBEDDED`` or ``NAME={"base_url": ..., "model": ..., ...}`` (JSON)."""
     name, sep, spec = value.partition("=")
@@ -295,10 +99,11 @@ def parse_model(value: str) -> tuple[str, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting: its ``[tool.xgen]`` key, ``--xgen-*`` option and ``xgen_*`` ini name."""
+    """One setting: its ``[tool.xgen]`` key, ``--xgen-*`` option and ``xgen_*`` ini name,
+    its kind of value and its default."""
 
     key: str
-    parse: Callable[[str], Any]
+    kind: Kind
     default: Any
     help: str
     metavar: str
@@ -311,186 +116,174 @@ class Setting:
     def ini(self) -> str:
         return "xgen_" + self.key
 
-    def parse_as(self, value: str, where: str) -> Any:
-        """``parse(value)``, with ``where`` (the option or ini name) in any error."""
-        try:
-            return self.parse(value)
-        except pytest.UsageError as exc:
-            message = str(exc).removeprefix("xgen: ")
-            raise pytest.UsageError(f"xgen: {where}: {message}") from None
+    @property
+    def help_text(self) -> str:
+        """The help, ending with the default when there is one."""
+        if self.default is None:
+            return self.help
+        shown = {True: "on", False: "off"}.get(self.default, self.default)
+        return (
+            f"{self.help}; default {shown:g}"
+            if isinstance(shown, float)
+            else (f"{self.help}; default {shown}")
+        )
 
+    def parse(self, value: str) -> Any:
+        return self.parse_as(value, self.flag)
+
+    def parse_as(self, value: str, where: str) -> Any:
+        """The value of the string ``value``; a usage error names ``where`` (the option or
+        ini name), what is allowed and what it got."""
+        try:
+            return self.kind.parse(value)
+        except Unparsable as exc:
+            raise pytest.UsageError(f"xgen: {where}: {exc}") from None
+        except (TypeError, ValueError):
+            label = self.key.replace("_", " ")
+            raise pytest.UsageError(
+                f"xgen: {where}: {label} must be {self.kind.describe()}; got {value!r}"
+            ) from None
+
+    def check(self, value: Any) -> Any:
+        """The value of a TOML or marker value; raises ``TypeError`` / ``ValueError``."""
+        return self.kind.check(value)
+
+
+PATH = Text("a path")
+NAME = Text("a model name")
+RUN_NAME = Text(
+    "a name of letters, digits, '.', '_' and '-' (it becomes .xgen/runs/NAME.json)",
+    pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    optional=True,
+)
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "record_mode",
-        parse_record_mode,
+        Choice(RECORD_MODES),
         "once",
-        "none (replay only) | once | new_episodes | all; default once",
+        "none (replay only) | once | new_episodes | all",
         "MODE",
     ),
-    Setting(
-        "cache_dir",
-        parse_path,
-        ".xgen/cache",
-        "diskcache directory of recorded calls; default .xgen/cache",
-        "DIR",
-    ),
+    Setting("cache_dir", PATH, ".xgen/cache", "diskcache directory of recorded calls", "DIR"),
     Setting(
         "cassette_dir",
-        parse_path,
+        PATH,
         "fixtures/cassettes",
-        "directory of the committed JSON Lines cassettes; default fixtures/cassettes",
+        "directory of the committed JSON Lines cassettes",
         "DIR",
     ),
+    Setting("cassettes", Flag(), True, "read and write cassette files: on | off", "on|off"),
+    Setting("models_dir", PATH, ".xgen/models", "where embedded model files are assembled", "DIR"),
+    Setting("seed", Whole(), 0, "base seed of every call (sample i uses seed+i)", "N"),
     Setting(
-        "cassettes",
-        parse_bool,
-        True,
-        "read and write cassette files: on | off; default on",
-        "on|off",
-    ),
-    Setting(
-        "models_dir",
-        parse_path,
-        ".xgen/models",
-        "where embedded model files are assembled; default .xgen/models",
-        "DIR",
-    ),
-    Setting("seed", parse_int, 0, "base seed of every call (sample i uses seed+i); default 0", "N"),
-    Setting(
-        "timeout",
-        parse_seconds,
-        120.0,
-        "seconds to wait for one model answer; default 120",
-        "SECONDS",
+        "timeout", Real(0, open_low=True), 120.0, "seconds to wait for one model answer", "SECONDS"
     ),
     Setting(
         "max_retries",
-        parse_count,
+        Whole(0),
         2,
-        "retries of a failed call (backoff honours Retry-After); default 2",
+        "retries of a failed call (backoff honours Retry-After)",
         "N",
     ),
     Setting(
         "concurrency",
-        parse_positive_int,
+        Whole(1),
         32,
         "independent model calls of one check made at once, per process (calls to the "
-        "local server are always made one at a time); default 32",
+        "local server are always made one at a time)",
         "N",
     ),
-    Setting(
-        "local_n_ctx",
-        parse_positive_int,
-        2048,
-        "context length of the embedded models; default 2048",
-        "TOKENS",
-    ),
-    Setting(
-        "local_n_threads",
-        parse_positive_int,
-        2,
-        "threads of the local llama.cpp server; default 2",
-        "N",
-    ),
+    Setting("local_n_ctx", Whole(256), 2048, "context length of the embedded models", "TOKENS"),
+    Setting("local_n_threads", Whole(1), 2, "threads of the local llama.cpp server", "N"),
     # Defaults of the transfers marker's keywords (a marker or check() argument wins over
     # these, except when the option is given on the command line).
-    Setting("generator", parse_name, None, "default generator model of transfer checks", "NAME"),
-    Setting(
-        "evaluators", parse_names, None, "default evaluator models, comma-separated", "A,B,..."
-    ),
+    Setting("generator", NAME, None, "default generator model of transfer checks", "NAME"),
+    Setting("evaluators", Names(), None, "default evaluator models, comma-separated", "A,B,..."),
     Setting(
         "samples",
-        parse_samples,
+        Either(Whole(1), "auto", "auto", "sample in rounds until the verdict is clear"),
         "auto",
         "answers per evaluator and condition, or auto (rounds of 5 until the verdict is "
-        "clear, at most 20); default auto",
+        "clear, at most 20)",
         "N|auto",
     ),
     Setting(
         "confidence",
-        parse_confidence,
+        Either(Real(0.5, 0.999), "none", None, "decide on point estimates"),
         0.95,
-        "decide on interval bounds at this level; none: on point estimates; default 0.95",
+        "decide on interval bounds at this level; none: on point estimates",
         "LEVEL",
     ),
     Setting(
-        "baseline", parse_baseline, "empty", "baseline condition: empty | own | sampled", "KIND"
+        "baseline", Choice(BASELINES), "empty", "baseline condition: empty | own | sampled", "KIND"
     ),
-    Setting(
-        "min_consistency",
-        parse_fraction,
-        0.8,
-        "transfer consistency a check needs; default 0.8",
-        "X",
-    ),
-    Setting("min_lift", parse_lift, 0.0, "lift over the baseline a check needs; default 0", "X"),
-    Setting(
-        "temperature",
-        parse_temperature,
-        0.7,
-        "sampling temperature of evaluator samples; default 0.7",
-        "T",
-    ),
+    Setting("min_consistency", Real(0, 1), 0.8, "transfer consistency a check needs", "X"),
+    Setting("min_lift", Real(-1, 1), 0.0, "lift over the baseline a check needs", "X"),
+    Setting("temperature", Real(0, 2), 0.7, "sampling temperature of evaluator samples", "T"),
     Setting(
         "max_examples",
-        parse_positive_int,
+        Whole(1),
         10,
-        "Hypothesis examples per xgen test (each one costs model calls); default 10",
+        "Hypothesis examples per xgen test (each one costs model calls)",
         "N",
     ),
     Setting(
         "max_live_calls",
-        parse_count,
+        Whole(0),
         None,
         "stop making live calls after N in this run (later ones are errors)",
         "N",
     ),
     # Outputs and the upgrade gate.
-    Setting("report", parse_optional_path, None, "write the JSON report to this path", "PATH"),
-    Setting("html", parse_optional_path, None, "write the HTML report to this path", "PATH"),
-    Setting("save", parse_run_name, None, "save this run as .xgen/runs/NAME.json", "NAME"),
+    Setting(
+        "report", Text("a path", optional=True), None, "write the JSON report to this path", "PATH"
+    ),
+    Setting(
+        "html", Text("a path", optional=True), None, "write the HTML report to this path", "PATH"
+    ),
+    Setting("save", RUN_NAME, None, "save this run as .xgen/runs/NAME.json", "NAME"),
     Setting(
         "model_map",
-        parse_model_map,
+        Pairs("--xgen-model-map qwen=gpt"),
         None,
         "replace models for this run, e.g. qwen=gpt (a candidate in place of a model)",
         "OLD=NEW,...",
     ),
     Setting(
         "compare",
-        parse_optional_path,
+        Text("a saved run's name or a JSON path", optional=True),
         None,
         "compare with a saved run (NAME in .xgen/runs, or a JSON path)",
         "NAME|PATH",
     ),
     Setting(
         "compare_fail",
-        parse_compare_fail,
+        Thresholds(METRICS, parse_thresholds),
         None,
         "fail when a test drops by more than DELTA and significantly, e.g. consistency:0.05",
         "METRIC:DELTA,...",
     ),
     Setting(
         "compare_alpha",
-        parse_alpha,
+        Real(0, 1, open_low=True, open_high=True),
         0.05,
-        "significance level of the comparison; default 0.05",
+        "significance level of the comparison",
         "ALPHA",
     ),
     Setting(
         "compare_adjust",
-        parse_adjust,
+        Choice(tuple(ADJUSTMENTS)),
         "holm",
         "correction of the comparison's p-values for their number: holm (any false alarm "
-        "at most alpha), bh (false discovery rate) or none; default holm",
+        "at most alpha), bh (false discovery rate) or none",
         "holm|bh|none",
     ),
     Setting(
         "compare_underpowered",
-        parse_underpowered,
+        Choice(ON_UNDERPOWERED),
         "fail",
-        "when the suite cannot decide a gated metric: fail the run, or warn; default fail",
+        "when the suite cannot decide a gated metric: fail the run, or warn",
         "fail|warn",
     ),
 )
