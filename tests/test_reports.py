@@ -215,7 +215,11 @@ def test_gate_input_errors_are_usage_errors(suite: pytest.Pytester) -> None:
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     unknown = suite.runpytest("--xgen-model-map=b=nope")
     assert unknown.ret == pytest.ExitCode.USAGE_ERROR
-    unknown.stderr.fnmatch_lines(["*model map b=nope names unknown model 'nope'; configured models: a, b, better, gen, worse*"])
+    unknown.stderr.fnmatch_lines(
+        [
+            "*model map b=nope names unknown model 'nope'; configured models: a, b, better, gen, worse*"
+        ]
+    )
 
 
 def test_live_calls_show_progress(suite: pytest.Pytester) -> None:
