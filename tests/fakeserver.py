@@ -46,10 +46,17 @@ class FakeOpenAI:
         return len(self.requests)
 
     def fail_next(
-        self, count: int, status: int = 500, headers: dict[str, str] | None = None
+        self,
+        count: int,
+        status: int = 500,
+        headers: dict[str, str] | None = None,
+        *,
+        echo_key: bool = False,
     ) -> None:
+        """Fail the next ``count`` requests with ``status``; ``echo_key``: the error message
+        repeats the request's bearer token, as some endpoints do."""
         with self.lock:
-            self.failures.extend([(status, headers or {})] * count)
+            self.failures.extend([(status, headers or {}, echo_key)] * count)
 
     def start(self) -> FakeOpenAI:
         self.thread.start()
@@ -103,10 +110,12 @@ class FakeOpenAI:
                     if failure is None:
                         server.requests.append(body)
                 if failure is not None:
-                    status, headers = failure
-                    self._send(
-                        status, {"error": {"message": f"scripted failure {status}"}}, headers
-                    )
+                    status, headers, echo_key = failure
+                    message = f"scripted failure {status}"
+                    if echo_key:
+                        token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                        message += f": the key {token} is not valid"
+                    self._send(status, {"error": {"message": message}}, headers)
                     return
                 usage = {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}
                 tag = f"seed={body.get('seed')},t={body.get('temperature')}"

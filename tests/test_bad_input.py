@@ -278,6 +278,27 @@ def test_missing_api_key_variable(
     assert not cassette(pytester).exists()
 
 
+@pytest.mark.parametrize("locals_shown", [False, True])
+def test_a_key_the_endpoint_echoes_is_shown_as_stars(
+    pytester: pytest.Pytester,
+    fake: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    locals_shown: bool,
+) -> None:
+    key = "sk-echoed-0123456789abcdef"
+    monkeypatch.setenv("XGEN_BAD_INPUT_KEY", key)
+    pytester.makepyprojecttoml(f"""
+        [tool.xgen.models.echo]
+        {fake_model(fake, api_key_env="XGEN_BAD_INPUT_KEY", max_retries=0)}
+    """)
+    pytester.makepyfile(test_calls=ONE_CALL)
+    fake.fail_next(1, status=400, echo_key=True)
+    result = pytester.runpytest(*(["-l"] if locals_shown else []))
+    errored(result, "…answered HTTP 400…scripted failure 400: the key *** is not valid…")
+    assert fake.auth_headers == [f"Bearer {key}"]  # the key was sent, and echoed
+    assert key not in result.stdout.str() + result.stderr.str()
+
+
 def test_unreachable_endpoint(pytester: pytest.Pytester) -> None:
     pytester.makepyprojecttoml(UNREACHABLE)
     pytester.makepyfile(test_calls=ONE_CALL)

@@ -361,6 +361,20 @@ def test_gate_needs_both_size_and_significance() -> None:
     assert gate(compare(before, after)).result == "pass"
 
 
+def test_a_drop_of_exactly_delta_passes_despite_rounding() -> None:
+    """0.80 -> 0.75 is a drop of 0.05000000000000004 in floating point: without the gate's
+    tolerance it would count as more than DELTA = 0.05."""
+    assert 0.8 - 0.75 > 0.05  # the rounding the tolerance exists for
+    before = report({"tests/test_x.py::test_exact": metrics(800, 1000)})
+    after = report({"tests/test_x.py::test_exact": metrics(750, 1000)})
+    comparison = compare(before, after, adjust_with="none", thresholds={"consistency": 0.05})
+    change = comparison.tests[0].changes["consistency"]
+    assert change.significant and change.delta == pytest.approx(-0.05)
+    assert [f for f in gate(comparison).failures if not f.startswith("suite:")] == []
+    stricter = compare(before, after, adjust_with="none", thresholds={"consistency": 0.049})
+    assert len([f for f in gate(stricter).failures if not f.startswith("suite:")]) == 1
+
+
 def test_gate_line_for_lift_names_wald() -> None:
     before = report({"tests/test_x.py::test_a": metrics(12, 15)})
     after = report({"tests/test_x.py::test_a": metrics(4, 15, baseline=(5, 15))})

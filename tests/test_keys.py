@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_xgen.models.openai_chat import endpoint_identity, redact_url
-from pytest_xgen.recording.store import KEY_FORMAT, build_request, canonical_json, request_key
+from pytest_xgen.errors import CassetteError
+from pytest_xgen.recording.store import (
+    KEY_FORMAT,
+    Store,
+    build_request,
+    canonical_json,
+    make_entry,
+    request_key,
+)
 
 MESSAGES = [{"role": "user", "content": "What is 2+2?"}]
 ENDPOINT = {"endpoint": "api.example.com/v1", "model": "m"}
@@ -77,3 +86,24 @@ def test_credentials_never_reach_the_identity() -> None:
     url = "https://user:s3cret@api.example.com:8443/v1/?api_key=s3cret"
     assert endpoint_identity(url) == "api.example.com:8443/v1"
     assert "s3cret" not in redact_url(url)
+
+
+def test_a_valid_entry_stored_under_another_calls_key_is_never_served(tmp_path: Path) -> None:
+    """An entry is served only for the call it records: a valid recording of call B found
+    under call A's key (a copied or swapped store entry) would answer A with B's answer."""
+    response = {"text": "4", "reasoning": "", "finish_reason": "stop", "model": "m", "usage": {}}
+    a = build_request("chat", ENDPOINT, {"temperature": 0, "seed": 0}, 0, messages=MESSAGES)
+    b = build_request("chat", ENDPOINT, {"temperature": 0, "seed": 1}, 1, messages=MESSAGES)
+    store = Store(tmp_path / "cache")
+    try:
+        entry_b = make_entry(b, response)
+        store.put(entry_b)
+        assert store.get(request_key(b)) == entry_b
+        store.cache.set(request_key(a), canonical_json(entry_b))
+        with pytest.raises(CassetteError) as raised:
+            store.get(request_key(a))
+        assert f"stored under {request_key(a)} but recorded as {request_key(b)}" in str(
+            raised.value
+        )
+    finally:
+        store.close()

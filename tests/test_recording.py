@@ -57,6 +57,37 @@ def test_once_records_then_replays(project: pytest.Pytester, fake: FakeOpenAI) -
     second.stdout.fnmatch_lines(["*xgen: 1 model calls: 1 replayed, 0 live*"])
 
 
+@pytest.mark.parametrize(
+    ("where", "base"), [("model params", 40), ("--xgen-seed", 7), ("a call argument", 90)]
+)
+def test_a_configured_seed_is_shifted_per_sample(
+    pytester: pytest.Pytester, fake: FakeOpenAI, where: str, base: int
+) -> None:
+    """Sample i runs with seed + i wherever the seed is set; a seed that stayed fixed
+    would make every 'independent' sample the same answer."""
+    params = "temperature = 1.0" + (", seed = 40" if where == "model params" else "")
+    pytester.makepyprojecttoml(
+        f"""
+        [tool.xgen.models.echo]
+        base_url = "{fake.base_url}"
+        model = "echo"
+        params = {{ {params} }}
+        """
+    )
+    extra = ", seed=90" if where == "a call argument" else ""
+    pytester.makepyfile(
+        test_calls=f"""
+def test_samples(xgen):
+    for i in range(3):
+        xgen.model("echo")("Pick a number", sample=i{extra})
+"""
+    )
+    args = ["--xgen-seed=7"] if where == "--xgen-seed" else []
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    seeds = [r["request"]["params"]["seed"] for r in lines(cassette(pytester))]
+    assert sorted(seeds) == [base, base + 1, base + 2]
+
+
 def test_once_treats_an_existing_cassette_as_complete(
     project: pytest.Pytester, fake: FakeOpenAI
 ) -> None:
@@ -136,6 +167,20 @@ def test_samples(xgen):
     assert sorted(r["request"]["sample"] for r in lines(cassette(project))) == [0, 1, 2, 3, 4]
     project.runpytest("--xgen-record-mode=none").assert_outcomes(passed=1)
     assert fake.calls == 5
+
+
+@pytest.mark.parametrize("cassettes", ["on", "off"])
+def test_replay_only_never_calls_live_with_or_without_cassettes(
+    project: pytest.Pytester, fake: FakeOpenAI, cassettes: str
+) -> None:
+    project.makepyfile(test_calls=TWO_CALLS)
+    # test_one is in the store (and its cassette, when on); test_two was never recorded.
+    project.runpytest(f"--xgen-cassettes={cassettes}", "-k", "test_one").assert_outcomes(passed=1)
+    assert fake.calls == 1
+    result = project.runpytest("--xgen-record-mode=none", f"--xgen-cassettes={cassettes}")
+    result.assert_outcomes(passed=1, errors=1)
+    assert fake.calls == 1
+    result.stdout.fnmatch_lines(["*RecordingMissError: no recording for this call*"])
 
 
 def test_replay_from_the_cassette_alone(project: pytest.Pytester, fake: FakeOpenAI) -> None:

@@ -68,8 +68,26 @@ def test_rule_table(text: str, answer: float, removed: tuple[str, ...]) -> None:
     kept = [s.text.strip() for s in split_sentences(text) if s.text.strip() not in removed]
     # Verbatim: what remains is the original's kept sentences, in order, character for character.
     assert [s.text.strip() for s in split_sentences(stripped.text)] == kept
+    # ... and nothing else: the kept sentences appear in the stripped text in order, with
+    # only the whitespace between them.
+    position = 0
     for sentence in kept:
-        assert sentence in text
+        found = stripped.text.find(sentence, position)
+        assert found >= 0 and not stripped.text[position:found].strip(), (sentence, stripped)
+        position = found + len(sentence)
+    assert not stripped.text[position:].strip()
+
+
+def test_a_concluding_sentence_mid_explanation_stays() -> None:
+    """Only the closing sentences can conclude: a "So ... 7." in the middle of the steps is
+    reasoning the evaluators need, not the declared answer."""
+    text = (
+        "Tom has 3 apples. He buys 4 more. So he has 7 apples. Then he gives 2 away and "
+        "gets 2 back. He counts them again. Therefore, Tom has 7 apples."
+    )
+    stripped = strip_answer(text, 7.0, answer_spec("number"))
+    assert stripped.removed == ("Therefore, Tom has 7 apples.",)
+    assert "So he has 7 apples." in stripped.text
 
 
 def test_a_model_filter_cuts_the_sentences_it_names_and_nothing_else() -> None:
