@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 # In-process inner runs (pytester.runpytest) drop the modules they imported when they end.
 # numpy's C extension cannot be loaded twice in one process, and a second copy of
@@ -13,6 +14,24 @@ import pytest
 import scipy.stats  # noqa: F401
 
 from tests.fakeserver import FakeOpenAI
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """With ``XGEN_REQUIRE_REAL=1`` (CI) a ``real`` test that skips fails instead: a missing
+    package of the local extra must not pass unnoticed as a skip."""
+    report = yield
+    if (
+        report.skipped
+        and item.get_closest_marker("real") is not None
+        and os.environ.get("XGEN_REQUIRE_REAL") == "1"
+    ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"XGEN_REQUIRE_REAL=1 but this real-path test skipped: {reason}"
+    return report
 
 
 @pytest.fixture(autouse=True)

@@ -149,9 +149,14 @@ def test_replay_only_mode_selects_the_ci_profile(flip: pytest.Pytester) -> None:
             print("PROFILE", settings.default.derandomize, settings.default.database)
     """
     )
-    flip.makepyfile(test_uses=ROBUST.replace("expected=7", "expected=7") + "\n")
+    # Without an xgen Hypothesis test in the collection the profile is left alone.
+    alone = flip.runpytest_subprocess("-s", "--xgen-record-mode=none", "test_profile.py")
+    alone.stdout.fnmatch_lines(["*PROFILE False *"])
+    # test_uses is collected (it is what makes the run select the profile), not run.
+    flip.makepyfile(test_uses=ROBUST)
     ci = flip.runpytest_subprocess("-s", "--xgen-record-mode=none", "-k", "profile")
     ci.stdout.fnmatch_lines(["*PROFILE True None*"])
+    ci.assert_outcomes(passed=1, deselected=1)
     chosen = flip.runpytest_subprocess(
         "-s", "--xgen-record-mode=none", "-k", "profile", "--hypothesis-profile=default"
     )

@@ -2,13 +2,13 @@
 
 These tests start a real ``llama_cpp.server`` with the embedded SmolLM2 and call it through
 the ``openai`` client. They need the ``local`` extra; without it they skip, unless
-``XGEN_REQUIRE_REAL=1`` (set by CI) turns the skip into a failure.
+``XGEN_REQUIRE_REAL=1`` (set by CI) turns any skip of a ``real`` test into a failure
+(tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import signal
 import subprocess
 import sys
@@ -21,8 +21,8 @@ from pytest_xgen.errors import LocalModelError
 from pytest_xgen.models import local
 
 HAVE_LOCAL = importlib.util.find_spec("llama_cpp") is not None
-if not HAVE_LOCAL and os.environ.get("XGEN_REQUIRE_REAL") == "1":
-    raise RuntimeError("XGEN_REQUIRE_REAL=1 but the local extra (llama-cpp-python) is missing")
+# Every test here is on the real path; those that start the server also need llama.cpp.
+pytestmark = pytest.mark.real
 real = pytest.mark.skipif(
     not HAVE_LOCAL, reason="needs the local extra: pip install 'pytest-xgen[local]'"
 )

@@ -79,3 +79,29 @@ def test_a_conftest_hook_can_supply_the_model(pytester: pytest.Pytester) -> None
     result = pytester.runpytest("-s")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*CALLS ?('scripted', False)?*"])
+
+
+@pytest.mark.parametrize(("required", "outcome"), [("1", "failed"), ("", "skipped")])
+def test_require_real_turns_a_skipped_real_test_into_a_failure(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, required: str, outcome: str
+) -> None:
+    monkeypatch.setenv("XGEN_REQUIRE_REAL", required)
+    pytester.makeconftest("from tests.conftest import pytest_runtest_makereport  # noqa: F401")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.real
+        def test_needs_numpy():
+            pytest.importorskip("no_such_package_xgen")
+
+        def test_not_real():
+            pytest.skip("not a real-path test")
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly")
+    if outcome == "failed":
+        result.assert_outcomes(failed=1, skipped=1)
+        result.stdout.fnmatch_lines(["*XGEN_REQUIRE_REAL=1 but this real-path test skipped*"])
+    else:
+        result.assert_outcomes(skipped=2)
