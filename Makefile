@@ -11,7 +11,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 # run in the test suite rewrites Hypothesis again.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: install demo test lint models bench clean
+.PHONY: install demo test test-fast lint models bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: $(STAMP)
 ## test: the test suite, on two workers
 test: $(STAMP)
 	$(BIN)/pytest -n 2 $(ARGS)
+
+## test-fast: the unit tests only (tests/unit: no inner pytest runs, seconds)
+test-fast: $(STAMP)
+	$(BIN)/pytest tests/unit $(ARGS)
 
 ## bench: the performance benchmarks (docs/performance.md), e.g. ARGS="--only B1 --reps 3"
 bench: $(STAMP)

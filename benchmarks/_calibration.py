@@ -6,7 +6,7 @@ reports (``metrics.units`` counts, per sample) and call ``compare``/``gate``; th
 invariance rows call ``invariance.invariant`` with an ``ask`` that samples a noisy model
 (a fresh draw per distinct request, as a server would); the check row calls the transfer
 check's interval and judgement. The real HTTP path of the same decisions is tested in
-``tests/test_calibration.py``.
+``tests/plugin/test_calibration.py``.
 
 A rate ``r`` over ``n`` trials has Monte-Carlo standard error ``sqrt(r (1 - r) / n)``; the
 rows print it.

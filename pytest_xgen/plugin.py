@@ -18,8 +18,11 @@ from pytest_xgen.settings.options import SETTINGS, parse_model
 from pytest_xgen.stash import CHECKS, RESULTS, is_given
 
 if TYPE_CHECKING:
+    from _pytest._code.code import TracebackEntry
+
     from pytest_xgen.fixture import Xgen
     from pytest_xgen.session import XgenSession
+    from pytest_xgen.settings.config import Settings
 
 __tracebackhide__ = hide_frame
 
@@ -80,7 +83,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("xgen_dry_run", type="bool", default=False, help="xgen: dry run")
 
 
-def _settings(config: pytest.Config) -> Any:
+def _settings(config: pytest.Config) -> Settings:
     from pytest_xgen.settings.config import find_file, resolve
 
     try:
@@ -159,7 +162,7 @@ def _uses_xgen(item: pytest.Item) -> bool:
     )
 
 
-def _max_examples(item: pytest.Item, settings: Any) -> int | None:
+def _max_examples(item: pytest.Item, settings: Settings) -> int | None:
     """``max_examples`` from the command line, else the closest marker, else None."""
     if settings.origin.get("max_examples") == "command line":
         return int(settings.max_examples)
@@ -258,7 +261,7 @@ def usage_repr(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) 
     return "\n".join(lines)
 
 
-def _user_entry(excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
+def _user_entry(excinfo: pytest.ExceptionInfo[BaseException]) -> TracebackEntry | None:
     """The innermost traceback entry outside pytest-xgen, pytest and pluggy, or None."""
     from pathlib import Path
 

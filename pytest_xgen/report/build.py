@@ -11,7 +11,10 @@ import datetime as _dt
 import importlib.metadata
 import platform
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_xgen.settings.config import Settings
 
 FORMAT = "pytest-xgen-report"
 VERSION = 1
@@ -90,7 +93,7 @@ def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def build_report(
     *,
-    settings: Any,
+    settings: Settings,
     identities: dict[str, dict[str, str]],
     model_map: dict[str, str],
     tests: dict[str, dict[str, Any]],

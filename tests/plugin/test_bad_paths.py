@@ -9,11 +9,7 @@ import stat
 import pytest
 
 from tests.fakeserver import FakeOpenAI
-
-ONE_CALL = """
-def test_one(xgen):
-    assert xgen.model("echo")("What is 2+2?").text.endswith("What is 2+2?")
-"""
+from tests.helpers import ONE_CALL
 
 
 @pytest.mark.parametrize(

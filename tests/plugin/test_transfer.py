@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import pinned
+from tests.helpers import pinned
 
 # A scripted model: its `model` string is its script, e.g. "baseline=6,6;transfer=7,7".
 # Sample i answers the i-th value; "x" is an unparseable answer.

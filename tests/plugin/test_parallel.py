@@ -18,8 +18,8 @@ from pytest_xgen.recording import cassettes
 from pytest_xgen.recording.store import canonical_json
 from pytest_xgen.session import XgenSession
 from pytest_xgen.settings.config import Settings
-from tests.conftest import fake_model, pinned
 from tests.fakeserver import FakeOpenAI
+from tests.helpers import fake_model, pinned
 
 
 def pool_threads() -> list[threading.Thread]:

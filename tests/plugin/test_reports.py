@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 
 from pytest_xgen.settings.config import load_schema
-from tests.conftest import pinned
-from tests.test_transfer import SCRIPTED, TOM, models
+from tests.helpers import pinned
+from tests.plugin.test_transfer import SCRIPTED, TOM, models
 
 SUITE = f"""
 import pytest

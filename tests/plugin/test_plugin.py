@@ -86,7 +86,7 @@ def test_require_real_turns_a_skipped_real_test_into_a_failure(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, required: str, outcome: str
 ) -> None:
     monkeypatch.setenv("XGEN_REQUIRE_REAL", required)
-    pytester.makeconftest("from tests.conftest import pytest_runtest_makereport  # noqa: F401")
+    pytester.makeconftest("from tests.helpers import pytest_runtest_makereport  # noqa: F401")
     pytester.makepyfile(
         """
         import pytest

@@ -19,8 +19,8 @@ import pytest
 
 from pytest_xgen.recording import cassettes
 from pytest_xgen.recording.store import Store, canonical_json
-from tests.conftest import fake_model
 from tests.fakeserver import FakeOpenAI
+from tests.helpers import fake_model
 
 RECORDING_KEY = re.compile(r"[0-9a-f]{64}")
 # An inner run whose tests rely on their order must not be shuffled by pytest-randomly.

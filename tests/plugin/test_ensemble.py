@@ -13,7 +13,7 @@ from pytest_xgen.checks import ensemble, weak
 from pytest_xgen.core import prompts
 from pytest_xgen.errors import XgenConfigError
 from pytest_xgen.models.base import CompletionResult
-from tests.conftest import pinned
+from tests.helpers import pinned
 
 # -- cutting a continuation to its first complete sentence ----------------------------------
 

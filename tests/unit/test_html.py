@@ -20,7 +20,7 @@ from pytest_xgen.report.html import (
     transfer_matrix,
 )
 
-DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "reports" / "demo.json"
+DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "reports" / "demo.json"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 

@@ -15,18 +15,12 @@ import importlib.util
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 
 from pytest_xgen.models import local
-from tests.conftest import fake_model
 from tests.fakeserver import FakeOpenAI
-
-ONE_CALL = """
-def test_one(xgen):
-    assert xgen.model("echo")("What is 2+2?").text
-"""
+from tests.helpers import ONE_CALL, cassette, fake_model
 
 TWO_CALLS = (
     ONE_CALL
@@ -78,10 +72,6 @@ def errored(result: pytest.RunResult, *lines: str) -> None:
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([pattern(line) for line in lines])
-
-
-def cassette(pytester: pytest.Pytester) -> Path:
-    return pytester.path / "fixtures" / "cassettes" / "test_calls.jsonl"
 
 
 # --- found at start-up: usage errors ---------------------------------------------------------

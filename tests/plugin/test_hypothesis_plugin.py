@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import pinned
+from tests.helpers import pinned
 
 FLIP = r'''
 import re

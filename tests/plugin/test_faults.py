@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.faultserver import KINDS, FaultServer
+from tests.helpers import cassette, lines
 
 ONE_CALL = """
 import time
@@ -58,14 +59,6 @@ params = {{ temperature = 0, max_tokens = 16 }}
 """
     )
     (root / "test_calls.py").write_text(tests)
-
-
-def cassette(root: Path) -> Path:
-    return root / "fixtures" / "cassettes" / "test_calls.jsonl"
-
-
-def lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ from pytest_xgen.errors import CassetteError
 from pytest_xgen.recording import cassettes
 from pytest_xgen.recording.store import check_entry
 from tests.fakeserver import FakeOpenAI
+from tests.helpers import cassette
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEPARATORS = "line\u2028sep\u2029para\u0085next"
 
 CALL = f"""
@@ -25,10 +26,6 @@ def test_one(xgen):
     r = xgen.model("echo")({SEPARATORS!r})
     assert r.text.endswith({SEPARATORS!r})
 """
-
-
-def cassette(pytester: pytest.Pytester) -> Path:
-    return pytester.path / "fixtures" / "cassettes" / "test_calls.jsonl"
 
 
 def test_line_separators_in_model_text_replay(project: pytest.Pytester, fake: FakeOpenAI) -> None:

@@ -3,19 +3,10 @@ against a real HTTP endpoint (the scripted fake server) and the real ``openai`` 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from tests.fakeserver import FakeOpenAI
-
-ONE_CALL = """
-def test_one(xgen):
-    r = xgen.model("echo")("What is 2+2?")
-    assert r.text.startswith("echo[")
-    assert r.text.endswith("What is 2+2?")
-"""
+from tests.helpers import ONE_CALL, cassette, lines
 
 TWO_CALLS = (
     ONE_CALL
@@ -24,14 +15,6 @@ def test_two(xgen):
     assert xgen.model("echo")("And 3+3?").text.endswith("And 3+3?")
 """
 )
-
-
-def cassette(pytester: pytest.Pytester, name: str = "test_calls") -> Path:
-    return pytester.path / "fixtures" / "cassettes" / f"{name}.jsonl"
-
-
-def lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def test_once_records_then_replays(project: pytest.Pytester, fake: FakeOpenAI) -> None:
@@ -285,7 +268,7 @@ def test_unreachable_endpoint_is_an_error(pytester: pytest.Pytester) -> None:
 def test_api_key_from_env_at_call_time_and_never_stored(
     project: pytest.Pytester, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import fake_model
+    from tests.helpers import fake_model
 
     project.makepyprojecttoml(f"""
         [tool.xgen.models.echo]
