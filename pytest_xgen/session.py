@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
+from pytest_xgen import files
 from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.settings import names
 from pytest_xgen.settings.config import Settings
@@ -401,13 +402,13 @@ class XgenSession:
             targets.append(runs / f"{s.save}.json")
         for target in targets:
             path = target if target.is_absolute() else s.rootpath / target
-            _write(path, text)
+            files.write_text(path, text)
             self.written.append(path)
         if s.html:
             from pytest_xgen.report.html import render_html
 
             path = Path(s.html) if Path(s.html).is_absolute() else s.rootpath / s.html
-            _write(path, render_html(doc))
+            files.write_text(path, render_html(doc))
             self.written.append(path)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -608,18 +609,6 @@ def _outcome(report: pytest.TestReport) -> str:
     if hasattr(report, "wasxfail"):
         return "xfailed" if report.skipped else "xpassed"
     return report.outcome
-
-
-def _write(path: Path, text: str) -> None:
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _describe(spec: dict[str, Any]) -> str:

@@ -17,7 +17,6 @@ import importlib
 import importlib.metadata
 import importlib.util
 import json
-import os
 import shutil
 import signal
 import socket
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_xgen import files
 from pytest_xgen.errors import LocalModelError, hide_frame
 from pytest_xgen.models.base import ChatResult, CompletionResult, Message
 
@@ -173,15 +173,7 @@ def _verified(path: Path, model: EmbeddedModel, models_dir: Path | None = None) 
 
 def _assemble(target: Path, write: Callable[[Path], None]) -> None:
     """Write a model file atomically: into a temporary file beside it, then rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".part")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    files.replace_atomically(target, write)
 
 
 def _concat_qwen(out: Path) -> None:

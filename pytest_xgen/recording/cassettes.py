@@ -13,15 +13,14 @@ changed by someone without the secret is refused.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from pytest_xgen import files
 from pytest_xgen.errors import CassetteError, hide_frame
 from pytest_xgen.recording.store import canonical_json, check_entry, decode
 
@@ -152,29 +151,6 @@ def _one_line(text: str) -> str:
     return text
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# Read once, at import: os.umask can only be read by setting it.
-_FILE_MODE = 0o666 & ~_umask()
-
-
 def write(path: Path, entries: Iterable[dict[str, Any]]) -> None:
-    """Write ``entries`` to ``path`` atomically in the stable order, with the mode any
-    other new file gets (``0666`` less the umask; a temporary file alone would be 0600)."""
-    text = dumps(entries)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        os.chmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    """Write ``entries`` to ``path`` atomically, in the stable order."""
+    files.write_text(path, dumps(entries))

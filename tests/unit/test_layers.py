@@ -20,6 +20,7 @@ ROOT = Path(pytest_xgen.__file__).parent
 # Lower ranks are lower layers; a module may import its own rank or below, never above.
 PACKAGE_RANKS = {
     "errors": 0,
+    "files": 0,
     "core": 1,
     "settings": 2,
     "models": 3,
