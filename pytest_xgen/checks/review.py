@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_xgen.checks.parallel import serial
 from pytest_xgen.core import metrics, prompts
+from pytest_xgen.core.printable import rate
 from pytest_xgen.core.strip import split_sentences
 from pytest_xgen.errors import hide_frame
 from pytest_xgen.settings.marker import TransferOptions
@@ -101,7 +102,7 @@ class ReviewResult:
 
     def explain(self) -> str:
         value = self.step_agreement
-        shown = "n/a" if value is None else f"{value:.2f}"
+        shown = rate(value)
         lines = [
             f"review {self.verdict.upper()}: step agreement {shown}"
             + (
@@ -162,7 +163,7 @@ def review(
     threshold = options.min_step_agreement
     value = result_.step_agreement
     if threshold is not None and (value is None or value < threshold):
-        shown = "n/a" if value is None else f"{value:.2f}"
+        shown = rate(value)
         result_.verdict = "fail"
         result_.reasons = [f"step agreement {shown} < min_step_agreement {threshold:g}"]
     return result_

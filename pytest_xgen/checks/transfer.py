@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from pytest_xgen.checks.parallel import FanOut, serial
 from pytest_xgen.core import metrics, prompts, stats
 from pytest_xgen.core.answers import AnswerSpec
+from pytest_xgen.core.printable import rate, signed
 from pytest_xgen.core.strip import Stripped, strip_answer, strip_with_model
 from pytest_xgen.errors import hide_frame
 from pytest_xgen.models.base import ChatResult, Message
@@ -554,7 +555,7 @@ def _describe(
     threshold: float,
     keyword: str,
 ) -> str:
-    shown = "n/a" if value is None else f"{value:+.2f}" if what == "lift" else f"{value:.2f}"
+    shown = signed(value) if what == "lift" else rate(value)
     if interval is not None:
         shown += f" [{interval[0]:.2f}, {interval[1]:.2f}]"
     return f"{what} {shown} vs {keyword} {threshold:g}"

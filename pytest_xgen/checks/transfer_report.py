@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pytest_xgen.core.printable import rate, signed
+
 if TYPE_CHECKING:
     from pytest_xgen.checks.transfer import Condition, TransferResult
 
@@ -65,7 +67,7 @@ def explain(result: TransferResult) -> str:
     lines.append(f"  {'agreement':<{width}}  {b.name:<16}  {t.name}")
     for x, y in t.consistency.pairs:
         lines.append(f"  {x + ' ~ ' + y:<{width}}  {_rate(b, x, y):<16}  {_rate(t, x, y)}")
-    lift = "n/a" if result.lift is None else f"{result.lift:+.2f}"
+    lift = signed(result.lift)
     if result.lift_interval is not None:
         lift += f" [{result.lift_interval[0]:+.2f}, {result.lift_interval[1]:+.2f}]"
     lines.append(
@@ -91,7 +93,7 @@ def explain(result: TransferResult) -> str:
         if result.expected is not None or model == diverged:
             row = f"{row:<{name_width + 54}}"
         if result.expected is not None:
-            row += f"  {_acc(b.accuracy.get(model))} -> {_acc(t.accuracy.get(model))}"
+            row += f"  {rate(b.accuracy.get(model))} -> {rate(t.accuracy.get(model))}"
         if model == diverged:
             row += "   <- diverged"
         lines.append(row)
@@ -130,17 +132,13 @@ def _ensemble_lines(result: TransferResult) -> list[str]:
         f"sentence(s) ({shares}), stopped: {e.stop_reason}"
     ]
     if result.singles:
-        lift = "n/a" if result.lift is None else f"{result.lift:+.2f}"
+        lift = signed(result.lift)
         lines.append(f"single generators: (ensemble: lift {lift})")
         for name, single in result.singles.items():
-            own = "n/a" if single.lift is None else f"{single.lift:+.2f}"
-            mean = "n/a" if single.consistency is None else f"{single.consistency:.2f}"
+            own = signed(single.lift)
+            mean = rate(single.consistency)
             lines.append(f"  {name}: consistency {mean}, lift {own}")
     return lines
-
-
-def _acc(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
 
 
 def _clip(text: str) -> str:

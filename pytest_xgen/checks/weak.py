@@ -17,6 +17,7 @@ from typing import ClassVar
 from pytest_xgen.checks import ensemble
 from pytest_xgen.checks.ensemble import Candidate, Propose, Score
 from pytest_xgen.checks.parallel import FanOut
+from pytest_xgen.core.printable import rate, signed
 from pytest_xgen.errors import hide_frame
 
 __tracebackhide__ = hide_frame
@@ -81,7 +82,7 @@ class WeakSteps:
     def explain(self) -> str:
         head = (
             f"weak steps of the explanation (agreement with every sentence: "
-            f"{_rate(self.agreement)}; {len(self.evaluators)} evaluator(s), "
+            f"{rate(self.agreement)}; {len(self.evaluators)} evaluator(s), "
             f"{self.samples} sample(s))"
         )
         lines = [head, "  #  surprisal  without  change  sentence"]
@@ -89,8 +90,8 @@ class WeakSteps:
         for s in self.sentences:
             mark = "<- weakest" if s.index == weakest else ("<- weak" if s.weak else "")
             lines.append(
-                f"{s.index + 1:>3}  {_rate(s.surprisal):>9}  {_rate(s.agreement_without):>7}"
-                f"  {_signed(s.delta):>6}  {s.sentence}  {mark}".rstrip()
+                f"{s.index + 1:>3}  {rate(s.surprisal):>9}  {rate(s.agreement_without):>7}"
+                f"  {signed(s.delta):>6}  {s.sentence}  {mark}".rstrip()
             )
         return "\n".join(lines)
 
@@ -130,7 +131,7 @@ class Repair:
         return (
             f"repair of sentence {self.index + 1}: {outcome}\n"
             f"  was:  {self.original}\n  now:  {self.replacement or '(no complete candidate)'}\n"
-            f"  agreement {_rate(self.agreement_before)} -> {_rate(self.agreement_after)}"
+            f"  agreement {rate(self.agreement_before)} -> {rate(self.agreement_after)}"
         )
 
 
@@ -223,11 +224,3 @@ def repair(
         kept,
         tuple(repaired if kept else sentences),
     )
-
-
-def _rate(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
-def _signed(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:+.2f}"

@@ -27,3 +27,14 @@ def printable(text: str, *, newlines: bool = False) -> str:
 
 
 _UNSAFE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def rate(value: float | None, missing: str = "n/a") -> str:
+    """A rate or a level as every message and report shows it: two decimals (``0.80``),
+    or ``missing`` where there is none (no pairs, no expected answer)."""
+    return missing if value is None else f"{value:.2f}"
+
+
+def signed(value: float | None, missing: str = "n/a") -> str:
+    """A difference (a lift, a change) with its sign: ``+0.20``, ``-0.05``."""
+    return missing if value is None else f"{value:+.2f}"

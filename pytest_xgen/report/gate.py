@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pytest_xgen.core.printable import rate
 from pytest_xgen.core.significance import (
     ADJUSTMENTS,
     PairedChange,
@@ -611,7 +612,7 @@ def _valid_count(count: Any, success: str) -> bool:
 
 
 def _value(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+    return rate(value, missing="-")
 
 
 def _p(p: float) -> str:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from pytest_xgen.core.printable import rate, signed
 from pytest_xgen.report.build import worst_verdict
 
 __all__ = ["pooled_agreement", "render_html", "strike_removed", "transfer_matrix"]
@@ -53,11 +54,11 @@ def _e(value: Any) -> str:
 
 
 def _rate(value: float | None) -> str:
-    return "\u2014" if value is None else f"{value:.2f}"
+    return rate(value, missing="\u2014")
 
 
 def _signed(value: float | None) -> str:
-    return "\u2014" if value is None else f"{value:+.2f}"
+    return signed(value, missing="\u2014")
 
 
 def _interval(interval: Sequence[float] | None) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_xgen.core.printable import rate
 from pytest_xgen.report.build import test_metrics, worst_verdict
 
 
 def _rate(value: float | None) -> str:
-    return "  -  " if value is None else f"{value:.2f}"
+    return rate(value, missing="  -  ")
 
 
 def _interval(checks: list[dict[str, Any]]) -> str:
