@@ -573,8 +573,8 @@ class XgenSession:
                         "(--xgen-report / --xgen-html / --xgen-save)"
                     )
                     session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
-                if self._recorder is not None and self.settings.max_live_calls is not None:
-                    self._recorder.store.cache.delete(f"xgen-budget:{self.run_id}")
+                if self._recorder is not None:
+                    self._recorder.release_budget()
         finally:
             self.close()
 

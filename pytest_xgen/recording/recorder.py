@@ -217,6 +217,11 @@ class Recorder:
         with flight, _store_lock(self.store, f"xgen-flight:{key}", self.lock_expire):
             yield
 
+    def release_budget(self) -> None:
+        """Forget the run's shared count of live calls (the run is over)."""
+        if self.max_live_calls is not None:
+            self.store.delete(self.budget_key)
+
     def _spend_budget(self, site: CallSite) -> None:
         if self.max_live_calls is None:
             return

@@ -135,6 +135,10 @@ def test_xgen_tests_get_settings_for_slow_calls_without_health_check_warnings(
     )
     result = flip.runpytest_subprocess("-W", "error")
     result.assert_outcomes(passed=4)
+    # The same settings when replaying (the CI profile is loaded then), deadline included:
+    # a replay that kept Hypothesis's 200 ms deadline would fail on a slow machine.
+    replay = flip.runpytest_subprocess("-W", "error", "--xgen-record-mode=none")
+    replay.assert_outcomes(passed=4)
     again = flip.runpytest_subprocess("-W", "error", "--xgen-max-examples=2", "-k", "unmarked")
     again.assert_outcomes(failed=1)
     again.stdout.fnmatch_lines(["*assert 2 == 10*"])
