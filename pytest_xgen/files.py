@@ -54,3 +54,11 @@ def write_text(target: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
     replace_atomically(target, fill)
+
+
+def relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` when it lies under it (for messages), else whole."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

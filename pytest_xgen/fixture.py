@@ -254,7 +254,7 @@ class Xgen:
                     "ensemble", built[0].text, opts, spec, self._ask, self._extract, "ensemble"
                 )
 
-        self.session.begin_check(self.test, planned, at_most=at_most)
+        self.session.reporter.begin_check(self.test, planned, at_most=at_most)
         result = transfer.check(
             prompt,
             opts,
@@ -285,7 +285,7 @@ class Xgen:
         from pytest_xgen.checks import review
 
         opts = self._options(options)
-        self.session.begin_check(self.test, (explanation is None) + len(opts.evaluators))
+        self.session.reporter.begin_check(self.test, (explanation is None) + len(opts.evaluators))
         result = review.review(prompt, explanation, opts, self._ask, self.session.fan_out)
         self._note_check(result)
         if self.marked and opts.min_step_agreement is not None:
@@ -319,7 +319,7 @@ class Xgen:
         exact = opts.confidence is None or (opts.temperature == 0 and sample_count(opts) == 1)
         # Tested, a first round that shows a drop is confirmed on as many fresh samples.
         rounds = 1 if exact else (4 if opts.samples == "auto" else 2)
-        self.session.begin_check(self.test, calls * rounds, at_most=not exact)
+        self.session.reporter.begin_check(self.test, calls * rounds, at_most=not exact)
         result = invariance.invariant(
             base,
             perturbed,
@@ -344,7 +344,7 @@ class Xgen:
         reasoning or ``max_sentences``. Without a scorer (``scorer=None``), the candidate
         the generators agree on most is kept. Keywords as for the ``transfers`` marker."""
         opts = self._options(options)
-        self.session.begin_check(self.test, self._ensemble_calls(opts), at_most=True)
+        self.session.reporter.begin_check(self.test, self._ensemble_calls(opts), at_most=True)
         built = self._build_ensemble(str(prompt), opts)
         self._count_check()  # the marker configured it: a test that only ensembles uses it
         return built
@@ -439,7 +439,7 @@ class Xgen:
         if repairing:
             planned += len(opts.evaluators) * samples
             planned += len(opts.ensemble_generators) * opts.candidates * 2
-        self.session.begin_check(self.test, planned, at_most=repairing)
+        self.session.reporter.begin_check(self.test, planned, at_most=repairing)
         agreement = self._agreement(prompt, opts, answer, expected)
         diagnosis = weak.weak_steps(
             prompt,

@@ -114,6 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = XgenSession(config, settings)
     session.load_baseline()
     config.pluginmanager.register(session, SESSION_NAME)
+    config.pluginmanager.register(session.reporter, "xgen-reporter")
 
 
 def _check_writable(directory: Any, what: str, option: str) -> None:

@@ -18,6 +18,7 @@ import pytest
 
 from pytest_xgen import files
 from pytest_xgen.errors import XgenConfigError, hide_frame
+from pytest_xgen.reporter import XgenReporter
 from pytest_xgen.settings import names
 from pytest_xgen.settings.config import Settings
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from pytest_xgen.report.gate import Comparison, GateResult
 
 WORKER_KEY = "xgen"
-COSTLIEST = 5
 
 T = TypeVar("T")
 
@@ -64,7 +64,8 @@ class XgenSession:
         self.comparison: Comparison | None = None
         self.baseline: dict[str, Any] | None = None
         self.gate: GateResult | None = None
-        self._plan: dict[str, list[Any]] = {}
+        # What the terminal shows (header, progress, summary), registered beside this.
+        self.reporter = XgenReporter(self)
 
     # -- parts, built on first use --------------------------------------------------------
     @property
@@ -236,64 +237,6 @@ class XgenSession:
         )
 
     # -- reporting -------------------------------------------------------------------------
-    def header(self) -> str:
-        s = self.settings
-        models = (
-            ", ".join(f"{name} ({_describe(spec)})" for name, spec in sorted(s.models.items()))
-            or "none"
-        )
-        if not self.local_models:
-            server = "not needed"
-        elif s.record_mode == "none":
-            server = "not started (replay only)"
-        else:
-            server = "starts on the first unrecorded call"
-        cassettes = _rel(s.path("cassette_dir"), s.rootpath) if s.cassettes else "off"
-        mapped = ""
-        if s.model_map:
-            mapped = "; model map " + ", ".join(f"{a}->{b}" for a, b in s.model_map.items())
-        from pytest_xgen.core.printable import printable
-
-        # Model names and strings come from configuration a pull request may change.
-        return printable(
-            f"xgen: record mode {s.record_mode}, cache {_rel(s.path('cache_dir'), s.rootpath)}, "
-            f"cassettes {cassettes}, seed {s.seed}, models: {models}{mapped}; "
-            f"local server: {server}"
-        )
-
-    def pytest_report_header(self, config: pytest.Config) -> str:
-        return self.header()
-
-    # -- progress of live calls ------------------------------------------------------------
-    def begin_check(self, test: str, planned: int, *, at_most: bool = False) -> None:
-        """A check of ``test`` is about to make ``planned`` calls (with ``at_most``: up to
-        ``planned``, as ``samples="auto"`` may stop early)."""
-        with self._done_lock:
-            self._plan[test] = [0, planned, at_most]
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_xgen_call_done(
-        self, session: XgenSession, model: str, test: str, entry: dict[str, Any], replayed: bool
-    ) -> None:
-        plan = self._plan.setdefault(test, [0, 0, False])
-        plan[0] += 1
-        if replayed or self.is_worker:
-            return
-        # Live calls are slow: say which one is running out of how many the check plans.
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None:
-            return
-        done, planned, at_most = plan
-        count = f"{done}/{'<=' if at_most else ''}{planned}" if planned else str(done)
-        line = f"xgen: live call {count} of {test} ({model})"
-        # The test's output is being captured: step around it, as live logging does.
-        capture = self.config.pluginmanager.get_plugin("capturemanager")
-        if capture is None:
-            reporter.write_line(line)
-            return
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(line)
-
     # -- results ---------------------------------------------------------------------------
     def test_data(self, item: pytest.Item, checks: list[dict[str, Any]]) -> dict[str, Any] | None:
         """What the report keeps of one test: its calls and checks (None if it made none)."""
@@ -411,50 +354,6 @@ class XgenSession:
             files.write_text(path, render_html(doc))
             self.written.append(path)
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.is_worker or self._recorder is None:
-            return
-        stats = self._recorder.stats
-        if not (
-            stats.live
-            or stats.replayed
-            or stats.events
-            or self._recorder.planned
-            or self.output_errors
-        ):
-            return
-        terminalreporter.write_sep("-", "xgen")
-        self._write_plan(terminalreporter)
-        from pytest_xgen.report.terminal import summary_lines
-
-        verbose = self.config.option.verbose > 0
-        for line in summary_lines(self.tests, verbose=verbose):
-            terminalreporter.write_line(line)
-        terminalreporter.write_line(
-            f"xgen: {stats.live + stats.replayed} model calls: {stats.replayed} replayed, "
-            f"{stats.live} live ({stats.tokens} tokens)"
-        )
-        for note in self.server_notes:
-            terminalreporter.write_line(f"xgen: {note}")
-        self._write_costs(terminalreporter, stats.per_test)
-        for path in self.written:
-            terminalreporter.write_line(f"xgen: wrote {_rel(path, self.settings.rootpath)}")
-        for event in stats.events:
-            terminalreporter.write_line(f"xgen: {event}")
-        for problem in self.output_errors:
-            terminalreporter.write_line(f"xgen: {problem}", red=True)
-        if self.comparison is not None:
-            from pytest_xgen.report.gate import format_comparison
-
-            for line in format_comparison(self.comparison, verbose=verbose).splitlines():
-                terminalreporter.write_line(line)
-            if self.gate is not None:
-                lines = self.gate.lines()
-                colour = {"pass": "green", "fail": "red"}.get(self.gate.result, "yellow")
-                terminalreporter.write_line(f"xgen {lines[0]}", **{colour: True})
-                for line in lines[1:]:
-                    terminalreporter.write_line(f"xgen {line}", **{colour: True})
-
     def _junit_comparison(self) -> None:
         """The comparison as properties of the JUnit XML test suite (``--junitxml``)."""
         from _pytest.junitxml import xml_key
@@ -475,35 +374,6 @@ class XgenSession:
                 )
         if self.gate is not None:
             xml.add_global_property("xgen_gate", self.gate.result)
-
-    def _write_plan(self, terminalreporter: Any) -> None:
-        """Dry run: the calls a real run would make live."""
-        if not self.dry_run:
-            return
-        planned = sorted(self.recorder.planned.values(), key=lambda p: (p["test"], p["model"]))
-        tokens = sum(p["tokens"] for p in planned)
-        terminalreporter.write_line(
-            f"xgen dry run: {len(planned)} call(s) would be made live, about {tokens} tokens "
-            "(prompt characters / 4 + max_tokens); none was made"
-        )
-        for p in planned:
-            terminalreporter.write_line(
-                f"xgen dry run:   {p['test']}  {p['model']}  ~{p['tokens']} tokens  {p['prompt']!r}"
-            )
-
-    def _write_costs(self, terminalreporter: Any, per_test: dict[str, dict[str, int]]) -> None:
-        """Model calls per test, costliest first (all with -v): what a test costs to
-        record, and the bound a Hypothesis test's examples and shrinking stayed within."""
-        if not per_test:
-            return
-        ranked = sorted(
-            ((t, c["calls"]) for t, c in per_test.items()), key=lambda kv: (-kv[1], kv[0])
-        )
-        shown = ranked if self.config.option.verbose > 0 else ranked[:COSTLIEST]
-        more = "" if len(shown) == len(ranked) else f" (costliest {len(shown)}; -v for all)"
-        terminalreporter.write_line(f"xgen: model calls per test{more}:")
-        for test, calls in shown:
-            terminalreporter.write_line(f"xgen: {calls:>6}  {test}")
 
     # -- end of run ------------------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)
@@ -609,18 +479,3 @@ def _outcome(report: pytest.TestReport) -> str:
     if hasattr(report, "wasxfail"):
         return "xfailed" if report.skipped else "xpassed"
     return report.outcome
-
-
-def _describe(spec: dict[str, Any]) -> str:
-    if "local" in spec:
-        return f"local {spec['local']}"
-    from pytest_xgen.models.openai_chat import endpoint_identity
-
-    return f"{endpoint_identity(spec['base_url'])} {spec['model']}"
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)

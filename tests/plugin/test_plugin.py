@@ -41,7 +41,9 @@ def test_importing_the_plugin_stays_light() -> None:
 
 def test_plugin_is_registered_through_the_entry_point(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
-        "def test_x(pytestconfig):\n    assert pytestconfig.pluginmanager.has_plugin('xgen-session')"
+        "def test_x(pytestconfig):\n"
+        "    assert pytestconfig.pluginmanager.has_plugin('xgen-session')\n"
+        "    assert pytestconfig.pluginmanager.has_plugin('xgen-reporter')\n"
     )
     pytester.runpytest().assert_outcomes(passed=1)
     result = pytester.runpytest("-p", "no:xgen")

@@ -29,6 +29,7 @@ PACKAGE_RANKS = {
     "report": 6,
     "stash": 7,
     "session": 7,
+    "reporter": 7,
     "hypothesis_glue": 7,
     "strategies": 7,
     "hookspecs": 7,

@@ -1,0 +1,171 @@
+"""What the terminal shows of a run: the header, the progress of live calls and the summary.
+
+Kept apart from :class:`~pytest_xgen.session.XgenSession` (the run's state) as
+pytest-xdist keeps its terminal reporter apart from its session: this object only reads
+the session and writes lines.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_xgen.files import relative as _rel
+
+if TYPE_CHECKING:
+    from pytest_xgen.session import XgenSession
+
+# How many of the costliest tests the summary lists without -v.
+COSTLIEST = 5
+
+
+class XgenReporter:
+    """Registered beside the session as the ``xgen-reporter`` plugin."""
+
+    def __init__(self, session: XgenSession) -> None:
+        self.session = session
+        self.config = session.config
+        # Per test: [calls so far, calls planned, whether the plan is an upper bound].
+        self._plan: dict[str, list[Any]] = {}
+
+    def header(self) -> str:
+        s = self.session.settings
+        models = (
+            ", ".join(f"{name} ({describe_spec(spec)})" for name, spec in sorted(s.models.items()))
+            or "none"
+        )
+        if not self.session.local_models:
+            server = "not needed"
+        elif s.record_mode == "none":
+            server = "not started (replay only)"
+        else:
+            server = "starts on the first unrecorded call"
+        cassettes = _rel(s.path("cassette_dir"), s.rootpath) if s.cassettes else "off"
+        mapped = ""
+        if s.model_map:
+            mapped = "; model map " + ", ".join(f"{a}->{b}" for a, b in s.model_map.items())
+        from pytest_xgen.core.printable import printable
+
+        # Model names and strings come from configuration a pull request may change.
+        return printable(
+            f"xgen: record mode {s.record_mode}, cache {_rel(s.path('cache_dir'), s.rootpath)}, "
+            f"cassettes {cassettes}, seed {s.seed}, models: {models}{mapped}; "
+            f"local server: {server}"
+        )
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        return self.header()
+
+    # -- progress of live calls ------------------------------------------------------------
+    def begin_check(self, test: str, planned: int, *, at_most: bool = False) -> None:
+        """A check of ``test`` is about to make ``planned`` calls (with ``at_most``: up to
+        ``planned``, as ``samples="auto"`` may stop early)."""
+        with self.session._done_lock:
+            self._plan[test] = [0, planned, at_most]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_xgen_call_done(
+        self, session: XgenSession, model: str, test: str, entry: dict[str, Any], replayed: bool
+    ) -> None:
+        plan = self._plan.setdefault(test, [0, 0, False])
+        plan[0] += 1
+        if replayed or self.session.is_worker:
+            return
+        # Live calls are slow: say which one is running out of how many the check plans.
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        done, planned, at_most = plan
+        count = f"{done}/{'<=' if at_most else ''}{planned}" if planned else str(done)
+        line = f"xgen: live call {count} of {test} ({model})"
+        # The test's output is being captured: step around it, as live logging does.
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if capture is None:
+            reporter.write_line(line)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.session.is_worker or self.session._recorder is None:
+            return
+        stats = self.session._recorder.stats
+        if not (
+            stats.live
+            or stats.replayed
+            or stats.events
+            or self.session._recorder.planned
+            or self.session.output_errors
+        ):
+            return
+        terminalreporter.write_sep("-", "xgen")
+        self._write_plan(terminalreporter)
+        from pytest_xgen.report.terminal import summary_lines
+
+        verbose = self.config.option.verbose > 0
+        for line in summary_lines(self.session.tests, verbose=verbose):
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(
+            f"xgen: {stats.live + stats.replayed} model calls: {stats.replayed} replayed, "
+            f"{stats.live} live ({stats.tokens} tokens)"
+        )
+        for note in self.session.server_notes:
+            terminalreporter.write_line(f"xgen: {note}")
+        self._write_costs(terminalreporter, stats.per_test)
+        for path in self.session.written:
+            terminalreporter.write_line(f"xgen: wrote {_rel(path, self.session.settings.rootpath)}")
+        for event in stats.events:
+            terminalreporter.write_line(f"xgen: {event}")
+        for problem in self.session.output_errors:
+            terminalreporter.write_line(f"xgen: {problem}", red=True)
+        if self.session.comparison is not None:
+            from pytest_xgen.report.gate import format_comparison
+
+            for line in format_comparison(self.session.comparison, verbose=verbose).splitlines():
+                terminalreporter.write_line(line)
+            if self.session.gate is not None:
+                lines = self.session.gate.lines()
+                colour = {"pass": "green", "fail": "red"}.get(self.session.gate.result, "yellow")
+                terminalreporter.write_line(f"xgen {lines[0]}", **{colour: True})
+                for line in lines[1:]:
+                    terminalreporter.write_line(f"xgen {line}", **{colour: True})
+
+    def _write_plan(self, terminalreporter: Any) -> None:
+        """Dry run: the calls a real run would make live."""
+        if not self.session.dry_run:
+            return
+        planned = sorted(
+            self.session.recorder.planned.values(), key=lambda p: (p["test"], p["model"])
+        )
+        tokens = sum(p["tokens"] for p in planned)
+        terminalreporter.write_line(
+            f"xgen dry run: {len(planned)} call(s) would be made live, about {tokens} tokens "
+            "(prompt characters / 4 + max_tokens); none was made"
+        )
+        for p in planned:
+            terminalreporter.write_line(
+                f"xgen dry run:   {p['test']}  {p['model']}  ~{p['tokens']} tokens  {p['prompt']!r}"
+            )
+
+    def _write_costs(self, terminalreporter: Any, per_test: dict[str, dict[str, int]]) -> None:
+        """Model calls per test, costliest first (all with -v): what a test costs to
+        record, and the bound a Hypothesis test's examples and shrinking stayed within."""
+        if not per_test:
+            return
+        ranked = sorted(
+            ((t, c["calls"]) for t, c in per_test.items()), key=lambda kv: (-kv[1], kv[0])
+        )
+        shown = ranked if self.config.option.verbose > 0 else ranked[:COSTLIEST]
+        more = "" if len(shown) == len(ranked) else f" (costliest {len(shown)}; -v for all)"
+        terminalreporter.write_line(f"xgen: model calls per test{more}:")
+        for test, calls in shown:
+            terminalreporter.write_line(f"xgen: {calls:>6}  {test}")
+
+
+def describe_spec(spec: dict[str, Any]) -> str:
+    if "local" in spec:
+        return f"local {spec['local']}"
+    from pytest_xgen.models.openai_chat import endpoint_identity
+
+    return f"{endpoint_identity(spec['base_url'])} {spec['model']}"
