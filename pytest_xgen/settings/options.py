@@ -121,12 +121,13 @@ class Setting:
         """The help, ending with the default when there is one."""
         if self.default is None:
             return self.help
-        shown = {True: "on", False: "off"}.get(self.default, self.default)
-        return (
-            f"{self.help}; default {shown:g}"
-            if isinstance(shown, float)
-            else (f"{self.help}; default {shown}")
-        )
+        if isinstance(self.default, bool):
+            shown = "on" if self.default else "off"
+        elif isinstance(self.default, float):
+            shown = f"{self.default:g}"
+        else:
+            shown = str(self.default)
+        return f"{self.help}; default {shown}"
 
     def parse(self, value: str) -> Any:
         return self.parse_as(value, self.flag)

@@ -103,14 +103,7 @@ class Whole(Kind):
         return value
 
     def parse(self, text: str) -> Any:
-        try:
-            number = int(text.strip())
-        except ValueError:
-            raise TypeError(self.describe()) from None
-        try:
-            return self.check(number)
-        except ValueError:
-            raise ValueError(self.describe()) from None
+        return self.check(_converted(text, int))
 
     def schema(self) -> dict[str, Any]:
         fragment: dict[str, Any] = {"type": "integer"}
@@ -165,14 +158,7 @@ class Real(Kind):
         return True
 
     def parse(self, text: str) -> Any:
-        try:
-            number = float(text.strip())
-        except ValueError:
-            raise TypeError(self.describe()) from None
-        try:
-            return self.check(number)
-        except ValueError:
-            raise ValueError(self.describe()) from None
+        return self.check(_converted(text, float))
 
     def schema(self) -> dict[str, Any]:
         fragment: dict[str, Any] = {"type": "number"}
@@ -351,6 +337,14 @@ class Thresholds(Kind):
             "additionalProperties": False,
             "properties": {m: Real(0).schema() for m in self.metrics},
         }
+
+
+def _converted(text: str, convert: Callable[[str], Any]) -> Any:
+    """``convert(text)``; a string that is no number is a ``TypeError``."""
+    try:
+        return convert(text.strip())
+    except ValueError:
+        raise TypeError("not a number") from None
 
 
 def _g(number: float | None) -> str:

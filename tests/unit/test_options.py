@@ -106,3 +106,13 @@ def test_concurrency_is_a_positive_count_defaulting_to_32() -> None:
     assert setting.parse("8") == 8
     with pytest.raises(pytest.UsageError, match="at least 1"):
         setting.parse_as("0", "--xgen-concurrency")
+
+
+def test_help_states_each_default_as_it_is_typed() -> None:
+    help_of = {s.key: s.help_text for s in options.SETTINGS}
+    assert help_of["seed"].endswith("; default 0")
+    assert help_of["min_lift"].endswith("; default 0")
+    assert help_of["timeout"].endswith("; default 120")
+    assert help_of["cassettes"].endswith("; default on")
+    assert help_of["samples"].endswith("; default auto")
+    assert help_of["generator"] == "default generator model of transfer checks"
