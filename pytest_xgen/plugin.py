@@ -114,6 +114,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = XgenSession(config, settings)
     session.load_baseline()
     config.pluginmanager.register(session, SESSION_NAME)
+    session.check_models()  # after registering: the session builds the built-in backends
     config.pluginmanager.register(session.reporter, "xgen-reporter")
 
 

@@ -31,8 +31,13 @@ class XgenReporter:
 
     def header(self) -> str:
         s = self.session.settings
+        from pytest_xgen.models.base import description
+
         models = (
-            ", ".join(f"{name} ({describe_spec(spec)})" for name, spec in sorted(s.models.items()))
+            ", ".join(
+                f"{name} ({description(self.session.table_model(name))})"
+                for name in sorted(s.models)
+            )
             or "none"
         )
         if not self.session.local_models:
@@ -161,11 +166,3 @@ class XgenReporter:
         terminalreporter.write_line(f"xgen: model calls per test{more}:")
         for test, calls in shown:
             terminalreporter.write_line(f"xgen: {calls:>6}  {test}")
-
-
-def describe_spec(spec: dict[str, Any]) -> str:
-    if "local" in spec:
-        return f"local {spec['local']}"
-    from pytest_xgen.models.openai_chat import endpoint_identity
-
-    return f"{endpoint_identity(spec['base_url'])} {spec['model']}"

@@ -46,7 +46,8 @@ class XgenSession:
         workerinput = getattr(config, "workerinput", {})
         self.run_id: str = workerinput.get("xgen_run_id") or uuid.uuid4().hex
         self.dry_run = bool(config.getoption("xgen_dry_run") or config.getini("xgen_dry_run"))
-        self._models: dict[str, ChatModel] = {}
+        self._models: dict[str, ChatModel] = {}  # by the name a test asks for
+        self._tables: dict[str, ChatModel] = {}  # by table, model map aside
         self._recorder: Recorder | None = None
         self._servers: dict[str, LocalServer] = {}
         self._lock = threading.Lock()
@@ -95,8 +96,9 @@ class XgenSession:
 
     @property
     def local_models(self) -> list[str]:
-        """The embedded models the configuration uses (the server serves these)."""
-        return sorted({spec["local"] for spec in self.settings.models.values() if "local" in spec})
+        """The embedded models whose server this run has (each built model asks for its own,
+        see :meth:`server`)."""
+        return sorted(self._servers)
 
     def server(self, local: str) -> LocalServer:
         """The llama.cpp server of the embedded model ``local``: one process per model, so
@@ -122,34 +124,65 @@ class XgenSession:
         return tuple(spec.get("secret_params", ()))
 
     def model(self, name: str) -> ChatModel:
-        """The configured model ``name``, built once through ``pytest_xgen_make_model``."""
+        """The model that runs as ``name`` (after ``--xgen-model-map``), built once through
+        ``pytest_xgen_make_model``."""
         with self._models_lock:
-            return self._model(name)
+            if name not in self._models:
+                target = (self.settings.model_map or {}).get(name, name)
+                spec = self.settings.models.get(target)
+                if spec is None:
+                    models = self.settings.models
+                    raise XgenConfigError(
+                        f"unknown {names.listing([name], models)}; "
+                        f"{names.configured(models, self.settings.none_found())}. Add it under "
+                        f"{names.table(name)} or with --xgen-model {name}=local:smollm2-135m"
+                    )
+                built = self._tables.get(name) if target == name else None
+                self._models[name] = built or self._build(name, spec)
+            return self._models[name]
 
-    def _model(self, name: str) -> ChatModel:
-        if name not in self._models:
-            # --xgen-model-map runs a candidate in place of a model, without editing tests.
-            spec = self.settings.models.get((self.settings.model_map or {}).get(name, name))
-            if spec is None:
-                models = self.settings.models
-                raise XgenConfigError(
-                    f"unknown {names.listing([name], models)}; "
-                    f"{names.configured(models, self.settings.none_found())}. Add it under "
-                    f"{names.table(name)} or with --xgen-model {name}=local:smollm2-135m"
-                )
+    def table_model(self, name: str) -> ChatModel:
+        """The model of the table ``name`` itself, whatever the model map says (what the
+        header and the report's list of models describe)."""
+        with self._models_lock:
+            if name not in self._tables:
+                built = self._models.get(name)
+                if built is None or (self.settings.model_map or {}).get(name, name) != name:
+                    built = self._build(name, self.settings.models[name])
+                self._tables[name] = built
+            return self._tables[name]
+
+    def _build(self, name: str, spec: dict[str, Any]) -> ChatModel:
+        from pytest_xgen.models.base import backend_of
+
+        try:
+            model: ChatModel | None = self.config.hook.pytest_xgen_make_model(
+                name=name, spec=spec, session=self
+            )
+        except XgenConfigError as exc:
+            # Raised afresh: the hook's frames hold the spec (base_url and all) among
+            # their locals, which -l would print.
+            raise XgenConfigError(str(exc)) from None
+        if model is None:
+            raise XgenConfigError(
+                f"model {name!r}: no plugin builds backend {backend_of(spec)!r} (the table "
+                f"has keys {', '.join(sorted(spec))}); implement pytest_xgen_make_model in "
+                "a plugin or the rootdir conftest.py, see docs/models.md"
+            )  # the keys, not their values: they may hold secrets
+        return model
+
+    def check_models(self) -> None:
+        """Build every configured model now, so that a table its backend rejects (a
+        ``base_url`` with credentials, a plugin backend's own keys) stops the run before
+        any test, with every problem listed."""
+        problems = []
+        for name in sorted(self.settings.models):
             try:
-                model = self.config.hook.pytest_xgen_make_model(name=name, spec=spec, session=self)
+                self.table_model(name)
             except XgenConfigError as exc:
-                # Raised afresh: the hook's frames hold the spec (base_url and all) among
-                # their locals, which -l would print.
-                raise XgenConfigError(str(exc)) from None
-            if model is None:
-                raise XgenConfigError(
-                    f"no plugin could build model {name!r} from a table with keys "
-                    f"{', '.join(sorted(spec))}"  # not its values: they may hold secrets
-                )
-            self._models[name] = model
-        return self._models[name]
+                problems.append(str(exc))
+        if problems:
+            raise pytest.UsageError("xgen: " + "\nxgen: ".join(problems))
 
     def record(
         self, request: dict[str, Any], live: Callable[[], dict[str, Any]], site: CallSite
@@ -174,11 +207,11 @@ class XgenSession:
 
     # -- calls made at once ----------------------------------------------------------------
     def is_local(self, name: str) -> bool:
-        """Whether model ``name`` (after ``--xgen-model-map``) is served by the embedded
-        llama.cpp server."""
-        s = self.settings
-        spec = s.models.get((s.model_map or {}).get(name, name)) or {}
-        return "local" in spec
+        """Whether calls to model ``name`` (after ``--xgen-model-map``) must take turns:
+        the model says so with ``one_at_a_time`` (the embedded llama.cpp server does)."""
+        from pytest_xgen.models.base import one_at_a_time
+
+        return one_at_a_time(self.model(name))
 
     def workers_for(self, models: Iterable[str]) -> int:
         """How many calls among ``models`` may run at once: the ``concurrency`` setting, or
@@ -209,10 +242,13 @@ class XgenSession:
     def pytest_xgen_make_model(
         self, name: str, spec: dict[str, Any], session: XgenSession
     ) -> ChatModel | None:
+        from pytest_xgen.models.base import backend_of
+
         s = self.settings
         timeout = float(spec.get("timeout", s.timeout))
         retries = int(spec.get("max_retries", s.max_retries))
-        if "local" in spec:
+        backend = backend_of(spec)
+        if backend == "local":
             from pytest_xgen.models.local import LocalChatModel
 
             return LocalChatModel(
@@ -223,6 +259,8 @@ class XgenSession:
                 timeout=timeout,
                 max_retries=retries,
             )
+        if backend != "openai":
+            return None  # another plugin's backend
         from pytest_xgen.models.openai_chat import OpenAIChatModel
 
         return OpenAIChatModel(
@@ -236,7 +274,6 @@ class XgenSession:
             headers_env=spec.get("headers_env"),
         )
 
-    # -- reporting -------------------------------------------------------------------------
     # -- results ---------------------------------------------------------------------------
     def test_data(self, item: pytest.Item, checks: list[dict[str, Any]]) -> dict[str, Any] | None:
         """What the report keeps of one test: its calls and checks (None if it made none)."""
@@ -263,22 +300,10 @@ class XgenSession:
         self.tests[report.nodeid] = {"outcome": _outcome(report), **data}
 
     def identities(self) -> dict[str, dict[str, str]]:
-        """Each configured model as the report names it: no credentials."""
-        from pytest_xgen.models.local import embedded
-        from pytest_xgen.models.openai_chat import endpoint_identity
-
-        found = {}
-        for name, spec in sorted(self.settings.models.items()):
-            if "local" in spec:
-                model = embedded(spec["local"])
-                found[name] = {"kind": "embedded", "model": model.name, "sha256": model.sha256}
-            else:
-                found[name] = {
-                    "kind": "endpoint",
-                    "endpoint": endpoint_identity(spec["base_url"]),
-                    "model": spec["model"],
-                }
-        return found
+        """Each configured model as its recordings name it: no credentials."""
+        return {
+            name: dict(self.table_model(name).identity) for name in sorted(self.settings.models)
+        }
 
     def build_report(self) -> dict[str, Any]:
         from pytest_xgen.recording.recorder import CallStats

@@ -115,8 +115,12 @@ class CompletionResult:
 class ChatModel(Protocol):
     """What every model looks like to pytest-xgen.
 
-    ``identity`` names the endpoint without credentials (it goes into recording keys);
-    ``params`` are the default generation parameters merged under each call's own.
+    ``identity`` names the endpoint without credentials (it goes into recording keys and
+    the report's list of models); ``params`` are the default generation parameters merged
+    under each call's own. Two attributes are optional (see :func:`description` and
+    :func:`one_at_a_time`): ``description``, the few words the terminal header shows, and
+    ``one_at_a_time``, true when the endpoint answers one request at a time (the embedded
+    llama.cpp server), so that a check's calls to it take turns.
     """
 
     name: str
@@ -130,6 +134,28 @@ class ChatModel(Protocol):
     def complete(self, prompt: str, **params: Any) -> CompletionResult:
         """Run one raw text completion (``/v1/completions``)."""
         ...
+
+
+# The backends pytest-xgen builds itself; a table naming another ``backend`` is built by a
+# plugin's ``pytest_xgen_make_model``, which validates the rest of the table.
+BUILT_IN_BACKENDS = ("local", "openai")
+
+
+def backend_of(spec: dict[str, Any]) -> str:
+    """The backend a model table names: ``backend``, else ``local`` when it has ``local``,
+    else ``openai`` (a ``base_url`` and ``model``)."""
+    return str(spec.get("backend") or ("local" if "local" in spec else "openai"))
+
+
+def description(model: ChatModel) -> str:
+    """What the header says of ``model``: its ``description``, else its identity's values."""
+    text = getattr(model, "description", None)
+    return str(text) if text else " ".join(str(v) for v in model.identity.values())
+
+
+def one_at_a_time(model: ChatModel) -> bool:
+    """Whether calls to ``model`` must not overlap (its ``one_at_a_time``, default false)."""
+    return bool(getattr(model, "one_at_a_time", False))
 
 
 def split_reasoning(text: str) -> tuple[str, str]:

@@ -392,6 +392,8 @@ class LocalChatModel:
         self.timeout = timeout
         self.max_retries = max_retries
         self.identity = {"endpoint": "embedded", "model": spec.name, "sha256": spec.sha256}
+        self.description = f"local {spec.name}"
+        self.one_at_a_time = True  # the server answers one request at a time
         self._inner: OpenAIChatModel | None = None
 
     def __repr__(self) -> str:

@@ -135,6 +135,8 @@ class OpenAIChatModel:
         self.timeout = timeout
         self.max_retries = max_retries
         self.identity = identity or {"endpoint": endpoint_identity(base_url), "model": model}
+        self.description = f"{endpoint_identity(base_url)} {model}"
+        self.one_at_a_time = False
         self._client: openai.OpenAI | None = None
         self._client_key: str | None = None
 

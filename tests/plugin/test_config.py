@@ -53,14 +53,40 @@ def test_precedence_command_line_over_ini_over_file(pytester: pytest.Pytester) -
 def test_xgen_toml_and_explicit_config(pytester: pytest.Pytester) -> None:
     pytester.makefile(
         ".toml",
-        xgen='record_mode = "all"\n[models.g]\nbase_url = "https://u:pw@api.example.com/v1"\nmodel = "m"\n',
+        xgen='record_mode = "all"\n[models.g]\nbase_url = "https://api.example.com/v1"\nmodel = "m"\n',
     )
     pytester.makefile(".toml", other='record_mode = "none"\n')
     pytester.makepyfile("def test_x(): pass")
     line = header(pytester.runpytest())
     assert "record mode all" in line
-    assert "g (api.example.com/v1 m)" in line and "pw" not in line
+    assert "g (api.example.com/v1 m)" in line
     assert "record mode none" in header(pytester.runpytest("--xgen-config=other.toml"))
+
+
+def test_a_model_table_its_backend_rejects_stops_the_run_at_start_up(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(
+        ".toml",
+        xgen="""
+        [models.g]
+        base_url = "https://u:canarypw@api.example.com/v1"
+        model = "m"
+        [models.h]
+        base_url = "https://api.example.com/v1?key=canarypw"
+        model = "m"
+        """,
+    )
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*xgen: model 'g': base_url https://api.example.com/v1 carries credentials*",
+            "*xgen: model 'h': base_url https://api.example.com/v1 has a query string*",
+        ]
+    )
+    assert "canarypw" not in result.stdout.str() + result.stderr.str()
 
 
 def test_ini_models_twin(pytester: pytest.Pytester) -> None:

@@ -144,7 +144,15 @@ def test_xgen_tests_get_settings_for_slow_calls_without_health_check_warnings(
     again.stdout.fnmatch_lines(["*assert 2 == 10*"])
 
 
-def test_replay_only_mode_selects_the_ci_profile(flip: pytest.Pytester) -> None:
+def test_replay_only_mode_selects_the_ci_profile(
+    flip: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hypothesis loads its own "ci" profile (derandomized too) when it sees a CI variable;
+    # without them, what is measured here is xgen's choice alone.
+    import hypothesis._settings
+
+    for name in getattr(hypothesis._settings, "_CI_VARS", ("CI", "GITHUB_ACTIONS", "GITLAB_CI")):
+        monkeypatch.delenv(name, raising=False)
     flip.makepyfile(
         test_profile="""
         from hypothesis import settings

@@ -154,10 +154,11 @@ PEAK = {}
 
 
 class Slow:
-    def __init__(self, name):
+    def __init__(self, name, one_at_a_time):
         self.name = name
         self.identity = {"endpoint": "slow", "model": name}
         self.params = {}
+        self.one_at_a_time = one_at_a_time
 
     def chat(self, messages, **params):
         with LOCK:
@@ -173,7 +174,8 @@ class Slow:
 
 
 def pytest_xgen_make_model(name, spec, session):
-    return Slow(name)
+    # Stands in for the embedded model as it says of itself: one request at a time.
+    return Slow(name, one_at_a_time="local" in spec)
 
 
 def pytest_sessionfinish(session):
@@ -182,8 +184,9 @@ def pytest_sessionfinish(session):
 
 
 def test_calls_to_the_local_server_take_turns(pytester: pytest.Pytester) -> None:
-    # "q" is configured as an embedded model (served here by a slow stand-in, so no server
-    # starts): its calls never overlap, while the remote "g" and "gen" run at once.
+    # "q" is configured as an embedded model (served here by a slow stand-in that, like the
+    # embedded model, says one_at_a_time): its calls never overlap, while the remote "g"
+    # and "gen" run at once.
     pytester.makepyprojecttoml(
         pinned("""
         [tool.xgen.models.q]

@@ -71,9 +71,9 @@ def test_json_report_validates_and_holds_every_check(suite: pytest.Pytester) -> 
     assert check["explanation"]["removed"] == ["Therefore, Tom has 7 apples.", "Answer: 7"]
     assert tom["metrics"]["consistency"] == {"agree": 5, "total": 5, "value": 1.0}
     assert doc["tests"][3]["metrics"] is None and doc["tests"][3]["calls"] == 1
+    # Each model as its recordings name it (the model object's identity).
     assert doc["run"]["models"]["a"] == {
-        "kind": "endpoint",
-        "endpoint": "scripted.invalid/v1",
+        "endpoint": "scripted",
         "model": "baseline=7;transfer=7",
     }
     assert doc["run"]["calls"]["live"] == 4 * 21 + 1

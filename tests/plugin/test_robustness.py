@@ -370,34 +370,18 @@ API_KEY = "sk-canary-7f3a9c"
 PASSWORD = "canarypass"
 
 LEAKY = """
-def test_a_server_error_with_credentials_in_the_url(xgen):
-    xgen.model("creds")("first, a server error")
-
-
 def test_b_server_error_with_a_key(xgen):
     xgen.model("keyed")("then another server error")
-
-
-def test_c_unreachable_with_credentials_in_the_url(xgen):
-    xgen.model("down")("nobody is listening")
 
 
 def test_d_keyed(xgen):
     assert xgen.model("keyed")("keyed question").text.endswith("keyed question")
 
 
-def test_e_creds(xgen):
-    assert xgen.model("creds")("creds question").text.endswith("creds question")
-
-
 def test_f_fails_on_purpose(xgen):
     keyed = xgen.model("keyed")
     answer = keyed("keyed question")
     assert (keyed, answer) is None
-
-
-def test_g_query_token(xgen):
-    xgen.model("query")("a token in the query string")
 
 
 def test_h_key_with_a_newline(xgen):
@@ -424,10 +408,8 @@ def test_no_secret_reaches_any_file_or_output(
     # was written by the run.
     settings = tmp_path_factory.mktemp("settings") / "xgen.toml"
     with_password = fake.base_url.replace("http://", f"http://user:{PASSWORD}@")
-    settings.write_text(f"""
-[models.keyed]
-{fake_model(fake, api_key_env="XGEN_CANARY_KEY")}
-
+    # Credentials or a token in a base_url stop the run at start-up, before any test.
+    bad_urls = f"""
 [models.creds]
 base_url = {json.dumps(with_password)}
 model = "echo"
@@ -439,6 +421,24 @@ model = "echo"
 [models.query]
 base_url = {json.dumps(fake.base_url + "?token=" + TOKEN)}
 model = "echo"
+"""
+    settings.write_text(bad_urls)
+    pytester.makepyfile(test_calls="def test_x(xgen):\n    xgen.model('creds')('q')\n")
+    startup = pytester.runpytest_subprocess(f"--xgen-config={settings}", *showlocals)
+    assert startup.ret == pytest.ExitCode.USAGE_ERROR
+    startup.stderr.fnmatch_lines(
+        [
+            "*model 'creds': base_url http://127.0.0.1:*/v1 carries credentials*",
+            "*model 'down': base_url http://127.0.0.1:9/v1 carries credentials*",
+            "*model 'query': base_url http://127.0.0.1:*/v1 has a query string*",
+        ]
+    )
+    for canary in (PASSWORD, TOKEN):
+        assert canary not in startup.stdout.str() + startup.stderr.str()
+
+    settings.write_text(f"""
+[models.keyed]
+{fake_model(fake, api_key_env="XGEN_CANARY_KEY")}
 
 [models.newline]
 {fake_model(fake, api_key_env="XGEN_CANARY_NEWLINE")}
@@ -462,13 +462,10 @@ model = "echo"
         *IN_ORDER,
         timeout=120,
     )
-    result.assert_outcomes(passed=1, failed=1, errors=7)
+    result.assert_outcomes(passed=1, failed=1, errors=3)
     result.stdout.fnmatch_lines(
         [
-            "*model 'creds': base_url http://127.0.0.1:*/v1 carries credentials*",
             "*model 'keyed' at http://127.0.0.1:*/v1 answered HTTP 500*",
-            "*model 'down': base_url http://127.0.0.1:9/v1 carries credentials*",
-            "*model 'query': base_url http://127.0.0.1:*/v1 has a query string*",
             "*model 'newline': the key in XGEN_CANARY_NEWLINE begins or ends with whitespace*",
             "*model 'accented': the key in XGEN_CANARY_ACCENTED has characters an HTTP header*",
         ]
