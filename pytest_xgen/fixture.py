@@ -18,6 +18,7 @@ __tracebackhide__ = hide_frame
 if TYPE_CHECKING:
     from pytest_xgen.checks.ensemble import EnsembleExplanation
     from pytest_xgen.checks.invariance import InvariantResult
+    from pytest_xgen.checks.kinds import CheckResult
     from pytest_xgen.checks.review import ReviewResult
     from pytest_xgen.checks.transfer import TransferResult
     from pytest_xgen.checks.weak import Repair, WeakSteps
@@ -204,14 +205,14 @@ class Xgen:
 
         return explain
 
-    def _note_check(self, result: Any) -> None:
-        from pytest_xgen.report.serialize import check_to_dict
+    def _note_check(self, result: CheckResult) -> None:
+        from pytest_xgen.checks.kinds import check_data
 
         self.results.append(result)
         self._count_check()
         if self.node is not None:
             # As JSON data right away: it travels from pytest-xdist workers in the report.
-            self.node.stash.setdefault(RESULTS, []).append(check_to_dict(result))
+            self.node.stash.setdefault(RESULTS, []).append(check_data(result))
 
     def check(
         self,

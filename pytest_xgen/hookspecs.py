@@ -36,3 +36,11 @@ def pytest_xgen_call_done(
 @pytest.hookspec(firstresult=True)
 def pytest_xgen_extract_answer(text: str, spec: AnswerSpec) -> Any | None:
     """Read the normalized answer out of a model's output; return None to defer to the default."""
+
+
+@pytest.hookspec
+def pytest_xgen_report(report: dict[str, Any], session: XgenSession) -> None:
+    """Called once at the end of a run (on the pytest-xdist controller) with the JSON
+    report document (``report.schema.json``, with its ``comparison`` when
+    ``--xgen-compare`` is given), after the report files are written: write a report
+    format of your own from it. Do not change it."""

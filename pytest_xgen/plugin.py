@@ -112,7 +112,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.cassettes:
             _check_writable(settings.path("cassette_dir"), "cassette", "--xgen-cassette-dir")
     session = XgenSession(config, settings)
-    session.load_baseline()
+    if not session.is_worker:
+        session.outputs.load_baseline()
     config.pluginmanager.register(session, SESSION_NAME)
     session.check_models()  # after registering: the session builds the built-in backends
     config.pluginmanager.register(session.reporter, "xgen-reporter")

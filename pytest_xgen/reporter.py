@@ -101,7 +101,7 @@ class XgenReporter:
             or stats.replayed
             or stats.events
             or self.session._recorder.planned
-            or self.session.output_errors
+            or self.session.outputs.errors
         ):
             return
         terminalreporter.write_sep("-", "xgen")
@@ -118,20 +118,21 @@ class XgenReporter:
         for note in self.session.server_notes:
             terminalreporter.write_line(f"xgen: {note}")
         self._write_costs(terminalreporter, stats.per_test)
-        for path in self.session.written:
+        for path in [*self.session.written, *self.session.outputs.written]:
             terminalreporter.write_line(f"xgen: wrote {_rel(path, self.session.settings.rootpath)}")
         for event in stats.events:
             terminalreporter.write_line(f"xgen: {event}")
-        for problem in self.session.output_errors:
+        for problem in self.session.outputs.errors:
             terminalreporter.write_line(f"xgen: {problem}", red=True)
-        if self.session.comparison is not None:
+        outputs = self.session.outputs
+        if outputs.comparison is not None:
             from pytest_xgen.report.gate import format_comparison
 
-            for line in format_comparison(self.session.comparison, verbose=verbose).splitlines():
+            for line in format_comparison(outputs.comparison, verbose=verbose).splitlines():
                 terminalreporter.write_line(line)
-            if self.session.gate is not None:
-                lines = self.session.gate.lines()
-                colour = {"pass": "green", "fail": "red"}.get(self.session.gate.result, "yellow")
+            if outputs.gate is not None:
+                lines = outputs.gate.lines()
+                colour = {"pass": "green", "fail": "red"}.get(outputs.gate.result, "yellow")
                 terminalreporter.write_line(f"xgen {lines[0]}", **{colour: True})
                 for line in lines[1:]:
                     terminalreporter.write_line(f"xgen {line}", **{colour: True})

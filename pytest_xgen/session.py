@@ -7,7 +7,6 @@ cassettes, stop the server and print the summary. Importing this module stays li
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -16,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from pytest_xgen import files
 from pytest_xgen.errors import XgenConfigError, hide_frame
+from pytest_xgen.outputs import Outputs
 from pytest_xgen.reporter import XgenReporter
 from pytest_xgen.settings import names
 from pytest_xgen.settings.config import Settings
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
     from pytest_xgen.models.base import ChatModel
     from pytest_xgen.models.local import LocalServer
     from pytest_xgen.recording.recorder import CallSite, Recorder
-    from pytest_xgen.report.gate import Comparison, GateResult
 
 WORKER_KEY = "xgen"
 
@@ -57,14 +55,12 @@ class XgenSession:
         self._done_lock = threading.RLock()
         self._local_lock = threading.Lock()
         self._pool: Any = None  # pytest_xgen.checks.parallel.Pool, started on first use
-        self.written: list[Path] = []
+        self.written: list[Path] = []  # cassette files
         self.server_notes: list[str] = []
-        self.output_errors: list[str] = []
         # Controller side: per test node id, its outcome, calls and checks (JSON data).
         self.tests: dict[str, dict[str, Any]] = {}
-        self.comparison: Comparison | None = None
-        self.baseline: dict[str, Any] | None = None
-        self.gate: GateResult | None = None
+        # The report files, the baseline run and the gate.
+        self.outputs = Outputs(config, settings)
         # What the terminal shows (header, progress, summary), registered beside this.
         self.reporter = XgenReporter(self)
 
@@ -320,86 +316,6 @@ class XgenSession:
             workers=workers if isinstance(workers, int) else 0,
         )
 
-    @property
-    def runs_dir(self) -> Path:
-        return self.settings.path("cache_dir").parent / "runs"
-
-    def load_baseline(self) -> None:
-        """Read the ``--xgen-compare`` run now, so a missing one stops the run before any
-        model is called."""
-        ref = self.settings.compare
-        if not ref or self.is_worker:
-            return
-        from pytest_xgen.report.gate import load_run
-
-        if (ref.endswith(".json") or "/" in ref) and not Path(ref).is_absolute():
-            ref = str(self.settings.rootpath / ref)  # paths are taken from the rootdir
-        try:
-            self.baseline = load_run(ref, self.runs_dir)
-        except (OSError, ValueError) as exc:
-            raise pytest.UsageError(f"xgen: --xgen-compare: {exc}") from None
-
-    def write_outputs(self, session: pytest.Session) -> None:
-        """The JSON and HTML reports, the saved run and the comparison with a saved run."""
-        s = self.settings
-        if not (s.report or s.html or s.save or s.compare):
-            return
-        doc = self.build_report()
-        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-        runs = self.runs_dir
-        if self.baseline is not None:
-            from pytest_xgen.report.gate import compare, gate
-
-            self.comparison = compare(
-                self.baseline,
-                doc,
-                alpha=s.compare_alpha,
-                adjust_with=s.compare_adjust,
-                thresholds=s.compare_fail,
-            )
-            doc["comparison"] = {"baseline": s.compare, **self.comparison.to_dict(), "gate": None}
-            if s.compare_fail:
-                self.gate = gate(self.comparison, s.compare_underpowered)
-                doc["comparison"]["gate"] = self.gate.to_dict()
-                if self.gate.failed:
-                    session.exitstatus = pytest.ExitCode.TESTS_FAILED
-            self._junit_comparison()
-            text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-        targets = [Path(p) for p in (s.report,) if p]
-        if s.save:
-            targets.append(runs / f"{s.save}.json")
-        for target in targets:
-            path = target if target.is_absolute() else s.rootpath / target
-            files.write_text(path, text)
-            self.written.append(path)
-        if s.html:
-            from pytest_xgen.report.html import render_html
-
-            path = Path(s.html) if Path(s.html).is_absolute() else s.rootpath / s.html
-            files.write_text(path, render_html(doc))
-            self.written.append(path)
-
-    def _junit_comparison(self) -> None:
-        """The comparison as properties of the JUnit XML test suite (``--junitxml``)."""
-        from _pytest.junitxml import xml_key
-
-        xml = self.config.stash.get(xml_key, None)
-        if xml is None or self.comparison is None:
-            return
-        counts = self.comparison.counts()
-        for verdict in ("regressed", "improved", "unchanged"):
-            xml.add_global_property(f"xgen_compare_{verdict}", counts[verdict])
-        xml.add_global_property("xgen_compare_adjust", self.comparison.adjust)
-        for metric, suite in self.comparison.suite.items():
-            if suite.tests:
-                xml.add_global_property(f"xgen_suite_{metric}_verdict", suite.verdict)
-                xml.add_global_property(f"xgen_suite_{metric}_mean_change", suite.mean_change)
-                xml.add_global_property(
-                    f"xgen_suite_{metric}_detectable_drop", suite.detectable_drop
-                )
-        if self.gate is not None:
-            xml.add_global_property("xgen_gate", self.gate.result)
-
     # -- end of run ------------------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -459,11 +375,14 @@ class XgenSession:
                         session.exitstatus = pytest.ExitCode.TESTS_FAILED
             if not self.is_worker:
                 try:
-                    self.write_outputs(session)
+                    doc = self.build_report()
+                    if self.outputs.wanted:
+                        self.outputs.write(doc, session)
+                    self.config.hook.pytest_xgen_report(report=doc, session=self)
                 except OSError as exc:
                     # A report path that is a directory, a full disk: the run's results
                     # stand, the summary still prints, and the reason is shown.
-                    self.output_errors.append(
+                    self.outputs.errors.append(
                         f"could not write a report: {exc}; choose another path "
                         "(--xgen-report / --xgen-html / --xgen-save)"
                     )

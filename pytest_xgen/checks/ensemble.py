@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from pytest_xgen.checks import data
 from pytest_xgen.checks.parallel import FanOut, serial
 from pytest_xgen.core import prompts
 from pytest_xgen.core.strip import declares_answer, split_sentences
@@ -93,6 +94,40 @@ class EnsembleExplanation:
     stop_reason: str
     candidates: int
     calls: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ensemble as the JSON report holds it (a transfer check's ``ensemble``)."""
+        return {
+            "generators": list(self.generators),
+            "scorer": self.scorer,
+            "selection": self.selection,
+            "candidates": self.candidates,
+            "stop_reason": self.stop_reason,
+            "calls": self.calls,
+            "sentences": self.sentences,
+            "sources": self.sources,
+            "steps": [
+                {
+                    "sentence": step.sentence,
+                    "generator": step.generator,
+                    "score": data.jsonable(step.score),
+                    "candidates": [
+                        {
+                            "generator": c.generator,
+                            "sample": c.sample,
+                            "sentence": c.sentence,
+                            "dropped": c.dropped,
+                            "score": data.jsonable(c.score),
+                            "agreement": data.jsonable(c.agreement),
+                            "tokens": c.tokens,
+                            "chosen": i == step.chosen,
+                        }
+                        for i, c in enumerate(step.candidates)
+                    ],
+                }
+                for step in self.steps
+            ],
+        }
 
     @property
     def selection(self) -> str:

@@ -33,6 +33,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pytest_xgen.checks import data
 from pytest_xgen.checks.parallel import serial
 from pytest_xgen.checks.transfer import sample_count
 from pytest_xgen.checks.transfer_report import show
@@ -131,6 +132,39 @@ class InvariantResult:
             for m, a in self.agreement.items()
             if a.rate is None or a.rate < self.options.min_invariance
         ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The check as the JSON report holds it (kind invariant)."""
+        from pytest_xgen.core.perturb import PerturbedPrompt
+
+        prompt = self.perturbed
+        if getattr(prompt, "edits", None) is None:
+            prompt = PerturbedPrompt(str(self.perturbed), str(self.base), ())
+        return {
+            "kind": "invariant",
+            "prompt": str(self.base),
+            "perturbed": str(self.perturbed),
+            "perturbation": data.perturbation(prompt),
+            "evaluators": list(self.options.evaluators),
+            "options": data.jsonable(vars(self.options)),
+            "answer_spec": self.spec.describe(),
+            "expected": data.jsonable(self.expected),
+            "models": {
+                m: {
+                    "base": data.jsonable(self.base_answers[m]),
+                    "perturbed": data.jsonable(self.perturbed_answers[m]),
+                    "agree": self.agreement[m].agree,
+                    "total": self.agreement[m].total,
+                }
+                for m in self.agreement
+            },
+            "flipped": self.flipped,
+            "level": self.level,
+            "search_size": self.search_size,
+            "tests": {m: t.to_dict() for m, t in self.tests.items()},
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+        }
 
     def explain(self) -> str:
         from pytest_xgen.core.perturb import PerturbedPrompt

@@ -100,6 +100,26 @@ class ReviewResult:
     def passed(self) -> bool:
         return self.verdict == "pass"
 
+    def to_dict(self) -> dict[str, Any]:
+        """The check as the JSON report holds it (kind review)."""
+        return {
+            "kind": "review",
+            "prompt": str(self.prompt),
+            "evaluators": list(self.options.evaluators),
+            "steps": list(self.steps),
+            "reviews": {
+                m: {
+                    "verdicts": list(v.verdicts),
+                    "first_disputed": v.first_disputed,
+                    "reasons": {str(k): text for k, text in v.reasons.items()},
+                }
+                for m, v in self.reviews.items()
+            },
+            "step_agreement": self.step_agreement,
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+        }
+
     def explain(self) -> str:
         value = self.step_agreement
         shown = rate(value)

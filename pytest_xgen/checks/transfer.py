@@ -258,6 +258,12 @@ class TransferResult:
 
         return explain(self)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The check as the JSON report holds it (kind transfer)."""
+        from pytest_xgen.checks.transfer_report import to_dict
+
+        return to_dict(self)
+
 
 def _answer_of(result: ChatResult, spec: AnswerSpec, extract: Extract) -> Any:
     value = extract(result.text, spec)

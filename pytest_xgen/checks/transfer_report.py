@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pytest_xgen.checks import data
 from pytest_xgen.core.printable import rate, signed
 
 if TYPE_CHECKING:
@@ -144,3 +145,69 @@ def _ensemble_lines(result: TransferResult) -> list[str]:
 def _clip(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= EXCERPT_WIDTH else text[: EXCERPT_WIDTH - 3] + "..."
+
+
+def _condition(c: Condition) -> dict[str, Any]:
+    correct = c.correct
+    accuracy = c.accuracy
+    return {
+        "name": c.name,
+        "consistency": data.consistency(c.consistency),
+        "interval": data.interval(c.interval),
+        "breakdown": data.breakdown(c.breakdown),
+        "sample_agreement": list(c.sample_agreement),
+        "models": {
+            model: {
+                "outputs": list(c.outputs[model]),
+                "answers": data.jsonable(c.answers[model]),
+                "correct": None if correct is None else list(correct[model]),
+                "accuracy": accuracy.get(model),
+                "unparseable": c.unparseable[model],
+            }
+            for model in c.outputs
+        },
+    }
+
+
+def to_dict(r: TransferResult) -> dict[str, Any]:
+    """The check as the JSON report holds it (``report.schema.json``, kind transfer)."""
+    e = r.explanation
+    found = {
+        "kind": "transfer",
+        "prompt": str(r.prompt),
+        "perturbation": data.perturbation(r.prompt),
+        "generator": r.options.generator,
+        "evaluators": list(r.options.evaluators),
+        "options": data.jsonable(vars(r.options)),
+        "answer_spec": r.spec.describe(),
+        "expected": data.jsonable(r.expected),
+        "explanation": {
+            "source": e.source,
+            "output": e.output,
+            "text": e.text,
+            "removed": list(e.stripped.removed),
+            "method": e.stripped.method,
+            "answer": data.jsonable(e.answer),
+        },
+        "conditions": {"baseline": _condition(r.baseline), "transfer": _condition(r.transfer)},
+        "lift": r.lift,
+        "lift_interval": data.interval(r.lift_interval),
+        "samples_used": r.samples_used,
+        "interval_level": r.interval_level,
+        "diverged": r.diverged(),
+        "verdict": r.verdict,
+        "reasons": list(r.reasons),
+        "notes": list(r.notes),
+    }
+    if r.ensemble is not None:
+        found["ensemble"] = r.ensemble.to_dict()
+        found["singles"] = [
+            {
+                "generator": name,
+                "consistency": single.consistency,
+                "lift": single.lift,
+                "answer": data.jsonable(single.answer),
+            }
+            for name, single in r.singles.items()
+        ]
+    return found

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pytest_xgen.checks import ensemble
+from pytest_xgen.checks import data, ensemble
 from pytest_xgen.checks.ensemble import Candidate, Propose, Score
 from pytest_xgen.checks.parallel import FanOut
 from pytest_xgen.core.printable import rate, signed
@@ -79,6 +79,30 @@ class WeakSteps:
         """Indices of the sentences whose removal raises agreement."""
         return [s.index for s in self.sentences if s.weak]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The check as the JSON report holds it (kind weak_steps)."""
+        return {
+            "kind": "weak_steps",
+            "prompt": str(self.prompt),
+            "evaluators": list(self.evaluators),
+            "scorer": self.scorer,
+            "samples": self.samples,
+            "agreement": self.agreement,
+            "weakest": self.weakest,
+            "sentences": [
+                {
+                    "sentence": s.sentence,
+                    "surprisal": data.jsonable(s.surprisal),
+                    "agreement_without": s.agreement_without,
+                    "delta": s.delta,
+                    "weak": s.weak,
+                }
+                for s in self.sentences
+            ],
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+        }
+
     def explain(self) -> str:
         head = (
             f"weak steps of the explanation (agreement with every sentence: "
@@ -123,6 +147,22 @@ class Repair:
     def text(self) -> str:
         """The explanation after the repair (unchanged when the replacement was not kept)."""
         return "\n".join(self.sentences)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The check as the JSON report holds it (kind repair)."""
+        return {
+            **self.diagnosis.to_dict(),
+            "kind": "repair",
+            "index": self.index,
+            "original": self.original,
+            "replacement": self.replacement,
+            "agreement_before": self.agreement_before,
+            "agreement_after": self.agreement_after,
+            "kept": self.kept,
+            "repaired": list(self.sentences),
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+        }
 
     def explain(self) -> str:
         if self.index is None:

@@ -51,7 +51,9 @@ def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
     checks report); ``units`` counts what the gate tests, one unit per independent draw:
     a sample whose evaluators all agree, and an evaluator's answer that is right.
     """
-    transfers = [c for c in checks if c["kind"] == "transfer"]
+    from pytest_xgen.checks.kinds import gated
+
+    transfers = [c for c in checks if gated(c["kind"])]
     if not transfers:
         return None
     sums = {"transfer": [0, 0], "baseline": [0, 0]}
@@ -137,7 +139,7 @@ def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:
         props.append(("xgen_lift", metrics["lift"]))
         if metrics["accuracy"] is not None:
             props.append(("xgen_accuracy", metrics["accuracy"]["value"]))
-        transfers = [c for c in entry["checks"] if c["kind"] == "transfer"]
+        transfers = [c for c in entry["checks"] if c["kind"] == "transfer"]  # has intervals
         interval = transfers[-1]["conditions"]["transfer"]["interval"]
         if interval is not None:
             props += [("xgen_interval_low", interval[0]), ("xgen_interval_high", interval[1])]

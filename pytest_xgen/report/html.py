@@ -1029,7 +1029,9 @@ def _repair_check(check: Mapping[str, Any]) -> str:
     )
 
 
-_RENDERERS = {
+# Per check kind (pytest_xgen.checks.kinds.KINDS), its section of a test's details; a
+# kind without one is shown as a table of its data.
+RENDERERS = {
     "transfer": _transfer_check,
     "invariant": _invariant_check,
     "review": _review_check,
@@ -1063,7 +1065,7 @@ def _test_details(index: int, test: Mapping[str, Any]) -> str:
         sections = []
         for number, check in enumerate(checks, 1):
             kind = str(check.get("kind"))
-            render = _RENDERERS.get(kind)
+            render = RENDERERS.get(kind)
             content = render(check) if render else _kv_table(check)
             sections.append(
                 f'<section class="check check-{_e(kind)}"><h4>Check {number}: {_e(kind)} '

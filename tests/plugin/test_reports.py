@@ -265,3 +265,44 @@ def test_html_report_and_the_report_and_compare_commands(suite: pytest.Pytester)
     assert main(["compare", str(saved), str(saved), "--fail", "consistency:0.05"]) == 1
     same = ["compare", str(saved), str(saved), "--fail", "consistency:0.05"]
     assert main([*same, "--on-underpowered", "warn"]) == 0
+
+
+# A format of a team's own, written from the pytest_xgen_report hook.
+CSV_FORMAT = """
+
+def pytest_xgen_report(report, session):
+    import os
+    rows = ["nodeid,verdict,consistency"]
+    for test in report["tests"]:
+        metrics = test["metrics"] or {"consistency": {"value": ""}}
+        verdicts = [c["verdict"] for c in test["checks"]] or [""]
+        rows.append(f"{test['nodeid']},{verdicts[0]},{metrics['consistency']['value']}")
+    gate = (report.get("comparison") or {}).get("gate") or {}
+    rows.append(f"gate,{gate.get('result', '')},")
+    with open("verdicts-%s.csv" % os.getpid(), "w") as f:
+        f.write("\\n".join(rows) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_plugin_writes_its_own_format_from_the_report_hook(
+    suite: pytest.Pytester, workers: list[str]
+) -> None:
+    suite.makeconftest(SCRIPTED + CSV_FORMAT)
+    suite.runpytest("--xgen-save=base").assert_outcomes(passed=5)
+    for old in suite.path.glob("verdicts-*.csv"):
+        old.unlink()
+    result = suite.runpytest(
+        "--xgen-compare=base",
+        "--xgen-compare-fail=consistency:0.1",
+        "--xgen-report=r.json",
+        *workers,
+    )
+    result.assert_outcomes(passed=5)
+    (written,) = suite.path.glob("verdicts-*.csv")  # once, by the controller alone
+    rows = written.read_text().splitlines()
+    assert rows[0] == "nodeid,verdict,consistency"
+    assert "test_suite.py::test_tom,pass,1.0" in rows
+    assert "test_suite.py::test_plain,,0.0" not in rows and "test_suite.py::test_plain,," in rows
+    # The hook sees the document the JSON report holds, its comparison included.
+    assert rows[-1] == f"gate,{load(suite.path / 'r.json')['comparison']['gate']['result']},"

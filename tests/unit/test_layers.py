@@ -30,6 +30,7 @@ PACKAGE_RANKS = {
     "stash": 7,
     "session": 7,
     "reporter": 7,
+    "outputs": 7,
     "hypothesis_glue": 7,
     "strategies": 7,
     "hookspecs": 7,

@@ -1,0 +1,94 @@
+"""The check registry: every kind follows the protocol and every report knows every kind."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pytest
+
+from pytest_xgen.checks.kinds import KINDS, CheckResult, check_data, gated
+from pytest_xgen.report.html import RENDERERS, render_html
+from pytest_xgen.settings.config import load_schema
+
+
+def test_every_registered_kind_follows_the_protocol() -> None:
+    assert set(KINDS) == {"transfer", "invariant", "review", "weak_steps", "repair"}
+    for name, kind in KINDS.items():
+        result = kind.result_type()
+        assert result.kind == name
+        for method in ("explain", "to_dict"):
+            assert callable(getattr(result, method)), (name, method)
+        for attribute in ("verdict", "reasons"):
+            assert attribute in result.__dataclass_fields__, (name, attribute)
+
+
+def test_the_reports_know_exactly_the_registered_kinds() -> None:
+    check = load_schema("report.schema.json")["$defs"]["check"]
+    assert set(check["properties"]["kind"]["enum"]) == set(KINDS)
+    assert {branch["properties"]["kind"]["const"] for branch in check["oneOf"]} == set(KINDS)
+    assert set(RENDERERS) == set(KINDS)
+    # Only the transfer check gives the metrics the upgrade gate compares.
+    assert [name for name in KINDS if gated(name)] == ["transfer"]
+    assert not gated("unknown")
+
+
+@dataclass
+class Odd:
+    kind: ClassVar[str] = "odd"
+    verdict: str = "pass"
+    reasons: list[str] = field(default_factory=list)
+
+    def explain(self) -> str:
+        return "odd"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "odd", "prompt": "p", "verdict": self.verdict, "reasons": []}
+
+
+def test_a_result_outside_the_registry_or_the_protocol_is_refused() -> None:
+    assert isinstance(Odd(), CheckResult)
+    with pytest.raises(TypeError, match="check kind 'odd' is not registered"):
+        check_data(Odd())
+
+    class Misnamed(Odd):
+        kind: ClassVar[str] = "review"
+
+    with pytest.raises(TypeError, match="must give kind 'review'.*got kind 'odd'"):
+        check_data(Misnamed())
+
+    class Unsure(Odd):
+        kind: ClassVar[str] = "review"
+
+        def to_dict(self) -> dict[str, Any]:
+            return {**super().to_dict(), "kind": "review", "verdict": "maybe"}
+
+    with pytest.raises(TypeError, match="verdict 'maybe'"):
+        check_data(Unsure())
+
+
+def test_a_kind_without_a_renderer_shows_its_data_in_the_html_report() -> None:
+    doc = json.loads(
+        json.dumps(
+            {
+                "format": "pytest-xgen-report",
+                "version": 1,
+                "run": {},
+                "tests": [
+                    {
+                        "nodeid": "t.py::test_odd",
+                        "outcome": "passed",
+                        "calls": 0,
+                        "live": 0,
+                        "tokens": 0,
+                        "metrics": None,
+                        "checks": [Odd().to_dict() | {"detail": "<b>x</b>"}],
+                    }
+                ],
+            }
+        )
+    )
+    html = render_html(doc)
+    assert "Check 1: odd" in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
