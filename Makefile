@@ -11,7 +11,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 # run in the test suite rewrites Hypothesis again.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: install demo test test-fast lint models bench clean
+.PHONY: install demo test test-fast lint models bench mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(ARGS)
 
+## mutate: mutation testing of core/ and recording/ with mutmut; prints the score per module
+mutate: $(STAMP)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[mutate]'
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/python -m benchmarks.mutation_score
+
 lint: $(STAMP)
 	$(BIN)/ruff check pytest_xgen tests examples benchmarks
 	$(BIN)/ruff format --check pytest_xgen tests examples benchmarks
@@ -46,4 +53,4 @@ models: $(STAMP)
 	$(BIN)/xgen models --fetch
 
 clean:
-	rm -rf $(VENV) .xgen .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .xgen .pytest_cache .mypy_cache .ruff_cache mutants
