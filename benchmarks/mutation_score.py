@@ -37,10 +37,7 @@ def main() -> int:
 def _row(module: str, c: collections.Counter[str]) -> str:
     n = sum(c.values())
     killed = c["killed"]
-    return (
-        f"{module:32} {n:>7} {killed:>7} {c['survived']:>8} {c['no tests']:>8}  "
-        f"{killed / n:.0%}"
-    )
+    return f"{module:32} {n:>7} {killed:>7} {c['survived']:>8} {c['no tests']:>8}  {killed / n:.0%}"
 
 
 if __name__ == "__main__":
