@@ -78,6 +78,9 @@ class FakeOpenAI:
             ) -> None:
                 if server.delay:
                     time.sleep(server.delay)
+                # The work is done: the client may send its next request as soon as it reads
+                # this response, before do_POST's finally runs, which is not an overlap.
+                self._leave()
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -94,9 +97,15 @@ class FakeOpenAI:
                 with server.lock:
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                self.counted = True
                 try:
                     self._post()
                 finally:
+                    self._leave()
+
+            def _leave(self) -> None:
+                if getattr(self, "counted", False):
+                    self.counted = False
                     with server.lock:
                         server.in_flight -= 1
 
