@@ -44,8 +44,8 @@ class XgenSession:
         workerinput = getattr(config, "workerinput", {})
         self.run_id: str = workerinput.get("xgen_run_id") or uuid.uuid4().hex
         self.dry_run = bool(config.getoption("xgen_dry_run") or config.getini("xgen_dry_run"))
-        self._models: dict[str, ChatModel] = {}  # by the name a test asks for
-        self._tables: dict[str, ChatModel] = {}  # by table, model map aside
+        # By the name a test asks for and the table it runs (they differ under a model map).
+        self._models: dict[tuple[str, str], ChatModel] = {}
         self._recorder: Recorder | None = None
         self._servers: dict[str, LocalServer] = {}
         self._lock = threading.Lock()
@@ -122,31 +122,27 @@ class XgenSession:
     def model(self, name: str) -> ChatModel:
         """The model that runs as ``name`` (after ``--xgen-model-map``), built once through
         ``pytest_xgen_make_model``."""
-        with self._models_lock:
-            if name not in self._models:
-                target = (self.settings.model_map or {}).get(name, name)
-                spec = self.settings.models.get(target)
-                if spec is None:
-                    models = self.settings.models
-                    raise XgenConfigError(
-                        f"unknown {names.listing([name], models)}; "
-                        f"{names.configured(models, self.settings.none_found())}. Add it under "
-                        f"{names.table(name)} or with --xgen-model {name}=local:smollm2-135m"
-                    )
-                built = self._tables.get(name) if target == name else None
-                self._models[name] = built or self._build(name, spec)
-            return self._models[name]
+        target = (self.settings.model_map or {}).get(name, name)
+        if target not in self.settings.models:
+            models = self.settings.models
+            raise XgenConfigError(
+                f"unknown {names.listing([name], models)}; "
+                f"{names.configured(models, self.settings.none_found())}. Add it under "
+                f"{names.table(name)} or with --xgen-model {name}=local:smollm2-135m"
+            )
+        return self._built(name, target)
 
     def table_model(self, name: str) -> ChatModel:
         """The model of the table ``name`` itself, whatever the model map says (what the
         header and the report's list of models describe)."""
+        return self._built(name, name)
+
+    def _built(self, name: str, table: str) -> ChatModel:
+        """The model asked for as ``name`` and built from the table ``table``, built once."""
         with self._models_lock:
-            if name not in self._tables:
-                built = self._models.get(name)
-                if built is None or (self.settings.model_map or {}).get(name, name) != name:
-                    built = self._build(name, self.settings.models[name])
-                self._tables[name] = built
-            return self._tables[name]
+            if (name, table) not in self._models:
+                self._models[name, table] = self._build(name, self.settings.models[table])
+            return self._models[name, table]
 
     def _build(self, name: str, spec: dict[str, Any]) -> ChatModel:
         from pytest_xgen.models.base import backend_of
@@ -375,10 +371,12 @@ class XgenSession:
                         session.exitstatus = pytest.ExitCode.TESTS_FAILED
             if not self.is_worker:
                 try:
-                    doc = self.build_report()
-                    if self.outputs.wanted:
-                        self.outputs.write(doc, session)
-                    self.config.hook.pytest_xgen_report(report=doc, session=self)
+                    hook = self.config.hook.pytest_xgen_report
+                    if self.outputs.wanted or hook.get_hookimpls():
+                        doc = self.build_report()
+                        if self.outputs.wanted:
+                            self.outputs.write(doc, session)
+                        hook(report=doc, session=self)
                 except OSError as exc:
                     # A report path that is a directory, a full disk: the run's results
                     # stand, the summary still prints, and the reason is shown.

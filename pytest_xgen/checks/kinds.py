@@ -40,7 +40,6 @@ class CheckKind:
 
     kind: str
     result: str  # "module:Type" of its result, imported only when asked for
-    title: str  # what the kind measures, in a few words
     gated: bool = False  # its checks give the test's metrics, which the gate compares
 
     def result_type(self) -> type[Any]:
@@ -54,32 +53,11 @@ class CheckKind:
 KINDS: dict[str, CheckKind] = {
     kind.kind: kind
     for kind in (
-        CheckKind(
-            "transfer",
-            "pytest_xgen.checks.transfer:TransferResult",
-            "an explanation makes the evaluators agree",
-            gated=True,
-        ),
-        CheckKind(
-            "invariant",
-            "pytest_xgen.checks.invariance:InvariantResult",
-            "a perturbed prompt keeps each model's answers",
-        ),
-        CheckKind(
-            "review",
-            "pytest_xgen.checks.review:ReviewResult",
-            "evaluators accept each step of an explanation",
-        ),
-        CheckKind(
-            "weak_steps",
-            "pytest_xgen.checks.weak:WeakSteps",
-            "the sentences an explanation's agreement depends on",
-        ),
-        CheckKind(
-            "repair",
-            "pytest_xgen.checks.weak:Repair",
-            "a weak step rewritten, kept when agreement rises",
-        ),
+        CheckKind("transfer", "pytest_xgen.checks.transfer:TransferResult", gated=True),
+        CheckKind("invariant", "pytest_xgen.checks.invariance:InvariantResult"),
+        CheckKind("review", "pytest_xgen.checks.review:ReviewResult"),
+        CheckKind("weak_steps", "pytest_xgen.checks.weak:WeakSteps"),
+        CheckKind("repair", "pytest_xgen.checks.weak:Repair"),
     )
 }
 

@@ -78,39 +78,43 @@ def test_a_plugin_backend_builds_describes_and_identifies_its_model(
     assert session.workers_for(["c"]) == 1
 
 
-def test_a_backend_rejects_its_own_bad_keys_at_start_up(canned: pytest.Pytester) -> None:
-    canned.makepyprojecttoml(pinned(PROJECT.replace('reply = "Answer: 42"', "reply = 42")))
-    result = canned.runpytest()
+def stops_at_start_up(pytester: pytest.Pytester, toml: str, *expected: str) -> None:
+    """A run with ``toml`` as its pyproject.toml ends with exit code 4 before any test,
+    with ``expected`` on stderr."""
+    pytester.makepyprojecttoml(pinned(toml))
+    pytester.makepyfile(test_x="def test_x(): pass")
+    result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*xgen: model 'c': a canned model needs reply = \"<text>\"*"])
+    result.stderr.fnmatch_lines(list(expected))
     assert "passed" not in result.stdout.str()
 
 
+def test_a_backend_rejects_its_own_bad_keys_at_start_up(canned: pytest.Pytester) -> None:
+    stops_at_start_up(
+        canned,
+        PROJECT.replace('reply = "Answer: 42"', "reply = 42"),
+        "*xgen: model 'c': a canned model needs reply = \"<text>\"*",
+    )
+
+
 def test_keys_the_plugin_reads_are_checked_in_any_backend_table(canned: pytest.Pytester) -> None:
-    canned.makepyprojecttoml(pinned(PROJECT.replace("temperature = 0", "temperature = 9")))
-    result = canned.runpytest()
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        ["*models.c.params.temperature: 9 is greater than the maximum of 2*"]
+    stops_at_start_up(
+        canned,
+        PROJECT.replace("temperature = 0", "temperature = 9"),
+        "*models.c.params.temperature: 9 is greater than the maximum of 2*",
     )
 
 
 def test_a_backend_no_plugin_provides_is_named_at_start_up(pytester: pytest.Pytester) -> None:
-    pytester.makepyprojecttoml(
-        pinned("""
+    stops_at_start_up(
+        pytester,
+        """
         [tool.xgen.models.v]
         backend = "vertex"
         project = "p"
-        """)
-    )
-    pytester.makepyfile("def test_x(): pass")
-    result = pytester.runpytest()
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        [
-            "*xgen: model 'v': no plugin builds backend 'vertex' (the table has keys backend, "
-            "project); implement pytest_xgen_make_model in a plugin or the rootdir conftest.py*"
-        ]
+        """,
+        "*xgen: model 'v': no plugin builds backend 'vertex' (the table has keys backend, "
+        "project); implement pytest_xgen_make_model in a plugin or the rootdir conftest.py*",
     )
 
 
@@ -127,11 +131,7 @@ def test_a_backend_no_plugin_provides_is_named_at_start_up(pytester: pytest.Pyte
 def test_built_in_backends_keep_their_strict_tables(
     pytester: pytest.Pytester, table: str, problem: str
 ) -> None:
-    pytester.makepyprojecttoml(pinned(f"[tool.xgen.models.m]\n{table}\n"))
-    pytester.makepyfile("def test_x(): pass")
-    result = pytester.runpytest()
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*models.m*{problem}*"])
+    stops_at_start_up(pytester, f"[tool.xgen.models.m]\n{table}\n", f"*models.m*{problem}*")
 
 
 def test_an_explicit_built_in_backend_runs_as_before(pytester: pytest.Pytester) -> None:
