@@ -45,11 +45,12 @@ def test_a_missing_cassette_is_empty(tmp_path: Path) -> None:
 
 
 def test_cassettes_are_sorted_by_test_then_key_one_line_each(tmp_path: Path) -> None:
-    entries = [entry(0, "t.py::test_b"), entry(1, "t.py::test_a"), entry(2, "t.py::test_a")]
+    entries = [entry(0, "t.py::test_b"), entry(1, "t.py::test_a"), entry(2, "A.py::test_z")]
     untested = {k: v for k, v in entry(3).items() if k != "test"}
     text = cassettes.dumps([*entries, untested])
     lines = text.split("\n")
     assert lines[-1] == "" and len(lines) == 5
+    assert [canonical_json(untested), canonical_json(entries[2])] == lines[:2]
     order = sorted([untested, *entries], key=lambda e: (e.get("test", ""), e["key"]))
     assert lines[:-1] == [canonical_json(e) for e in order]
     assert cassettes.dumps([]) == ""
@@ -92,6 +93,18 @@ def test_a_bad_line_names_file_line_and_fix_and_the_others_are_kept(tmp_path: Pa
     with pytest.raises(CassetteError) as raised:
         cassettes.read(path)
     assert str(raised.value) == str(damaged[0])
+
+
+def test_a_line_that_fails_its_check_names_file_and_line(tmp_path: Path) -> None:
+    a = entry(0)
+    path = tmp_path / "t.jsonl"
+    path.write_text(canonical_json({**a, "digest": "0" * 64}) + "\n", encoding="utf-8")
+    with pytest.raises(CassetteError) as raised:
+        cassettes.read(path)
+    assert str(raised.value) == (
+        f"cassette {path}, line 1: the digest does not match the recording (edited or "
+        f"corrupt); {FIX}"
+    )
 
 
 def test_a_call_recorded_twice_is_served_from_neither_line(tmp_path: Path) -> None:
