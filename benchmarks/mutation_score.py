@@ -1,6 +1,7 @@
 """Per-module mutation scores from ``mutmut results --all true`` (``make mutate``).
 
-killed / (killed + survived + no tests + timeout): a mutant no test runs counts as not killed.
+(killed + timeout) / all: a mutant that makes the tests hang is caught (mutmut stops them at
+its time limit); a mutant no test runs counts as not killed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def main() -> int:
 
 def _row(module: str, c: collections.Counter[str]) -> str:
     n = sum(c.values())
-    killed = c["killed"]
+    killed = c["killed"] + c["timeout"]
     return f"{module:32} {n:>7} {killed:>7} {c['survived']:>8} {c['no tests']:>8}  {killed / n:.0%}"
 
 
