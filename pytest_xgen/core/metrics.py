@@ -63,7 +63,7 @@ class Consistency:
 
     def pair(self, a: str, b: str) -> PairAgreement:
         """The agreement of models ``a`` and ``b``, in either order."""
-        key = (a, b) if a <= b else (b, a)
+        key = (a, b) if a <= b else (b, a)  # pragma: no mutate (a == b: either order)
         try:
             return self.pairs[key]
         except KeyError:
@@ -238,7 +238,7 @@ def _outcomes(
         raise ValueError(f"answer lists differ in length: {len(first)} and {len(second)}")
     if (first_correct is None) != (second_correct is None):
         raise ValueError("correctness must be given for both answer lists or for neither")
-    if first_correct is None or second_correct is None:
+    if first_correct is None or second_correct is None:  # pragma: no mutate (both or neither)
         both_correct = [False] * len(first)
     else:
         if len(first_correct) != len(first) or len(second_correct) != len(second):
@@ -246,10 +246,12 @@ def _outcomes(
                 f"correctness lists have {len(first_correct)} and {len(second_correct)} "
                 f"entries; the answer lists have {len(first)}"
             )
-        both_correct = [x and y for x, y in zip(first_correct, second_correct, strict=True)]
+        # The lengths are checked above: "strict" cannot change the outcome.
+        pairs = zip(first_correct, second_correct, strict=True)  # pragma: no mutate
+        both_correct = [x and y for x, y in pairs]
     same = operator.eq if equal is None else equal
     outcomes: list[_Outcome] = []
-    for x, y, right in zip(first, second, both_correct, strict=True):
+    for x, y, right in zip(first, second, both_correct, strict=True):  # pragma: no mutate
         if x is None or y is None:
             outcomes.append("excluded")
         elif right:

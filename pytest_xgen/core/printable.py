@@ -14,15 +14,14 @@ import unicodedata
 def printable(text: str, *, newlines: bool = False) -> str:
     """``text`` with control and format characters (Unicode categories Cc, Cf, Cs, Co, Cn,
     Zl, Zp) escaped as ``\\xNN`` / ``\\uNNNN``; with ``newlines``, ``\\n`` is kept."""
-    if text.isprintable() and "\x1b" not in text:
+    if text.isprintable():  # no control, format or separator character but the space
         return text
     out = []
     for char in text:
-        kept = (char == "\n" and newlines) or char == " "
-        if kept or unicodedata.category(char) not in _UNSAFE:
+        if (char == "\n" and newlines) or unicodedata.category(char) not in _UNSAFE:
             out.append(char)
         else:
-            out.append(char.encode("unicode_escape").decode("ascii"))
+            out.append(char.encode("unicode_escape").decode("ascii"))  # pragma: no mutate
     return "".join(out)
 
 

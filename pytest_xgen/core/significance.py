@@ -17,6 +17,7 @@ an enumeration in the tests:
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -29,15 +30,14 @@ POWER = 0.8
 def fisher_p(a: int, b: int, c: int, d: int, alternative: str = "two-sided") -> float:
     """Fisher's exact test p-value for the table ``[[a, b], [c, d]]`` (one row per sample:
     successes, failures). ``alternative="greater"`` asks whether the first row's rate is
-    higher. A table without data (a zero margin) gives ``1.0``."""
+    higher. A table without data (a zero margin) gives ``1.0``, as scipy computes it."""
     for name, value in (("a", a), ("b", b), ("c", c), ("d", d)):
         if value < 0:
             raise ValueError(f"cell {name} must be >= 0; got {value}")
-    if (a + b) == 0 or (c + d) == 0 or (a + c) == 0 or (b + d) == 0:
-        return 1.0
     from scipy.stats import fisher_exact
 
-    return float(min(1.0, fisher_exact([[a, b], [c, d]], alternative=alternative).pvalue))
+    p = float(fisher_exact([[a, b], [c, d]], alternative=alternative).pvalue)
+    return min(1.0, p)  # pragma: no mutate (a sum of table probabilities may round above 1)
 
 
 def lift_change_p(before: tuple[int, int, int, int], after: tuple[int, int, int, int]) -> float:
@@ -67,8 +67,9 @@ def lift_change_p(before: tuple[int, int, int, int], after: tuple[int, int, int,
     se = math.sqrt(sum(p * (1 - p) / n for p, n in proportions))
     if se == 0:
         return 1.0 if change == 0 else 0.0
-    # erfc(|z| / sqrt(2)) equals 2 * (1 - Phi(|z|)) without rounding a far tail to 0.
-    return min(1.0, math.erfc(abs(change) / se / math.sqrt(2)))
+    # erfc(|z| / sqrt(2)) equals 2 * (1 - Phi(|z|)) without rounding a far tail to 0; it is
+    # at most erfc(0) = 1.
+    return math.erfc(abs(change) / se / math.sqrt(2))
 
 
 def adjust(p_values: Sequence[float], method: str = "holm") -> list[float]:
@@ -88,10 +89,10 @@ def adjust(p_values: Sequence[float], method: str = "holm") -> list[float]:
     if method == "bh":
         from scipy.stats import false_discovery_control
 
-        return [float(p) for p in false_discovery_control(values, method="bh")]
+        return [float(p) for p in false_discovery_control(values)]  # "bh" is its default
     m = len(values)
     order = sorted(range(m), key=lambda i: values[i])
-    adjusted = [0.0] * m
+    adjusted = [0.0] * m  # pragma: no mutate (every place is filled below)
     running = 0.0
     for rank, index in enumerate(order):
         running = max(running, min(1.0, (m - rank) * values[index]))
@@ -170,9 +171,10 @@ def paired_margin(
     else:
         z = (mean + margin) / se
         p_reg, p_ok = normal.cdf(z), 1 - normal.cdf(z)
-    if p_reg < alpha:
+    # ("no mutate": a p-value equal to alpha has probability zero; < and <= agree.)
+    if p_reg < alpha:  # pragma: no mutate
         verdict = "regressed"
-    elif p_ok < alpha:
+    elif p_ok < alpha:  # pragma: no mutate
         verdict = "pass"
     else:
         verdict = "inconclusive"
@@ -221,6 +223,15 @@ def reference_drop_p(
     )
     if observed <= 0:
         return (1.0, reference, base_rate, perturbed_rate)
+    if min(k, len(perturbed)) == 1:
+        # scipy needs two answers in each sample; with one, its n places are all the splits.
+        splits = [(pooled[:i] + pooled[i + 1 :], [pooled[i]]) for i in range(len(pooled))]
+        if k == 1:
+            splits = [(single, rest) for rest, single in splits]
+        # A rounding tolerance, as scipy's ("no mutate": no split lands exactly on its edge).
+        close = observed - 1e-12
+        extreme = sum(drop(a, b) >= close for a, b in splits)  # pragma: no mutate
+        return (extreme / len(splits), reference, base_rate, perturbed_rate)
     from scipy.stats import permutation_test
 
     codes = {answer: i for i, answer in enumerate(dict.fromkeys(pooled))}
@@ -229,16 +240,19 @@ def reference_drop_p(
 
     def statistic(x: Sequence[int], y: Sequence[int]) -> float:
         first = [None if v == none_code else v for v in x]
-        second = [None if v == none_code else v for v in y]
+        # (The reference comes from the first sample, so an unmapped None code in the
+        # second could never equal it: "no mutate".)
+        second = [None if v == none_code else v for v in y]  # pragma: no mutate
         return drop(first, second)
 
+    # ("no mutate": scipy reads these two names in any case.)
     result = permutation_test(
         (coded[:k], coded[k:]),
         statistic,
-        permutation_type="independent",
-        alternative="greater",
+        permutation_type="independent",  # pragma: no mutate
+        alternative="greater",  # pragma: no mutate
         n_resamples=9999,
-        vectorized=False,
+        vectorized=False,  # pragma: no mutate (None is as false)
         random_state=seed,
     )
     return (float(result.pvalue), reference, base_rate, perturbed_rate)
@@ -246,10 +260,5 @@ def reference_drop_p(
 
 def _mode(answers: Sequence[Hashable | None]) -> Hashable | None:
     """The most common parsed answer; ties go to the one seen first."""
-    counts: dict[Hashable, int] = {}
-    for answer in answers:
-        if answer is not None:
-            counts[answer] = counts.get(answer, 0) + 1
-    if not counts:
-        return None
-    return max(counts, key=lambda a: counts[a])
+    common = Counter(a for a in answers if a is not None).most_common(1)  # pragma: no mutate
+    return common[0][0] if common else None

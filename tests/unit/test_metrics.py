@@ -12,6 +12,7 @@ from pytest_xgen.core.metrics import (
     agreement_with,
     breakdown,
     pairwise_consistency,
+    sample_agreement,
 )
 
 # Three evaluators, four problems. Answers are normalized values; "1/2" and "0.5" stand for
@@ -226,3 +227,49 @@ def test_mismatched_correct() -> None:
         pairwise_consistency(answers, {"a": [True, True]})
     with pytest.raises(ValueError, match=r"correct\['b'\] has 1 entries"):
         breakdown(answers, {"a": [True, True], "b": [True]})
+
+
+def test_sample_agreement_asks_whether_every_parsed_answer_agrees() -> None:
+    # Per problem of the table at the top: 0 all equal; 1 "1/2" vs "0.5" differ unless
+    # both are right; 2 c differs; 3 b did not parse, a and c agree.
+    assert sample_agreement(ANSWERS) == [True, False, False, True]
+    assert sample_agreement(ANSWERS, CORRECT) == [True, True, False, True]
+
+
+def test_sample_agreement_needs_two_parsed_answers_and_uses_the_rule_given() -> None:
+    answers: dict[str, list[object | None]] = {
+        "a": [None, "1", 1.0, "x"],
+        "b": [None, None, 1.04, "x"],
+        "c": ["2", None, 0.98, "x"],
+    }
+    assert sample_agreement(answers) == [None, None, False, True]
+
+    def close(x: object, y: object) -> bool:
+        if isinstance(x, float) and isinstance(y, float):
+            return abs(x - y) < 0.1
+        return x == y
+
+    assert sample_agreement(answers, equal=close) == [None, None, True, True]
+    with pytest.raises(ValueError, match="at least two models"):
+        sample_agreement({"a": ["1"]})
+    with pytest.raises(ValueError, match="correct names models"):
+        sample_agreement(answers, {"a": [True] * 4})
+
+
+def test_breakdown_uses_the_rule_given() -> None:
+    answers: dict[str, list[object | None]] = {"a": [1.0, 2.0], "b": [1.05, 5.0]}
+    correct = {"a": [False, False], "b": [False, False]}
+    assert breakdown(answers, correct).counts["consistent_wrong"] == 0
+    near = breakdown(answers, correct, equal=lambda x, y: abs(x - y) < 0.1)  # type: ignore[operator]
+    assert near.counts == {
+        "consistent_correct": 0,
+        "consistent_wrong": 1,
+        "inconsistent": 1,
+        "excluded": 0,
+    }
+
+
+def test_correctness_for_one_answer_list_only_is_refused() -> None:
+    with pytest.raises(ValueError) as raised:
+        agreement_with(["1"], ["1"], [True], None)
+    assert str(raised.value) == "correctness must be given for both answer lists or for neither"

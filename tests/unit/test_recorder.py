@@ -513,9 +513,7 @@ def test_counts_add_up_over_many_calls(store: Store, tmp_path: Path) -> None:
     assert fresh.stats.rerecorded == 2
 
 
-def test_a_module_replays_its_own_recordings_before_the_store(
-    store: Store, tmp_path: Path
-) -> None:
+def test_a_module_replays_its_own_recordings_before_the_store(store: Store, tmp_path: Path) -> None:
     rec = make("new_episodes", store, tmp_path)
     entry, _ = rec.call(request(), Live(), SITE)
     store.delete(entry["key"])
@@ -533,7 +531,7 @@ def test_the_flight_lock_names_the_call_and_expires(store: Store, tmp_path: Path
         return {"text": "4", "usage": {}}
 
     rec.call(request(), live, SITE)
-    (holder, expires), = seen
+    ((holder, expires),) = seen
     assert holder == f"{recorder._HOST}:{os.getpid()}"
     assert time.time() + 590 < expires <= time.time() + 600
 

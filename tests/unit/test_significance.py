@@ -1,0 +1,308 @@
+"""Significance tests behind the verdicts, cross-checked against scipy and enumerations."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from itertools import combinations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_xgen.core import significance
+
+
+def holm_by_definition(p_values: list[float], alpha: float) -> list[bool]:
+    """Holm's procedure as written: reject in order of p while p_(k) <= alpha / (m - k)."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    rejected = [False] * m
+    for rank, index in enumerate(order):
+        if p_values[index] > alpha / (m - rank):
+            break
+        rejected[index] = True
+    return rejected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.floats(0, 1), min_size=1, max_size=30),
+    st.sampled_from([0.01, 0.05, 0.1]),
+)
+def test_holm_adjusted_p_values_reject_what_the_procedure_rejects(
+    p_values: list[float], alpha: float
+) -> None:
+    adjusted = significance.adjust(p_values, "holm")
+    # Ties in the closed-form definition are decided on <=; adjusted p-values on <.
+    expected = holm_by_definition(p_values, alpha)
+    got = [p <= alpha for p in adjusted]
+    assert got == expected
+
+
+def test_bh_is_scipys_false_discovery_control() -> None:
+    from scipy.stats import false_discovery_control
+
+    p = [0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216]
+    assert significance.adjust(p, "bh") == pytest.approx(list(false_discovery_control(p)))
+    assert significance.adjust(p, "none") == p
+    with pytest.raises(ValueError, match="unknown adjustment 'bonf'"):
+        significance.adjust(p, "bonf")
+
+
+@pytest.mark.parametrize("table", [(8, 2, 1, 5), (5, 0, 0, 5), (3, 2, 2, 3), (10, 10, 3, 17)])
+def test_one_sided_fisher_is_the_hypergeometric_tail(table: tuple[int, int, int, int]) -> None:
+    from scipy.stats import hypergeom
+
+    a, b, c, d = table
+    tail = hypergeom.sf(a - 1, a + b + c + d, a + c, a + b)
+    assert significance.fisher_p(a, b, c, d, "greater") == pytest.approx(tail)
+
+
+def test_reference_drop_is_exact_against_an_enumeration() -> None:
+    # 5 and 5 answers: every split of the pooled ten into "base" and "perturbed", the most
+    # common base answer chosen again in each.
+    base, perturbed = [1, 1, 1, 1, 2], [2, 3, 2, 1, 3]
+    p, reference, base_rate, perturbed_rate = significance.reference_drop_p(base, perturbed)
+    assert (reference, base_rate, perturbed_rate) == (1, 0.8, 0.2)
+    pooled = base + perturbed
+
+    def drop(first: list[int], second: list[int]) -> float:
+        mode = max(set(first), key=lambda a: (first.count(a), -first.index(a)))
+        return first.count(mode) / len(first) - second.count(mode) / len(second)
+
+    observed = drop(base, perturbed)
+    splits = list(combinations(range(10), 5))
+    extreme = 0
+    for chosen in splits:
+        first = [pooled[i] for i in chosen]
+        second = [pooled[i] for i in range(10) if i not in chosen]
+        extreme += drop(first, second) >= observed - 1e-12
+    assert p == pytest.approx(extreme / len(splits))
+    # No drop at all: nothing to test.
+    assert significance.reference_drop_p([4, 4], [4, 4])[0] == 1.0
+
+
+def test_paired_margin_agrees_with_a_normal_test_of_the_mean() -> None:
+    from scipy.stats import norm
+
+    changes = [-0.1, 0.0, 0.05, -0.05, 0.1, -0.2, 0.0, 0.05]
+    result = significance.paired_margin("consistency", changes, [0.0] * 8, 0.05, 0.05)
+    n = len(changes)
+    mean = sum(changes) / n
+    sd = (sum((c - mean) ** 2 for c in changes) / (n - 1)) ** 0.5
+    z = (mean + 0.05) / (sd / n**0.5)
+    assert result.p_regressed == pytest.approx(norm.cdf(z))
+    assert result.p_noninferior == pytest.approx(norm.sf(z))
+    assert result.detectable_drop == pytest.approx((norm.ppf(0.95) + norm.ppf(0.8)) * sd / n**0.5)
+    assert result.verdict == "inconclusive"
+    # With only binomial variances (one test), they set the standard error.
+    one = significance.paired_margin("accuracy", [-0.5], [0.01], 0.02, 0.05)
+    assert one.standard_error == pytest.approx(0.1) and one.verdict == "regressed"
+    assert significance.paired_margin("lift", [], [], 0.1, 0.05).verdict == "inconclusive"
+
+
+# -- exact values and edges -----------------------------------------------------------------
+@pytest.mark.parametrize("cell", range(4))
+def test_a_negative_cell_is_named(cell: int) -> None:
+    table = [1, 2, 3, 4]
+    table[cell] = -2
+    with pytest.raises(ValueError) as raised:
+        significance.fisher_p(*table)
+    assert str(raised.value) == f"cell {'abcd'[cell]} must be >= 0; got -2"
+
+
+@pytest.mark.parametrize(
+    "table", [(1, 0, 0, 5), (5, 0, 0, 1), (0, 1, 5, 0), (0, 5, 1, 0), (0, 0, 3, 4), (3, 0, 4, 0)]
+)
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
+def test_fisher_is_scipys_for_thin_tables(
+    table: tuple[int, int, int, int], alternative: str
+) -> None:
+    from scipy.stats import fisher_exact
+
+    a, b, c, d = table
+    expected = fisher_exact([[a, b], [c, d]], alternative=alternative).pvalue
+    assert significance.fisher_p(a, b, c, d, alternative) == pytest.approx(expected, abs=1e-15)
+    assert significance.fisher_p(1, 0, 0, 5) == pytest.approx(1 / 6)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "message"),
+    [
+        (
+            (1, 0, 1, 2),
+            (1, 2, 1, 2),
+            "before: each count must be between 0 and a total > 0; got 1 of 0",
+        ),
+        (
+            (1, 2, 1, 2),
+            (1, 2, 3, 2),
+            "after: each count must be between 0 and a total > 0; got 3 of 2",
+        ),
+        (
+            (1, 2, -1, 2),
+            (1, 2, 1, 2),
+            "before: each count must be between 0 and a total > 0; got -1 of 2",
+        ),
+        (
+            (0, 0, 1, 2),
+            (1, 2, 1, 2),
+            "before: each count must be between 0 and a total > 0; got 0 of 0",
+        ),
+    ],
+)
+def test_a_change_in_lift_needs_counts_within_totals(
+    before: tuple[int, int, int, int], after: tuple[int, int, int, int], message: str
+) -> None:
+    with pytest.raises(ValueError) as raised:
+        significance.lift_change_p(before, after)
+    assert str(raised.value) == message
+
+
+def test_a_change_in_lift_of_single_samples() -> None:
+    # One sample each: every proportion is 0 or 1, so the standard error is zero.
+    assert significance.lift_change_p((1, 1, 0, 1), (1, 1, 0, 1)) == 1.0
+    assert significance.lift_change_p((1, 1, 0, 1), (0, 1, 0, 1)) == 0.0
+
+
+def test_holm_is_the_default_adjustment_and_an_unknown_one_lists_the_choices() -> None:
+    p = [0.01, 0.04, 0.03]
+    assert significance.adjust(p) == significance.adjust(p, "holm")
+    assert significance.adjust(p) == pytest.approx([0.03, 0.06, 0.06])
+    assert significance.adjust([], "holm") == [] and significance.adjust([], "bh") == []
+    with pytest.raises(ValueError) as raised:
+        significance.adjust(p, "bonf")
+    assert str(raised.value) == "unknown adjustment 'bonf'; use one of holm, bh, none"
+
+
+def test_a_paired_change_is_plain_data() -> None:
+    result = significance.paired_margin("lift", [0.5, -0.5], [0.0, 0.0], 0.1, 0.05)
+    assert result.to_dict() == {
+        "metric": "lift",
+        "tests": 2,
+        "mean_change": 0.0,
+        "standard_error": pytest.approx(0.5),  # the spread of two changes
+        "margin": 0.1,
+        "p_regressed": result.p_regressed,
+        "p_noninferior": result.p_noninferior,
+        "detectable_drop": result.detectable_drop,
+        "verdict": "inconclusive",
+    }
+    empty = significance.paired_margin("accuracy", [], [], 0.2, 0.05)
+    assert empty.to_dict() == {
+        "metric": "accuracy",
+        "tests": 0,
+        "mean_change": None,
+        "standard_error": None,
+        "margin": 0.2,
+        "p_regressed": None,
+        "p_noninferior": None,
+        "detectable_drop": None,
+        "verdict": "inconclusive",
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "alpha", "p_regressed", "p_noninferior", "verdict"),
+    [
+        (0.1, 0.05, 1.0, 0.0, "pass"),
+        (-0.3, 0.05, 0.0, 1.0, "regressed"),
+        (-0.1, 0.05, 1.0, 1.0, "inconclusive"),  # exactly at the margin
+    ],
+)
+def test_a_change_without_any_noise_is_decided_by_its_sign(
+    change: float, alpha: float, p_regressed: float, p_noninferior: float, verdict: str
+) -> None:
+    result = significance.paired_margin("m", [change, change], [0.0, 0.0], 0.1, alpha)
+    assert result.standard_error == 0.0 and result.detectable_drop == 0.0
+    assert (result.p_regressed, result.p_noninferior, result.verdict) == (
+        p_regressed,
+        p_noninferior,
+        verdict,
+    )
+
+
+def test_binomial_variance_adds_one_success_and_one_failure() -> None:
+    assert significance.binomial_variance(0, 0) == 0.25
+    assert significance.binomial_variance(3, -1) == 0.25
+    assert significance.binomial_variance(0, 1) == pytest.approx(2 / 9)
+    assert significance.binomial_variance(1, 1) == pytest.approx(2 / 9)
+    assert significance.binomial_variance(3, 4) == pytest.approx((4 / 6) * (2 / 6) / 4)
+
+
+def drop_p_by_enumeration(
+    base: Sequence[Hashable | None], perturbed: Sequence[Hashable | None]
+) -> float:
+    """The exact permutation p-value of the reference drop, by listing every split."""
+
+    def mode(answers: Sequence[Hashable | None]) -> Hashable | None:
+        parsed = [a for a in answers if a is not None]
+        return max(parsed, key=lambda a: (parsed.count(a), -parsed.index(a)), default=None)
+
+    def drop(first: Sequence[Hashable | None], second: Sequence[Hashable | None]) -> float:
+        reference = mode(first)
+        if reference is None:
+            return 0.0
+        return first.count(reference) / len(first) - second.count(reference) / len(second)
+
+    pooled = list(base) + list(perturbed)
+    n, k = len(pooled), len(base)
+    observed = drop(base, perturbed)
+    splits = list(combinations(range(n), k))
+    extreme = 0
+    for chosen in splits:
+        first = [pooled[i] for i in chosen]
+        second = [pooled[i] for i in range(n) if i not in chosen]
+        extreme += drop(first, second) >= observed - 1e-12
+    return extreme / len(splits)
+
+
+@pytest.mark.parametrize(
+    ("base", "perturbed"),
+    [
+        (["a", "a"], [None, None, None]),
+        (["a", "a", None], [None, "b", "b"]),
+        ([None, "a", "a", "b"], ["b", None, "a", None]),
+        (["a"], ["b"]),
+        (["a", "b", "b"], ["a"]),
+        (["a", "a", "b"], ["b"]),
+        (["b"], ["a", "a", "b"]),
+        (["a", "a"], ["b", None]),
+        (["a"], ["a", "b"]),
+        (["a"], ["b", "b"]),
+    ],
+)
+def test_unparsed_answers_are_never_the_reference(
+    base: list[str | None], perturbed: list[str | None]
+) -> None:
+    p, reference, base_rate, perturbed_rate = significance.reference_drop_p(base, perturbed)
+    assert p == pytest.approx(drop_p_by_enumeration(base, perturbed))
+    expected = max(
+        (a for a in base if a is not None), key=lambda a: (base.count(a), -base.index(a))
+    )
+    assert reference == expected
+    assert base_rate == base.count(expected) / len(base)
+    assert perturbed_rate == perturbed.count(expected) / len(perturbed)
+
+
+def test_a_reference_drop_without_data_or_without_a_drop_is_not_tested() -> None:
+    assert significance.reference_drop_p([], ["a"]) == (1.0, None, 0.0, 0.0)
+    assert significance.reference_drop_p(["a"], []) == (1.0, None, 0.0, 0.0)
+    assert significance.reference_drop_p([None, None], ["a"]) == (1.0, None, 0.0, 0.0)
+    assert significance.reference_drop_p(["a", "b"], ["b", "a"]) == (1.0, "a", 0.5, 0.5)
+    assert significance.reference_drop_p(["a", "b"], ["a", "a"]) == (1.0, "a", 0.5, 1.0)
+    # No drop, though some splits of these answers would show one (p = 0.9 by listing them).
+    assert significance.reference_drop_p(["a", "a", "b"], ["a", "a", "c"])[0] == 1.0
+    assert significance.reference_drop_p([None], [None, "a"]) == (1.0, None, 0.0, 0.0)
+
+
+def test_a_large_reference_drop_is_resampled_reproducibly() -> None:
+    # 40 + 40 answers have too many splits to list: 9999 resamples, seeded.
+    base = ["a"] * 24 + ["b"] * 16
+    perturbed = ["a"] * 18 + ["b"] * 20 + [None] * 2
+    p = significance.reference_drop_p(base, perturbed)[0]
+    assert 0.01 < p < 0.5
+    assert p * 10_000 == pytest.approx(round(p * 10_000))  # (extreme + 1) / (9999 + 1)
+    assert significance.reference_drop_p(base, perturbed, seed=0)[0] == p
+    assert significance.reference_drop_p(base, perturbed, seed=0)[0] == p
+    assert significance.reference_drop_p(base, perturbed, seed=1)[0] != p
