@@ -516,7 +516,7 @@ class Xgen:
         def agreement(sentences: list[str]) -> float | None:
             text = "\n".join(sentences)
             given = transfer.Explanation(
-                "explanation", text, "text", None, Stripped(text, text, (), "none")
+                "explanation", text, "text", None, Stripped(text, (), "none")
             )
             condition = transfer.run_condition(
                 "transfer",

@@ -42,7 +42,6 @@ class Sentence:
 class Stripped:
     """An explanation with its answer sentences removed."""
 
-    original: str
     text: str
     removed: tuple[str, ...]
     method: str
@@ -99,7 +98,6 @@ def strip_answer(text: str, answer: Any, spec: AnswerSpec) -> Stripped:
     sentences = split_sentences(text)
     drop = answer_sentences(sentences, answer, spec)
     return Stripped(
-        original=text,
         text=_remove(text, sentences, set(drop)),
         removed=tuple(sentences[i].text.strip() for i in drop),
         method="rules",
@@ -119,9 +117,8 @@ def strip_with_model(
     drop = _parse_removals(reply, len(sentences))
     if drop is None:
         fallback = strip_answer(text, answer, spec)
-        return Stripped(text, fallback.text, fallback.removed, f"rules ({model} reply unusable)")
+        return Stripped(fallback.text, fallback.removed, f"rules ({model} reply unusable)")
     return Stripped(
-        original=text,
         text=_remove(text, sentences, drop),
         removed=tuple(sentences[i].text.strip() for i in sorted(drop)),
         method=f"model {model}",
@@ -137,7 +134,7 @@ def _parse_removals(reply: str, count: int) -> set[int] | None:
             data = json.loads(match)
         except ValueError:
             continue
-        numbers = data.get("remove") if isinstance(data, dict) else None
+        numbers = data.get("remove")  # the pattern matches only objects
         if isinstance(numbers, list) and all(
             isinstance(n, int) and 1 <= n <= count for n in numbers
         ):

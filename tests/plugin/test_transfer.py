@@ -650,7 +650,7 @@ def test_the_fast_statistic_matches_mean_over() -> None:
 
     rng = random.Random(3)
     spec = answer_spec("number")
-    explanation = Explanation("gen", "", "text", 7.0, Stripped("", "", (), "rules"))
+    explanation = Explanation("gen", "", "text", 7.0, Stripped("", (), "rules"))
     options = type("O", (), {"confidence": None})()
     for evaluators in (["a"], ["a", "b", "c"]):
         answers = {m: [rng.choice([7.0, 6.0, None]) for _ in range(12)] for m in evaluators}

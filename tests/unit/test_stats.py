@@ -7,7 +7,12 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from pytest_xgen.core.stats import bootstrap_interval, lift_interval, wilson_interval
+from pytest_xgen.core.stats import (
+    bootstrap_interval,
+    lift_interval,
+    wilson_interval,
+    wilson_rate_interval,
+)
 
 
 def test_wilson_known_values() -> None:
@@ -170,3 +175,73 @@ def test_lift_interval_drops_resamples_either_condition_cannot_score() -> None:
 
     assert lift_interval(baseline, transfer, 10) == (0.5, 0.5)
     assert lift_interval(baseline, lambda indices: None, 10) is None
+
+
+def test_wilson_bounds_at_zero_and_all_are_exact_despite_rounding() -> None:
+    # The formula itself lands a hair inside [0, 1] here ...
+    assert wilson_rate_interval(1.0, 3, 0.5)[1] < 1.0
+    assert wilson_rate_interval(0.0, 5)[0] > 0.0
+    # ... and a hair outside here: the rate interval is clipped to [0, 1].
+    assert wilson_rate_interval(1.0, 9)[1] == 1.0
+    assert wilson_rate_interval(0.0, 5, 0.8)[0] == 0.0
+    # A count of 0 or n has the exact bound.
+    assert wilson_interval(3, 3, 0.5)[1] == 1.0
+    assert wilson_interval(0, 5)[0] == 0.0
+
+
+def test_a_rate_interval_without_units_is_everything() -> None:
+    assert wilson_rate_interval(0.5, 0) == (0.0, 1.0)
+    assert wilson_rate_interval(0.5, -1) == (0.0, 1.0)
+    assert wilson_rate_interval(1.0, 1) == pytest.approx((0.2065, 1.0), abs=1e-4)
+    assert wilson_rate_interval(0.5, 10) == wilson_rate_interval(0.5, 10, 0.95)
+    assert wilson_rate_interval(0.5, 10) == pytest.approx(wilson_interval(5, 10))
+
+
+def noisy(indices: Sequence[int]) -> float:
+    """A statistic that tells resamples apart: the mean of some irregular values."""
+    return statistics.fmean((i * 7919) % 101 / 101 for i in indices)
+
+
+def test_bootstrap_defaults_are_2000_resamples_seeded_with_0() -> None:
+    explicit = bootstrap_interval(noisy, 30, confidence=0.95, resamples=2000, seed=0)
+    assert bootstrap_interval(noisy, 30) == explicit
+    assert bootstrap_interval(noisy, 30, resamples=2001) != explicit
+    assert bootstrap_interval(noisy, 30, seed=1) != explicit
+    paired = lift_interval(lambda i: 0.0, noisy, 30)
+    assert paired == explicit
+    tuned = lift_interval(lambda i: 0.0, noisy, 30, confidence=0.8, resamples=300, seed=4)
+    assert tuned == bootstrap_interval(noisy, 30, confidence=0.8, resamples=300, seed=4)
+    assert tuned != bootstrap_interval(noisy, 30, confidence=0.8, resamples=300, seed=5)
+
+
+def test_one_resample_is_enough_and_none_is_refused() -> None:
+    assert bootstrap_interval(noisy, 5, resamples=1) is not None
+    with pytest.raises(ValueError) as raised:
+        bootstrap_interval(noisy, 5, resamples=0)
+    assert str(raised.value) == "resamples must be >= 1; got 0"
+
+
+def test_bootstrap_bounds_are_linearly_interpolated_quantiles() -> None:
+    import random
+
+    rng = random.Random(0)
+    values = sorted(noisy(rng.choices(range(12), k=12)) for _ in range(50))
+    lower, upper = bootstrap_interval(noisy, 12, confidence=0.9, resamples=50) or (0, 0)
+
+    def quantile(q: float) -> float:
+        position = (len(values) - 1) * q
+        below = int(position)
+        return values[below] + (position - below) * (values[below + 1] - values[below])
+
+    assert lower == pytest.approx(quantile(0.05), abs=1e-12)
+    assert upper == pytest.approx(quantile(0.95), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"), [(0.0, 0.0), (0.25, 7.5), (0.5, 15.0), (0.9, 27.0), (1.0, 30.0)]
+)
+def test_quantiles_interpolate_between_neighbours(q: float, expected: float) -> None:
+    from pytest_xgen.core.stats import _quantile
+
+    assert _quantile([0.0, 10.0, 20.0, 30.0], q) == pytest.approx(expected)
+    assert _quantile([5.0], q) == 5.0

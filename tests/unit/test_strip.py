@@ -111,3 +111,37 @@ def test_an_unusable_model_reply_falls_back_to_the_rules(reply: str) -> None:
     stripped = strip_with_model(QWEN, 0.05, NUMBER, lambda messages: reply, "cutter")
     assert stripped.method == "rules (cutter reply unusable)"
     assert stripped.removed == ("So the ball costs $0.05.", "Answer: 0.05")
+    assert stripped.text == strip_answer(QWEN, 0.05, NUMBER).text
+
+
+def test_sentences_carry_their_place_in_the_text() -> None:
+    text = "  First step.   Second step is 3.5 long.\n\nThird."
+    sentences = split_sentences(text)
+    assert [s.text.strip() for s in sentences] == [
+        "First step.",
+        "Second step is 3.5 long.",
+        "Third.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
+def test_in_a_short_explanation_every_sentence_may_conclude() -> None:
+    stripped = strip_answer("So the total is 7. That uses every apple.", 7.0, NUMBER)
+    assert stripped.removed == ("So the total is 7.",)
+    assert stripped.text == "That uses every apple."
+
+
+@pytest.mark.parametrize(
+    ("reply", "removed"),
+    [
+        ('{"remove": [1]}', ("To find the cost of the ball, let the ball cost $x.",)),
+        ('{"remove": [6]} and then {not json}', ("Answer: 0.05",)),
+        ('{"remove": []}', ()),
+    ],
+)
+def test_a_model_filter_takes_the_last_usable_object_it_wrote(
+    reply: str, removed: tuple[str, ...]
+) -> None:
+    stripped = strip_with_model(QWEN, 0.05, NUMBER, lambda messages: reply, "cutter")
+    assert stripped.method == "model cutter"
+    assert stripped.removed == removed
