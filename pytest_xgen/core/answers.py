@@ -366,7 +366,7 @@ def _json_answers(text: str) -> list[object]:
         try:
             obj, _ = decoder.raw_decode(text, start)
         except ValueError:
-            obj = None
+            obj = None  # pragma: no mutate (anything but a dict is skipped)
         if isinstance(obj, dict):
             found.extend(v for k, v in obj.items() if k.lower().replace("_", " ") in _ANSWER_KEYS)
         # Every brace is tried, so an answer nested inside a larger object is found too.

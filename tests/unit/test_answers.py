@@ -360,3 +360,67 @@ def test_a_bold_number_in_the_closing_paragraph_beats_the_last_number() -> None:
     text = "1. Speed is 60 km/h.\n\nTherefore, the car travels a total of **180 km** in 3 hours."
     assert spec.extract(text) == 180.0
     assert spec.extract("**Step 1:** the speed is 60.\n\nSo he has 7 apples.") == 7.0
+
+
+def test_a_ready_spec_refuses_every_setting_given_beside_it() -> None:
+    with pytest.raises(ValueError) as raised:
+        answer_spec(NUMBER, tolerance=1, rel_tolerance=0.1, choices=["a", "b"], fallback=False)
+    assert str(raised.value) == (
+        "set tolerance, rel_tolerance, choices, fallback on the AnswerSpec itself, not next "
+        "to it; got an AnswerSpec and tolerance, rel_tolerance, choices, fallback"
+    )
+    assert answer_spec(NUMBER) is NUMBER
+
+
+def test_a_custom_answer_needs_a_callable() -> None:
+    with pytest.raises(ValueError) as raised:
+        AnswerSpec(kind="custom")
+    assert str(raised.value) == (
+        "a custom answer needs parse: a callable taking the model's text and returning the "
+        "answer or None"
+    )
+
+
+def test_the_default_answer_is_a_number() -> None:
+    assert answer_spec() == NUMBER
+    assert answer_spec().kind == "number"
+
+
+def test_choices_are_kept_as_a_tuple_and_described_by_letter() -> None:
+    spec = AnswerSpec(kind="choice", choices=["Paris", "Lyon"])  # type: ignore[arg-type]
+    assert spec.choices == ("Paris", "Lyon")
+    assert spec.describe() == "choice (A=Paris, B=Lyon)"
+
+
+def test_a_custom_parser_is_described_by_its_name_or_its_repr() -> None:
+    def yes_no(text: str) -> bool | None:
+        return None
+
+    class Parser:
+        def __call__(self, text: str) -> str | None:
+            return None
+
+        def __repr__(self) -> str:
+            return "<the parser>"
+
+    assert answer_spec(yes_no).describe() == "custom (yes_no)"
+    assert answer_spec(Parser()).describe() == "custom (<the parser>)"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\\boxed{3 + 4 = 7}", 7.0),  # a box holds the working: its last number
+        ("Answer: 3 apples, then 4 more", 3.0),  # an answer line: its first number
+        ('{"answer": "3 apples, then 4 more"}', 3.0),
+        ("So the answer is 3 apples, then 4 more.", 3.0),
+        ('Working: 2 + 3. {"final_answer": 5} is my reply, not 9', 5.0),
+        ('{"Final Answer": 6}', 6.0),
+        ('{"answer": 4} and later {"answer": 5}', 5.0),
+        ('{"steps": ["1 + 1"], "result": {"answer": 8}} then 2', 8.0),
+        ('{"answer": 4, "detail": {"note": 1}} then 9', 4.0),
+        ('{broken {"answer": 3}', 3.0),
+    ],
+)
+def test_each_marker_reads_its_span_its_own_way(text: str, expected: float) -> None:
+    assert NUMBER.extract(text) == expected

@@ -265,3 +265,31 @@ def test_diff_marks_word_changes_inline() -> None:
         "[-Tom-]{+It is sunny. Adam+} has 3 apples. [-How much-]{+What amount+} does he have?"
     )
     assert PerturbedPrompt(base, base, ()).diff() == base
+
+
+def test_edits_are_described_one_per_line_in_order() -> None:
+    first = Edit("rename", "rename Tom to Adam", lambda text: rename(text, {"Tom": "Adam"}))
+    second = Edit("pad", "add filler", lambda text: text)
+    prompt = PerturbedPrompt(second.apply(first.apply(APPLES)), APPLES, [first, second])
+    assert prompt.describe() == "rename: rename Tom to Adam\npad: add filler"
+
+
+def test_out_of_range_edits_say_what_range_there_is() -> None:
+    with pytest.raises(ValueError) as raised:
+        number_to_words(1_000_000)
+    assert str(raised.value) == "number_to_words covers 0..999,999, not 1000000"
+    assert number_to_words(999_999).startswith("nine hundred ninety-nine thousand")
+    count = len(split_sentences(APPLES))
+    with pytest.raises(IndexError) as index_error:
+        insert_sentence(APPLES, count, "It rains.")
+    assert str(index_error.value) == f"sentence {count} of a text with {count} sentences"
+    with pytest.raises(ValueError) as order_error:
+        reorder_sentences(APPLES, [0] * count)
+    assert str(order_error.value) == f"{[0] * count} is not an order of {count} sentences"
+
+
+def test_an_inserted_sentence_is_spaced_from_the_one_before() -> None:
+    text = "Tom has 3 apples. He buys 4 more. How many?"
+    inserted = insert_sentence(text, 1, " It rains. ")
+    assert inserted == "Tom has 3 apples. It rains. He buys 4 more. How many?"
+    assert insert_sentence(APPLES, 0, "It rains.").startswith("It rains. ")
