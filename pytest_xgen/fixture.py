@@ -235,6 +235,7 @@ class Xgen:
         are asserted here; elsewhere, assert on the result yourself.
         """
         from pytest_xgen.checks import transfer
+        from pytest_xgen.settings.marker import EXPLANATION_MODES
 
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
         opts = self._options(options)
@@ -253,6 +254,16 @@ class Xgen:
                 built.append(self._build_ensemble(str(prompt), opts))
                 return transfer.given(
                     "ensemble", built[0].text, opts, spec, self._ask, self._extract, "ensemble"
+                )
+
+        elif opts.explanation not in EXPLANATION_MODES:
+            source = opts.explanation
+            explainer_models = (opts.strip_with,) if opts.strip_with else ()
+
+            def explainer() -> transfer.Explanation:
+                text, origin, name = transfer.given_text(source, prompt)
+                return transfer.given(
+                    name, text, opts, spec, self._ask, self._extract, "given", origin
                 )
 
         self.session.reporter.begin_check(self.test, planned, at_most=at_most)

@@ -18,11 +18,11 @@ from typing import Any, ClassVar
 from pytest_xgen.checks.parallel import FanOut, serial
 from pytest_xgen.core import metrics, prompts, stats
 from pytest_xgen.core.answers import AnswerSpec
-from pytest_xgen.core.printable import rate, signed
+from pytest_xgen.core.printable import printable, rate, signed
 from pytest_xgen.core.strip import Stripped, strip_answer, strip_with_model
-from pytest_xgen.errors import hide_frame
+from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.models.base import ChatResult, Message
-from pytest_xgen.settings.marker import TransferOptions
+from pytest_xgen.settings.marker import EXPLANATION_MODES, TransferOptions, source_name
 
 __tracebackhide__ = hide_frame
 
@@ -52,7 +52,8 @@ def planned_calls(options: TransferOptions) -> tuple[int, bool]:
     """The model calls ``check()`` makes, and whether that is only an upper bound (auto)."""
     auto = options.samples == AUTO
     most = AUTO_MAX_SAMPLES if auto else int(options.samples)
-    return 1 + bool(options.strip_with) + 2 * len(options.evaluators) * most, auto
+    explains = options.explanation in EXPLANATION_MODES  # a given explanation costs no call
+    return explains + bool(options.strip_with) + 2 * len(options.evaluators) * most, auto
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,9 @@ class Explanation:
     source: str  # "reasoning" (a separate reasoning field or think block) or "text"
     answer: Any
     stripped: Stripped
+    origin: str = "generator"
+    """Where it came from: ``generator``, ``ensemble``, ``given`` (a text passed to the
+    check) or ``callable NAME`` (made by the project's own code)."""
 
     @property
     def text(self) -> str:
@@ -280,13 +284,31 @@ def given(
     ask: Ask,
     extract: Extract,
     source: str = "text",
+    origin: str = "ensemble",
 ) -> Explanation:
-    """Step 2 for an explanation that did not come from ``elicit`` (an ensembled one): its
-    answer is read out of it, and the answer sentences are removed as usual."""
+    """Step 2 for an explanation that did not come from ``elicit`` (an ensembled one, or
+    one the project gave): its answer is read out of it, and the answer sentences are
+    removed as usual."""
     answer = extract(output, spec)
-    return Explanation(
-        generator, output, source, answer, _strip(output, answer, options, spec, ask)
-    )
+    stripped = _strip(output, answer, options, spec, ask)
+    return Explanation(generator, output, source, answer, stripped, origin)
+
+
+def given_text(source: str | Callable[[str], str], prompt: str) -> tuple[str, str, str]:
+    """The explanation text a check was given, its origin and the name it goes by: the
+    text itself, or what the callable returns for ``prompt`` (a perturbed prompt gets its
+    own explanation)."""
+    if not callable(source):
+        return source, "given", "explanation"
+    name = source_name(source)
+    text = source(prompt)
+    if not isinstance(text, str) or not text.strip():
+        shown = printable(repr(text)[:80])
+        raise XgenConfigError(
+            f"explanation={name} returned {shown} for the prompt; it must return the "
+            "explanation as a non-empty text"
+        )
+    return text, f"callable {name}", name
 
 
 def _strip(
@@ -600,9 +622,10 @@ def check(
     base_messages = prompts.baseline(prompt, options.baseline)
     base_params = _condition_params(options.baseline, options)
     transfer_params = {"temperature": options.temperature}
-    explainers = [options.generator_name, *([options.strip_with] if options.strip_with else [])]
     if explainer is not None:
         explainers = list(explainer_models)
+    else:
+        explainers = [options.generator_name, *([options.strip_with] if options.strip_with else [])]
     base = _Samples(evaluators)
     moved = _Samples(evaluators)
     pending = _Pending()

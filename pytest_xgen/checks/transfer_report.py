@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_xgen.checks import data
 from pytest_xgen.core.printable import rate, signed
+from pytest_xgen.settings.marker import EXPLANATION_MODES, source_name
 
 if TYPE_CHECKING:
     from pytest_xgen.checks.transfer import Condition, TransferResult
@@ -46,10 +47,15 @@ def explain(result: TransferResult) -> str:
     if result.expected is not None:
         verdict = "correct" if result.spec.correct(e.answer, result.expected) else "wrong"
         expected = f" (expected {show(result.expected)}: {verdict})"
-    lines.append(
-        f"generator {e.generator} answered {show(e.answer)}{expected}; explanation from its "
-        f"{e.source}, {len(e.stripped.removed)} answer sentence(s) removed by {e.stripped.method}"
-    )
+    removed = f"{len(e.stripped.removed)} answer sentence(s) removed by {e.stripped.method}"
+    if e.origin in ("generator", "ensemble"):
+        lines.append(
+            f"generator {e.generator} answered {show(e.answer)}{expected}; explanation from "
+            f"its {e.source}, {removed}"
+        )
+    else:
+        made = "given to the check" if e.origin == "given" else f"made by {e.generator}"
+        lines.append(f"explanation {made} answers {show(e.answer)}{expected}; {removed}")
     lines.extend(_ensemble_lines(result))
     lines.append(
         f"evaluators {', '.join(o.evaluators)}: {result.samples_used} sample(s) each"
@@ -169,6 +175,16 @@ def _condition(c: Condition) -> dict[str, Any]:
     }
 
 
+def _options(options: Any) -> dict[str, Any]:
+    found = dict(vars(options))
+    source = found["explanation"]
+    if callable(source):
+        found["explanation"] = f"callable {source_name(source)}"
+    elif source not in EXPLANATION_MODES:
+        found["explanation"] = "given"  # the text itself is under explanation.output
+    return found
+
+
 def to_dict(r: TransferResult) -> dict[str, Any]:
     """The check as the JSON report holds it (``report.schema.json``, kind transfer)."""
     e = r.explanation
@@ -178,10 +194,11 @@ def to_dict(r: TransferResult) -> dict[str, Any]:
         "perturbation": data.perturbation(r.prompt),
         "generator": r.options.generator,
         "evaluators": list(r.options.evaluators),
-        "options": data.jsonable(vars(r.options)),
+        "options": data.jsonable(_options(r.options)),
         "answer_spec": r.spec.describe(),
         "expected": data.jsonable(r.expected),
         "explanation": {
+            "origin": e.origin,
             "source": e.source,
             "output": e.output,
             "text": e.text,

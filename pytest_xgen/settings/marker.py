@@ -7,14 +7,24 @@ class, then module), then ``xgen_*`` ini values and ``[tool.xgen]``, then the de
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_xgen.errors import XgenConfigError, did_you_mean
 from pytest_xgen.settings import names
 from pytest_xgen.settings.options import BY_KEY
-from pytest_xgen.settings.values import Choice, Flag, Kind, Maybe, Names, Real, Text, Whole
+from pytest_xgen.settings.values import (
+    Choice,
+    Flag,
+    Kind,
+    Maybe,
+    Names,
+    Real,
+    Source,
+    Text,
+    Whole,
+)
 
 if TYPE_CHECKING:
     from pytest_xgen.settings.config import Settings
@@ -43,6 +53,9 @@ def _from_setting(key: str, help: str, shown: str | None = None) -> Keyword:
 
 
 NAME = Text("a model name (str)")
+
+EXPLANATION_MODES = ("single", "ensemble")
+"""The ``explanation`` words that ask the plugin for one; any other text is the explanation."""
 
 KEYWORDS: dict[str, Keyword] = {
     "generator": _from_setting("generator", "model that solves and explains", "NAME"),
@@ -80,7 +93,11 @@ KEYWORDS: dict[str, Keyword] = {
     ),
     "min_step_agreement": Keyword(Maybe(Real(0, 1)), None, "step-level agreement a review needs"),
     "explanation": Keyword(
-        Choice(("single", "ensemble")), "single", "one generator's explanation, or an ensemble"
+        Source(EXPLANATION_MODES, "an explanation's text, or a callable taking the prompt"),
+        "single",
+        "one generator's explanation, an ensemble, your own text, or a callable "
+        "(prompt -> text) that makes one",
+        shown="'single'|'ensemble'|TEXT|CALLABLE",
     ),
     "generators": Keyword(
         Maybe(Names()), None, "the ensemble's generators (default: the generator)"
@@ -111,6 +128,14 @@ def marker_kwargs(node: Any, where: str) -> list[dict[str, Any]]:
     return found
 
 
+def source_name(source: Any) -> str:
+    """How a callable ``explanation`` is named in messages and reports: its module and
+    qualified name (``tutor.explain``), never its address."""
+    module = getattr(source, "__module__", None) or type(source).__module__
+    name = getattr(source, "__qualname__", None) or type(source).__qualname__
+    return f"{module}.{name}"
+
+
 @dataclass(frozen=True)
 class TransferOptions:
     """The resolved keywords of one check."""
@@ -131,7 +156,7 @@ class TransferOptions:
     min_invariance: float
     min_step_agreement: float | None
     max_drop: float | None = None
-    explanation: str = "single"
+    explanation: str | Callable[[str], str] = "single"
     generators: tuple[str, ...] | None = None
     scorer: str | None = None
     candidates: int = 3
@@ -228,6 +253,8 @@ def resolve(
                 break
         else:
             values[name] = getattr(settings, kw.setting) if kw.setting else kw.default
+    # An explanation given as text or made by a callable needs no generator.
+    needs_generator = needs_generator and values["explanation"] in EXPLANATION_MODES
     needed = ("generator", "evaluators") if needs_generator else ("evaluators",)
     missing = [n for n in needed if not values[n]]
     if missing:

@@ -200,6 +200,27 @@ class Text(Kind):
 
 
 @dataclass(frozen=True)
+class Source(Kind):
+    """One of a few words naming a built-in way (``modes``), or the thing itself: a
+    non-empty text, or a callable taking the prompt and returning a text. Never a setting,
+    so it has no command-line form."""
+
+    modes: tuple[str, ...]
+    what: str
+
+    def describe(self) -> str:
+        return f"one of {', '.join(map(repr, self.modes))}, {self.what}"
+
+    def check(self, value: Any) -> Any:
+        if callable(value) or (isinstance(value, str) and value.strip()):
+            return value
+        raise TypeError(self.describe())
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "minLength": 1}
+
+
+@dataclass(frozen=True)
 class Names(Kind):
     """One or more model names: a list in TOML and markers, commas on the command line."""
 
