@@ -93,7 +93,10 @@ KEYWORDS: dict[str, Keyword] = {
     ),
     "min_step_agreement": Keyword(Maybe(Real(0, 1)), None, "step-level agreement a review needs"),
     "explanation": Keyword(
-        Source(EXPLANATION_MODES, "an explanation's text, or a callable taking the prompt"),
+        Source(
+            EXPLANATION_MODES,
+            "an explanation's text (more than one word), or a callable taking the prompt",
+        ),
         "single",
         "one generator's explanation, an ensemble, your own text, or a callable "
         "(prompt -> text) that makes one",

@@ -201,9 +201,10 @@ class Text(Kind):
 
 @dataclass(frozen=True)
 class Source(Kind):
-    """One of a few words naming a built-in way (``modes``), or the thing itself: a
-    non-empty text, or a callable taking the prompt and returning a text. Never a setting,
-    so it has no command-line form."""
+    """One of a few words naming a built-in way (``modes``), or the thing itself: a text of
+    more than one word, or a callable taking the prompt and returning a text. A single word
+    that is not a mode is a misspelt mode, never a text. Never a setting, so it has no
+    command-line form."""
 
     modes: tuple[str, ...]
     what: str
@@ -212,9 +213,15 @@ class Source(Kind):
         return f"one of {', '.join(map(repr, self.modes))}, {self.what}"
 
     def check(self, value: Any) -> Any:
-        if callable(value) or (isinstance(value, str) and value.strip()):
+        if callable(value) or value in self.modes:
             return value
-        raise TypeError(self.describe())
+        if not isinstance(value, str) or not value.strip():
+            raise TypeError(self.describe())
+        if len(value.split()) < 2:
+            from pytest_xgen.errors import did_you_mean
+
+            raise ValueError(f"{self.describe()}{did_you_mean(value, self.modes, n=1)}")
+        return value
 
     def schema(self) -> dict[str, Any]:
         return {"type": "string", "minLength": 1}

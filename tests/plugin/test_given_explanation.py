@@ -155,9 +155,11 @@ def test_a_callable_explains_each_prompt_with_the_products_code(
         (
             "3",
             "explanation=3 is not valid: expected one of 'single', 'ensemble', an "
-            "explanation's text, or a callable taking the prompt",
+            "explanation's text (more than one word), or a callable taking the prompt",
         ),
         ("''", "explanation='' is not valid"),
+        ("'singel'", "explanation='singel' is not valid: expected one of 'single', 'ensemble'"),
+        ("'ensembel'", "or a callable taking the prompt (did you mean 'ensemble'?)"),
     ],
 )
 def test_an_unusable_explanation_is_a_clear_error(
