@@ -531,7 +531,7 @@ class Xgen:
             )
             condition = transfer.run_condition(
                 "transfer",
-                prompts.transfer(prompt, text, opts.delivery),
+                prompts.transfer(prompt, text, opts.delivery, opts.prompts),
                 {"temperature": opts.temperature},
                 opts,
                 spec,

@@ -146,7 +146,7 @@ class InvariantResult:
             "perturbed": str(self.perturbed),
             "perturbation": data.perturbation(prompt),
             "evaluators": list(self.options.evaluators),
-            "options": data.jsonable(vars(self.options)),
+            "options": data.jsonable(self.options.to_dict()),
             "answer_spec": self.spec.describe(),
             "expected": data.jsonable(self.expected),
             "models": {
@@ -343,7 +343,9 @@ def _answers(
     params = {"temperature": options.temperature}
     labelled = (("base", base), ("perturbed", perturbed))
     calls = [
-        functools.partial(ask, model, prompts.baseline(str(prompt), "own"), i, params)
+        functools.partial(
+            ask, model, prompts.baseline(str(prompt), "own", options.prompts), i, params
+        )
         for _, prompt in labelled
         for model in options.evaluators
         for i in indices

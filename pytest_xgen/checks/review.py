@@ -160,7 +160,7 @@ def review(
     generator's own explanation of ``prompt``). The evaluators' reviews are independent:
     they go to ``fan_out`` together."""
     if explanation is None:
-        result = ask(options.generator_name, prompts.elicit(prompt), 0, {})
+        result = ask(options.generator_name, prompts.elicit(prompt, options.prompts), 0, {})
         explanation = result.reasoning or result.text
     steps = split_steps(explanation)
     messages = prompts.review(prompt, steps)

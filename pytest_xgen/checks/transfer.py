@@ -339,7 +339,7 @@ def compare_singles(
         explanation = elicit(str(result.prompt), own, result.spec, ask, extract)
         condition = run_condition(
             "transfer",
-            prompts.transfer(str(result.prompt), explanation.text, own.delivery),
+            prompts.transfer(str(result.prompt), explanation.text, own.delivery, own.prompts),
             {"temperature": own.temperature},
             own,
             result.spec,
@@ -363,7 +363,7 @@ def elicit(
     extract: Extract,
 ) -> Explanation:
     """Steps 1 and 2: the generator explains, and the answer sentences are removed."""
-    result = ask(options.generator_name, prompts.elicit(prompt), 0, {})
+    result = ask(options.generator_name, prompts.elicit(prompt, options.prompts), 0, {})
     source, output = ("reasoning", result.reasoning) if result.reasoning else ("text", result.text)
     answer = _answer_of(result, spec, extract)
     stripped = _strip(output, answer, options, spec, ask)
@@ -619,7 +619,7 @@ def check(
     auto = options.samples == AUTO
     count = sample_count(options)
     base_name = f"baseline ({options.baseline})"
-    base_messages = prompts.baseline(prompt, options.baseline)
+    base_messages = prompts.baseline(prompt, options.baseline, options.prompts)
     base_params = _condition_params(options.baseline, options)
     transfer_params = {"temperature": options.temperature}
     if explainer is not None:
@@ -636,7 +636,9 @@ def check(
                 explanation = explainer()
             else:
                 explanation = elicit(prompt, options, spec, ask, extract)
-            pending.messages = prompts.transfer(prompt, explanation.text, options.delivery)
+            pending.messages = prompts.transfer(
+                prompt, explanation.text, options.delivery, options.prompts
+            )
             return explanation
         finally:
             pending.ready.set()

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_xgen.checks import data
 from pytest_xgen.core.printable import rate, signed
-from pytest_xgen.settings.marker import EXPLANATION_MODES, source_name
 
 if TYPE_CHECKING:
     from pytest_xgen.checks.transfer import Condition, TransferResult
@@ -175,16 +174,6 @@ def _condition(c: Condition) -> dict[str, Any]:
     }
 
 
-def _options(options: Any) -> dict[str, Any]:
-    found = dict(vars(options))
-    source = found["explanation"]
-    if callable(source):
-        found["explanation"] = f"callable {source_name(source)}"
-    elif source not in EXPLANATION_MODES:
-        found["explanation"] = "given"  # the text itself is under explanation.output
-    return found
-
-
 def to_dict(r: TransferResult) -> dict[str, Any]:
     """The check as the JSON report holds it (``report.schema.json``, kind transfer)."""
     e = r.explanation
@@ -194,7 +183,7 @@ def to_dict(r: TransferResult) -> dict[str, Any]:
         "perturbation": data.perturbation(r.prompt),
         "generator": r.options.generator,
         "evaluators": list(r.options.evaluators),
-        "options": data.jsonable(_options(r.options)),
+        "options": data.jsonable(r.options.to_dict()),
         "answer_spec": r.spec.describe(),
         "expected": data.jsonable(r.expected),
         "explanation": {

@@ -6,6 +6,9 @@ here re-records the calls that use it. Keep them stable; change them on purpose.
 
 from __future__ import annotations
 
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 # One chat message, as the OpenAI chat API takes it: {"role": ..., "content": ...}.
@@ -49,25 +52,104 @@ REVIEW_SYSTEM = (
 )
 
 
-def elicit(problem: str) -> list[Message]:
-    return [{"role": "system", "content": ELICIT_SYSTEM}, {"role": "user", "content": problem}]
+@dataclass(frozen=True)
+class Prompts:
+    """The prompts of the transfer protocol that a project may replace
+    (``[tool.xgen.prompts]``, the marker's or ``check()``'s ``prompts={...}``). The defaults
+    are the texts above, so recordings made with them keep their keys."""
+
+    elicit_system: str = ELICIT_SYSTEM
+    """The generator's system prompt: solve and explain."""
+    baseline_system: str = ANSWER_ONLY_SYSTEM
+    """The evaluators' system prompt in the ``empty`` baseline: answer only."""
+    own_system: str = OWN_SYSTEM
+    """The evaluators' system prompt in the ``own`` and ``sampled`` baselines and with
+    ``delivery="prefill"``: reason, then answer."""
+    transfer_system: str = TRANSFER_SYSTEM
+    """The evaluators' system prompt when they are given the explanation."""
+    transfer_template: str = TRANSFER_USER
+    """The evaluators' user message with the explanation: ``{problem}`` and
+    ``{explanation}`` are filled in (write a literal brace as ``{{`` or ``}}``)."""
+
+    def changed(self) -> dict[str, str]:
+        """The prompts that differ from the defaults, by name."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(DEFAULT, f.name)
+        }
+
+    def updated(self, texts: Mapping[str, str]) -> Prompts:
+        return replace(self, **check(texts))
 
 
-def baseline(problem: str, kind: str) -> list[Message]:
-    system = ANSWER_ONLY_SYSTEM if kind == "empty" else OWN_SYSTEM
+DEFAULT = Prompts()
+NAMES = tuple(f.name for f in fields(Prompts))
+_PLACEHOLDERS = {"transfer_template": ("problem", "explanation")}
+
+
+def check(texts: Mapping[str, Any]) -> dict[str, str]:
+    """``texts`` if every name is a prompt and every text is usable; else ``ValueError``
+    saying what is wrong (an unknown name, an empty text, a template without one of its
+    placeholders, or with another one)."""
+    from pytest_xgen.errors import did_you_mean
+
+    checked: dict[str, str] = {}
+    for name, text in texts.items():
+        if name not in NAMES:
+            raise ValueError(
+                f"unknown prompt {name!r}{did_you_mean(str(name), NAMES, n=1)}; the prompts "
+                f"are {', '.join(NAMES)}"
+            )
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"prompt {name} must be a non-empty text; got {text!r}")
+        wanted = _PLACEHOLDERS.get(name)
+        if wanted is not None:
+            _check_template(name, text, wanted)
+        checked[name] = text
+    return checked
+
+
+def _check_template(name: str, text: str, wanted: tuple[str, ...]) -> None:
+    allowed = " and ".join("{" + w + "}" for w in wanted)
+    try:
+        found = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError as exc:
+        raise ValueError(
+            f"prompt {name} is not a valid template ({exc}); write a literal brace as {{{{ or }}}}"
+        ) from None
+    other = sorted({f for f in found if f not in wanted})
+    if other:
+        shown = ", ".join("{" + f + "}" for f in other)
+        raise ValueError(
+            f"prompt {name} has the placeholder(s) {shown}; it may use only {allowed} (write "
+            "a literal brace as {{ or }})"
+        )
+    missing = [w for w in wanted if w not in found]
+    if missing:
+        shown = " and ".join("{" + m + "}" for m in missing)
+        raise ValueError(f"prompt {name} must contain {shown}: it needs {allowed}")
+
+
+def elicit(problem: str, p: Prompts = DEFAULT) -> list[Message]:
+    return [{"role": "system", "content": p.elicit_system}, {"role": "user", "content": problem}]
+
+
+def baseline(problem: str, kind: str, p: Prompts = DEFAULT) -> list[Message]:
+    system = p.baseline_system if kind == "empty" else p.own_system
     return [{"role": "system", "content": system}, {"role": "user", "content": problem}]
 
 
-def transfer(problem: str, explanation: str, delivery: str) -> list[Message]:
+def transfer(problem: str, explanation: str, delivery: str, p: Prompts = DEFAULT) -> list[Message]:
     if delivery == "prefill":
         # The explanation becomes the start of the evaluator's own answer, which it continues.
         return [
-            {"role": "system", "content": OWN_SYSTEM},
+            {"role": "system", "content": p.own_system},
             {"role": "user", "content": problem},
             {"role": "assistant", "content": explanation.rstrip() + "\n"},
         ]
-    user = TRANSFER_USER.format(problem=problem, explanation=explanation.strip())
-    return [{"role": "system", "content": TRANSFER_SYSTEM}, {"role": "user", "content": user}]
+    user = p.transfer_template.format(problem=problem, explanation=explanation.strip())
+    return [{"role": "system", "content": p.transfer_system}, {"role": "user", "content": user}]
 
 
 def strip(sentences: list[str]) -> list[Message]:

@@ -161,6 +161,7 @@ class Settings:
     compare_adjust: str = "holm"
     compare_underpowered: str = "fail"
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prompts: dict[str, str] = field(default_factory=dict)
     rootpath: Path = Path(".")
     source: Source = Source(None, "")
     origin: dict[str, str] = field(default_factory=dict)
@@ -186,6 +187,17 @@ def _checked(setting: Setting, value: Any, source: Source) -> Any:
         raise XgenConfigError(
             f"{source.describe()}: {setting.key} = {value!r} is not valid: expected {exc}"
         ) from None
+
+
+def _checked_prompts(texts: dict[str, Any], source: Source) -> dict[str, str]:
+    """``[tool.xgen.prompts]``: the schema knows the names; the templates' placeholders are
+    checked here."""
+    from pytest_xgen.core import prompts
+
+    try:
+        return prompts.check(texts)
+    except ValueError as exc:
+        raise XgenConfigError(f"{source.describe()}: [prompts] {exc}") from None
 
 
 def resolve(
@@ -223,7 +235,10 @@ def resolve(
         models[name] = spec
     if overrides:
         validate({"models": dict(overrides)}, Source(None, "--xgen-model / xgen_models"))
-    settings = Settings(**values, models=models, rootpath=rootpath, source=source, origin=origin)
+    prompts = _checked_prompts(file_data.get("prompts", {}), source)
+    settings = Settings(
+        **values, models=models, prompts=prompts, rootpath=rootpath, source=source, origin=origin
+    )
     _check_model_names(settings)
     return settings
 

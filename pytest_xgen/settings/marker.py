@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_xgen.core.prompts import DEFAULT as DEFAULT_PROMPTS
+from pytest_xgen.core.prompts import Prompts
 from pytest_xgen.errors import XgenConfigError, did_you_mean
 from pytest_xgen.settings import names
 from pytest_xgen.settings.options import BY_KEY
@@ -20,6 +22,7 @@ from pytest_xgen.settings.values import (
     Kind,
     Maybe,
     Names,
+    PromptTexts,
     Real,
     Source,
     Text,
@@ -102,6 +105,12 @@ KEYWORDS: dict[str, Keyword] = {
         "(prompt -> text) that makes one",
         shown="'single'|'ensemble'|TEXT|CALLABLE",
     ),
+    "prompts": Keyword(
+        Maybe(PromptTexts()),
+        None,
+        "prompts replaced for this check, by name, over [tool.xgen.prompts]",
+        shown="{NAME: TEXT}",
+    ),
     "generators": Keyword(
         Maybe(Names()), None, "the ensemble's generators (default: the generator)"
     ),
@@ -160,10 +169,22 @@ class TransferOptions:
     min_step_agreement: float | None
     max_drop: float | None = None
     explanation: str | Callable[[str], str] = "single"
+    prompts: Prompts = DEFAULT_PROMPTS
     generators: tuple[str, ...] | None = None
     scorer: str | None = None
     candidates: int = 3
     max_sentences: int = 8
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options as a report shows them: the prompts the project replaced (not all of
+        them), and an explanation by origin (``given``, ``callable NAME``), not its text."""
+        found = dict(vars(self))
+        found["prompts"] = self.prompts.changed()
+        if callable(self.explanation):
+            found["explanation"] = f"callable {source_name(self.explanation)}"
+        elif self.explanation not in EXPLANATION_MODES:
+            found["explanation"] = "given"  # the text itself is the report's explanation.output
+        return found
 
     @property
     def ensemble_generators(self) -> tuple[str, ...]:
@@ -256,6 +277,11 @@ def resolve(
                 break
         else:
             values[name] = getattr(settings, kw.setting) if kw.setting else kw.default
+    # Prompts merge by name: a marker's prompt replaces the project's, a call's the marker's.
+    texts = dict(settings.prompts)
+    for layer in reversed(layers):
+        texts.update(layer.get("prompts") or {})
+    values["prompts"] = DEFAULT_PROMPTS.updated(texts)
     # An explanation given as text or made by a callable needs no generator.
     needs_generator = needs_generator and values["explanation"] in EXPLANATION_MODES
     needed = ("generator", "evaluators") if needs_generator else ("evaluators",)

@@ -228,6 +228,35 @@ class Source(Kind):
 
 
 @dataclass(frozen=True)
+class PromptTexts(Kind):
+    """A table of prompt texts by name (``pytest_xgen.core.prompts.Prompts``), each checked:
+    a known name, a non-empty text, a template with exactly its placeholders."""
+
+    def describe(self) -> str:
+        return "a table of prompt texts by name"
+
+    def check(self, value: Any) -> Any:
+        from pytest_xgen.core import prompts
+
+        if not isinstance(value, dict):
+            raise TypeError(f"{self.describe()} (a dict)")
+        try:
+            return prompts.check(value)
+        except ValueError as exc:
+            raise ValueError(f"{self.describe()}: {exc}") from None
+
+    def schema(self) -> dict[str, Any]:
+        from pytest_xgen.core import prompts
+
+        text = {"type": "string", "minLength": 1}
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {name: text for name in prompts.NAMES},
+        }
+
+
+@dataclass(frozen=True)
 class Names(Kind):
     """One or more model names: a list in TOML and markers, commas on the command line."""
 

@@ -18,6 +18,10 @@ from pytest_xgen.settings.options import BY_KEY, SETTINGS
 def test_the_schema_states_each_settings_range_as_the_table_does() -> None:
     properties = dict(load_schema("config.schema.json")["properties"])
     properties.pop("models")
+    prompts = properties.pop("prompts")  # a table of its own, as models
+    assert {k: v for k, v in prompts.items() if k != "description"} == (
+        values.PromptTexts().schema()
+    )
     assert list(properties) == [s.key for s in SETTINGS]
     for setting in SETTINGS:
         assert properties[setting.key] == setting.kind.schema(), (
