@@ -19,6 +19,9 @@ _LAZY = {
     # the fixture and the models a test sees
     "Xgen": "pytest_xgen.fixture",
     "RecordedModel": "pytest_xgen.fixture",
+    "RecordedClient": "pytest_xgen.client",
+    "AsyncRecordedClient": "pytest_xgen.client",
+    "Prompts": "pytest_xgen.core.prompts",
     "ChatModel": "pytest_xgen.models.base",
     "ChatResult": "pytest_xgen.models.base",
     "CompletionResult": "pytest_xgen.models.base",
@@ -82,6 +85,9 @@ __all__ = [
     "PairAgreement",
     "PerturbedPrompt",
     "RecordedModel",
+    "RecordedClient",
+    "AsyncRecordedClient",
+    "Prompts",
     "RecordingMissError",
     "Repair",
     "ReviewResult",
@@ -113,6 +119,7 @@ if TYPE_CHECKING:
     from pytest_xgen.checks.review import ReviewResult, StepReview
     from pytest_xgen.checks.transfer import Condition, Explanation, TransferResult
     from pytest_xgen.checks.weak import Repair, SentenceScore, WeakSteps
+    from pytest_xgen.client import AsyncRecordedClient, RecordedClient
     from pytest_xgen.core.answers import AnswerSpec, answer_spec, extract_answer
     from pytest_xgen.core.metrics import (
         Breakdown,
@@ -125,6 +132,7 @@ if TYPE_CHECKING:
         sample_agreement,
     )
     from pytest_xgen.core.perturb import Edit, PerturbedPrompt
+    from pytest_xgen.core.prompts import Prompts
     from pytest_xgen.errors import (
         BudgetExhaustedError,
         CassetteError,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pytest_xgen.checks.review import ReviewResult
     from pytest_xgen.checks.transfer import TransferResult
     from pytest_xgen.checks.weak import Repair, WeakSteps
+    from pytest_xgen.client import AsyncRecordedClient, RecordedClient
     from pytest_xgen.session import XgenSession
     from pytest_xgen.settings.marker import TransferOptions
 
@@ -113,6 +114,60 @@ class RecordedModel:
         result = ChatResult.from_record(entry["response"], key=entry["key"])
         return result if replayed else _live(result)
 
+    def client_call(self, kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """One ``create()`` of the application's recorded client (``xgen.client()``): the
+        recorded answer (``raw`` JSON, or the ``chunks`` of a stream)."""
+        import json
+
+        body = dict(kwargs)
+        named = body.pop("model", None)
+        endpoint_model = self.model.identity.get("model")
+        if named is not None and named not in (self.name, endpoint_model):
+            raise XgenConfigError(
+                f"{self.test}: xgen.client({self.name!r}) was asked for model={named!r}; "
+                f"leave model out, or pass {self.name!r}"
+                + (f" or {endpoint_model!r}" if endpoint_model else "")
+            )
+        raw = getattr(self.model, "raw", None)
+        if raw is None:
+            raise XgenConfigError(
+                f"{self.test}: model {self.name!r} has no OpenAI-compatible endpoint (its "
+                "backend has no raw()); xgen.client() needs a local or base_url model"
+            )
+        options = {k: body.pop(k) for k in _CALL_OPTIONS if k in body}
+        field = "messages" if kind == "chat" else "prompt"
+        if field not in body:
+            raise TypeError(f"create() needs {field}=")
+        text = body.pop(field)
+        try:
+            json.dumps(body, allow_nan=False)
+            json.dumps(text, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise XgenConfigError(
+                f"{self.test}: xgen.client({self.name!r}): a parameter is not JSON ({exc}); "
+                "recorded calls take JSON values (for a Pydantic response_format, pass its "
+                "JSON schema)"
+            ) from None
+        request = build_request(
+            f"client.{kind}",
+            self.model.identity,
+            self._recorded(body),
+            0,
+            **({"messages": [dict(m) for m in text]} if kind == "chat" else {"prompt": text}),
+        )
+        if kind == "chat":
+            users = [m for m in text if isinstance(m, dict) and m.get("role") == "user"]
+            shown = str(users[-1].get("content", "")) if users else ""
+        else:
+            shown = str(text)
+        entry, _ = self.session.record(
+            request,
+            lambda: raw(kind, {field: text, **body}, options),
+            CallSite(self.test, self.module, self.name, shown),
+        )
+        response: dict[str, Any] = entry["response"]
+        return response
+
     def complete(self, prompt: str, *, sample: int = 0, **params: Any) -> CompletionResult:
         """One raw completion (``/v1/completions``), e.g. with ``echo=True, logprobs=1``."""
         merged = self._params(params, sample)
@@ -126,6 +181,11 @@ class RecordedModel:
         )
         result = CompletionResult.from_record(entry["response"], key=entry["key"])
         return result if replayed else _live(result)
+
+
+# Options of the openai client's create() that shape the HTTP call, not the answer: they go
+# with a live call and are never part of a recording (headers may hold credentials).
+_CALL_OPTIONS = ("extra_headers", "extra_query", "timeout")
 
 
 def _live(result: Any) -> Any:
@@ -162,6 +222,20 @@ class Xgen:
     def model(self, name: str) -> RecordedModel:
         """The configured model ``name``, recorded and replayed for this test."""
         return RecordedModel(self.session, name, self.test, self.module)
+
+    def client(self, name: str) -> RecordedClient:
+        """An ``openai.OpenAI`` for the application under test, on the configured model
+        ``name``: ``chat.completions.create()`` and ``completions.create()``, recorded and
+        replayed like every other call (streams included)."""
+        from pytest_xgen.client import RecordedClient
+
+        return RecordedClient(self.model(name))
+
+    def async_client(self, name: str) -> AsyncRecordedClient:
+        """``client()`` for ``openai.AsyncOpenAI`` code (``await ...create()``)."""
+        from pytest_xgen.client import AsyncRecordedClient
+
+        return AsyncRecordedClient(self.model(name))
 
     # -- the transfer check ----------------------------------------------------------------
     def _markers(self) -> list[dict[str, Any]]:

@@ -90,6 +90,36 @@ class FakeOpenAI:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _stream(self, body: dict[str, Any], content: str, usage: dict[str, int]) -> None:
+                """Server-sent events: one chunk per word, a last chunk with the finish
+                reason, the usage when stream_options asks for it, then [DONE]."""
+                self._leave()
+                words = content.split(" ")
+                deltas = [{"role": "assistant", "content": words[0]}]
+                deltas += [{"content": " " + w} for w in words[1:]]
+                chunks = [
+                    {"choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas
+                ]
+                chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                if body.get("stream_options", {}).get("include_usage"):
+                    chunks.append({"choices": [], "usage": usage})
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for chunk in chunks:
+                    event = {
+                        "id": "x",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": body["model"],
+                        **chunk,
+                    }
+                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                self.close_connection = True
+
             def do_GET(self) -> None:
                 self._send(200, {"object": "list", "data": [{"id": "echo", "object": "model"}]})
 
@@ -136,6 +166,30 @@ class FakeOpenAI:
                     content = f"echo[{tag}]: {last}"
                     if "think" in last:
                         content = f"<think>pondering {last}</think>{content}"
+                    message: dict[str, Any] = {"role": "assistant", "content": content}
+                    finish = "stop"
+                    if "reason" in last:
+                        message["reasoning_content"] = f"reasoning about {last}"
+                    if body.get("response_format", {}).get("type") == "json_object":
+                        message["content"] = json.dumps({"echo": last})
+                    if body.get("tools"):
+                        name = body["tools"][0]["function"]["name"]
+                        arguments = json.dumps({"text": last})
+                        message = {
+                            "role": "assistant",
+                            "content": None,
+                            "tool_calls": [
+                                {
+                                    "id": "call_1",
+                                    "type": "function",
+                                    "function": {"name": name, "arguments": arguments},
+                                }
+                            ],
+                        }
+                        finish = "tool_calls"
+                    if body.get("stream"):
+                        self._stream(body, str(message["content"] or ""), usage)
+                        return
                     self._send(
                         200,
                         {
@@ -143,13 +197,7 @@ class FakeOpenAI:
                             "object": "chat.completion",
                             "created": 0,
                             "model": body["model"],
-                            "choices": [
-                                {
-                                    "index": 0,
-                                    "finish_reason": "stop",
-                                    "message": {"role": "assistant", "content": content},
-                                }
-                            ],
+                            "choices": [{"index": 0, "finish_reason": finish, "message": message}],
                             "usage": usage,
                         },
                     )

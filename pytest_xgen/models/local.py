@@ -426,3 +426,7 @@ class LocalChatModel:
 
     def complete(self, prompt: str, **params: Any) -> CompletionResult:
         return self._client().complete(prompt, **params)
+
+    def raw(self, kind: str, body: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+        """A call of the application's own client (``xgen.client()``)."""
+        return self._client().raw(kind, body, options)

@@ -228,6 +228,25 @@ class OpenAIChatModel:
 
         return self._retrying(call)
 
+    def raw(self, kind: str, body: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+        """One call of the application's own client (``xgen.client()``): ``body`` as the
+        application passed it to ``create()`` (no defaults of this model added), the JSON
+        of the answer kept whole (tool calls, ``response_format``, reasoning fields), or
+        every chunk of a stream. ``options`` (``extra_headers``, ``timeout``) go with the
+        call and are never recorded."""
+        client = self._get_client()
+        resource: Any = client.chat.completions if kind == "chat" else client.completions
+
+        def call() -> dict[str, Any]:
+            with self._translate_errors():
+                response = resource.create(model=self.model, **body, **options)
+                if body.get("stream"):
+                    chunks = [chunk.to_dict() for chunk in response]
+                    return stream_record(kind, chunks)
+                return raw_record(kind, response.to_dict())
+
+        return self._retrying(call)
+
     def _retrying(self, call: Callable[[], _R]) -> _R:
         """``call()``, again after a malformed answer (truncated JSON, no choices, a wrong
         content type): the client itself retries only HTTP and connection errors, and a
@@ -405,3 +424,47 @@ def _usage(usage: Any) -> Usage:
         completion_tokens=int(_field(usage, "completion_tokens") or 0),
         total_tokens=int(_field(usage, "total_tokens") or 0),
     )
+
+
+def _usage_record(usage: Any) -> dict[str, int]:
+    if not isinstance(usage, dict):
+        return {}
+    return {
+        name: value
+        for name in ("prompt_tokens", "completion_tokens", "total_tokens")
+        if isinstance(value := usage.get(name), int) and not isinstance(value, bool) and value >= 0
+    }
+
+
+def _choice_text(choice: Any, kind: str, delta: bool = False) -> str:
+    if not isinstance(choice, dict):
+        return ""
+    if kind == "completion":
+        text = choice.get("text")
+    else:
+        message = choice.get("delta" if delta else "message")
+        text = message.get("content") if isinstance(message, dict) else None
+    return text if isinstance(text, str) else ""
+
+
+def raw_record(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """The recording of one whole answer of the application's client: its text (for the
+    cassette's reader), its usage and the answer's JSON as the endpoint sent it."""
+    choices = raw.get("choices") or [None]
+    return {
+        "text": _choice_text(choices[0], kind),
+        "usage": _usage_record(raw.get("usage")),
+        "raw": raw,
+    }
+
+
+def stream_record(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The recording of a stream: every chunk as sent (so a replay yields the same chunks),
+    the text they add up to, and the usage of the chunk that carries it."""
+    text = "".join(
+        _choice_text(choice, kind, delta=True)
+        for chunk in chunks
+        for choice in (chunk.get("choices") or [])[:1]
+    )
+    usage = next((c["usage"] for c in reversed(chunks) if c.get("usage")), None)
+    return {"text": text, "usage": _usage_record(usage), "chunks": chunks}

@@ -35,6 +35,7 @@ PACKAGE_RANKS = {
     "strategies": 7,
     "hookspecs": 7,
     "fixture": 8,
+    "client": 8,
     "plugin": 9,
     "cli": 9,
     # the deprecated aliases re-export the public API, as the package itself does
