@@ -98,18 +98,22 @@ class AsyncStream:
 
 
 class _Create:
-    def __init__(self, model: RecordedModel, kind: str) -> None:
+    def __init__(self, model: RecordedModel, kind: str, any_model: bool) -> None:
         self._model = model
         self._kind = kind
+        self._any_model = any_model
+
+    def _call(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return self._model.client_call(self._kind, kwargs, any_model=self._any_model)
 
     def create(self, **kwargs: Any) -> Any:
-        return answer(self._kind, self._model.client_call(self._kind, kwargs))
+        return answer(self._kind, self._call(kwargs))
 
 
 class _AsyncCreate(_Create):
     async def create(self, **kwargs: Any) -> Any:
         # The recorder is synchronous (locks, diskcache): a thread keeps the loop free.
-        record = await asyncio.to_thread(self._model.client_call, self._kind, kwargs)
+        record = await asyncio.to_thread(self._call, kwargs)
         found = answer(self._kind, record)
         return AsyncStream(found) if isinstance(found, Stream) else found
 
@@ -123,9 +127,9 @@ class RecordedClient:
     """``xgen.client(name)``: ``openai.OpenAI`` for ``chat.completions.create`` and
     ``completions.create``, recorded. ``model=`` may be left out or name the model."""
 
-    def __init__(self, model: RecordedModel) -> None:
-        self.chat = _Chat(_Create(model, "chat"))
-        self.completions = _Create(model, "completion")
+    def __init__(self, model: RecordedModel, *, any_model: bool = False) -> None:
+        self.chat = _Chat(_Create(model, "chat", any_model))
+        self.completions = _Create(model, "completion", any_model)
         self._name = model.name
 
     def __repr__(self) -> str:
@@ -144,9 +148,9 @@ class RecordedClient:
 class AsyncRecordedClient:
     """``xgen.async_client(name)``: ``openai.AsyncOpenAI``, recorded."""
 
-    def __init__(self, model: RecordedModel) -> None:
-        self.chat = _Chat(_AsyncCreate(model, "chat"))
-        self.completions = _AsyncCreate(model, "completion")
+    def __init__(self, model: RecordedModel, *, any_model: bool = False) -> None:
+        self.chat = _Chat(_AsyncCreate(model, "chat", any_model))
+        self.completions = _AsyncCreate(model, "completion", any_model)
         self._name = model.name
 
     def __repr__(self) -> str:

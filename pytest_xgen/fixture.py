@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -114,20 +115,28 @@ class RecordedModel:
         result = ChatResult.from_record(entry["response"], key=entry["key"])
         return result if replayed else _live(result)
 
-    def client_call(self, kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def client_call(
+        self, kind: str, kwargs: dict[str, Any], *, any_model: bool = False
+    ) -> dict[str, Any]:
         """One ``create()`` of the application's recorded client (``xgen.client()``): the
-        recorded answer (``raw`` JSON, or the ``chunks`` of a stream)."""
+        recorded answer (``raw`` JSON, or the ``chunks`` of a stream). ``any_model``: a
+        routed client (``patch_openai``) takes the application's own model name, which
+        is then part of the key but not sent."""
         import json
 
         body = dict(kwargs)
         named = body.pop("model", None)
         endpoint_model = self.model.identity.get("model")
-        if named is not None and named not in (self.name, endpoint_model):
+        allowed = list(dict.fromkeys(n for n in (self.name, endpoint_model) if n))
+        if any_model:
+            named = None if named is None else str(named)
+        elif named is not None and named not in allowed:
             raise XgenConfigError(
                 f"{self.test}: xgen.client({self.name!r}) was asked for model={named!r}; "
-                f"leave model out, or pass {self.name!r}"
-                + (f" or {endpoint_model!r}" if endpoint_model else "")
+                f"leave model out, or pass {' or '.join(map(repr, allowed))}"
             )
+        else:
+            named = None
         raw = getattr(self.model, "raw", None)
         if raw is None:
             raise XgenConfigError(
@@ -148,10 +157,13 @@ class RecordedModel:
                 "recorded calls take JSON values (for a Pydantic response_format, pass its "
                 "JSON schema)"
             ) from None
+        keyed = self._recorded(body)
+        if named is not None:
+            keyed = {**keyed, "model": named}
         request = build_request(
             f"client.{kind}",
             self.model.identity,
-            self._recorded(body),
+            keyed,
             0,
             **({"messages": [dict(m) for m in text]} if kind == "chat" else {"prompt": text}),
         )
@@ -188,6 +200,20 @@ class RecordedModel:
 _CALL_OPTIONS = ("extra_headers", "extra_query", "timeout")
 
 
+class Patched:
+    """What ``xgen.patch_openai()`` returns: usable as a ``with`` block, which undoes the
+    routing when it ends (otherwise the test's end does)."""
+
+    def __init__(self, patch: pytest.MonkeyPatch) -> None:
+        self._patch = patch
+
+    def __enter__(self) -> Patched:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._patch.undo()
+
+
 def _live(result: Any) -> Any:
     from dataclasses import replace
 
@@ -205,6 +231,7 @@ class Xgen:
         self.module = module
         self.node = node
         self.results: list[Any] = []
+        self._patches: list[pytest.MonkeyPatch] = []
 
     def __repr__(self) -> str:
         # Stable across runs: Hypothesis prints it in every failing example.
@@ -236,6 +263,44 @@ class Xgen:
         from pytest_xgen.client import AsyncRecordedClient
 
         return AsyncRecordedClient(self.model(name))
+
+    def patch_openai(self, name: str) -> Patched:
+        """Route every ``openai.OpenAI(...)`` and ``openai.AsyncOpenAI(...)`` that code under
+        test makes, from now until the test ends (or the ``with`` block does), to recorded
+        clients of the configured model ``name``. Constructor arguments (``api_key``,
+        ``base_url``, ...) are ignored: the model's table decides. A class imported before
+        (``from openai import OpenAI`` at import time) is not reached."""
+        import openai
+
+        self.model(name)  # an unknown name is an error now, not at the first call
+        patch = pytest.MonkeyPatch()
+
+        from pytest_xgen.client import AsyncRecordedClient, RecordedClient
+
+        def sync(*args: Any, **kwargs: Any) -> RecordedClient:
+            return RecordedClient(self.model(name), any_model=True)
+
+        def asynchronous(*args: Any, **kwargs: Any) -> AsyncRecordedClient:
+            return AsyncRecordedClient(self.model(name), any_model=True)
+
+        for attribute, factory in (
+            ("OpenAI", sync),
+            ("Client", sync),
+            ("AsyncOpenAI", asynchronous),
+            ("AsyncClient", asynchronous),
+        ):
+            # The plugin's own client must stay real: its calls are the recorded ones.
+            real = getattr(openai, attribute)
+            routed = functools.wraps(real, assigned=("__doc__",))(factory)
+            routed.__xgen_real__ = getattr(real, "__xgen_real__", real)  # type: ignore[attr-defined]
+            patch.setattr(openai, attribute, routed)
+        self._patches.append(patch)
+        return Patched(patch)
+
+    def close(self) -> None:
+        """Undo what the test patched (the fixture calls this when the test ends)."""
+        while self._patches:
+            self._patches.pop().undo()
 
     # -- the transfer check ----------------------------------------------------------------
     def _markers(self) -> list[dict[str, Any]]:

@@ -202,7 +202,7 @@ def get_session(config: pytest.Config) -> XgenSession:
 
 
 @pytest.fixture
-def xgen(request: pytest.FixtureRequest) -> Xgen:
+def xgen(request: pytest.FixtureRequest) -> Generator[Xgen, None, None]:
     """Configured models for this test, every call recorded once and then replayed."""
     from pytest_xgen.fixture import Xgen
 
@@ -212,7 +212,9 @@ def xgen(request: pytest.FixtureRequest) -> Xgen:
         module = str(node.path.relative_to(request.config.rootpath))
     except ValueError:
         module = node.path.name
-    return Xgen(session, node.nodeid, module, node)
+    fixture = Xgen(session, node.nodeid, module, node)
+    yield fixture
+    fixture.close()
 
 
 @pytest.hookimpl(wrapper=True)

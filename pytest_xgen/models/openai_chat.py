@@ -181,7 +181,10 @@ class OpenAIChatModel:
             if self._client is None or identity != self._client_key:
                 import openai
 
-                self._client = openai.OpenAI(
+                # Under xgen.patch_openai() the name is routed to a recorded client; the
+                # plugin's own calls need the real one.
+                real = getattr(openai.OpenAI, "__xgen_real__", openai.OpenAI)
+                self._client = real(
                     base_url=self.base_url,
                     api_key=key,
                     timeout=self.timeout,

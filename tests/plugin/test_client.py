@@ -192,3 +192,63 @@ def test_an_endpoint_failure_is_an_error_not_a_failed_test(
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*answered HTTP 400*"])
     assert cassette_text(project) == ""
+
+
+def test_code_that_builds_its_own_client_is_routed_through_the_recorder(
+    project: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    project.makepyfile(
+        shop="""
+        import openai
+
+        def greet(name):
+            client = openai.OpenAI(api_key="sk-real-key-never-used", base_url="https://x.invalid")
+            r = client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": f"hi {name}"}]
+            )
+            return r.choices[0].message.content
+
+        async def greet_async(name):
+            client = openai.AsyncOpenAI()
+            r = await client.chat.completions.create(
+                messages=[{"role": "user", "content": f"hey {name}"}]
+            )
+            return r.choices[0].message.content
+        """,
+        test_shop="""
+        import openai
+        import pytest
+        import shop
+
+        def test_greet(xgen):
+            xgen.patch_openai("echo")
+            assert shop.greet("Ann") == "echo[seed=None,t=None]: hi Ann"
+
+        @pytest.mark.anyio
+        async def test_greet_async(xgen):
+            with xgen.patch_openai("echo"):
+                assert await shop.greet_async("Bo") == "echo[seed=None,t=None]: hey Bo"
+            assert openai.AsyncOpenAI.__module__.startswith("openai")
+
+        def test_the_patch_ends_with_the_test():
+            assert openai.OpenAI.__module__.startswith("openai")
+
+        def test_an_unknown_model(xgen):
+            xgen.patch_openai("nope")
+        """,
+    )
+    # model= names the application's own deployment: a routed client takes any name
+    # (and keys on it), while the configured model answers.
+    result = project.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*unknown model 'nope'*"])
+    assert "sk-real-key" not in cassette_text(project)
+    params = [
+        json.loads(line)["request"]["params"] for line in cassette_text(project).splitlines()
+    ]
+    assert {p.get("model") for p in params} == {"gpt-4o-mini", None}
+    assert {r["model"] for r in fake.requests} == {"echo"}  # the configured model answers
+    made = len(fake.requests)
+    replay = project.runpytest("-p", "no:randomly", "--xgen-record-mode=none")
+    replay.assert_outcomes(passed=3, errors=1)
+    assert len(fake.requests) == made == 2
