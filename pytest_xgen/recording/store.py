@@ -4,7 +4,7 @@ The key contract (format 1)
 ---------------------------
 A request is the JSON object::
 
-    {"v": 1, "kind": "chat" | "completion",
+    {"v": 1, "kind": "chat" | "completion" | "client.chat" | "client.completion",
      "endpoint": {...identity: host/path and model name, or the embedded model's sha256...},
      "messages": [...] | "prompt": "...",
      "params": {...every generation parameter, the seed included...},
