@@ -175,6 +175,12 @@ class TransferOptions:
     candidates: int = 3
     max_sentences: int = 8
 
+    def __post_init__(self) -> None:
+        # The keyword's own value (None, or a table of texts) stands for the prompts it makes.
+        prompts: Any = self.prompts
+        if not isinstance(prompts, Prompts):
+            object.__setattr__(self, "prompts", DEFAULT_PROMPTS.updated(prompts or {}))
+
     def to_dict(self) -> dict[str, Any]:
         """The options as a report shows them: the prompts the project replaced (not all of
         them), and an explanation by origin (``given``, ``callable NAME``), not its text."""

@@ -243,9 +243,7 @@ def test_code_that_builds_its_own_client_is_routed_through_the_recorder(
     result.assert_outcomes(passed=3, errors=1)
     result.stdout.fnmatch_lines(["*unknown model 'nope'*"])
     assert "sk-real-key" not in cassette_text(project)
-    params = [
-        json.loads(line)["request"]["params"] for line in cassette_text(project).splitlines()
-    ]
+    params = [json.loads(line)["request"]["params"] for line in cassette_text(project).splitlines()]
     assert {p.get("model") for p in params} == {"gpt-4o-mini", None}
     assert {r["model"] for r in fake.requests} == {"echo"}  # the configured model answers
     made = len(fake.requests)

@@ -113,6 +113,40 @@ def test_real_call_then_replay_without_the_server(pytester: pytest.Pytester, own
     assert "llama.cpp server served" not in again.stdout.str()
 
 
+CLIENT = """
+ASK = [{"role": "user", "content": "Say hello in one word."}]
+
+
+def test_client(xgen):
+    client = xgen.client("small")
+    whole = client.chat.completions.create(messages=ASK, max_tokens=8, temperature=0)
+    assert type(whole).__name__ == "ChatCompletion"
+    assert whole.choices[0].message.content.strip()
+    chunks = list(
+        client.chat.completions.create(messages=ASK, max_tokens=8, temperature=0, stream=True)
+    )
+    assert len(chunks) > 2 and type(chunks[0]).__name__ == "ChatCompletionChunk"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == whole.choices[0].message.content
+"""
+
+
+@real
+def test_the_applications_client_on_the_embedded_model_records_streams_and_replays(
+    pytester: pytest.Pytester, own_tmp: Path
+) -> None:
+    pytester.makepyprojecttoml(SMALL)
+    pytester.makepyfile(test_app=CLIENT)
+    live = pytester.runpytest_subprocess()
+    live.assert_outcomes(passed=1)
+    live.stdout.fnmatch_lines(["*xgen: 2 model calls: 0 replayed, 2 live*"])
+    replay = pytester.runpytest_subprocess("--xgen-record-mode=none")
+    replay.assert_outcomes(passed=1)
+    replay.stdout.fnmatch_lines(["*xgen: 2 model calls: 2 replayed, 0 live*"])
+    assert "llama.cpp server served" not in replay.stdout.str()
+    assert servers(own_tmp) == []
+
+
 SLOW_CALL = """
 import time
 def test_hang(xgen, tmp_path_factory):
