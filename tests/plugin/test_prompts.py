@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from pytest_xgen.core import prompts as core_prompts
 from tests.helpers import pinned
 
 EXECUTORS = """
@@ -109,7 +110,9 @@ def test_prompts_merge_by_name_call_over_marker_over_project(pytester: pytest.Py
 
         @pytest.mark.transfers(prompts={{"elicit_system": "MARKER PLANNER", "own_system": "OWN"}})
         def test_plan(xgen):
-            r = xgen.check({TOM!r}, expected=7, prompts={{"elicit_system": "PLANNER"}})
+            r = xgen.check(
+                {TOM!r}, expected=7, prompts={{"elicit_system": "PLANNER", "baseline_system": "BASE"}}
+            )
             assert r.options.prompts.elicit_system == "PLANNER"
             assert r.options.prompts.own_system == "OWN"
             assert r.options.prompts.transfer_system == "EXECUTOR"
@@ -118,6 +121,21 @@ def test_prompts_merge_by_name_call_over_marker_over_project(pytester: pytest.Py
     pytester.runpytest().assert_outcomes(passed=1)
     sent = systems(pytester)
     assert "PLANNER" in sent and "MARKER PLANNER" not in sent and "PROJECT PLANNER" not in sent
+    assert {"BASE", "EXECUTOR"} <= sent  # the baseline's and the project's transfer prompt
+
+
+def test_own_system_reaches_the_own_baseline_and_prefill(pytester: pytest.Pytester) -> None:
+    project(pytester, '[tool.xgen.prompts]\nown_system = "OWN WAY"\n')
+    pytester.makepyfile(f"""
+        import pytest
+
+        @pytest.mark.transfers(baseline="own", delivery="prefill", min_consistency=0, min_lift=-1)
+        def test_own(xgen):
+            xgen.check({TOM!r}, expected=7)
+    """)
+    pytester.runpytest().assert_outcomes(passed=1)
+    sent = systems(pytester)
+    assert "OWN WAY" in sent and core_prompts.OWN_SYSTEM not in sent
 
 
 @pytest.mark.parametrize(
