@@ -229,8 +229,10 @@ def compare(
 ) -> Comparison:
     """Compare two reports test by test and over the suite.
 
-    A test only in ``after`` is ``"new"``, only in ``before`` ``"missing"``. A test without
-    metrics in either run is ``"unchanged"`` with no changes. Otherwise each metric gets its
+    A test only in ``after`` is ``"new"``, only in ``before`` ``"missing"``; so is a test
+    whose metrics are only in one run (it measured nothing in the other: it errored, was
+    skipped, or no longer checks). A test without metrics in either run is ``"unchanged"``
+    with no changes. Otherwise each metric gets its
     per-test test (Fisher, or Wald for lift); a metric that cannot be computed on one side
     (no accuracy, a zero total) gets a change with no p-value. Every metric also gets the
     suite-level paired test against its threshold in ``thresholds`` (0 without one).
@@ -251,8 +253,10 @@ def compare(
     for nodeid in sorted(old.keys() | new.keys()):
         if nodeid not in old:
             raw.append((nodeid, "new", {}))
-        elif nodeid not in new:
+        elif nodeid not in new or (old[nodeid]["metrics"] and not new[nodeid]["metrics"]):
             raw.append((nodeid, "missing", {}))
+        elif new[nodeid]["metrics"] and not old[nodeid]["metrics"]:
+            raw.append((nodeid, "new", {}))
         else:
             raw.append((nodeid, None, _changes(old[nodeid]["metrics"], new[nodeid]["metrics"])))
     suite_raw = {}

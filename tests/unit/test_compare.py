@@ -203,6 +203,7 @@ def test_compare_verdicts() -> None:
             "t::gone": metrics(10, 15),
             "t::plain": None,
             "t::lost_metrics": metrics(10, 15),
+            "t::gained_metrics": None,
         }
     )
     after = report(
@@ -213,6 +214,7 @@ def test_compare_verdicts() -> None:
             "t::added": metrics(10, 15),
             "t::plain": None,
             "t::lost_metrics": None,
+            "t::gained_metrics": metrics(10, 15),
         }
     )
     comparison = compare(before, after)
@@ -220,7 +222,8 @@ def test_compare_verdicts() -> None:
         "t::added": "new",
         "t::down": "regressed",
         "t::gone": "missing",
-        "t::lost_metrics": "unchanged",
+        "t::lost_metrics": "missing",  # measured nothing now (errored, skipped)
+        "t::gained_metrics": "new",
         "t::noise": "unchanged",
         "t::plain": "unchanged",
         "t::up": "improved",
@@ -229,12 +232,12 @@ def test_compare_verdicts() -> None:
     assert comparison.counts() == {
         "regressed": 1,
         "improved": 1,
-        "unchanged": 3,
-        "new": 1,
-        "missing": 1,
+        "unchanged": 2,
+        "new": 2,
+        "missing": 2,
     }
     by_id = {t.nodeid: t for t in comparison.tests}
-    for nodeid in ("t::added", "t::gone", "t::plain", "t::lost_metrics"):
+    for nodeid in ("t::added", "t::gone", "t::plain", "t::lost_metrics", "t::gained_metrics"):
         assert by_id[nodeid].changes == {}
 
     down = by_id["t::down"].changes["consistency"]
