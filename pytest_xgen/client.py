@@ -57,7 +57,7 @@ class Stream:
         self._chunks = iter(chunks)
 
     def __iter__(self) -> Iterator[Any]:
-        return self._chunks
+        return self
 
     def __next__(self) -> Any:
         return next(self._chunks)
@@ -123,17 +123,22 @@ class _Chat:
         self.completions = completions
 
 
-class RecordedClient:
-    """``xgen.client(name)``: ``openai.OpenAI`` for ``chat.completions.create`` and
-    ``completions.create``, recorded. ``model=`` may be left out or name the model."""
+class _Client:
+    _create: type[_Create] = _Create
+    _label = "recorded client"
 
     def __init__(self, model: RecordedModel, *, any_model: bool = False) -> None:
-        self.chat = _Chat(_Create(model, "chat", any_model))
-        self.completions = _Create(model, "completion", any_model)
+        self.chat = _Chat(self._create(model, "chat", any_model))
+        self.completions = self._create(model, "completion", any_model)
         self._name = model.name
 
     def __repr__(self) -> str:
-        return f"<recorded client for model {self._name!r}>"
+        return f"<{self._label} for model {self._name!r}>"
+
+
+class RecordedClient(_Client):
+    """``xgen.client(name)``: ``openai.OpenAI`` for ``chat.completions.create`` and
+    ``completions.create``, recorded. ``model=`` may be left out or name the model."""
 
     def close(self) -> None:
         """Nothing to close (the model's own client is the run's)."""
@@ -145,16 +150,11 @@ class RecordedClient:
         self.close()
 
 
-class AsyncRecordedClient:
+class AsyncRecordedClient(_Client):
     """``xgen.async_client(name)``: ``openai.AsyncOpenAI``, recorded."""
 
-    def __init__(self, model: RecordedModel, *, any_model: bool = False) -> None:
-        self.chat = _Chat(_AsyncCreate(model, "chat", any_model))
-        self.completions = _AsyncCreate(model, "completion", any_model)
-        self._name = model.name
-
-    def __repr__(self) -> str:
-        return f"<recorded async client for model {self._name!r}>"
+    _create = _AsyncCreate
+    _label = "recorded async client"
 
     async def close(self) -> None:
         """Nothing to close (the model's own client is the run's)."""

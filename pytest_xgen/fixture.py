@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -122,20 +121,18 @@ class RecordedModel:
         recorded answer (``raw`` JSON, or the ``chunks`` of a stream). ``any_model``: a
         routed client (``patch_openai``) takes the application's own model name, which
         is then part of the key but not sent."""
-        import json
+        from pytest_xgen.recording.store import canonical_json
 
         body = dict(kwargs)
         named = body.pop("model", None)
-        endpoint_model = self.model.identity.get("model")
-        allowed = list(dict.fromkeys(n for n in (self.name, endpoint_model) if n))
-        if any_model:
-            named = None if named is None else str(named)
-        elif named is not None and named not in allowed:
-            raise XgenConfigError(
-                f"{self.test}: xgen.client({self.name!r}) was asked for model={named!r}; "
-                f"leave model out, or pass {' or '.join(map(repr, allowed))}"
-            )
-        else:
+        if not any_model:
+            endpoint_model = self.model.identity.get("model")
+            allowed = list(dict.fromkeys(n for n in (self.name, endpoint_model) if n))
+            if named is not None and named not in allowed:
+                raise XgenConfigError(
+                    f"{self.test}: xgen.client({self.name!r}) was asked for model={named!r}; "
+                    f"leave model out, or pass {' or '.join(map(repr, allowed))}"
+                )
             named = None
         raw = getattr(self.model, "raw", None)
         if raw is None:
@@ -149,8 +146,7 @@ class RecordedModel:
             raise TypeError(f"create() needs {field}=")
         text = body.pop(field)
         try:
-            json.dumps(body, allow_nan=False)
-            json.dumps(text, allow_nan=False)
+            canonical_json({field: text, **body})
         except (TypeError, ValueError) as exc:
             raise XgenConfigError(
                 f"{self.test}: xgen.client({self.name!r}): a parameter is not JSON ({exc}); "
@@ -159,7 +155,7 @@ class RecordedModel:
             ) from None
         keyed = self._recorded(body)
         if named is not None:
-            keyed = {**keyed, "model": named}
+            keyed = {**keyed, "model": str(named)}
         request = build_request(
             f"client.{kind}",
             self.model.identity,
@@ -272,10 +268,10 @@ class Xgen:
         (``from openai import OpenAI`` at import time) is not reached."""
         import openai
 
+        from pytest_xgen.client import AsyncRecordedClient, RecordedClient
+
         self.model(name)  # an unknown name is an error now, not at the first call
         patch = pytest.MonkeyPatch()
-
-        from pytest_xgen.client import AsyncRecordedClient, RecordedClient
 
         def sync(*args: Any, **kwargs: Any) -> RecordedClient:
             return RecordedClient(self.model(name), any_model=True)
@@ -283,6 +279,7 @@ class Xgen:
         def asynchronous(*args: Any, **kwargs: Any) -> AsyncRecordedClient:
             return AsyncRecordedClient(self.model(name), any_model=True)
 
+        factory: Any
         for attribute, factory in (
             ("OpenAI", sync),
             ("Client", sync),
@@ -291,9 +288,8 @@ class Xgen:
         ):
             # The plugin's own client must stay real: its calls are the recorded ones.
             real = getattr(openai, attribute)
-            routed = functools.wraps(real, assigned=("__doc__",))(factory)
-            routed.__xgen_real__ = getattr(real, "__xgen_real__", real)  # type: ignore[attr-defined]
-            patch.setattr(openai, attribute, routed)
+            factory.__xgen_real__ = getattr(real, "__xgen_real__", real)
+            patch.setattr(openai, attribute, factory)
         self._patches.append(patch)
         return Patched(patch)
 

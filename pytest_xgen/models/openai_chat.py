@@ -429,16 +429,6 @@ def _usage(usage: Any) -> Usage:
     )
 
 
-def _usage_record(usage: Any) -> dict[str, int]:
-    if not isinstance(usage, dict):
-        return {}
-    return {
-        name: value
-        for name in ("prompt_tokens", "completion_tokens", "total_tokens")
-        if isinstance(value := usage.get(name), int) and not isinstance(value, bool) and value >= 0
-    }
-
-
 def _choice_text(choice: Any, kind: str, delta: bool = False) -> str:
     if not isinstance(choice, dict):
         return ""
@@ -456,7 +446,7 @@ def raw_record(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
     choices = raw.get("choices") or [None]
     return {
         "text": _choice_text(choices[0], kind),
-        "usage": _usage_record(raw.get("usage")),
+        "usage": _usage(raw.get("usage")).to_dict(),
         "raw": raw,
     }
 
@@ -470,4 +460,4 @@ def stream_record(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
         for choice in (chunk.get("choices") or [])[:1]
     )
     usage = next((c["usage"] for c in reversed(chunks) if c.get("usage")), None)
-    return {"text": text, "usage": _usage_record(usage), "chunks": chunks}
+    return {"text": text, "usage": _usage(usage).to_dict(), "chunks": chunks}

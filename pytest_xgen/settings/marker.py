@@ -284,10 +284,9 @@ def resolve(
         else:
             values[name] = getattr(settings, kw.setting) if kw.setting else kw.default
     # Prompts merge by name: a marker's prompt replaces the project's, a call's the marker's.
-    texts = dict(settings.prompts)
+    values["prompts"] = dict(settings.prompts)  # TransferOptions makes them Prompts
     for layer in reversed(layers):
-        texts.update(layer.get("prompts") or {})
-    values["prompts"] = DEFAULT_PROMPTS.updated(texts)
+        values["prompts"].update(layer.get("prompts") or {})
     # An explanation given as text or made by a callable needs no generator.
     needs_generator = needs_generator and values["explanation"] in EXPLANATION_MODES
     needed = ("generator", "evaluators") if needs_generator else ("evaluators",)

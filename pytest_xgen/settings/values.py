@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_xgen.errors import did_you_mean
+
 
 class Unparsable(ValueError):
     """A command-line value that is wrong in a way its own message says in full."""
@@ -218,8 +220,6 @@ class Source(Kind):
         if not isinstance(value, str) or not value.strip():
             raise TypeError(self.describe())
         if len(value.split()) < 2:
-            from pytest_xgen.errors import did_you_mean
-
             raise ValueError(f"{self.describe()}{did_you_mean(value, self.modes, n=1)}")
         return value
 

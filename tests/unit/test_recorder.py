@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,14 @@ def make(mode: str, store: Store, tmp_path: Path, **kwargs: Any) -> Recorder:
 
 def cassette(tmp_path: Path, module: str = MODULE) -> Path:
     return cassettes.cassette_path(tmp_path / "cassettes", module)
+
+
+def committed(tmp_path: Path, text: str) -> Path:
+    """The module's cassette, holding ``text`` (as a pull request might leave it)."""
+    path = cassette(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 # -- counting -------------------------------------------------------------------------------
@@ -167,9 +176,7 @@ def test_replay_only_serves_recordings_and_names_the_command_for_a_miss(
 def test_replay_only_refuses_a_damaged_cassette_and_store_entry(
     store: Store, tmp_path: Path
 ) -> None:
-    path = cassette(tmp_path)
-    path.parent.mkdir(parents=True)
-    path.write_text("{oops\n", encoding="utf-8")
+    committed(tmp_path, "{oops\n")
     with pytest.raises(CassetteError, match="line 1: not valid JSON"):
         make("none", store, tmp_path).call(request(), Live(), SITE)
     entry = make_entry(request(), {"text": "4", "usage": {}})
@@ -200,9 +207,7 @@ def test_a_damaged_cassette_is_re_recorded_and_rewritten_without_the_bad_line(
     store: Store, tmp_path: Path
 ) -> None:
     good = make_entry(request(), {"text": "4", "usage": {}}, test=TEST)
-    path = cassette(tmp_path)
-    path.parent.mkdir(parents=True)
-    path.write_text(canonical_json(good) + "\n{oops\n", encoding="utf-8")
+    path = committed(tmp_path, canonical_json(good) + "\n{oops\n")
     rec = make("once", store, tmp_path)
     live = Live()
     assert rec.call(request(), live, SITE)[1] is True
@@ -219,9 +224,7 @@ def test_a_damaged_cassette_is_re_recorded_and_rewritten_without_the_bad_line(
 def test_a_damaged_cassette_with_nothing_new_is_still_rewritten(
     store: Store, tmp_path: Path
 ) -> None:
-    path = cassette(tmp_path)
-    path.parent.mkdir(parents=True)
-    path.write_text("{oops\n", encoding="utf-8")
+    path = committed(tmp_path, "{oops\n")
     rec = make("new_episodes", store, tmp_path)
     rec._cassette(MODULE)
     assert rec.write_cassettes() == [path]
@@ -337,15 +340,28 @@ def test_which_lock_holders_are_gone() -> None:
     assert not recorder._holder_dead(f"{recorder._HOST}:1")  # init: alive, not ours
 
 
-def test_a_killed_process_not_yet_reaped_holds_no_lock() -> None:
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+def state(pid: int) -> str:
+    """The process state letter of ``/proc/PID/stat`` (after the name, which may hold ")")."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("name", [None, b"x) R y"], ids=["python", "name-with-parenthesis"])
+def test_a_killed_process_not_yet_reaped_holds_no_lock(name: bytes | None) -> None:
+    rename = f"import ctypes; ctypes.CDLL(None).prctl(15, {name!r}, 0, 0, 0); " if name else ""
+    child = subprocess.Popen([sys.executable, "-c", rename + "import time; time.sleep(60)"])
     try:
+        if name:
+            wait_until(lambda: name.decode() in Path(f"/proc/{child.pid}/stat").read_text())
         assert not recorder._holder_dead(f"{recorder._HOST}:{child.pid}")
         child.kill()
-        deadline = time.time() + 5
-        while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-            assert time.time() < deadline
-            time.sleep(0.01)
+        wait_until(lambda: state(child.pid) == "Z")
         assert recorder._holder_dead(f"{recorder._HOST}:{child.pid}")
     finally:
         child.kill()
@@ -451,9 +467,7 @@ def test_another_workers_damaged_line_is_reported_when_the_cassette_is_written(
 ) -> None:
     rec = make("new_episodes", store, tmp_path)
     entry, _ = rec.call(request(0), Live(), SITE)
-    path = cassette(tmp_path)
-    path.parent.mkdir(parents=True)
-    path.write_text("{oops\n", encoding="utf-8")  # appeared after this process read it
+    path = committed(tmp_path, "{oops\n")  # appeared after this process read it
     assert rec.write_cassettes() == [path]
     assert rec.stats.events == [
         f"dropped a damaged line: cassette {path}, line 1: not valid JSON (Expecting "
@@ -571,22 +585,3 @@ def test_which_lock_holders_are_gone_when_proc_says_so(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(recorder.os, "kill", not_ours)
     assert not recorder._holder_dead(f"{recorder._HOST}:1")
-
-
-def test_a_zombie_whose_name_holds_a_parenthesis_is_still_seen_as_gone() -> None:
-    rename = "import ctypes, time; ctypes.CDLL(None).prctl(15, b'x) R y', 0, 0, 0); time.sleep(60)"
-    child = subprocess.Popen([sys.executable, "-c", rename])
-    try:
-        stat = Path(f"/proc/{child.pid}/stat")
-        deadline = time.time() + 5
-        while "x) R y" not in stat.read_text():
-            assert time.time() < deadline
-            time.sleep(0.01)
-        child.kill()
-        while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
-            assert time.time() < deadline
-            time.sleep(0.01)
-        assert recorder._holder_dead(f"{recorder._HOST}:{child.pid}")
-    finally:
-        child.kill()
-        child.wait()
