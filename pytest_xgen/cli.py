@@ -96,7 +96,7 @@ def _sign(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     import json
 
-    from pytest_xgen.report.html import render_html
+    from pytest_xgen.report.formats import FORMATS
 
     try:
         doc = json.loads(Path(args.source).read_text(encoding="utf-8"))
@@ -113,10 +113,18 @@ def _report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    out = Path(args.output)
-    out.write_text(render_html(doc), encoding="utf-8")
+    form = next(f for f in FORMATS if f.name == args.format)
+    rendered = form.text(doc)
+    if args.output == "-":
+        sys.stdout.write(rendered)
+        return 0
+    out = Path(args.output or f"xgen-report.{_SUFFIX.get(form.name, form.name)}")
+    out.write_text(rendered, encoding="utf-8")
     print(f"xgen report: wrote {out}")
     return 0
+
+
+_SUFFIX = {"markdown": "md"}
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -155,6 +163,8 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pytest_xgen.report.formats import FORMATS
+
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["compare"]:
         from pytest_xgen.report.gate import main_compare
@@ -178,11 +188,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sign.add_argument("directory", nargs="?", default="fixtures/cassettes")
     sign.set_defaults(run=_sign)
-    report = sub.add_parser("report", help="render a saved JSON report as HTML")
+    report = sub.add_parser("report", help="render a saved JSON report as HTML or Markdown")
     report.add_argument(
         "source", metavar="RUN", help="a JSON report (--xgen-report or .xgen/runs/NAME.json)"
     )
-    report.add_argument("-o", "--output", default="xgen-report.html", help="the HTML file")
+    report.add_argument(
+        "--format",
+        choices=[f.name for f in FORMATS if f.name != "json"],
+        default="html",
+        help="html (default) or markdown (a CI job summary or pull-request comment)",
+    )
+    report.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="the file to write (default xgen-report.html or .md); - for standard output",
+    )
     report.set_defaults(run=_report)
     merge = sub.add_parser(
         "merge",

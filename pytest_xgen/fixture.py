@@ -229,6 +229,12 @@ class Xgen:
         self.results: list[Any] = []
         self._patches: list[pytest.MonkeyPatch] = []
 
+    @property
+    def _enforced(self) -> bool:
+        """Whether verdicts decide the test: marked, and not a dry run (whose answers are
+        blanks, so the test goes on to count its later calls)."""
+        return self.marked and not self.session.dry_run
+
     def __repr__(self) -> str:
         # Stable across runs: Hypothesis prints it in every failing example.
         return f"<xgen for {self.test}>"
@@ -420,7 +426,7 @@ class Xgen:
                 result, built[0].generators, self._ask, self._extract, self.session.fan_out
             )
         self._note_check(result)
-        if self.marked:
+        if self._enforced:
             enforce(result.verdict, result.options.on_inconclusive, self._labelled(result))
         return result
 
@@ -435,7 +441,7 @@ class Xgen:
         self.session.reporter.begin_check(self.test, (explanation is None) + len(opts.evaluators))
         result = review.review(prompt, explanation, opts, self._ask, self.session.fan_out)
         self._note_check(result)
-        if self.marked and opts.min_step_agreement is not None:
+        if self._enforced and opts.min_step_agreement is not None:
             enforce(result.verdict, opts.on_inconclusive, self._labelled(result))
         return result
 
@@ -479,7 +485,7 @@ class Xgen:
             search_size=self._search_size(),
         )
         self._note_check(result)
-        if self.marked:
+        if self._enforced:
             enforce(result.verdict, opts.on_inconclusive, self._labelled(result))
         return result
 

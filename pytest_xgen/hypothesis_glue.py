@@ -15,9 +15,11 @@ chosen) applies the same to the whole suite.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import HypothesisException
 
 if TYPE_CHECKING:
     import pytest
@@ -83,3 +85,42 @@ def configure(item: pytest.Item, xgen: Settings, max_examples: int | None) -> No
         changes["derandomize"] = True
         changes["database"] = None
     test._hypothesis_internal_use_settings = settings(current, **changes)
+
+
+def dry_run(
+    item: pytest.Item,
+    planned: Callable[[], int],
+    examples: dict[str, dict[str, int]],
+    stopped: set[str],
+) -> None:
+    """Make a dry run of one Hypothesis test count every example it would draw.
+
+    Its answers are blanks, so an example would fail and Hypothesis would stop drawing and
+    shrink instead: the estimate would miss the examples a real run draws before its first
+    failure. Here an example's failure is set aside (Hypothesis's own signals, such as
+    ``assume``, still count), shrinking and targeting are off, and ``examples`` keeps, under
+    the test's id, the examples run and the most calls one of them planned (``"per"``): what
+    one shrink step may make. An example stopped by its blank answers puts the test's id in
+    ``stopped``: it may make calls after that point, which are not counted.
+    """
+    obj: Any = item.obj  # type: ignore[attr-defined]
+    test: Any = getattr(obj, "__func__", obj)
+    current: settings = test._hypothesis_internal_use_settings
+    phases = [p for p in current.phases if p in (Phase.explicit, Phase.generate)]
+    test._hypothesis_internal_use_settings = settings(current, phases=phases)
+    inner = obj.hypothesis.inner_test
+    counts = examples.setdefault(item.nodeid, {"examples": 0, "per": 0})
+
+    def every_example(*args: Any, **kwargs: Any) -> None:
+        before = planned()
+        try:
+            inner(*args, **kwargs)
+        except HypothesisException:
+            raise
+        except Exception:  # blank answers: the example's verdict means nothing
+            stopped.add(item.nodeid)
+        finally:
+            counts["examples"] += 1
+            counts["per"] = max(counts["per"], planned() - before)
+
+    obj.hypothesis.inner_test = every_example

@@ -55,8 +55,10 @@ class Outputs:
     @property
     def wanted(self) -> bool:
         """Whether the run writes or compares a report at all."""
+        from pytest_xgen.report.formats import FORMATS
+
         s = self.settings
-        return bool(s.report or s.html or s.save or s.compare)
+        return bool(s.save or s.compare or any(getattr(s, f.setting) for f in FORMATS))
 
     def write(self, doc: dict[str, Any], session: pytest.Session) -> None:
         """Compare ``doc`` with the baseline (setting the exit status when the gate fails),

@@ -152,11 +152,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if hypothesis_tests:
         from pytest_xgen import hypothesis_glue
 
-        settings = get_session(config).settings
+        session = get_session(config)
+        settings = session.settings
         if settings.record_mode == "none":
             hypothesis_glue.select_ci_profile(config)
         for item in hypothesis_tests:
             hypothesis_glue.configure(item, settings, _max_examples(item, settings))
+            if session.dry_run:
+                hypothesis_glue.dry_run(
+                    item,
+                    functools.partial(session.planned_calls, item.nodeid),
+                    session.dry_examples,
+                    session.dry_stopped,
+                )
 
 
 def _uses_xgen(item: pytest.Item) -> bool:
@@ -181,7 +189,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     try:
         result = yield
     except BaseException:
-        session.skip_if_dry(item)
+        session.skip_if_dry(item, stopped=True)
         raise
     session.skip_if_dry(item)
     if item.get_closest_marker(MARKER) is not None and not item.stash.get(CHECKS, 0):

@@ -28,6 +28,7 @@ class XgenReporter:
         self.config = session.config
         # Per test: [calls so far, calls planned, whether the plan is an upper bound].
         self._plan: dict[str, list[Any]] = {}
+        self._checks: dict[str, int] = {}  # per test: the checks begun (one per example)
 
     def header(self) -> str:
         s = self.session.settings
@@ -68,6 +69,7 @@ class XgenReporter:
         ``planned``, as ``samples="auto"`` may stop early)."""
         with self.session._done_lock:
             self._plan[test] = [0, planned, at_most]
+            self._checks[test] = self._checks.get(test, 0) + 1
 
     @pytest.hookimpl(trylast=True)
     def pytest_xgen_call_done(
@@ -75,15 +77,23 @@ class XgenReporter:
     ) -> None:
         plan = self._plan.setdefault(test, [0, 0, False])
         plan[0] += 1
-        if replayed or self.session.is_worker:
+        if replayed or self.session.is_worker or self.session.dry_run:
             return
-        # Live calls are slow: say which one is running out of how many the check plans.
+        # Live calls are slow: say which one is running out of how many the check plans, and
+        # what it cost; a test running many checks (Hypothesis examples) numbers them.
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
             return
         done, planned, at_most = plan
         count = f"{done}/{'<=' if at_most else ''}{planned}" if planned else str(done)
-        line = f"xgen: live call {count} of {test} ({model})"
+        from pytest_xgen.recording.cost import call_cost, money
+
+        price = self.session.price(model)
+        usage = entry["response"].get("usage") or {}
+        cost = "" if price is None else f", cost {money(call_cost(usage, price))}"
+        checks = self._checks.get(test, 0)
+        which = f", check {checks}" if checks > 1 else ""
+        line = f"xgen: live call {count} of {test} ({model}{cost}){which}"
         # The test's output is being captured: step around it, as live logging does.
         capture = self.config.pluginmanager.get_plugin("capturemanager")
         if capture is None:
@@ -109,12 +119,10 @@ class XgenReporter:
         from pytest_xgen.report.terminal import summary_lines
 
         verbose = self.config.option.verbose > 0
-        for line in summary_lines(self.session.tests, verbose=verbose):
-            terminalreporter.write_line(line)
-        terminalreporter.write_line(
-            f"xgen: {stats.live + stats.replayed} model calls: {stats.replayed} replayed, "
-            f"{stats.live} live ({stats.tokens} tokens)"
-        )
+        if not self.session.dry_run:  # a dry run's answers are blanks: no verdicts
+            for line in summary_lines(self.session.tests, verbose=verbose):
+                terminalreporter.write_line(line)
+        terminalreporter.write_line(calls_line(stats.to_dict()))
         for note in self.session.server_notes:
             terminalreporter.write_line(f"xgen: {note}")
         self._write_costs(terminalreporter, stats.per_test)
@@ -138,32 +146,75 @@ class XgenReporter:
                     terminalreporter.write_line(f"xgen {line}", **{colour: True})
 
     def _write_plan(self, terminalreporter: Any) -> None:
-        """Dry run: the calls a real run would make live."""
+        """Dry run: the calls a real run would make live, their tokens and cost."""
         if not self.session.dry_run:
             return
+        from pytest_xgen.recording.cost import money
+
         planned = sorted(
             self.session.recorder.planned.values(), key=lambda p: (p["test"], p["model"])
         )
         tokens = sum(p["tokens"] for p in planned)
+        cost = sum(p.get("cost", 0.0) for p in planned)
+        stopped = sorted(self.session.dry_stopped)
+        bound = "at least" if stopped else "at most"
         terminalreporter.write_line(
-            f"xgen dry run: {len(planned)} call(s) would be made live, about {tokens} tokens "
-            "(prompt characters / 4 + max_tokens); none was made"
+            f"xgen dry run: {bound} {len(planned)} call(s) would be made live, about {tokens} "
+            f"tokens, estimated cost {money(cost)} (prompt characters / 4 + max_tokens, at the "
+            "models' prices); none was made"
         )
+        if stopped:
+            terminalreporter.write_line(
+                f"xgen dry run: {len(stopped)} test(s) stopped at a blank answer, so their later "
+                f"calls are not counted: {', '.join(stopped)}"
+            )
         for p in planned:
             terminalreporter.write_line(
-                f"xgen dry run:   {p['test']}  {p['model']}  ~{p['tokens']} tokens  {p['prompt']!r}"
+                f"xgen dry run:   {p['test']}  {p['model']}  ~{p['tokens']} tokens  "
+                f"{money(p.get('cost', 0.0))}  {p['prompt']!r}"
             )
+        for test, counts in sorted(self.session.dry_examples.items()):
+            if counts["per"]:
+                terminalreporter.write_line(
+                    f"xgen dry run: {test}: {counts['examples']} Hypothesis example(s), every "
+                    f"one counted; if one fails, each shrink step makes at most {counts['per']} "
+                    "more (bound the run with --xgen-max-live-calls or --xgen-max-cost)"
+                )
 
-    def _write_costs(self, terminalreporter: Any, per_test: dict[str, dict[str, int]]) -> None:
-        """Model calls per test, costliest first (all with -v): what a test costs to
+    def _write_costs(self, terminalreporter: Any, per_test: dict[str, dict[str, Any]]) -> None:
+        """Model calls and cost per test, costliest first (all with -v): what a test costs to
         record, and the bound a Hypothesis test's examples and shrinking stayed within."""
         if not per_test:
             return
-        ranked = sorted(
-            ((t, c["calls"]) for t, c in per_test.items()), key=lambda kv: (-kv[1], kv[0])
-        )
+        from pytest_xgen.recording.cost import money
+
+        def spent(counts: dict[str, Any]) -> float:
+            return float(counts.get("cost", 0)) + float(counts.get("replayed_cost", 0))
+
+        ranked = sorted(per_test.items(), key=lambda kv: (-spent(kv[1]), -kv[1]["calls"], kv[0]))
         shown = ranked if self.config.option.verbose > 0 else ranked[:COSTLIEST]
         more = "" if len(shown) == len(ranked) else f" (costliest {len(shown)}; -v for all)"
-        terminalreporter.write_line(f"xgen: model calls per test{more}:")
-        for test, calls in shown:
-            terminalreporter.write_line(f"xgen: {calls:>6}  {test}")
+        terminalreporter.write_line(f"xgen: model calls and cost per test{more}:")
+        for test, counts in shown:
+            terminalreporter.write_line(
+                f"xgen: {counts['calls']:>6}  {money(spent(counts)):>8}  {test}"
+            )
+
+
+def calls_line(calls: dict[str, Any]) -> str:
+    """The summary line of a run's calls: live ones with their tokens and cost, and what the
+    replayed ones took when they were recorded."""
+    from pytest_xgen.recording.cost import money
+
+    line = (
+        f"xgen: {calls['live'] + calls['replayed']} model calls: {calls['replayed']} replayed, "
+        f"{calls['live']} live ({calls['tokens']} tokens, cost {money(calls.get('cost', 0))})"
+    )
+    if calls["replayed"]:
+        line += (
+            f"; the replayed calls took {calls.get('replayed_tokens', 0)} tokens "
+            f"(cost {money(calls.get('replayed_cost', 0))}) when recorded"
+        )
+    if calls.get("unpriced"):
+        line += f"; no price for {', '.join(calls['unpriced'])} (counted at 0)"
+    return line

@@ -44,6 +44,10 @@ class XgenSession:
         workerinput = getattr(config, "workerinput", {})
         self.run_id: str = workerinput.get("xgen_run_id") or uuid.uuid4().hex
         self.dry_run = bool(config.getoption("xgen_dry_run") or config.getini("xgen_dry_run"))
+        # Dry run, per Hypothesis test: examples drawn, and the most calls one planned.
+        self.dry_examples: dict[str, dict[str, int]] = {}
+        # Dry run: tests stopped by a blank answer; their later calls are not counted.
+        self.dry_stopped: set[str] = set()
         # By the name a test asks for and the table it runs (they differ under a model map).
         self._models: dict[tuple[str, str], ChatModel] = {}
         self._recorder: Recorder | None = None
@@ -84,6 +88,8 @@ class XgenSession:
                 s.path("cassette_dir") if s.cassettes else None,
                 max_live_calls=s.max_live_calls,
                 budget_key=f"xgen-budget:{self.run_id}",
+                max_cost=s.max_cost,
+                price_of=self.price,
                 dry_run=self.dry_run,
                 # A lock whose holder died frees itself once the slowest call would be over.
                 lock_expire=s.timeout * (s.max_retries + 1) + 60,
@@ -113,6 +119,17 @@ class XgenSession:
                     log_path=s.path("cache_dir").parent / f"llama-server-{local}.log",
                 )
             return self._servers[local]
+
+    def price(self, name: str) -> tuple[float, float] | None:
+        """What model ``name`` (after ``--xgen-model-map``) costs per million input and output
+        tokens: its table's ``price``; 0 for an embedded model without one; else ``None``."""
+        spec = self.settings.models.get((self.settings.model_map or {}).get(name, name)) or {}
+        price = spec.get("price")
+        if price is not None:
+            return float(price["input"]), float(price["output"])
+        from pytest_xgen.models.base import backend_of
+
+        return (0.0, 0.0) if spec and backend_of(spec) == "local" else None
 
     def secret_params(self, name: str) -> tuple[str, ...]:
         """The ``secret_params`` of the model that runs as ``name``."""
@@ -269,11 +286,15 @@ class XgenSession:
     # -- results ---------------------------------------------------------------------------
     def test_data(self, item: pytest.Item, checks: list[dict[str, Any]]) -> dict[str, Any] | None:
         """What the report keeps of one test: its calls and checks (None if it made none)."""
-        counts = {"calls": 0, "live": 0, "tokens": 0}
+        from pytest_xgen.recording.recorder import PER_TEST
+
+        counts: dict[str, Any] = dict.fromkeys(PER_TEST, 0)
         if self._recorder is not None:
             counts.update(self._recorder.stats.per_test.get(item.nodeid, {}))
         if not checks and not counts["calls"]:
             return None
+        for name in ("cost", "replayed_cost"):
+            counts[name] = round(counts[name], 9)
         return {**counts, "checks": checks}
 
     def hand_off(self) -> dict[str, list[dict[str, Any]]] | None:
@@ -318,13 +339,30 @@ class XgenSession:
         """pytest-xdist controller: workers share this run's id (and so its budget)."""
         node.workerinput["xgen_run_id"] = self.run_id
 
-    def skip_if_dry(self, item: pytest.Item) -> None:
-        """In a dry run, a test that needed live calls is skipped: its answers were blanks."""
-        if not self.dry_run or self._recorder is None:
+    def planned_calls(self, test: str) -> int:
+        """Dry run: how many calls of ``test`` would be made live so far."""
+        return 0 if self._recorder is None else self._recorder.planned_for(test)
+
+    def skip_if_dry(self, item: pytest.Item, *, stopped: bool = False) -> None:
+        """In a dry run, a test that needed live calls is skipped: its answers were blanks.
+        With ``stopped`` the test raised (on a blank answer, most likely) before its end."""
+        if not self.dry_run:
             return
-        needed = sum(1 for p in self._recorder.planned.values() if p["test"] == item.nodeid)
-        if needed:
-            pytest.skip(f"dry run: {needed} call(s) of this test would be made live")
+        needed = self.planned_calls(item.nodeid)
+        if not needed:
+            return
+        if stopped:
+            self.dry_stopped.add(item.nodeid)
+        hypothesis = self.dry_examples.get(item.nodeid)
+        more = ""
+        if item.nodeid in self.dry_stopped:
+            more = " or more (it stopped at a blank answer; later calls are not counted)"
+        if hypothesis is not None:
+            more += (
+                f" ({hypothesis['examples']} Hypothesis example(s), every one drawn; "
+                f"shrinking a failure adds up to {hypothesis['per']} per step)"
+            )
+        pytest.skip(f"dry run: {needed} call(s) of this test would be made live{more}")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -344,6 +382,8 @@ class XgenSession:
             self.recorder.stats.add(data["stats"])
             self.server_notes.extend(data["server"])
             self.recorder.planned.update(data["planned"])
+            self.dry_examples.update(data.get("dry_examples", {}))
+            self.dry_stopped.update(data.get("dry_stopped", ()))
 
     @pytest.hookimpl(tryfirst=True)  # before the terminal summary, which reads the results
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -357,6 +397,8 @@ class XgenSession:
                         "stats": self._recorder.stats.to_dict(),
                         "server": self._stop_servers(),
                         "planned": self._recorder.planned,
+                        "dry_examples": self.dry_examples,
+                        "dry_stopped": sorted(self.dry_stopped),
                     }
                 else:
                     try:

@@ -30,45 +30,79 @@ from typing import Any
 
 from pytest_xgen.errors import BudgetExhaustedError, CassetteError, RecordingMissError, hide_frame
 from pytest_xgen.recording import cassettes
-from pytest_xgen.recording.store import Store, canonical_json, make_entry, request_key
+from pytest_xgen.recording.cost import NANO, Price, call_cost, estimate, estimated_cost, money
+from pytest_xgen.recording.store import Store, make_entry, request_key
 
 __tracebackhide__ = hide_frame
 
 
+# What the report keeps per test: calls, live calls, tokens and cost of the live calls, and
+# the recorded tokens and cost of the replayed ones.
+PER_TEST = ("calls", "live", "tokens", "cost", "replayed_tokens", "replayed_cost")
+
+
 @dataclass
 class CallStats:
-    """Counts for the terminal summary; additive across pytest-xdist workers."""
+    """Counts for the terminal summary; additive across pytest-xdist workers.
+
+    ``tokens`` and ``cost`` are those of live calls; ``replayed_tokens`` and
+    ``replayed_cost`` what the replayed calls took when they were recorded (at the prices
+    configured now).
+    """
 
     replayed: int = 0
     live: int = 0
     tokens: int = 0
+    cost: float = 0.0
+    replayed_tokens: int = 0
+    replayed_cost: float = 0.0
     rerecorded: int = 0
     events: list[str] = field(default_factory=list)
-    per_test: dict[str, dict[str, int]] = field(default_factory=dict)
+    per_test: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unpriced: set[str] = field(default_factory=set)  # models called without a price
 
-    def count(self, test: str, *, live: bool = False, tokens: int = 0) -> None:
-        entry = self.per_test.setdefault(test, {"calls": 0, "live": 0, "tokens": 0})
+    def count(self, test: str, *, live: bool, tokens: int = 0, cost: float = 0.0) -> None:
+        entry = self.per_test.setdefault(test, dict.fromkeys(PER_TEST, 0))
         entry["calls"] += 1
-        entry["live"] += int(live)
-        entry["tokens"] += tokens
+        if live:
+            self.live += 1
+            self.tokens += tokens
+            self.cost += cost
+            entry["live"] += 1
+            entry["tokens"] += tokens
+            entry["cost"] += cost
+        else:
+            self.replayed += 1
+            self.replayed_tokens += tokens
+            self.replayed_cost += cost
+            entry["replayed_tokens"] += tokens
+            entry["replayed_cost"] += cost
 
     def add(self, other: dict[str, Any]) -> None:
         self.replayed += int(other.get("replayed", 0))
         self.live += int(other.get("live", 0))
         self.tokens += int(other.get("tokens", 0))
+        self.cost += float(other.get("cost", 0))
+        self.replayed_tokens += int(other.get("replayed_tokens", 0))
+        self.replayed_cost += float(other.get("replayed_cost", 0))
         self.rerecorded += int(other.get("rerecorded", 0))
+        self.unpriced.update(other.get("unpriced", ()))
         self.events.extend(other.get("events", []))
         for test, counts in other.get("per_test", {}).items():
-            entry = self.per_test.setdefault(test, {"calls": 0, "live": 0, "tokens": 0})
+            entry = self.per_test.setdefault(test, dict.fromkeys(PER_TEST, 0))
             for name in entry:
-                entry[name] += int(counts.get(name, 0))
+                entry[name] += counts.get(name, 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "replayed": self.replayed,
             "live": self.live,
             "tokens": self.tokens,
+            "cost": self.cost,
+            "replayed_tokens": self.replayed_tokens,
+            "replayed_cost": self.replayed_cost,
             "rerecorded": self.rerecorded,
+            "unpriced": sorted(self.unpriced),
             "events": list(self.events),
             "per_test": {t: dict(c) for t, c in self.per_test.items()},
         }
@@ -103,6 +137,8 @@ class Recorder:
         *,
         max_live_calls: int | None = None,
         budget_key: str = "xgen-budget",
+        max_cost: float | None = None,
+        price_of: Callable[[str], Price | None] = lambda model: None,
         dry_run: bool = False,
         lock_expire: float = 600.0,
     ) -> None:
@@ -111,6 +147,8 @@ class Recorder:
         self.cassette_dir = cassette_dir
         self.max_live_calls = max_live_calls
         self.budget_key = budget_key
+        self.max_cost = max_cost
+        self.price_of = price_of
         self.dry_run = dry_run
         self.lock_expire = lock_expire
         # Dry run: the calls a real run would make live, by key (test, model, prompt, tokens).
@@ -203,9 +241,12 @@ class Recorder:
             return None  # re-recorded once per run, then replayed
         entry = self._find(key, site)
         if entry is not None:
+            usage = entry["response"].get("usage") or {}
+            cost = self._cost(usage, site)
             with self._lock:
-                self.stats.replayed += 1
-                self.stats.count(site.test)
+                self.stats.count(
+                    site.test, live=False, tokens=int(usage.get("total_tokens") or 0), cost=cost
+                )
         return entry
 
     @contextlib.contextmanager
@@ -217,10 +258,61 @@ class Recorder:
         with flight, _store_lock(self.store, f"xgen-flight:{key}", self.lock_expire):
             yield
 
+    def _cost(self, usage: dict[str, Any], site: CallSite) -> float:
+        price = self.price_of(site.model)
+        if price is None:
+            with self._lock:
+                self.stats.unpriced.add(site.model)
+        return call_cost(usage, price)
+
     def release_budget(self) -> None:
-        """Forget the run's shared count of live calls (the run is over)."""
+        """Forget the run's shared count of live calls and cost (the run is over)."""
         if self.max_live_calls is not None:
             self.store.delete(self.budget_key)
+        if self.max_cost is not None:
+            self.store.delete(self._cost_key)
+
+    @property
+    def _cost_key(self) -> str:
+        return f"{self.budget_key}:cost"
+
+    def _reserve_cost(self, request: dict[str, Any], site: CallSite) -> int:
+        """Set aside the most this call may cost (:func:`~pytest_xgen.recording.cost.estimate`)
+        from the budget that every pytest-xdist worker shares; return what was set aside, in
+        billionths. A call that would take the spent and set-aside cost past the budget is
+        refused before it is made."""
+        if self.max_cost is None:
+            return 0
+        price = self.price_of(site.model)
+        if price is None:
+            raise BudgetExhaustedError(
+                f"model {site.model!r} has no price, so a cost budget (--xgen-max-cost) cannot "
+                f"hold for its live calls: {site.describe()}. Add price = {{ input = ..., "
+                "output = ... }} (per million tokens) to its model table, or drop --xgen-max-cost"
+            )
+        reserved = round(estimated_cost(request, price) * NANO)
+        budget = round(self.max_cost * NANO)
+        with self.store.writing:
+            spent = int(self.store.cache.incr(self._cost_key, reserved, default=0))
+            if spent > budget:
+                self.store.cache.decr(self._cost_key, reserved)
+        if spent > budget:
+            prompt, completion = estimate(request)
+            raise BudgetExhaustedError(
+                f"the cost budget of {money(self.max_cost)} (--xgen-max-cost) is spent: "
+                f"{money((spent - reserved) / NANO)} spent or set aside, and this call may cost "
+                f"{money(reserved / NANO)} (~{prompt} prompt + {completion} completion tokens): "
+                f"{site.describe()}. Recorded work is kept; raise the budget, or replay with "
+                "--xgen-record-mode=none"
+            )
+        return reserved
+
+    def _settle_cost(self, reserved: int, cost: float) -> None:
+        """Replace what was set aside for a call by what it cost (or nothing, if it failed)."""
+        if self.max_cost is None:
+            return
+        with self.store.writing:
+            self.store.cache.incr(self._cost_key, round(cost * NANO) - reserved, default=0)
 
     def _spend_budget(self, site: CallSite) -> None:
         if self.max_live_calls is None:
@@ -234,10 +326,14 @@ class Recorder:
                 "replay with --xgen-record-mode=none"
             )
 
+    def planned_for(self, test: str) -> int:
+        """Dry run: the calls of ``test`` that would be made live."""
+        with self._lock:
+            return sum(1 for p in self.planned.values() if p["test"] == test)
+
     def _plan(self, key: str, request: dict[str, Any], site: CallSite) -> dict[str, Any]:
         """Dry run: note the call instead of making it; answer with an empty placeholder."""
-        text = canonical_json(request.get("messages") or request.get("prompt") or "")
-        estimate = len(text) // 4 + int(request["params"].get("max_tokens") or 256)
+        prompt, completion = estimate(request)
         with self._lock:
             self.planned.setdefault(
                 key,
@@ -245,7 +341,8 @@ class Recorder:
                     "test": site.test,
                     "model": site.model,
                     "prompt": site.first_line(),
-                    "tokens": estimate,
+                    "tokens": prompt + completion,
+                    "cost": estimated_cost(request, self.price_of(site.model)),
                 },
             )
         response = {"text": "", "usage": {}}
@@ -259,17 +356,24 @@ class Recorder:
         site: CallSite,
     ) -> dict[str, Any]:
         self._spend_budget(site)
-        response = live()
+        reserved = self._reserve_cost(request, site)
+        try:
+            response = live()
+        except BaseException:
+            self._settle_cost(reserved, 0.0)
+            raise
+        usage = response.get("usage") or {}
+        cost = self._cost(usage, site)
+        self._settle_cost(reserved, cost)
         entry = make_entry(request, response, test=site.test)
         self.store.put(entry)
         if self.cassette_dir is not None:
             self._add_pending(site.module, entry)
-        tokens = int(response.get("usage", {}).get("total_tokens", 0))
         with self._lock:
             self._recorded_now.add(key)
-            self.stats.live += 1
-            self.stats.count(site.test, live=True, tokens=tokens)
-            self.stats.tokens += tokens
+            self.stats.count(
+                site.test, live=True, tokens=int(usage.get("total_tokens") or 0), cost=cost
+            )
         return entry
 
     def _check_may_record(self, site: CallSite) -> None:

@@ -118,6 +118,10 @@ def build_report(
                 "replayed": stats["replayed"],
                 "live": stats["live"],
                 "tokens": stats["tokens"],
+                "cost": round(stats["cost"], 9),
+                "replayed_tokens": stats["replayed_tokens"],
+                "replayed_cost": round(stats["replayed_cost"], 9),
+                "unpriced": stats.get("unpriced", []),
                 "cache_hit_rate": stats["replayed"] / calls if calls else None,
             },
             "workers": workers,
@@ -150,6 +154,8 @@ def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:
         ("xgen_live_calls", entry["live"]),
         ("xgen_cache_hits", entry["calls"] - entry["live"]),
         ("xgen_tokens", entry["tokens"]),
+        ("xgen_cost", entry.get("cost", 0)),
+        ("xgen_replayed_tokens", entry.get("replayed_tokens", 0)),
     ]
     return props
 

@@ -36,4 +36,5 @@ def json_text(doc: dict[str, Any]) -> str:
 FORMATS: tuple[ReportFormat, ...] = (
     ReportFormat("json", "report", "pytest_xgen.report.formats:json_text"),
     ReportFormat("html", "html", "pytest_xgen.report.html:render_html"),
+    ReportFormat("markdown", "markdown", "pytest_xgen.report.markdown:render_markdown"),
 )

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pytest_xgen.core.printable import rate, signed
+from pytest_xgen.recording.cost import money
 from pytest_xgen.report.build import worst_verdict
 
 __all__ = ["pooled_agreement", "render_html", "strike_removed", "transfer_matrix"]
@@ -454,7 +455,16 @@ def _header(report: Mapping[str, Any]) -> str:
         ("Workers", run.get("workers", "\u2014")),
         ("Model calls", f"{replayed + live} ({replayed} replayed, {live} live)"),
         ("Cache hit rate", "\u2014" if hit is None else f"{hit:.0%}"),
-        ("Tokens", f"{calls.get('tokens', 0):,}"),
+        (
+            "Tokens",
+            f"{calls.get('tokens', 0):,} live, {calls.get('replayed_tokens', 0):,} replayed",
+        ),
+        (
+            "Cost",
+            f"{money(calls.get('cost', 0))} live, {money(calls.get('replayed_cost', 0))} "
+            "replayed (when recorded)"
+            + (f"; no price for {', '.join(calls['unpriced'])}" if calls.get("unpriced") else ""),
+        ),
     ]
     fact_rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts)
     models: Mapping[str, Mapping[str, str]] = run.get("models", {})
@@ -1057,7 +1067,8 @@ def _test_details(index: int, test: Mapping[str, Any]) -> str:
     )
     info = (
         f'<p class="small muted">{_e(test.get("calls", 0))} call(s), {_e(test.get("live", 0))}'
-        f" live, {_e(test.get('tokens', 0))} token(s)</p>"
+        f" live, {_e(test.get('tokens', 0) + test.get('replayed_tokens', 0))} token(s), cost "
+        f"{_e(money(test.get('cost', 0) + test.get('replayed_cost', 0)))}</p>"
     )
     if not checks:
         body = '<p class="small muted">No xgen checks recorded for this test.</p>'

@@ -11,7 +11,7 @@ field                         rule
 ``run.record_mode``, ``seed``, must be equal in every shard (else the shards ran different
 ``run.model_map``             suites, or called different models)
 ``run.calls``                 counts, tokens and cost added up; ``cache_hit_rate``
-                              recomputed from the sums
+                              recomputed from the sums; ``unpriced`` the union
 ``run.workers``               added up (every worker of every shard)
 ``run.versions``              per package, the versions found, sorted and joined with ", "
 ``created``                   the latest shard's
@@ -71,7 +71,9 @@ def merge_reports(shards: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any
         for package, version in shard["versions"].items():
             versions.setdefault(package, set()).add(version)
         for key, value in shard["calls"].items():
-            if key != "cache_hit_rate":
+            if key == "unpriced":
+                run["calls"][key] = sorted(set(run["calls"].get(key, [])) | set(value))
+            elif key != "cache_hit_rate":
                 run["calls"][key] = run["calls"].get(key, 0) + value
         run["workers"] += shard["workers"]
         for test in doc["tests"]:

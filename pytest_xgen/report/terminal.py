@@ -19,7 +19,13 @@ def _interval(checks: list[dict[str, Any]]) -> str:
 
 
 def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[str]:
-    """One row per test with transfer checks (all columns with ``verbose``), then totals."""
+    """One row per test with transfer checks (all columns with ``verbose``), then totals.
+
+    Columns line up whatever their contents: each is as wide as its widest cell, numbers
+    to the right, words to the left.
+    """
+    from pytest_xgen.recording.cost import money
+
     rows = []
     verdicts = {"pass": 0, "fail": 0, "inconclusive": 0}
     for nodeid, entry in sorted(tests.items()):
@@ -36,27 +42,38 @@ def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[st
             _rate(metrics["consistency"]["value"]),
             "  -  " if lift is None else f"{lift:+.2f}",
             _rate(accuracy),
-            f"{verdict:<12}",
+            verdict,
         ]
         if verbose:
             first = next(c for c in checks if c["kind"] == "transfer")
-            models = f"{first['generator']}->{','.join(first['evaluators'])}"
             columns += [
-                f"{_interval(checks):<13}",
-                f"{entry['calls']:>5} ({entry['live']} live)",
-                f"{entry['tokens']:>7}",
-                f"{len(checks):>3}",
-                models,
+                _interval(checks),
+                f"{entry['calls']} ({entry['live']} live)",
+                str(entry["tokens"] + entry.get("replayed_tokens", 0)),
+                money(entry.get("cost", 0) + entry.get("replayed_cost", 0)),
+                str(len(checks)),
+                f"{first['generator']}->{','.join(first['evaluators'])}",
             ]
-        rows.append((nodeid, columns))
+        rows.append([nodeid, *columns])
     if not rows:
         return []
-    header = ["base", "xfer", "lift", "acc", "verdict"]
+    header = ["transfer check", "base", "xfer", "lift", "acc", "verdict"]
     if verbose:
-        header += ["interval", "calls", "tokens", "checks", "models"]
-    width = max(len(n) for n, _ in rows)
-    lines = [f"  {'transfer check':<{width}}  " + "  ".join(header)]
-    lines += [f"  {n:<{width}}  " + "  ".join(c).rstrip() for n, c in rows]
+        header += ["interval", "calls", "tokens", "cost", "checks", "models"]
+    # Words (the test, the verdict, the interval, the models) to the left, numbers right.
+    left = {0, 5, 6, 11}
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return (
+            "  "
+            + "  ".join(
+                c.ljust(w) if i in left else c.rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            ).rstrip()
+        )
+
+    lines = [line(header), *(line(row) for row in rows)]
     lines.append(
         f"xgen transfer checks: {len(rows)} test(s): {verdicts['pass']} pass, "
         f"{verdicts['fail']} fail, {verdicts['inconclusive']} inconclusive"

@@ -151,8 +151,10 @@ class Settings:
     temperature: float = 0.7
     max_examples: int = 10
     max_live_calls: int | None = None
+    max_cost: float | None = None
     report: str | None = None
     html: str | None = None
+    markdown: str | None = None
     save: str | None = None
     model_map: dict[str, str] | None = None
     compare: str | None = None

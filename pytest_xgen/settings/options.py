@@ -236,12 +236,26 @@ SETTINGS: tuple[Setting, ...] = (
         "stop making live calls after N in this run (later ones are errors)",
         "N",
     ),
+    Setting(
+        "max_cost",
+        Real(0),
+        None,
+        "stop making live calls that could take the run's cost past AMOUNT (model prices)",
+        "AMOUNT",
+    ),
     # Outputs and the upgrade gate.
     Setting(
         "report", Text("a path", optional=True), None, "write the JSON report to this path", "PATH"
     ),
     Setting(
         "html", Text("a path", optional=True), None, "write the HTML report to this path", "PATH"
+    ),
+    Setting(
+        "markdown",
+        Text("a path", optional=True),
+        None,
+        "write the Markdown summary (a CI job summary or pull-request comment) to this path",
+        "PATH",
     ),
     Setting("save", RUN_NAME, None, "save this run as .xgen/runs/NAME.json", "NAME"),
     Setting(

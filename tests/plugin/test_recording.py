@@ -24,7 +24,7 @@ def test_once_records_then_replays(project: pytest.Pytester, fake: FakeOpenAI) -
     assert fake.calls == 1
     first.stdout.fnmatch_lines(
         [
-            "*xgen: 1 model calls: 0 replayed, 1 live (12 tokens)*",
+            "*xgen: 1 model calls: 0 replayed, 1 live (12 tokens, cost 0); no price for echo*",
             "*xgen: wrote fixtures/cassettes/test_calls.jsonl*",
         ]
     )

@@ -135,7 +135,12 @@ def test_xdist_workers_make_each_shared_call_once(
     assert sorted(r["messages"][0]["content"] for r in fake.requests) == sorted(
         f"shared question {i}" for i in range(20)
     )
-    result.stdout.fnmatch_lines(["*xgen: 40 model calls: 20 replayed, 20 live (240 tokens)*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*xgen: 40 model calls: 20 replayed, 20 live (240 tokens, cost 0); the replayed "
+            "calls took 240 tokens (cost 0) when recorded; no price for echo (counted at 0)"
+        ]
+    )
 
     keys = store_keys(cache_dir(project))
     recorded = recordings(cache_dir(project))
@@ -538,9 +543,11 @@ def test_a_dry_run_makes_no_call_and_lists_what_it_would_make(
     total = sum(estimate(i) for i in range(3))
     result.stdout.fnmatch_lines(
         [
-            f"*xgen dry run: 3 call(s) would be made live, about {total} tokens*none was made*",
+            f"*xgen dry run: at least 3 call(s) would be made live, about {total} tokens, "
+            "estimated cost 0*none was made*",
+            "*xgen dry run: 3 test(s) stopped at a blank answer*",
             *(
-                f"*xgen dry run:   test_new.py::test_{i}  echo  ~{estimate(i)} tokens  "
+                f"*xgen dry run:   test_new.py::test_{i}  echo  ~{estimate(i)} tokens  0  "
                 f"'new question {i}'*"
                 for i in range(3)
             ),
@@ -552,7 +559,8 @@ def test_a_dry_run_makes_no_call_and_lists_what_it_would_make(
         if r.skipped
     }
     assert skipped == {
-        f"test_new.py::test_{i}": "Skipped: dry run: 1 call(s) of this test would be made live"
+        f"test_new.py::test_{i}": "Skipped: dry run: 1 call(s) of this test would be made live "
+        "or more (it stopped at a blank answer; later calls are not counted)"
         for i in range(3)
     }
     assert len(recordings(cache_dir(project))) == 2

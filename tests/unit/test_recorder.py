@@ -73,29 +73,55 @@ def committed(tmp_path: Path, text: str) -> Path:
 # -- counting -------------------------------------------------------------------------------
 def test_call_stats_count_per_test_and_add_up_across_workers() -> None:
     stats = CallStats()
-    stats.count("a")
-    stats.count("a", live=True, tokens=5)
-    assert stats.per_test == {"a": {"calls": 2, "live": 1, "tokens": 5}}
+    stats.count("a", live=False, tokens=3, cost=0.5)
+    stats.count("a", live=True, tokens=5, cost=0.25)
+    assert stats.per_test == {
+        "a": {
+            "calls": 2,
+            "live": 1,
+            "tokens": 5,
+            "cost": 0.25,
+            "replayed_tokens": 3,
+            "replayed_cost": 0.5,
+        }
+    }
+    stats.unpriced.add("m")
     stats.add(
         {
             "replayed": 2,
             "live": 3,
             "tokens": 9,
+            "cost": 1.0,
+            "replayed_tokens": 4,
+            "replayed_cost": 2.0,
             "rerecorded": 1,
+            "unpriced": ["z", "m"],
             "events": ["e"],
-            "per_test": {"a": {"calls": 1, "live": 1, "tokens": 2}, "b": {"calls": 4}},
+            "per_test": {"a": {"calls": 1, "live": 1, "tokens": 2, "cost": 1.0}, "b": {"calls": 4}},
         }
     )
     stats.add({})
+    zero = {"cost": 0, "replayed_tokens": 0, "replayed_cost": 0}
     assert stats.to_dict() == {
-        "replayed": 2,
-        "live": 3,
-        "tokens": 9,
+        "replayed": 3,
+        "live": 4,
+        "tokens": 14,
+        "cost": 1.25,
+        "replayed_tokens": 7,
+        "replayed_cost": 2.5,
         "rerecorded": 1,
+        "unpriced": ["m", "z"],
         "events": ["e"],
         "per_test": {
-            "a": {"calls": 3, "live": 2, "tokens": 7},
-            "b": {"calls": 4, "live": 0, "tokens": 0},
+            "a": {
+                "calls": 3,
+                "live": 2,
+                "tokens": 7,
+                "cost": 1.25,
+                "replayed_tokens": 3,
+                "replayed_cost": 0.5,
+            },
+            "b": {"calls": 4, "live": 0, "tokens": 0, **zero},
         },
     }
     copy = stats.to_dict()
@@ -126,9 +152,22 @@ def test_new_episodes_records_once_then_replays(store: Store, tmp_path: Path) ->
         "replayed": 1,
         "live": 1,
         "tokens": 7,
+        "cost": 0.0,
+        "replayed_tokens": 7,
+        "replayed_cost": 0.0,
         "rerecorded": 0,
+        "unpriced": ["m"],
         "events": [],
-        "per_test": {TEST: {"calls": 2, "live": 1, "tokens": 7}},
+        "per_test": {
+            TEST: {
+                "calls": 2,
+                "live": 1,
+                "tokens": 7,
+                "cost": 0.0,
+                "replayed_tokens": 7,
+                "replayed_cost": 0.0,
+            }
+        },
     }
     assert rec.write_cassettes() == [cassette(tmp_path)]
     assert cassettes.read(cassette(tmp_path)) == {entry["key"]: entry}
@@ -415,6 +454,7 @@ def test_a_dry_run_plans_each_live_call_once_and_makes_none(store: Store, tmp_pa
             "model": "m",
             "prompt": "What is 2+2?",
             "tokens": len(messages) // 4 + 5,
+            "cost": 0.0,
         }
     }
     completion = build_request("completion", {"model": "m"}, {}, 0, prompt="p" * 40)

@@ -1,0 +1,194 @@
+"""The report as Markdown: a compact summary for a CI job summary or a pull-request comment.
+
+GitHub-flavoured Markdown (tables, ``<details>``), without links or images, so it reads the
+same in ``$GITHUB_STEP_SUMMARY``, a PR comment or a GitLab note. It holds the gate's result
+with each regressed test and its statistics, the verdict table (tests that did not pass
+first; folded under ``<details>`` when long), and the run's calls, tokens and cost. Every
+text that comes from the suite (test ids, model names) is escaped: it cannot start a link,
+close a table cell or inject HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from pytest_xgen.core.printable import printable, rate
+from pytest_xgen.recording.cost import money
+from pytest_xgen.report.build import worst_verdict
+
+# Rows shown open before a table folds under <details>.
+OPEN_ROWS = 10
+_ORDER = {"fail": 0, "inconclusive": 1, "pass": 2}
+_MARK = {"pass": "pass", "fail": "**fail**", "inconclusive": "*inconclusive*"}
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def text(value: object) -> str:
+    """``value`` safe in Markdown and in a table cell: control characters escaped, HTML
+    escaped, Markdown punctuation backslashed, on one line."""
+    one_line = " ".join(printable(str(value)).split())
+    return _SPECIAL.sub(r"\\\1", html.escape(one_line, quote=False))
+
+
+def code(value: object) -> str:
+    """``value`` as an inline code span for a table cell: literal (no link, emphasis or
+    HTML inside), control characters escaped, on one line, ``|`` escaped for the table."""
+    one_line = " ".join(printable(str(value)).split()) or " "
+    ticks = max((len(run) for run in re.findall(r"`+", one_line)), default=0) + 1
+    pad = " " if one_line.startswith("`") or one_line.endswith("`") else ""
+    fence = "`" * ticks
+    return f"{fence}{pad}{one_line}{pad}{fence}".replace("|", "\\|")
+
+
+def _num(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.2f}" if signed else rate(value, missing="-")
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    align = ["---:" if i in right else ":---" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _fold(summary: str, body: list[str], *, fold: bool) -> list[str]:
+    if not fold:
+        return body
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
+
+
+def _verdicts(doc: dict[str, Any]) -> tuple[list[list[str]], dict[str, int]]:
+    counts = {"pass": 0, "fail": 0, "inconclusive": 0}
+    ranked = []
+    for test in doc["tests"]:
+        metrics = test.get("metrics")
+        if metrics is None:
+            continue
+        verdict = worst_verdict(test["checks"]) or "pass"
+        counts[verdict] += 1
+        accuracy = metrics["accuracy"]["value"] if metrics["accuracy"] else None
+        cost = test.get("cost", 0) + test.get("replayed_cost", 0)
+        row = [
+            code(test["nodeid"]),
+            _num(metrics["baseline_consistency"]["value"]),
+            _num(metrics["consistency"]["value"]),
+            _num(metrics["lift"], signed=True),
+            _num(accuracy),
+            _MARK[verdict],
+            str(test["calls"]),
+            money(cost),
+        ]
+        ranked.append((_ORDER[verdict], test["nodeid"], row))
+    return [row for *_, row in sorted(ranked, key=lambda r: (r[0], r[1]))], counts
+
+
+def _gate(comparison: dict[str, Any]) -> list[str]:
+    gate = comparison.get("gate")
+    counts = comparison["counts"]
+    tally = ", ".join(f"{counts[v]} {v}" for v in ("regressed", "improved", "unchanged"))
+    extra = ", ".join(f"{counts[v]} {v}" for v in ("new", "missing") if counts.get(v))
+    lines = []
+    if gate is not None:
+        limits = ", ".join(f"{m}:{d:g}" for m, d in gate["thresholds"].items())
+        result = {"pass": "passed", "fail": "**failed**", "inconclusive": "*inconclusive*"}
+        lines.append(f"**Gate ({text(limits)}): {result[gate['result']]}**")
+        lines.append("")
+        for line in gate["failures"] + gate["underpowered"]:
+            lines.append(f"- {text(line)}")
+        if gate["failures"] or gate["underpowered"]:
+            lines.append("")
+    lines.append(
+        f"Compared with {text(comparison['baseline'])}: {tally}{', ' + extra if extra else ''} "
+        f"(alpha {comparison['alpha']:g}, adjusted: {text(comparison['adjust'])})."
+    )
+    lines.append("")
+    suite = [
+        [
+            text(metric),
+            text(s["verdict"]),
+            _num(s.get("mean_change"), signed=True),
+            str(s["tests"]),
+            _num(s.get("margin")),
+            _num(s.get("detectable_drop")),
+        ]
+        for metric, s in comparison["suite"].items()
+        if s["tests"]
+    ]
+    if suite:
+        header = ["suite metric", "verdict", "mean change", "tests", "margin", "detectable drop"]
+        lines += [*_table(header, suite, {2, 3, 4, 5}), ""]
+    regressed = []
+    for test in comparison["tests"]:
+        if test["verdict"] != "regressed":
+            continue
+        for metric, change in test["changes"].items():
+            if not change.get("significant"):
+                continue
+            regressed.append(
+                [
+                    code(test["nodeid"]),
+                    text(metric),
+                    _num(change["before"]),
+                    _num(change["after"]),
+                    _num(change["delta"], signed=True),
+                    _p(change.get("p_value")),
+                    _p(change.get("p_adjusted")),
+                ]
+            )
+    if regressed:
+        header = ["regressed test", "metric", "before", "after", "change", "p", "p adjusted"]
+        body = _table(header, regressed, {2, 3, 4, 5, 6})
+        lines += [
+            *_fold(f"{len(regressed)} regressed", body, fold=len(regressed) > OPEN_ROWS),
+            "",
+        ]
+    return lines
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _totals(doc: dict[str, Any]) -> str:
+    calls = doc["run"]["calls"]
+    line = (
+        f"Model calls: {calls['live'] + calls['replayed']} ({calls['replayed']} replayed, "
+        f"{calls['live']} live). Live: {calls['tokens']} tokens, cost "
+        f"{money(calls.get('cost', 0))}. Replayed: {calls.get('replayed_tokens', 0)} tokens, "
+        f"cost {money(calls.get('replayed_cost', 0))} when recorded."
+    )
+    if calls.get("unpriced"):
+        line += f" No price for {text(', '.join(calls['unpriced']))} (counted at 0)."
+    return line
+
+
+def render_markdown(doc: dict[str, Any]) -> str:
+    """The Markdown summary of a report document (with its comparison, if any)."""
+    rows, counts = _verdicts(doc)
+    lines = [
+        f"### pytest-xgen: {len(rows)} transfer check(s): {counts['pass']} pass, "
+        f"{counts['fail']} fail, {counts['inconclusive']} inconclusive",
+        "",
+    ]
+    if "comparison" in doc:
+        lines += _gate(doc["comparison"])
+    if rows:
+        header = ["test", "base", "xfer", "lift", "acc", "verdict", "calls", "cost"]
+        right = {1, 2, 3, 4, 6, 7}
+        if len(rows) <= OPEN_ROWS:
+            lines += [*_table(header, rows, right), ""]
+        else:
+            # Long: what did not pass stays open (when it is short), everything folds.
+            open_rows = [r for r in rows if r[5] != _MARK["pass"]]
+            if open_rows and len(open_rows) <= OPEN_ROWS:
+                lines += [*_table(header, open_rows, right), ""]
+            table = _table(header, rows, right)
+            lines += [*_fold(f"All {len(rows)} transfer checks", table, fold=True), ""]
+    lines.append(_totals(doc))
+    return "\n".join(lines) + "\n"
