@@ -80,3 +80,15 @@ def pytest_runtest_makereport(
         report.outcome = "failed"
         report.longrepr = f"XGEN_REQUIRE_REAL=1 but this real-path test skipped: {reason}"
     return report
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def golden(name: str, text: str) -> None:
+    """``text`` must equal the golden file ``tests/golden/NAME``; ``XGEN_UPDATE_GOLDEN=1``
+    rewrites it (review the diff before committing)."""
+    path = GOLDEN / name
+    if os.environ.get("XGEN_UPDATE_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ under ``--xgen-max-cost``, which could not hold).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,10 +50,11 @@ def estimated_cost(request: Mapping[str, Any], price: Price | None) -> float:
 
 
 def money(amount: float) -> str:
-    """A cost as the terminal and reports show it: 0, four significant digits below 1, else
-    two decimals."""
+    """A cost as the terminal and reports show it: 0, four significant digits below 1 (in
+    plain decimals), else two decimals."""
     if amount == 0:
         return "0"
     if amount >= 1:
         return f"{amount:.2f}"
-    return f"{amount:.4g}"
+    digits = 3 - math.floor(math.log10(amount))
+    return f"{amount:.{digits}f}".rstrip("0").rstrip(".")

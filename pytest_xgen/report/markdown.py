@@ -22,7 +22,9 @@ from pytest_xgen.report.build import worst_verdict
 OPEN_ROWS = 10
 _ORDER = {"fail": 0, "inconclusive": 1, "pass": 2}
 _MARK = {"pass": "pass", "fail": "**fail**", "inconclusive": "*inconclusive*"}
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# What could start emphasis, a link, an image, a code span, a table cell or strike-through
+# inside a line (no text here starts a line, so list and heading marks stay plain).
+_SPECIAL = re.compile(r"([\\`*_\[\]|~!#])")
 
 
 def text(value: object) -> str:
@@ -94,11 +96,15 @@ def _gate(comparison: dict[str, Any]) -> list[str]:
     lines = []
     if gate is not None:
         limits = ", ".join(f"{m}:{d:g}" for m, d in gate["thresholds"].items())
-        result = {"pass": "passed", "fail": "**failed**", "inconclusive": "*inconclusive*"}
-        lines.append(f"**Gate ({text(limits)}): {result[gate['result']]}**")
+        result = {"pass": "passed", "fail": "failed", "inconclusive": "inconclusive"}
+        effect = ""
+        if gate["result"] == "inconclusive":
+            fails = gate.get("on_underpowered", "fail") == "fail"
+            effect = " (fails the run)" if fails else " (does not fail the run)"
+        lines.append(f"**Gate ({text(limits)}): {result[gate['result']]}**{effect}")
         lines.append("")
         for line in gate["failures"] + gate["underpowered"]:
-            lines.append(f"- {text(line)}")
+            lines.append(f"- {code(line)}")
         if gate["failures"] or gate["underpowered"]:
             lines.append("")
     lines.append(
@@ -126,7 +132,7 @@ def _gate(comparison: dict[str, Any]) -> list[str]:
         if test["verdict"] != "regressed":
             continue
         for metric, change in test["changes"].items():
-            if not change.get("significant"):
+            if not change.get("significant") or (change.get("delta") or 0) >= 0:
                 continue
             regressed.append(
                 [
