@@ -157,6 +157,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if settings.record_mode == "none":
             hypothesis_glue.select_ci_profile(config)
         for item in hypothesis_tests:
+            session.hypothesis_tests.add(item.nodeid)
             hypothesis_glue.configure(item, settings, _max_examples(item, settings))
             if session.dry_run:
                 hypothesis_glue.dry_run(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from pytest_xgen.errors import XgenConfigError, hide_frame
+from pytest_xgen.errors import RecordingMissError, XgenConfigError, hide_frame
 from pytest_xgen.outputs import Outputs
 from pytest_xgen.reporter import XgenReporter
 from pytest_xgen.settings import names
@@ -29,6 +29,12 @@ if TYPE_CHECKING:
     from pytest_xgen.recording.recorder import CallSite, Recorder
 
 WORKER_KEY = "xgen"
+HYPOTHESIS_MISS = (
+    "This is a Hypothesis test: its examples come from a seed made from the test's source, "
+    "so any edit of the test (even expected=8 to expected=4 + 4) draws other examples, "
+    "whose calls were never recorded. Record them with --xgen-record-mode=new_episodes and "
+    "commit the cassette."
+)
 
 T = TypeVar("T")
 
@@ -44,6 +50,8 @@ class XgenSession:
         workerinput = getattr(config, "workerinput", {})
         self.run_id: str = workerinput.get("xgen_run_id") or uuid.uuid4().hex
         self.dry_run = bool(config.getoption("xgen_dry_run") or config.getini("xgen_dry_run"))
+        # The Hypothesis tests of this run, by node id (a miss in one explains itself).
+        self.hypothesis_tests: set[str] = set()
         # Dry run, per Hypothesis test: examples drawn, and the most calls one planned.
         self.dry_examples: dict[str, dict[str, int]] = {}
         # Dry run: tests stopped by a blank answer; their later calls are not counted.
@@ -198,7 +206,12 @@ class XgenSession:
     ) -> tuple[dict[str, Any], bool]:
         if self.is_local(site.model):
             live = self._one_at_a_time(live)
-        entry, replayed = self.recorder.call(request, live, site)
+        try:
+            entry, replayed = self.recorder.call(request, live, site)
+        except RecordingMissError as exc:
+            if site.test not in self.hypothesis_tests:
+                raise
+            raise RecordingMissError(f"{exc}\n{HYPOTHESIS_MISS}") from None
         # Hook implementations (and the progress line) see one finished call at a time,
         # even when a check's calls run on several threads.
         with self._done_lock:

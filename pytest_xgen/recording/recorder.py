@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_xgen.errors import BudgetExhaustedError, CassetteError, RecordingMissError, hide_frame
-from pytest_xgen.recording import cassettes
+from pytest_xgen.recording import cassettes, miss
 from pytest_xgen.recording.cost import NANO, Price, call_cost, estimate, estimated_cost, money
 from pytest_xgen.recording.store import Store, make_entry, request_key
 
@@ -226,7 +226,7 @@ class Recorder:
         entry = self._replay(key, site)
         if entry is not None:
             return entry, True
-        self._check_may_record(site)
+        self._check_may_record(site, request)
         if self.dry_run:
             return self._plan(key, request, site), False
         with self._single_flight(key):
@@ -376,13 +376,23 @@ class Recorder:
             )
         return entry
 
-    def _check_may_record(self, site: CallSite) -> None:
+    def _nearest(self, site: CallSite, request: dict[str, Any]) -> str:
+        """The closest recording of the module and its diff from ``request`` (or nothing)."""
+        if self.cassette_dir is None:
+            return ""
+        entry = miss.closest(request, self._cassette(site.module).values(), site.test)
+        if entry is None:
+            return ""
+        path = cassettes.cassette_path(self.cassette_dir, site.module)
+        return miss.describe(request, entry, site.test, str(path))
+
+    def _check_may_record(self, site: CallSite, request: dict[str, Any]) -> None:
         where = site.describe()
         if self.mode == "none":
             raise RecordingMissError(
                 f"no recording for this call in replay-only mode (--xgen-record-mode=none): "
                 f"{where}. Record it with: pytest --xgen-record-mode=new_episodes "
-                f"'{site.test}', then commit the cassette"
+                f"'{site.test}', then commit the cassette{self._nearest(site, request)}"
             )
         existed = self._cassette_existed.get(site.module, False)  # pragma: no mutate
         if self.mode == "once" and existed:
@@ -392,6 +402,7 @@ class Recorder:
                 f"the cassette {path} exists and has no recording for this call "
                 f"(record mode once treats an existing cassette as complete): {where}. "
                 f"Add it with: pytest --xgen-record-mode=new_episodes '{site.test}'"
+                f"{self._nearest(site, request)}"
             )
 
     # -- writing cassettes ----------------------------------------------------------------

@@ -238,7 +238,19 @@ def test_record_mode_once_completes_a_new_cassette_but_not_an_existing_one(
     assert str(raised.value) == (
         f"the cassette {cassette(tmp_path)} exists and has no recording for this call "
         f"(record mode once treats an existing cassette as complete): {SITE.describe()}. "
-        f"Add it with: pytest --xgen-record-mode=new_episodes '{TEST}'"
+        f"Add it with: pytest --xgen-record-mode=new_episodes '{TEST}'\n"
+        f"The closest recording (this test, this model, in {cassette(tmp_path)}) differs in "
+        "messages, sample:\n"
+        "    --- recorded\n"
+        "    +++ this call\n"
+        "    @@ -2,5 +2,5 @@\n"
+        '     kind: "chat"\n'
+        "    -messages[0] user: question 1\n"
+        "    +messages[0] user: question 2\n"
+        "     params.max_tokens: 5\n"
+        "    -sample: 1\n"
+        "    +sample: 2\n"
+        "     v: 1"
     )
 
 
