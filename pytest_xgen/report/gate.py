@@ -441,6 +441,15 @@ def main_compare(argv: Sequence[str]) -> int:
         help=f"where saved runs are (default {DEFAULT_RUNS_DIR})",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show unchanged tests too")
+    parser.add_argument(
+        "--markdown",
+        metavar="PATH",
+        help="write the Markdown summary of AFTER with this comparison and the gate "
+        "(a CI job summary or pull-request comment)",
+    )
+    parser.add_argument(
+        "--report", metavar="PATH", help="write AFTER's JSON report with this comparison"
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -466,12 +475,38 @@ def main_compare(argv: Sequence[str]) -> int:
         before, after, alpha=args.alpha, adjust_with=args.adjust, thresholds=thresholds
     )
     print(format_comparison(comparison, verbose=args.verbose))
-    if thresholds is None:
-        return 0
-    result = gate(comparison, args.on_underpowered)
-    for line in result.lines():
-        print(f"xgen compare: {line}" if not line.startswith("  ") else line)
-    return 1 if result.failed else 0
+    result = None if thresholds is None else gate(comparison, args.on_underpowered)
+    if result is not None:
+        for line in result.lines():
+            print(f"xgen compare: {line}" if not line.startswith("  ") else line)
+    if args.markdown or args.report:
+        _write_compared(args, after, comparison, result)
+    return 1 if result is not None and result.failed else 0
+
+
+def _write_compared(
+    args: argparse.Namespace,
+    after: dict[str, Any],
+    comparison: Comparison,
+    result: GateResult | None,
+) -> None:
+    """AFTER's report with the comparison (as ``--xgen-compare`` would have added it)."""
+    from pytest_xgen import files
+    from pytest_xgen.report.formats import json_text
+    from pytest_xgen.report.markdown import render_markdown
+
+    doc = {
+        **after,
+        "comparison": {
+            "baseline": args.before,
+            **comparison.to_dict(),
+            "gate": None if result is None else result.to_dict(),
+        },
+    }
+    for path, text in ((args.report, json_text), (args.markdown, render_markdown)):
+        if path:
+            files.write_text(Path(path), text(doc))
+            print(f"xgen compare: wrote {path}")
 
 
 def _labels(document: dict[str, Any]) -> dict[str, str]:

@@ -108,7 +108,7 @@ def _gate(comparison: dict[str, Any]) -> list[str]:
         if gate["failures"] or gate["underpowered"]:
             lines.append("")
     lines.append(
-        f"Compared with {text(comparison['baseline'])}: {tally}{', ' + extra if extra else ''} "
+        f"Compared with {code(comparison['baseline'])}: {tally}{', ' + extra if extra else ''} "
         f"(alpha {comparison['alpha']:g}, adjusted: {text(comparison['adjust'])})."
     )
     lines.append("")

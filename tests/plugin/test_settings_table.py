@@ -112,8 +112,10 @@ BAD_TEXT: dict[str, str | None] = {
     "temperature": "3",
     "max_examples": "0",
     "max_live_calls": "-1",
+    "max_cost": "-0.5",
     "report": None,  # any text is a path; none or empty is no report
     "html": None,  # any text is a path; none or empty is no html
+    "markdown": None,
     "save": "../elsewhere",
     "model_map": "qwen",
     "compare": None,  # any text is a path; none or empty is no compare
@@ -146,8 +148,10 @@ BAD_TOML = {
     "temperature": "3",
     "max_examples": "0",
     "max_live_calls": "-1",
+    "max_cost": '"ten"',
     "report": '""',
     "html": "false",
+    "markdown": "3",
     "save": '"../elsewhere"',
     "model_map": '"qwen"',
     "compare": '""',

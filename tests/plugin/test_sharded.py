@@ -94,14 +94,22 @@ def test_three_shards_merge_into_the_unsharded_run(
 
     # The gate on the merged baseline gives the result it gives on the unsharded one.
     gate = ("--xgen-model-map=b=worse", "--xgen-compare-fail=consistency:0.05")
-    direct = run(suite, "cand", *gate, "--xgen-compare=whole.json")
+    direct = run(suite, "cand", *gate, "--xgen-compare=whole.json", "--xgen-markdown=cand.md")
     via_merged = run(suite, "cand2", *gate, "--xgen-compare=merged.json")
     assert direct.ret == via_merged.ret == pytest.ExitCode.TESTS_FAILED
     a, b = load(suite.path / "cand.json"), load(suite.path / "cand2.json")
     a["comparison"]["baseline"] = b["comparison"]["baseline"] = "-"
     assert comparable(a) == comparable(b)
     assert a["comparison"]["gate"]["result"] == "fail"
-    assert xgen(["compare", str(merged_path), str(suite.path / "cand.json"), *_cli(gate)]) == 1
+    summary = suite.path / "via-cli.md"
+    cand = str(suite.path / "cand.json")
+    assert xgen(["compare", str(merged_path), cand, *_cli(gate), "--markdown", str(summary)]) == 1
+    # The merge job's summary (gate included) is the one the unsharded run wrote.
+    in_run = (suite.path / "cand.md").read_text()
+    assert "**Gate (consistency:0.05): failed**" in in_run
+    assert summary.read_text() == in_run.replace(
+        "Compared with `whole.json`", f"Compared with `{merged_path}`"
+    )
     assert (
         xgen(
             ["compare", str(suite.path / "whole.json"), str(suite.path / "cand.json"), *_cli(gate)]
