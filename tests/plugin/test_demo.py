@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -86,3 +87,49 @@ def test_the_tutor_demo_gates_an_upgrade_from_its_cassettes_alone(tmp_path: Path
     assert narrow.returncode == 1
     assert "xgen gate inconclusive (consistency:0.2): fails the run" in narrow.stdout
     assert "detect a mean drop of 0.49" in narrow.stdout
+
+
+def test_the_demo_split_in_three_shards_merges_into_the_unsharded_report(tmp_path: Path) -> None:
+    """The embedded models' recorded answers, replayed in 3 pytest-split groups of 2 workers
+    each, merge into the report of one run: same tests, checks, metrics and calls."""
+
+    def replay(name: str, *args: str) -> dict:
+        report = tmp_path / f"{name}.json"
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "examples",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:randomly",
+                "--xgen-record-mode=none",
+                f"--xgen-cache-dir={tmp_path / name}",
+                f"--xgen-models-dir={tmp_path / 'no-models'}",
+                f"--xgen-report={report}",
+                *args,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        return json.loads(report.read_text())
+
+    whole = replay("whole")
+    shards = [replay(f"shard{g}", "--splits", "3", "--group", str(g), "-n", "2") for g in (1, 2, 3)]
+    assert all(s["tests"] for s in shards)
+    from pytest_xgen.cli import main as xgen
+
+    merged_path = tmp_path / "merged.json"
+    paths = [str(tmp_path / f"shard{g}.json") for g in (1, 2, 3)]
+    assert xgen(["merge", *paths, "-o", str(merged_path)]) == 0
+    merged = json.loads(merged_path.read_text())
+    for doc in (merged, whole):
+        del doc["created"], doc["run"]["workers"], doc["run"]["versions"]
+    assert merged == whole
+    assert merged["run"]["calls"]["live"] == 0 and merged["run"]["calls"]["replayed"] > 500
