@@ -177,6 +177,14 @@ def test_a_dry_run_estimate_bounds_the_run_and_shows_no_verdicts(
     )
     assert fake.calls == planned_here <= estimate  # exact where no example fails
 
+    # The failing Hypothesis test shrinks: each of its live calls has a line of its own.
+    shrinking = pytester.runpytest(
+        "-p", "no:randomly", "-k", "fails", "--xgen-record-mode=new_episodes"
+    )
+    shrinking.assert_outcomes(failed=1)
+    progress = [x for x in shrinking.stdout.lines if x.startswith("xgen: live call ")]
+    assert len(progress) > 2 and len(set(progress)) == len(progress)
+
     # A test that asserts on an answer before its next call stops at the blank answer: the
     # dry run says the count is a floor and names it.
     pytester.makepyfile(test_midway=MIDWAY)
