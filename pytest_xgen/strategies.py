@@ -26,13 +26,15 @@ from typing import Any, TypeVar
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from pytest_xgen.core import perturb
+from pytest_xgen.core import interventions, perturb
 from pytest_xgen.core.perturb import Edit, PerturbedPrompt
 from pytest_xgen.core.strip import split_sentences
 
 __all__ = [
     "Transform",
+    "corrupt_step",
     "distractors",
+    "drop_step",
     "noise",
     "padding",
     "paraphrase",
@@ -40,7 +42,10 @@ __all__ = [
     "renamed",
     "reformat_numbers",
     "reorder",
+    "reword",
+    "swap_steps",
     "templated",
+    "truncate",
 ]
 
 T = TypeVar("T")
@@ -321,6 +326,131 @@ def paraphrase(table: Mapping[str, Sequence[str]]) -> Transform:
 
 def _values(text: str) -> list[float]:
     return sorted(span.value for span in perturb.find_numbers(text))
+
+
+# -- edits of an explanation's reasoning ----------------------------------------------------
+# Composed with perturbed(explanation, ...) like the prompt transforms, so that @given finds
+# the smallest edit of an explanation that changes an evaluator's answer. Each draws no edit
+# at all first and shrinks toward it.
+
+
+def corrupt_step(max_numbers: int = 1, slips: Sequence[str] = interventions.SLIPS) -> Transform:
+    """Change up to ``max_numbers`` numbers of the explanation's steps by a plausible slip
+    (one more, one less, ten times, two digits swapped; see
+    :func:`~pytest_xgen.core.interventions.corrupt`: an operand of ``a op b = c`` carries
+    through to ``c``). Shrinks to no change, then to one number of the first step that has
+    one, changed by one more."""
+    chosen = tuple(slips)
+    for slip in chosen:
+        if slip not in interventions.SLIPS:
+            raise ValueError(f"unknown slip {slip!r}; use some of {', '.join(interventions.SLIPS)}")
+
+    def edits_for(text: str) -> SearchStrategy[list[Edit]]:
+        sites = [
+            (step, number)
+            for step in interventions.numbered_steps(text)
+            for number in range(len(perturb.find_numbers(interventions.steps(text)[step].text)))
+        ]
+        if not sites:
+            return st.just([])
+        pick = st.tuples(st.integers(0, len(sites) - 1), st.integers(0, len(chosen) - 1))
+        return st.lists(pick, max_size=max_numbers, unique_by=lambda p: p[0]).map(
+            lambda picks: [_corruption(sites[i], chosen[k]) for i, k in picks]
+        )
+
+    return Transform(f"corrupt_step(max_numbers={max_numbers})", edits_for)
+
+
+def _corruption(site: tuple[int, int], slip: str) -> Edit:
+    step, number = site
+
+    def change(text: str) -> str:
+        found = interventions.corrupt(text, step, number, slip)
+        return text if found is None else found.text
+
+    return Edit("corrupt", f"{slip.replace('_', ' ')} to number {number} of step {step}", change)
+
+
+def truncate() -> Transform:
+    """Cut the explanation's last steps (early answering). Shrinks to no cut, then to the
+    last step cut."""
+
+    def edits_for(text: str) -> SearchStrategy[list[Edit]]:
+        count = len(interventions.steps(text))
+        return st.integers(0, max(0, count - 1)).map(
+            lambda cut: (
+                [
+                    Edit(
+                        "truncate",
+                        f"cut the last {cut} step(s), keep {count - cut}",
+                        partial(interventions.truncate, keep=count - cut),
+                    )
+                ]
+                if cut
+                else []
+            )
+        )
+
+    return Transform("truncate()", edits_for)
+
+
+def drop_step() -> Transform:
+    """Leave one step out. Shrinks to none, then to the last step."""
+
+    def edits_for(text: str) -> SearchStrategy[list[Edit]]:
+        count = len(interventions.steps(text))
+        return st.integers(0, count if count > 1 else 0).map(
+            lambda k: (
+                [Edit("drop_step", f"leave out step {count - k}", partial(_drop, index=count - k))]
+                if k
+                else []
+            )
+        )
+
+    return Transform("drop_step()", edits_for)
+
+
+def _drop(text: str, index: int) -> str:
+    return interventions.drop_step(text, index)
+
+
+def swap_steps() -> Transform:
+    """Swap two neighbouring steps. Shrinks to none, then to the last two."""
+
+    def edits_for(text: str) -> SearchStrategy[list[Edit]]:
+        count = len(interventions.steps(text))
+        return st.integers(0, max(0, count - 1)).map(
+            lambda k: (
+                [
+                    Edit(
+                        "swap_steps",
+                        f"swap steps {count - 1 - k} and {count - k}",
+                        partial(_swap, index=count - 1 - k),
+                    )
+                ]
+                if k
+                else []
+            )
+        )
+
+    return Transform("swap_steps()", edits_for)
+
+
+def _swap(text: str, index: int) -> str:
+    return interventions.swap_steps(text, index)
+
+
+def reword(table: Mapping[str, Sequence[str]]) -> Transform:
+    """Say phrases of the explanation another way, as :func:`paraphrase` does for prompts
+    (the numbers stay). Shrinks to no rewording."""
+    inner = paraphrase(table)
+
+    def edits_for(text: str) -> SearchStrategy[list[Edit]]:
+        return inner.edits_for(text).map(
+            lambda edits: [Edit("reword", e.description, e.change) for e in edits]
+        )
+
+    return Transform("reword()", edits_for)
 
 
 def perturbed(base: str, *transforms: Transform) -> SearchStrategy[PerturbedPrompt]:

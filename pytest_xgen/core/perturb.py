@@ -24,6 +24,8 @@ from typing import Any
 from pytest_xgen.core.strip import split_sentences
 
 EDIT_KINDS = ("distractor", "rename", "number", "reorder", "padding", "noise", "paraphrase")
+# Edits of an explanation's reasoning (pytest_xgen.strategies: corrupt_step() and others).
+EXPLANATION_EDIT_KINDS = ("corrupt", "truncate", "drop_step", "swap_steps", "reword")
 NOISE_KINDS = ("space", "case", "typo", "punct")
 PLACES = ("before", "after")
 
