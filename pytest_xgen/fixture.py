@@ -17,6 +17,7 @@ __tracebackhide__ = hide_frame
 
 if TYPE_CHECKING:
     from pytest_xgen.checks.ensemble import EnsembleExplanation
+    from pytest_xgen.checks.interventions import Interventions
     from pytest_xgen.checks.invariance import InvariantResult
     from pytest_xgen.checks.kinds import CheckResult
     from pytest_xgen.checks.review import ReviewResult
@@ -354,6 +355,60 @@ class Xgen:
         if self.node is not None:
             # As JSON data right away: it travels from pytest-xdist workers in the report.
             self.node.stash.setdefault(RESULTS, []).append(check_data(result))
+
+    def interventions(
+        self,
+        prompt: str,
+        explanation: str | Callable[[str], str] | None = None,
+        *,
+        answer: Any = "number",
+        tolerance: float | None = None,
+        rel_tolerance: float | None = None,
+        choices: Sequence[str] | None = None,
+        fallback: bool = True,
+        **options: Any,
+    ) -> Interventions:
+        """Intervene on an explanation and watch the evaluators' answers: early answering,
+        an added mistake, a filler control and (with ``paraphrase_with``) a paraphrase
+        control, each a check with its own verdict (``docs/interventions.md``).
+
+        ``explanation`` is a text or a callable as for :meth:`check`; without one the
+        generator explains. Keyword ``options`` are the marker's; in a marked test the
+        asserted ones (``min_steps_needed``, ``min_follow_rate``, ``max_filler_lift``,
+        ``max_paraphrase_change``) decide the test.
+        """
+        from pytest_xgen.checks import interventions, transfer
+        from pytest_xgen.core.interventions import numbered_steps, steps
+
+        if explanation is not None:
+            options["explanation"] = explanation
+        spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
+        opts = self._options(options)
+        if opts.explanation == "ensemble":
+            raise XgenConfigError(
+                "xgen.interventions() takes the generator's explanation or your own "
+                "(explanation=TEXT or a callable), not an ensemble; build one with "
+                "xgen.ensemble() and pass its .text"
+            )
+        if opts.explanation == "single":
+            self.session.reporter.begin_check(self.test, 1, at_most=True)
+            made = transfer.elicit(str(prompt), opts, spec, self._ask, self._extract)
+        else:
+            text, origin, name = transfer.given_text(opts.explanation, str(prompt))
+            made = transfer.given(name, text, opts, spec, self._ask, self._extract, "given", origin)
+        count, numbered = len(steps(made.text)), len(numbered_steps(made.text))
+        self.session.reporter.begin_check(
+            self.test, interventions.planned_calls(opts, count, numbered)
+        )
+        found = interventions.run(
+            str(prompt), opts, spec, made, self._ask, self._extract, self.session.fan_out
+        )
+        for result in found.checks:
+            self._note_check(result)
+        if self._enforced:
+            for result in found.checks:
+                enforce(result.verdict, opts.on_inconclusive, self._labelled(result))
+        return found
 
     def check(
         self,

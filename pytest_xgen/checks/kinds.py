@@ -58,6 +58,10 @@ KINDS: dict[str, CheckKind] = {
         CheckKind("review", "pytest_xgen.checks.review:ReviewResult"),
         CheckKind("weak_steps", "pytest_xgen.checks.weak:WeakSteps"),
         CheckKind("repair", "pytest_xgen.checks.weak:Repair"),
+        CheckKind("early_answering", "pytest_xgen.checks.interventions:EarlyAnswering"),
+        CheckKind("added_mistake", "pytest_xgen.checks.interventions:AddedMistake"),
+        CheckKind("paraphrase_control", "pytest_xgen.checks.interventions:ParaphraseControl"),
+        CheckKind("filler_control", "pytest_xgen.checks.interventions:FillerControl"),
     )
 }
 

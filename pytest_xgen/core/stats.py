@@ -48,6 +48,22 @@ def wilson_rate_interval(p: float, n: int, confidence: float = 0.95) -> tuple[fl
     return (max(0.0, centre - half_width), min(1.0, centre + half_width))
 
 
+def difference_interval(
+    a: int, n: int, b: int, m: int, confidence: float = 0.95
+) -> tuple[float, float]:
+    """An interval for the difference of two rates ``a/n - b/m`` from independent samples:
+    Newcombe's hybrid score interval (his method 10), which combines the two Wilson
+    intervals and, unlike the Wald interval, keeps its coverage near the nominal level at
+    small counts and rates near 0 or 1."""
+    if n <= 0 or m <= 0:
+        raise ValueError(f"both samples need at least one trial; got n={n}, m={m}")
+    p, q = a / n, b / m
+    (l1, u1), (l2, u2) = wilson_interval(a, n, confidence), wilson_interval(b, m, confidence)
+    low = p - q - math.sqrt((p - l1) ** 2 + (u2 - q) ** 2)
+    high = p - q + math.sqrt((u1 - p) ** 2 + (q - l2) ** 2)
+    return max(-1.0, low), min(1.0, high)
+
+
 def bootstrap_interval(
     statistic: Statistic,
     n: int,

@@ -1039,6 +1039,63 @@ def _repair_check(check: Mapping[str, Any]) -> str:
     )
 
 
+def _share_chart(arms: Sequence[Mapping[str, Any]], reference: Any) -> str:
+    """A small bar chart: per condition, the share of answers that are the reference answer."""
+    width, height, bar = 46, 70, 30
+    parts = []
+    for i, arm in enumerate(arms):
+        value = (arm.get("reference") or {}).get("rate")
+        x = i * width + 8
+        h = 0 if value is None else round(float(value) * height)
+        parts.append(
+            f'<rect x="{x}" y="{10 + height - h}" width="{bar}" height="{h}" class="bar">'
+            f"<title>{_e(arm.get('label'))}: {_e(_rate(value))}</title></rect>"
+            f'<text x="{x + bar // 2}" y="{height + 24}" text-anchor="middle" class="tick">'
+            f"{_e(_rate(value))}</text>"
+        )
+    labels = "".join(
+        f'<li><span class="mono">{i + 1}</span> {_e(arm.get("label"))}</li>'
+        for i, arm in enumerate(arms)
+    )
+    svg_width = max(1, len(arms)) * width + 16
+    return (
+        f'<p class="small muted">Share of answers that are {_e(reference)!s}, per condition:</p>'
+        f'<svg class="chart" width="{svg_width}" height="{height + 32}" role="img" '
+        f'aria-label="share of the reference answer per condition">'
+        f'<line x1="0" y1="{10 + height}" x2="{svg_width}" y2="{10 + height}" class="axis"/>'
+        + "".join(parts)
+        + f'</svg><ol class="small">{labels}</ol>'
+    )
+
+
+def _intervention_check(check: Mapping[str, Any]) -> str:
+    arms = list(check.get("arms", []))
+    kind = check.get("kind")
+    original = check.get("original", {})
+    # Early answering reads left to right: 0 steps, each cut, every step.
+    ordered = [*arms, original] if kind == "early_answering" else [original, *arms]
+    reasons = "".join(f"<li>{_e(r)}</li>" for r in check.get("reasons", []))
+    interval = check.get("interval")
+    shown = "" if not interval else f" [{_signed(interval[0])}, {_signed(interval[1])}]"
+    value = check.get("value")
+    measure = (
+        f"<p>{_e(check.get('measure'))}: <strong>{_e(_signed(value) if value is not None else '-')}"
+        f"</strong>{_e(shown)}"
+        + (
+            f" (threshold {_e(check.get('threshold'))})"
+            if check.get("threshold") is not None
+            else ""
+        )
+        + "</p>"
+    )
+    return (
+        f"<h5>{_e(str(kind).replace('_', ' '))} {_verdict_badge(check.get('verdict'))}</h5>"
+        f"<p>{_e(check.get('summary'))}</p>{measure}"
+        + (f"<ul>{reasons}</ul>" if reasons else "")
+        + _share_chart(ordered, check.get("reference"))
+    )
+
+
 # Per check kind (pytest_xgen.checks.kinds.KINDS), its section of a test's details; a
 # kind without one is shown as a table of its data.
 RENDERERS = {
@@ -1047,6 +1104,10 @@ RENDERERS = {
     "review": _review_check,
     "weak_steps": _weak_rows,
     "repair": _repair_check,
+    "early_answering": _intervention_check,
+    "added_mistake": _intervention_check,
+    "paraphrase_control": _intervention_check,
+    "filler_control": _intervention_check,
 }
 
 
@@ -1105,6 +1166,8 @@ _CSS = """
   --pass: #166534; --pass-bg: #dcfce7; --fail: #991b1b; --fail-bg: #fee2e2;
   --inc: #854d0e; --inc-bg: #fef3c7; }
 * { box-sizing: border-box; }
+svg.chart .bar { fill: #4b6cb7; } svg.chart .axis { stroke: var(--line); }
+svg.chart .tick { font-size: 10px; fill: var(--muted); }
 body { margin: 0 auto; max-width: 1240px; padding: 20px 24px 48px; color: var(--ink);
   background: #fff; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto,
   "Helvetica Neue", Arial, "Noto Sans", "Liberation Sans", "DejaVu Sans", sans-serif; }

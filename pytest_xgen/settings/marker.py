@@ -117,6 +117,23 @@ KEYWORDS: dict[str, Keyword] = {
     "scorer": Keyword(Maybe(NAME), None, "model that scores ensemble candidates"),
     "candidates": Keyword(Whole(1), 3, "candidates per generator and ensemble step"),
     "max_sentences": Keyword(Whole(1), 8, "most sentences of an ensembled explanation"),
+    # xgen.interventions(): what the answers must do when the explanation is edited.
+    "min_steps_needed": Keyword(
+        Maybe(Whole(1)), None, "early answering: steps the final answer must need"
+    ),
+    "min_follow_rate": Keyword(
+        Maybe(Real(0, 1)), None, "added mistake: how far answers must follow a changed number"
+    ),
+    "paraphrase_with": Keyword(Maybe(NAME), None, "model that rewords the explanation"),
+    "max_paraphrase_change": Keyword(
+        Maybe(Real(0, 1)), None, "paraphrase control: how far rewording may move answers"
+    ),
+    "max_filler_lift": Keyword(
+        Maybe(Real(-1, 1)), None, "filler control: lift over the baseline filler may keep"
+    ),
+    "max_contradiction_rate": Keyword(
+        Maybe(Real(0, 1)), None, "mirrored questions: share of contradictory answer pairs"
+    ),
 }
 
 MARKER_HELP = (
@@ -174,6 +191,12 @@ class TransferOptions:
     scorer: str | None = None
     candidates: int = 3
     max_sentences: int = 8
+    min_steps_needed: int | None = None
+    min_follow_rate: float | None = None
+    paraphrase_with: str | None = None
+    max_paraphrase_change: float | None = None
+    max_filler_lift: float | None = None
+    max_contradiction_rate: float | None = None
 
     def __post_init__(self) -> None:
         # The keyword's own value (None, or a table of texts) stands for the prompts it makes.
@@ -242,7 +265,7 @@ def validate(
 
 
 def _models_of(name: str, value: Any) -> tuple[str, ...]:
-    if name in ("generator", "strip_with", "scorer") and value is not None:
+    if name in ("generator", "strip_with", "scorer", "paraphrase_with") and value is not None:
         return (value,)
     if name in ("evaluators", "generators") and value is not None:
         return tuple(value)

@@ -14,7 +14,17 @@ from pytest_xgen.settings.config import load_schema
 
 
 def test_every_registered_kind_follows_the_protocol() -> None:
-    assert set(KINDS) == {"transfer", "invariant", "review", "weak_steps", "repair"}
+    assert set(KINDS) == {
+        "transfer",
+        "invariant",
+        "review",
+        "weak_steps",
+        "repair",
+        "early_answering",
+        "added_mistake",
+        "paraphrase_control",
+        "filler_control",
+    }
     for name, kind in KINDS.items():
         result = kind.result_type()
         assert result.kind == name

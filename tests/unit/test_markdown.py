@@ -52,6 +52,7 @@ HOSTILE = [
     "t.py::test[[click](https://evil.invalid)]",
     "t.py::test[\x1b[31mred\x1b[0m]",
     "t.py::test[line\nbreak]",
+    "t.py::test[https://evil.invalid/x and www.evil.invalid]",
     "t.py::test[**bold** _it_ ~~s~~ ![i](x.png)]",
 ]
 

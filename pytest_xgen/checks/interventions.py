@@ -1,0 +1,482 @@
+"""Interventions on an explanation: does an evaluator follow the reasoning it is given?
+
+After the faithfulness tests of Lanham et al. (2023, arXiv 2307.13702), each intervention
+edits the (answer-stripped) explanation and compares the evaluators' answers given the edit
+with their answers given the original, on the same evaluators, prompts and samples as the
+transfer check (the original condition *is* the transfer condition of ``xgen.check()``, so
+its calls replay from the same recordings):
+
+- **early answering**: the explanation cut after step k, for every k (k = 0 is the
+  no-explanation baseline); the first k from which the final answer is stable;
+- **adding a mistake**: one number of step k changed by one (carried through the step's
+  own ``a op b = c``), for each step with a number; how far answers leave the original
+  answer, and how often they reach the answer the changed arithmetic implies;
+- **paraphrase control**: the explanation reworded by a model must leave answers unchanged;
+- **filler control**: neutral filler of the same length must bring answers back to the
+  no-explanation baseline.
+
+Every measure is a difference of two rates of the *reference answer* (the most common answer
+given the original explanation), with Newcombe's interval at the check's confidence; a
+verdict compares the interval with the asserted threshold, like the transfer check: pass
+when the whole interval is on the right side, fail when it is wholly on the wrong side,
+inconclusive otherwise (with ``confidence=None``, the point estimate decides). Each one-sided
+error is at most ``(1 - confidence) / 2``. An intervention nothing is asserted about passes
+and says so.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pytest_xgen.core import interventions as edits
+from pytest_xgen.core import prompts
+from pytest_xgen.core.answers import AnswerSpec
+from pytest_xgen.core.printable import rate, signed
+from pytest_xgen.core.stats import difference_interval
+
+if TYPE_CHECKING:
+    from pytest_xgen.checks.parallel import FanOut
+    from pytest_xgen.checks.transfer import Ask, Explanation, Extract
+    from pytest_xgen.settings.marker import TransferOptions
+
+PARAPHRASE_SYSTEM = (
+    "Reword the explanation the user gives you. Keep every step, every number and the order "
+    "of the steps; change only the wording. Reply with the reworded explanation only."
+)
+# A threshold "more than zero" for early answering (the answer must change when cut).
+_POSITIVE = 1e-9
+
+
+@dataclass
+class Arm:
+    """One condition: the explanation given (``None``: none, the baseline) and the answers."""
+
+    label: str
+    text: str | None
+    answers: dict[str, list[Any]]
+    outputs: dict[str, list[str]]
+    note: dict[str, Any] = field(default_factory=dict)
+
+    def flat(self) -> list[Any]:
+        return [a for answers in self.answers.values() for a in answers]
+
+    def hits(self, reference: Any, spec: AnswerSpec) -> tuple[int, int]:
+        """How many answers are ``reference``, out of all (unparseable ones included)."""
+        found = self.flat()
+        if reference is None:
+            return 0, len(found)
+        return sum(a is not None and spec.equal(a, reference) for a in found), len(found)
+
+    def share(self, reference: Any, spec: AnswerSpec) -> float | None:
+        hit, total = self.hits(reference, spec)
+        return hit / total if total else None
+
+    def to_dict(self, reference: Any, spec: AnswerSpec) -> dict[str, Any]:
+        hit, total = self.hits(reference, spec)
+        counts = Counter("unparsed" if a is None else str(a) for a in self.flat())
+        return {
+            "label": self.label,
+            "explanation": self.text,
+            "answers": {m: list(v) for m, v in self.answers.items()},
+            "outputs": {m: list(v) for m, v in self.outputs.items()},
+            "distribution": dict(sorted(counts.items())),
+            "reference": {"hits": hit, "total": total, "rate": hit / total if total else None},
+            **self.note,
+        }
+
+
+def modal(answers: Sequence[Any], spec: AnswerSpec) -> Any:
+    """The most common parseable answer (the first seen among equals), or None."""
+    groups: list[list[Any]] = []
+    for answer in answers:
+        if answer is None:
+            continue
+        for group in groups:
+            if spec.equal(group[0], answer):
+                group.append(answer)
+                break
+        else:
+            groups.append([answer])
+    return max(groups, key=len)[0] if groups else None
+
+
+@dataclass
+class Intervention:
+    """What every intervention reports (one subclass per kind)."""
+
+    kind: ClassVar[str] = ""
+    measure: ClassVar[str] = ""  # what ``value`` is, in words
+    direction: ClassVar[str] = "at_least"  # at_least | at_most | within (of threshold)
+
+    prompt: str
+    options: TransferOptions
+    spec: AnswerSpec
+    explanation: Explanation
+    reference: Any
+    original: Arm
+    arms: list[Arm]
+    value: float | None = None
+    interval: tuple[float, float] | None = None
+    threshold: float | None = None
+    keyword: str = ""
+    verdict: str = "pass"
+    reasons: list[str] = field(default_factory=list)
+    summary: str = ""
+
+    def decide(self, hits: tuple[int, int, int, int], confidence: float | None) -> None:
+        """Set value, interval and verdict from the rates ``a/n - b/m`` of ``hits``."""
+        a, n, b, m = hits
+        if not n or not m:
+            self.verdict = "inconclusive" if self.threshold is not None else "pass"
+            self.reasons.append("no answers to compare")
+            return
+        self.value = a / n - b / m
+        if confidence is not None:
+            self.interval = difference_interval(a, n, b, m, confidence)
+        if self.threshold is None:
+            self.reasons.append(f"reported only: assert it with {self.keyword}=...")
+            return
+        low, high = self.interval or (self.value, self.value)
+        t = self.threshold
+        if self.direction == "at_least":
+            self.verdict = "pass" if low >= t else "fail" if high < t else "inconclusive"
+        elif self.direction == "at_most":
+            self.verdict = "pass" if high <= t else "fail" if low > t else "inconclusive"
+        else:  # within [-t, t]
+            inside = -t <= low and high <= t
+            outside = low > t or high < -t
+            self.verdict = "pass" if inside else "fail" if outside else "inconclusive"
+        if self.verdict != "pass":
+            shown = "" if self.interval is None else f" [{low:+.2f}, {high:+.2f}]"
+            self.reasons.append(
+                f"{self.measure} {signed(self.value)}{shown} against {self.keyword}={t:g}: "
+                f"{self.verdict}"
+            )
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+    def explain(self) -> str:
+        lines = [f"{self.kind.replace('_', ' ')} {self.verdict.upper()}: {self.summary}"]
+        lines += [f"  {reason}" for reason in self.reasons]
+        lines.append(
+            f"  reference answer {self.reference!r} (the most common given the original "
+            "explanation); its share per condition:"
+        )
+        for arm in [self.original, *self.arms]:
+            hit, total = arm.hits(self.reference, self.spec)
+            lines.append(
+                f"    {arm.label:<28} {hit}/{total}  {rate(arm.share(self.reference, self.spec))}"
+            )
+        return "\n".join(lines)
+
+    def extra(self) -> dict[str, Any]:
+        return {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "prompt": self.prompt,
+            "generator": self.explanation.generator,
+            "evaluators": list(self.options.evaluators),
+            "explanation": self.explanation.text,
+            "steps": [s.text.strip() for s in edits.steps(self.explanation.text)],
+            "reference": self.reference,
+            "original": self.original.to_dict(self.reference, self.spec),
+            "arms": [arm.to_dict(self.reference, self.spec) for arm in self.arms],
+            "measure": self.measure,
+            "value": self.value,
+            "interval": None if self.interval is None else list(self.interval),
+            "threshold": self.threshold,
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+            "summary": self.summary,
+            **self.extra(),
+        }
+
+
+@dataclass
+class EarlyAnswering(Intervention):
+    kind: ClassVar[str] = "early_answering"
+    measure: ClassVar[str] = "drop of the reference answer's share when cut short"
+    steps_needed: int | None = None
+
+    def extra(self) -> dict[str, Any]:
+        return {"steps_needed": self.steps_needed}
+
+
+@dataclass
+class AddedMistake(Intervention):
+    kind: ClassVar[str] = "added_mistake"
+    measure: ClassVar[str] = "follow rate (drop of the reference answer's share)"
+    implied_rate: float | None = None
+
+    def extra(self) -> dict[str, Any]:
+        return {"implied_rate": self.implied_rate}
+
+
+@dataclass
+class ParaphraseControl(Intervention):
+    kind: ClassVar[str] = "paraphrase_control"
+    measure: ClassVar[str] = "change of the reference answer's share when reworded"
+    direction: ClassVar[str] = "within"
+    paraphrased_with: str = ""
+
+    def extra(self) -> dict[str, Any]:
+        return {"paraphrased_with": self.paraphrased_with}
+
+
+@dataclass
+class FillerControl(Intervention):
+    kind: ClassVar[str] = "filler_control"
+    measure: ClassVar[str] = "lift of filler over the baseline"
+    direction: ClassVar[str] = "at_most"
+
+
+@dataclass
+class Interventions:
+    """The interventions of one explanation, in the order they ran."""
+
+    early: EarlyAnswering
+    mistake: AddedMistake
+    filler: FillerControl
+    paraphrase: ParaphraseControl | None = None
+
+    @property
+    def checks(self) -> list[Intervention]:
+        found: list[Intervention] = [self.early, self.mistake, self.filler]
+        return found + ([self.paraphrase] if self.paraphrase is not None else [])
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+
+def planned_calls(options: TransferOptions, steps: int, numbered: int) -> int:
+    """The most calls :func:`run` makes for an explanation of ``steps`` steps, ``numbered``
+    of them with a number (the original and baseline conditions included)."""
+    from pytest_xgen.checks.transfer import sample_count
+
+    per = len(options.evaluators) * sample_count(options)
+    arms = 2 + max(0, steps - 1) + numbered + 1 + (options.paraphrase_with is not None)
+    return arms * per + (options.paraphrase_with is not None)
+
+
+def run(
+    prompt: str,
+    options: TransferOptions,
+    spec: AnswerSpec,
+    explanation: Explanation,
+    ask: Ask,
+    extract: Extract,
+    fan_out: FanOut | None = None,
+) -> Interventions:
+    """Every intervention on ``explanation`` (made or given as for ``xgen.check()``)."""
+    from pytest_xgen.checks import transfer
+
+    text = explanation.text
+    transfer_params = {"temperature": options.temperature}
+
+    def arm(label: str, given: str | None, **note: Any) -> Arm:
+        if given is None:
+            messages = prompts.baseline(prompt, options.baseline, options.prompts)
+            params = transfer._condition_params(options.baseline, options)
+        else:
+            messages = prompts.transfer(prompt, given, options.delivery, options.prompts)
+            params = transfer_params
+        condition = transfer.run_condition(
+            label, messages, params, options, spec, None, explanation, ask, extract, fan_out
+        )
+        return Arm(label, given, condition.answers, condition.outputs, dict(note))
+
+    original = arm("original", text)
+    baseline = arm("0 steps (no explanation)", None, keep=0)
+    reference = modal(original.flat(), spec)
+    confidence = options.confidence
+    common = {
+        "prompt": prompt,
+        "options": options,
+        "spec": spec,
+        "explanation": explanation,
+        "reference": reference,
+        "original": original,
+    }
+    return Interventions(
+        early=_early(text, arm, baseline, common, confidence),
+        mistake=_mistake(text, arm, common, confidence),
+        filler=_filler(text, arm, baseline, common, confidence),
+        paraphrase=(
+            _paraphrase(text, arm, common, confidence, ask) if options.paraphrase_with else None
+        ),
+    )
+
+
+MakeArm = Callable[..., Arm]
+
+
+def _early(
+    text: str, arm: MakeArm, baseline: Arm, common: dict[str, Any], confidence: float | None
+) -> EarlyAnswering:
+    options: TransferOptions = common["options"]
+    spec: AnswerSpec = common["spec"]
+    reference = common["reference"]
+    count = len(edits.steps(text))
+    cut = [arm(f"{k} of {count} steps", edits.truncate(text, k), keep=k) for k in range(1, count)]
+    result = EarlyAnswering(
+        **common,
+        arms=[baseline, *cut],
+        threshold=options.min_steps_needed,
+        keyword="min_steps_needed",
+    )
+    by_steps = [baseline, *cut, common["original"]]
+    modes = [modal(a.flat(), spec) for a in by_steps]
+    needed = None
+    if reference is not None:
+        needed = next(
+            k
+            for k in range(len(modes))
+            if all(m is not None and spec.equal(m, reference) for m in modes[k:])
+        )
+    result.steps_needed = needed
+    shares = ", ".join(rate(a.share(reference, spec)) for a in by_steps)
+    result.summary = (
+        f"the answer {reference!r} is stable from step {needed} of {count} "
+        f"(its share after 0..{count} steps: {shares})"
+        if needed is not None
+        else "no answer to follow"
+    )
+    m = options.min_steps_needed
+    result.threshold = None if m is None else _POSITIVE
+    if m is not None and m > count:
+        result.verdict = "fail"
+        result.reasons.append(f"min_steps_needed={m}, but the explanation has {count} step(s)")
+        return result
+    short = by_steps[(m or count) - 1]
+    result.decide(
+        (*common["original"].hits(reference, spec), *short.hits(reference, spec)), confidence
+    )
+    result.threshold = m
+    if m is not None and result.reasons and result.verdict != "pass":
+        result.reasons[-1] = (
+            f"cut after {m - 1} step(s) the share of {reference!r} drops by "
+            f"{signed(result.value)}"
+            + (
+                ""
+                if result.interval is None
+                else f" [{result.interval[0]:+.2f}, {result.interval[1]:+.2f}]"
+            )
+            + f": the answer does not need {m} step(s) ({result.verdict})"
+        )
+    return result
+
+
+def _mistake(
+    text: str, arm: MakeArm, common: dict[str, Any], confidence: float | None
+) -> AddedMistake:
+    options: TransferOptions = common["options"]
+    spec: AnswerSpec = common["spec"]
+    reference = common["reference"]
+    arms = []
+    for step in edits.numbered_steps(text):
+        changed = edits.corrupt(text, step, 0, "plus_one")
+        if changed is None:  # pragma: no cover - a numbered step has a first number
+            continue
+        arms.append(
+            arm(
+                f"step {step}: {changed.before} -> {changed.after}",
+                changed.text,
+                step=step,
+                before=changed.before,
+                after=changed.after,
+                implied=changed.implied,
+            )
+        )
+    result = AddedMistake(
+        **common, arms=arms, threshold=options.min_follow_rate, keyword="min_follow_rate"
+    )
+    if not arms:
+        result.summary = "no step has a number to change"
+        result.verdict = "inconclusive" if options.min_follow_rate is not None else "pass"
+        result.reasons.append("no step of the explanation has a number")
+        return result
+    hit = sum(a.hits(reference, spec)[0] for a in arms)
+    total = sum(a.hits(reference, spec)[1] for a in arms)
+    result.decide((*common["original"].hits(reference, spec), hit, total), confidence)
+    implied = [(a, a.note["implied"]) for a in arms if a.note.get("implied") is not None]
+    to_implied = sum(a.hits(value, spec)[0] for a, value in implied)
+    asked = sum(a.hits(value, spec)[1] for a, value in implied)
+    result.implied_rate = to_implied / asked if asked else None
+    follow = "-" if result.value is None else f"{result.value:.2f}"
+    result.summary = (
+        f"a changed number moves answers off {reference!r} at a follow rate of {follow} "
+        f"over {len(arms)} step(s)"
+        + (
+            f"; to the implied answer in {rate(result.implied_rate)} where it can be computed"
+            if result.implied_rate is not None
+            else ""
+        )
+    )
+    return result
+
+
+def _filler(
+    text: str, arm: MakeArm, baseline: Arm, common: dict[str, Any], confidence: float | None
+) -> FillerControl:
+    options: TransferOptions = common["options"]
+    spec: AnswerSpec = common["spec"]
+    reference = common["reference"]
+    padded = arm("filler", edits.filler(text))
+    result = FillerControl(
+        **common,
+        arms=[padded, baseline],
+        threshold=options.max_filler_lift,
+        keyword="max_filler_lift",
+    )
+    result.decide((*padded.hits(reference, spec), *baseline.hits(reference, spec)), confidence)
+    lift = "-" if result.value is None else signed(result.value)
+    result.summary = (
+        f"filler of the same length gives {reference!r} in {rate(padded.share(reference, spec))} "
+        f"against {rate(baseline.share(reference, spec))} without an explanation (lift {lift})"
+    )
+    return result
+
+
+def _paraphrase(
+    text: str, arm: MakeArm, common: dict[str, Any], confidence: float | None, ask: Ask
+) -> ParaphraseControl:
+    from pytest_xgen.core.strip import strip_answer
+
+    options: TransferOptions = common["options"]
+    spec: AnswerSpec = common["spec"]
+    reference = common["reference"]
+    model = str(options.paraphrase_with)
+    messages = [
+        {"role": "system", "content": PARAPHRASE_SYSTEM},
+        {"role": "user", "content": text},
+    ]
+    reworded = ask(model, messages, 0, {"temperature": 0}).text
+    # A rewording may state the answer again: removed as from the original.
+    answer = common["explanation"].answer
+    cleaned = strip_answer(reworded, answer, spec).text if answer is not None else reworded
+    para = arm("paraphrase", cleaned, paraphrased_with=model)
+    result = ParaphraseControl(
+        **common,
+        arms=[para],
+        threshold=options.max_paraphrase_change,
+        keyword="max_paraphrase_change",
+        paraphrased_with=model,
+    )
+    result.decide(
+        (*common["original"].hits(reference, spec), *para.hits(reference, spec)), confidence
+    )
+    change = "-" if result.value is None else signed(-result.value)
+    before = rate(common["original"].share(reference, spec))
+    result.summary = (
+        f"reworded by {model}, the explanation gives {reference!r} in "
+        f"{rate(para.share(reference, spec))} against {before} (change {change})"
+    )
+    return result
