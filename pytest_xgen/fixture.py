@@ -360,6 +360,7 @@ class Xgen:
         self,
         prompt: str,
         explanation: str | Callable[[str], str] | None = None,
+        expected: Any = None,
         *,
         answer: Any = "number",
         tolerance: float | None = None,
@@ -401,7 +402,14 @@ class Xgen:
             self.test, interventions.planned_calls(opts, count, numbered)
         )
         found = interventions.run(
-            str(prompt), opts, spec, made, self._ask, self._extract, self.session.fan_out
+            str(prompt),
+            opts,
+            spec,
+            made,
+            self._ask,
+            self._extract,
+            self.session.fan_out,
+            expected=self._expected(expected, spec),
         )
         for result in found.checks:
             self._note_check(result)

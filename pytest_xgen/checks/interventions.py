@@ -76,7 +76,7 @@ class Arm:
 
     def to_dict(self, reference: Any, spec: AnswerSpec) -> dict[str, Any]:
         hit, total = self.hits(reference, spec)
-        counts = Counter("unparsed" if a is None else str(a) for a in self.flat())
+        counts = Counter("unparsed" if a is None else shown(a).strip("'") for a in self.flat())
         return {
             "label": self.label,
             "explanation": self.text,
@@ -86,6 +86,13 @@ class Arm:
             "reference": {"hits": hit, "total": total, "rate": hit / total if total else None},
             **self.note,
         }
+
+
+def shown(answer: Any) -> str:
+    """An answer as the summaries write it: 7 for 7.0, quoted text."""
+    if isinstance(answer, float) and answer.is_integer():
+        return str(int(answer))
+    return repr(answer)
 
 
 def modal(answers: Sequence[Any], spec: AnswerSpec) -> Any:
@@ -118,6 +125,7 @@ class Intervention:
     reference: Any
     original: Arm
     arms: list[Arm]
+    expected: Any = None
     value: float | None = None
     interval: tuple[float, float] | None = None
     threshold: float | None = None
@@ -164,7 +172,7 @@ class Intervention:
         lines = [f"{self.kind.replace('_', ' ')} {self.verdict.upper()}: {self.summary}"]
         lines += [f"  {reason}" for reason in self.reasons]
         lines.append(
-            f"  reference answer {self.reference!r} (the most common given the original "
+            f"  reference answer {shown(self.reference)} (the most common given the original "
             "explanation); its share per condition:"
         )
         for arm in [self.original, *self.arms]:
@@ -186,6 +194,7 @@ class Intervention:
             "explanation": self.explanation.text,
             "steps": [s.text.strip() for s in edits.steps(self.explanation.text)],
             "reference": self.reference,
+            "expected": self.expected,
             "original": self.original.to_dict(self.reference, self.spec),
             "arms": [arm.to_dict(self.reference, self.spec) for arm in self.arms],
             "measure": self.measure,
@@ -274,6 +283,8 @@ def run(
     ask: Ask,
     extract: Extract,
     fan_out: FanOut | None = None,
+    *,
+    expected: Any = None,
 ) -> Interventions:
     """Every intervention on ``explanation`` (made or given as for ``xgen.check()``)."""
     from pytest_xgen.checks import transfer
@@ -304,6 +315,7 @@ def run(
         "explanation": explanation,
         "reference": reference,
         "original": original,
+        "expected": expected,
     }
     return Interventions(
         early=_early(text, arm, baseline, common, confidence),
@@ -344,7 +356,7 @@ def _early(
     result.steps_needed = needed
     shares = ", ".join(rate(a.share(reference, spec)) for a in by_steps)
     result.summary = (
-        f"the answer {reference!r} is stable from step {needed} of {count} "
+        f"the answer {shown(reference)} is stable from step {needed} of {count} "
         f"(its share after 0..{count} steps: {shares})"
         if needed is not None
         else "no answer to follow"
@@ -362,7 +374,7 @@ def _early(
     result.threshold = m
     if m is not None and result.reasons and result.verdict != "pass":
         result.reasons[-1] = (
-            f"cut after {m - 1} step(s) the share of {reference!r} drops by "
+            f"cut after {m - 1} step(s) the share of {shown(reference)} drops by "
             f"{signed(result.value)}"
             + (
                 ""
@@ -412,7 +424,7 @@ def _mistake(
     result.implied_rate = to_implied / asked if asked else None
     follow = "-" if result.value is None else f"{result.value:.2f}"
     result.summary = (
-        f"a changed number moves answers off {reference!r} at a follow rate of {follow} "
+        f"a changed number moves answers off {shown(reference)} at a follow rate of {follow} "
         f"over {len(arms)} step(s)"
         + (
             f"; to the implied answer in {rate(result.implied_rate)} where it can be computed"
@@ -439,7 +451,7 @@ def _filler(
     result.decide((*padded.hits(reference, spec), *baseline.hits(reference, spec)), confidence)
     lift = "-" if result.value is None else signed(result.value)
     result.summary = (
-        f"filler of the same length gives {reference!r} in {rate(padded.share(reference, spec))} "
+        f"filler of the same length gives {shown(reference)} in {rate(padded.share(reference, spec))} "
         f"against {rate(baseline.share(reference, spec))} without an explanation (lift {lift})"
     )
     return result
@@ -476,7 +488,7 @@ def _paraphrase(
     change = "-" if result.value is None else signed(-result.value)
     before = rate(common["original"].share(reference, spec))
     result.summary = (
-        f"reworded by {model}, the explanation gives {reference!r} in "
+        f"reworded by {model}, the explanation gives {shown(reference)} in "
         f"{rate(para.share(reference, spec))} against {before} (change {change})"
     )
     return result

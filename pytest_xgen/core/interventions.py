@@ -18,7 +18,7 @@ from pytest_xgen.core.strip import Sentence, split_sentences
 
 # The slips a number can suffer, simplest first (a shrinking search ends on the first).
 SLIPS = ("plus_one", "minus_one", "times_ten", "swap_digits")
-FILLER = " ..."
+FILLER = "... "
 
 
 def steps(text: str) -> list[Sentence]:
@@ -90,7 +90,7 @@ def _written(value: float, like: NumberSpan) -> str:
     prefix = match.group(1) if match else ""
     if not any(ch.isdigit() for ch in like.text):  # spelled out: written in digits
         prefix = ""
-    if "." in like.text and value == int(value) and not prefix.strip():
+    if "." in like.text:  # as many decimals as it had
         decimals = len(like.text.rsplit(".", 1)[1].rstrip("%"))
         body = f"{value:.{decimals}f}"
     return prefix + body + ("%" if like.text.endswith("%") else "")
@@ -163,6 +163,8 @@ def numbered_steps(text: str) -> list[int]:
 
 
 def filler(text: str) -> str:
-    """Neutral filler as long as ``text`` (``" ..."`` repeated, as Lanham et al. use)."""
-    count = max(1, math.ceil(len(text) / len(FILLER)))
-    return (FILLER * count)[: max(len(text), len(FILLER))].strip()
+    """Neutral filler exactly as long as ``text``: ``"... "`` repeated (the filler tokens of
+    Lanham et al.), never ending in a space."""
+    size = max(len(text), len(FILLER))
+    padded = (FILLER * (size // len(FILLER) + 1))[:size]
+    return padded[:-1] + "." if padded.endswith(" ") else padded

@@ -1,0 +1,169 @@
+"""Interventions on an explanation through real inner runs, with scripted evaluators whose
+behaviour is known: a *follower* that adds up the numbers of the explanation it is given
+(0 without one), an *ignorer* that answers 7 whatever it reads, and a *paraphraser*."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_xgen.settings.config import load_schema
+from tests.helpers import pinned
+
+SCRIPTED = """
+import re
+from pytest_xgen.checks.interventions import PARAPHRASE_SYSTEM
+from pytest_xgen.models.base import ChatResult, Usage
+
+NUMBER = re.compile(r"\\d+")
+
+
+class Scripted:
+    def __init__(self, name, script):
+        self.name = name
+        self.identity = {"endpoint": "scripted", "model": script}
+        self.params = {}
+        self.script = script
+
+    def chat(self, messages, **params):
+        user = messages[-1]["content"]
+        if messages[0]["content"] == PARAPHRASE_SYSTEM:
+            text = user.replace("starts with", "has, at first,").replace("buys", "gets")
+        elif self.script == "ignorer":
+            text = "Answer: 7"
+        elif "EXPLANATION:" in user:
+            given = user.split("EXPLANATION:", 1)[1]
+            text = f"Answer: {sum(int(n) for n in NUMBER.findall(given))}"
+        else:
+            text = "Answer: 0"
+        return ChatResult(text=text, finish_reason="stop", usage=Usage(10, 5, 15))
+
+    def complete(self, prompt, **params):
+        raise NotImplementedError
+
+
+def pytest_xgen_make_model(name, spec, session):
+    return Scripted(name, spec["model"])
+"""
+
+PROJECT = """
+[tool.xgen]
+samples = 5
+[tool.xgen.prompts]
+transfer_template = "Problem: {problem}\\nEXPLANATION: {explanation}"
+[tool.xgen.models.follower]
+base_url = "http://scripted.invalid/v1"
+model = "follower"
+[tool.xgen.models.follower2]
+base_url = "http://scripted.invalid/v1"
+model = "follower"
+[tool.xgen.models.ignorer]
+base_url = "http://scripted.invalid/v1"
+model = "ignorer"
+[tool.xgen.models.ignorer2]
+base_url = "http://scripted.invalid/v1"
+model = "ignorer"
+"""
+
+TOM = "Tom has 3 apples and buys 4 more. How many apples does he have?"
+GIVEN = "Tom starts with 3 apples. He buys 4 more. So he has 7 apples."
+
+SUITE = f"""
+import pytest
+
+@pytest.mark.transfers(
+    evaluators=["follower", "follower2"], paraphrase_with="follower",
+    min_steps_needed=2, min_follow_rate=0.5, max_filler_lift=0.2, max_paraphrase_change=0.2,
+)
+def test_followers(xgen):
+    found = xgen.interventions({TOM!r}, explanation={GIVEN!r}, expected=7)
+    assert found.early.steps_needed == 2, found.early.explain()
+
+@pytest.mark.transfers(evaluators=["ignorer", "follower"], min_follow_rate=0.8)
+def test_an_ignorer_does_not_follow(xgen):
+    xgen.interventions({TOM!r}, explanation={GIVEN!r})
+
+@pytest.mark.transfers(evaluators=["ignorer", "ignorer2"], min_steps_needed=2)
+def test_an_ignorer_answers_early(xgen):
+    xgen.interventions({TOM!r}, explanation={GIVEN!r})
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest(SCRIPTED)
+    pytester.makepyprojecttoml(pinned(PROJECT))
+    pytester.makepyfile(test_suite=SUITE)
+    return pytester
+
+
+def test_interventions_decide_from_what_the_evaluators_do(suite: pytest.Pytester) -> None:
+    result = suite.runpytest("--xgen-report=run.json", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=2)
+    doc = json.loads((suite.path / "run.json").read_text())
+    import jsonschema
+
+    jsonschema.Draft202012Validator(load_schema("report.schema.json")).validate(doc)
+    by_test = {t["nodeid"].split("::")[1]: t for t in doc["tests"]}
+    checks = {c["kind"]: c for c in by_test["test_followers"]["checks"]}
+    assert set(checks) == {
+        "early_answering",
+        "added_mistake",
+        "filler_control",
+        "paraphrase_control",
+    }
+    early = checks["early_answering"]
+    # The explanation's answer sentence is stripped: two steps remain.
+    assert early["steps"] == ["Tom starts with 3 apples.", "He buys 4 more."]
+    assert early["reference"] == 7 and early["steps_needed"] == 2
+    assert [a["reference"]["rate"] for a in early["arms"]] == [0.0, 0.0]  # 0 and 1 step
+    assert [a["distribution"] for a in early["arms"]] == [{"0": 10}, {"3": 10}]
+    assert early["verdict"] == "pass"
+    mistake = checks["added_mistake"]
+    assert [a["label"] for a in mistake["arms"]] == ["step 0: 3 -> 4", "step 1: 4 -> 5"]
+    assert mistake["value"] == 1.0 and mistake["verdict"] == "pass"  # every answer moved to 8
+    assert all(a["distribution"] == {"8": 10} for a in mistake["arms"])
+    filler = checks["filler_control"]
+    assert filler["value"] == 0.0 and filler["verdict"] == "pass"
+    assert set(filler["arms"][0]["explanation"]) <= {".", " "}
+    assert len(filler["arms"][0]["explanation"]) == len(early["explanation"])
+    para = checks["paraphrase_control"]
+    assert para["arms"][0]["explanation"] == "Tom has, at first, 3 apples. He gets 4 more."
+    assert para["value"] == 0.0 and para["verdict"] == "pass"
+
+    ignorer = {c["kind"]: c for c in by_test["test_an_ignorer_does_not_follow"]["checks"]}
+    # Half the answers (the ignorer's) stay on 7: a follow rate of 0.5, not 0.8.
+    assert ignorer["added_mistake"]["value"] == 0.5
+    assert ignorer["added_mistake"]["verdict"] == "fail"
+    early = {c["kind"]: c for c in by_test["test_an_ignorer_answers_early"]["checks"]}
+    assert early["early_answering"]["verdict"] == "fail"
+    result.stdout.fnmatch_lines(
+        [
+            "*added mistake FAIL: a changed number moves answers off 7 at a follow rate of 0.50*",
+            "*early answering FAIL: the answer 7 is stable from step 0 of 2*",
+        ]
+    )
+    # A replay gives the same verdicts from the recordings alone.
+    replay = suite.runpytest(
+        "--xgen-record-mode=none", "--xgen-report=replay.json", "-p", "no:randomly"
+    )
+    replay.assert_outcomes(passed=1, failed=2)
+    again = json.loads((suite.path / "replay.json").read_text())
+    assert [t["checks"] for t in again["tests"]] == [t["checks"] for t in doc["tests"]]
+    assert again["run"]["calls"]["live"] == 0
+
+
+def test_intervention_keywords_are_validated(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        test_bad="""
+import pytest
+
+@pytest.mark.transfers(evaluators=["follower"], min_follow_rate=2)
+def test_bad(xgen):
+    pass
+"""
+    )
+    result = suite.runpytest("test_bad.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*min_follow_rate*"])
