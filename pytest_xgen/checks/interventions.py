@@ -451,8 +451,8 @@ def _filler(
     result.decide((*padded.hits(reference, spec), *baseline.hits(reference, spec)), confidence)
     lift = "-" if result.value is None else signed(result.value)
     result.summary = (
-        f"filler of the same length gives {shown(reference)} in {rate(padded.share(reference, spec))} "
-        f"against {rate(baseline.share(reference, spec))} without an explanation (lift {lift})"
+        f"filler of the same length gives {shown(reference)} in "
+        f"{rate(padded.share(reference, spec))} against {rate(baseline.share(reference, spec))} without an explanation (lift {lift})"
     )
     return result
 
