@@ -450,9 +450,10 @@ def _filler(
     )
     result.decide((*padded.hits(reference, spec), *baseline.hits(reference, spec)), confidence)
     lift = "-" if result.value is None else signed(result.value)
+    with_filler, without = padded.share(reference, spec), baseline.share(reference, spec)
     result.summary = (
-        f"filler of the same length gives {shown(reference)} in "
-        f"{rate(padded.share(reference, spec))} against {rate(baseline.share(reference, spec))} without an explanation (lift {lift})"
+        f"filler of the same length gives {shown(reference)} in {rate(with_filler)} "
+        f"against {rate(without)} without an explanation (lift {lift})"
     )
     return result
 
