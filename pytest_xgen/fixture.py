@@ -519,12 +519,15 @@ class Xgen:
         rel_tolerance: float | None = None,
         choices: Sequence[str] | None = None,
         fallback: bool = True,
+        problem: str | None = None,
         **options: Any,
     ) -> InvariantResult:
         """The evaluators' answers on ``perturbed`` must agree with their answers on
         ``base`` (equal, or both correct), on at least ``min_invariance`` of the samples.
         Asserted here in a ``transfers``-marked test; the failure shows the perturbation
-        as a diff and every model's answers on both prompts."""
+        as a diff and every model's answers on both prompts. With ``problem``, ``base`` and
+        ``perturbed`` are two explanations of it, handed over as the transfer check does
+        (``xst.corrupt_step()`` and the other explanation strategies draw them)."""
         from pytest_xgen.checks import invariance
         from pytest_xgen.checks.transfer import sample_count
 
@@ -546,6 +549,7 @@ class Xgen:
             self._extract,
             self.session.fan_out,
             search_size=self._search_size(),
+            problem=problem,
         )
         self._note_check(result)
         if self._enforced:

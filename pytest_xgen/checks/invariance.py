@@ -45,6 +45,7 @@ from pytest_xgen.settings.marker import TransferOptions
 if TYPE_CHECKING:
     from pytest_xgen.checks.parallel import FanOut
     from pytest_xgen.checks.transfer import Ask, Extract
+    from pytest_xgen.models.base import Message
 
 __tracebackhide__ = hide_frame
 
@@ -111,6 +112,8 @@ class InvariantResult:
     level: float | None = None
     """The per-example significance level (``None``: the exact comparison)."""
     search_size: int = 1
+    problem: str | None = None
+    """With explanations compared (``xgen.invariant(..., problem=PROMPT)``): the problem."""
 
     @property
     def passed(self) -> bool:
@@ -161,6 +164,7 @@ class InvariantResult:
             "flipped": self.flipped,
             "level": self.level,
             "search_size": self.search_size,
+            "problem": self.problem,
             "tests": {m: t.to_dict() for m, t in self.tests.items()},
             "verdict": self.verdict,
             "reasons": list(self.reasons),
@@ -219,11 +223,18 @@ def invariant(
     fan_out: FanOut | None = None,
     *,
     search_size: int = 1,
+    problem: str | None = None,
 ) -> InvariantResult:
     """Answer both prompts with every evaluator and compare (see the module docstring).
     Every call of a round is independent, so all of them go to ``fan_out`` together.
-    ``samples="auto"`` starts with the first round's count (5) and may double it."""
+    ``samples="auto"`` starts with the first round's count (5) and may double it.
+
+    With ``problem``, ``base`` and ``perturbed`` are two explanations of it (an original and
+    an edit, such as ``xst.corrupt_step()`` draws), each handed to the evaluators as the
+    transfer check hands one: the same search-level control then finds the smallest edit of
+    an explanation that changes an answer."""
     count = sample_count(options)
+    _answers = functools.partial(_answers_of, problem=problem)
     found = _answers(base, perturbed, options, spec, ask, extract, fan_out, range(count))
     agreement = {}
     for model in options.evaluators:
@@ -238,6 +249,7 @@ def invariant(
     result = InvariantResult(
         base, perturbed, options, spec, expected, found["base"], found["perturbed"], agreement
     )
+    result.problem = problem
     greedy = options.temperature == 0 and count == 1
     if greedy or options.confidence is None:
         _exact(result)
@@ -330,7 +342,7 @@ def _smallest_p(count: int) -> float:
     return 1 / math.comb(2 * count, count)
 
 
-def _answers(
+def _answers_of(
     base: str,
     perturbed: str,
     options: TransferOptions,
@@ -339,13 +351,19 @@ def _answers(
     extract: Extract,
     fan_out: FanOut | None,
     indices: range,
+    *,
+    problem: str | None = None,
 ) -> dict[str, dict[str, list[Any]]]:
     params = {"temperature": options.temperature}
     labelled = (("base", base), ("perturbed", perturbed))
+
+    def messages(text: str) -> list[Message]:
+        if problem is None:
+            return prompts.baseline(text, "own", options.prompts)
+        return prompts.transfer(problem, text, options.delivery, options.prompts)
+
     calls = [
-        functools.partial(
-            ask, model, prompts.baseline(str(prompt), "own", options.prompts), i, params
-        )
+        functools.partial(ask, model, messages(str(prompt)), i, params)
         for _, prompt in labelled
         for model in options.evaluators
         for i in indices

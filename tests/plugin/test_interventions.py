@@ -167,3 +167,39 @@ def test_bad(xgen):
     result = suite.runpytest("test_bad.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*min_follow_rate*"])
+
+
+SEARCH = f"""
+import pytest
+from hypothesis import given
+from pytest_xgen import strategies as xst
+
+EXPLANATION = "Tom starts with 3 apples. He buys 4 more."
+
+@pytest.mark.transfers(evaluators=["follower", "ignorer"], samples=1, temperature=0, max_examples=20)
+@given(edited=xst.perturbed(EXPLANATION, xst.corrupt_step(max_numbers=2)))
+def test_no_edit_moves_an_answer(xgen, edited):
+    xgen.invariant(EXPLANATION, edited, problem={TOM!r})
+"""
+
+
+def test_a_search_over_explanation_edits_shrinks_to_one_changed_number(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(test_search=SEARCH)
+    result = suite.runpytest("test_search.py", "-p", "no:randomly", "--xgen-report=search.json")
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    # The follower moves with any changed number; the ignorer never does. Hypothesis ends
+    # on the smallest edit that flips the follower: one number, one more.
+    assert "perturbation: corrupt: plus one to number 0 of step 0\n" in text
+    assert "follower  7                     8                     0/1   <- flipped" in text
+    doc = json.loads((suite.path / "search.json").read_text())
+    last = doc["tests"][0]["checks"][-1]
+    assert last["kind"] == "invariant" and last["problem"] == TOM
+    assert last["perturbation"]["edits"] == ["corrupt: plus one to number 0 of step 0"]
+    assert last["flipped"] == ["follower"]
+    # The replay draws the same examples and shrinks along the same path.
+    replay = suite.runpytest("test_search.py", "-p", "no:randomly", "--xgen-record-mode=none")
+    replay.assert_outcomes(failed=1)
+    assert "corrupt: plus one to number 0 of step 0" in replay.stdout.str()
