@@ -17,7 +17,7 @@ __tracebackhide__ = hide_frame
 
 if TYPE_CHECKING:
     from pytest_xgen.checks.ensemble import EnsembleExplanation
-    from pytest_xgen.checks.interventions import Interventions
+    from pytest_xgen.checks.interventions import Interventions, MirrorResult
     from pytest_xgen.checks.invariance import InvariantResult
     from pytest_xgen.checks.kinds import CheckResult
     from pytest_xgen.checks.review import ReviewResult
@@ -417,6 +417,41 @@ class Xgen:
             for result in found.checks:
                 enforce(result.verdict, opts.on_inconclusive, self._labelled(result))
         return found
+
+    def mirror(
+        self,
+        question: str,
+        mirrored: str,
+        relation: str = "opposite",
+        *,
+        answer: Any = "choice",
+        choices: Sequence[str] | None = ("yes", "no"),
+        **options: Any,
+    ) -> MirrorResult:
+        """Ask ``question`` and its mirror image of every evaluator and count contradictory
+        answer pairs: with ``relation="opposite"`` the two answers must differ (is X larger
+        than Y / is Y larger than X), with ``"same"`` they must be equal. Asserted with
+        ``max_contradiction_rate`` in a marked test (``docs/interventions.md``)."""
+        from pytest_xgen.checks import interventions
+        from pytest_xgen.checks.transfer import sample_count
+
+        spec = self._spec(answer, None, None, choices if answer == "choice" else None, True)
+        opts = self._options(options, needs_generator=False)
+        self.session.reporter.begin_check(self.test, 2 * len(opts.evaluators) * sample_count(opts))
+        result = interventions.mirror(
+            str(question),
+            str(mirrored),
+            relation,
+            opts,
+            spec,
+            self._ask,
+            self._extract,
+            self.session.fan_out,
+        )
+        self._note_check(result)
+        if self._enforced:
+            enforce(result.verdict, opts.on_inconclusive, self._labelled(result))
+        return result
 
     def check(
         self,

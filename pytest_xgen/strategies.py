@@ -35,6 +35,7 @@ __all__ = [
     "corrupt_step",
     "distractors",
     "drop_step",
+    "mirrored",
     "noise",
     "padding",
     "paraphrase",
@@ -451,6 +452,30 @@ def reword(table: Mapping[str, Sequence[str]]) -> Transform:
         )
 
     return Transform("reword()", edits_for)
+
+
+def mirrored(
+    template: str, a: SearchStrategy[Any], b: SearchStrategy[Any]
+) -> SearchStrategy[tuple[str, str]]:
+    """``(question, mirror)`` pairs: ``template`` with ``{a}`` and ``{b}`` filled in both
+    ways round, for two different drawn values::
+
+        mirrored("Is {a} larger than {b}? Answer yes or no.", a=st.integers(), b=st.integers())
+
+    gives ("Is 3 larger than 5? ...", "Is 5 larger than 3? ..."); ask them with
+    ``xgen.mirror(question, mirror, "opposite")``. Shrinks as ``a`` and ``b`` do."""
+    if "{a}" not in template or "{b}" not in template:
+        raise ValueError(f"a mirrored template needs both {{a}} and {{b}}; got {template!r}")
+    return (
+        st.tuples(a, b)
+        .filter(lambda pair: pair[0] != pair[1])
+        .map(
+            lambda pair: (
+                template.format(a=pair[0], b=pair[1]),
+                template.format(a=pair[1], b=pair[0]),
+            )
+        )
+    )
 
 
 def perturbed(base: str, *transforms: Transform) -> SearchStrategy[PerturbedPrompt]:

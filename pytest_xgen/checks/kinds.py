@@ -62,6 +62,7 @@ KINDS: dict[str, CheckKind] = {
         CheckKind("added_mistake", "pytest_xgen.checks.interventions:AddedMistake"),
         CheckKind("paraphrase_control", "pytest_xgen.checks.interventions:ParaphraseControl"),
         CheckKind("filler_control", "pytest_xgen.checks.interventions:FillerControl"),
+        CheckKind("mirrored", "pytest_xgen.checks.interventions:MirrorResult"),
     )
 }
 

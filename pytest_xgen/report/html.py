@@ -1068,6 +1068,34 @@ def _share_chart(arms: Sequence[Mapping[str, Any]], reference: Any) -> str:
     )
 
 
+def _mirror_check(check: Mapping[str, Any]) -> str:
+    rows = "".join(
+        f'<tr><th class="mono">{_e(model)}</th><td class="num">{_e(c.get("contradictory"))}'
+        f'/{_e(c.get("pairs"))}</td><td class="mono">'
+        + _e(
+            ", ".join(
+                f"{a}/{b}"
+                for a, b in zip(
+                    check.get("answers", {}).get(model, []),
+                    check.get("mirrored", {}).get(model, []),
+                    strict=False,
+                )
+            )
+        )
+        + "</td></tr>"
+        for model, c in check.get("contradictions", {}).items()
+    )
+    return (
+        f"<h5>mirrored questions {_verdict_badge(check.get('verdict'))}</h5>"
+        f"<p>{_e(check.get('summary'))}</p>"
+        f'<table class="kvt"><tr><th>Question</th><td>{_e(check.get("prompt"))}</td></tr>'
+        f"<tr><th>Mirror ({_e(check.get('relation'))})</th><td>{_e(check.get('mirror'))}"
+        "</td></tr></table>"
+        "<table><tr><th>evaluator</th><th>contradictory</th><th>answers (question/mirror)</th>"
+        f"</tr>{rows}</table>"
+    )
+
+
 def _intervention_check(check: Mapping[str, Any]) -> str:
     arms = list(check.get("arms", []))
     kind = check.get("kind")
@@ -1108,6 +1136,7 @@ RENDERERS = {
     "added_mistake": _intervention_check,
     "paraphrase_control": _intervention_check,
     "filler_control": _intervention_check,
+    "mirrored": _mirror_check,
 }
 
 

@@ -28,7 +28,10 @@ class Scripted:
 
     def chat(self, messages, **params):
         user = messages[-1]["content"]
-        if messages[0]["content"] == PARAPHRASE_SYSTEM:
+        if "larger than" in user:
+            a, b = (int(n) for n in NUMBER.findall(user)[:2])
+            text = "Answer: yes" if self.script == "yes" or a > b else "Answer: no"
+        elif messages[0]["content"] == PARAPHRASE_SYSTEM:
             text = user.replace("starts with", "has, at first,").replace("buys", "gets")
         elif self.script == "ignorer":
             text = "Answer: 7"
@@ -61,6 +64,12 @@ model = "follower"
 [tool.xgen.models.ignorer]
 base_url = "http://scripted.invalid/v1"
 model = "ignorer"
+[tool.xgen.models.comparer]
+base_url = "http://scripted.invalid/v1"
+model = "comparer"
+[tool.xgen.models.yes]
+base_url = "http://scripted.invalid/v1"
+model = "yes"
 [tool.xgen.models.ignorer2]
 base_url = "http://scripted.invalid/v1"
 model = "ignorer"
@@ -203,3 +212,52 @@ def test_a_search_over_explanation_edits_shrinks_to_one_changed_number(
     replay = suite.runpytest("test_search.py", "-p", "no:randomly", "--xgen-record-mode=none")
     replay.assert_outcomes(failed=1)
     assert "corrupt: plus one to number 0 of step 0" in replay.stdout.str()
+
+
+MIRRORS = """
+import pytest
+from hypothesis import given, strategies as st
+from pytest_xgen import strategies as xst
+
+QUESTION = "Is {a} larger than {b}? Answer yes or no."
+
+@pytest.mark.transfers(evaluators=["comparer", "yes"], max_contradiction_rate=0.1)
+def test_one_pair(xgen):
+    xgen.mirror(QUESTION.format(a=3, b=5), QUESTION.format(a=5, b=3), "opposite")
+
+@pytest.mark.transfers(evaluators=["comparer"], max_contradiction_rate=0.1, samples=2)
+@given(pair=xst.mirrored(QUESTION, a=st.integers(0, 99), b=st.integers(0, 99)))
+def test_a_comparer_never_contradicts_itself(xgen, pair):
+    xgen.mirror(*pair, "opposite")
+"""
+
+
+def test_mirrored_questions_count_contradictory_pairs(suite: pytest.Pytester) -> None:
+    suite.makepyfile(test_mirrors=MIRRORS)
+    result = suite.runpytest("test_mirrors.py", "-p", "no:randomly", "--xgen-report=m.json")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*mirrored questions FAIL: 5 of 10 answer pairs contradict each other "
+            "(comparer 0/5, yes 5/5)*",
+            "*contradiction rate 0.50 against max_contradiction_rate=0.1: fail*",
+        ]
+    )
+    doc = json.loads((suite.path / "m.json").read_text())
+    import jsonschema
+
+    jsonschema.Draft202012Validator(load_schema("report.schema.json")).validate(doc)
+    one = {t["nodeid"].split("::")[1]: t for t in doc["tests"]}["test_one_pair"]["checks"][0]
+    assert one["kind"] == "mirrored" and one["contradictions"]["yes"] == {
+        "contradictory": 5,
+        "pairs": 5,
+    }
+    assert one["answers"]["yes"] == ["yes"] * 5 and one["mirrored"]["yes"] == ["yes"] * 5
+    assert one["answers"]["comparer"] == ["no"] * 5
+
+
+def test_a_mirror_needs_a_known_relation_and_a_template_both_ways() -> None:
+    from pytest_xgen import strategies as xst
+
+    with pytest.raises(ValueError, match="needs both"):
+        xst.mirrored("Is {a} big?", a=None, b=None)  # type: ignore[arg-type]

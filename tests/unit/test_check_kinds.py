@@ -24,6 +24,7 @@ def test_every_registered_kind_follows_the_protocol() -> None:
         "added_mistake",
         "paraphrase_control",
         "filler_control",
+        "mirrored",
     }
     for name, kind in KINDS.items():
         result = kind.result_type()
