@@ -59,7 +59,7 @@ KINDS: dict[str, CheckKind] = {
         CheckKind("weak_steps", "pytest_xgen.checks.weak:WeakSteps"),
         CheckKind("repair", "pytest_xgen.checks.weak:Repair"),
         CheckKind("early_answering", "pytest_xgen.checks.interventions:EarlyAnswering"),
-        CheckKind("added_mistake", "pytest_xgen.checks.interventions:AddedMistake"),
+        CheckKind("added_mistake", "pytest_xgen.checks.interventions:AddedMistake", gated=True),
         CheckKind("paraphrase_control", "pytest_xgen.checks.interventions:ParaphraseControl"),
         CheckKind("filler_control", "pytest_xgen.checks.interventions:FillerControl"),
         CheckKind("mirrored", "pytest_xgen.checks.interventions:MirrorResult"),

@@ -53,8 +53,9 @@ def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
     """
     from pytest_xgen.checks.kinds import gated
 
-    transfers = [c for c in checks if gated(c["kind"])]
-    if not transfers:
+    transfers = [c for c in checks if gated(c["kind"]) and c["kind"] == "transfer"]
+    mistakes = [c for c in checks if c["kind"] == "added_mistake"]
+    if not transfers and not mistakes:
         return None
     sums = {"transfer": [0, 0], "baseline": [0, 0]}
     units = {"transfer": [0, 0], "baseline": [0, 0]}
@@ -80,7 +81,7 @@ def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
     accuracy = (
         {"correct": correct, "total": answered, "value": correct / answered} if answered else None
     )
-    return {
+    found: dict[str, Any] = {
         "consistency": transfer,
         "baseline_consistency": baseline,
         "lift": lift,
@@ -91,6 +92,22 @@ def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
             "accuracy": accuracy,
         },
     }
+    if mistakes:
+        # Added mistakes: each answer given an edited explanation is a unit; it followed
+        # the mistake when it left the reference answer (docs/interventions.md).
+        followed = total = 0
+        for check in mistakes:
+            for arm in check["arms"]:
+                hits, count = arm["reference"]["hits"], arm["reference"]["total"]
+                followed, total = followed + count - hits, total + count
+        follow = {
+            "followed": followed,
+            "total": total,
+            "value": followed / total if total else None,
+        }
+        found["follow"] = follow
+        found["units"]["follow"] = follow
+    return found
 
 
 def build_report(
@@ -143,8 +160,10 @@ def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:
         props.append(("xgen_lift", metrics["lift"]))
         if metrics["accuracy"] is not None:
             props.append(("xgen_accuracy", metrics["accuracy"]["value"]))
+        if "follow" in metrics:
+            props.append(("xgen_follow_rate", metrics["follow"]["value"]))
         transfers = [c for c in entry["checks"] if c["kind"] == "transfer"]  # has intervals
-        interval = transfers[-1]["conditions"]["transfer"]["interval"]
+        interval = transfers[-1]["conditions"]["transfer"]["interval"] if transfers else None
         if interval is not None:
             props += [("xgen_interval_low", interval[0]), ("xgen_interval_high", interval[1])]
     if entry["checks"]:

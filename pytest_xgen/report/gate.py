@@ -48,7 +48,7 @@ from pytest_xgen.settings.options import METRICS, ON_UNDERPOWERED, parse_thresho
 VERDICTS = ("regressed", "improved", "unchanged", "new", "missing")
 DEFAULT_RUNS_DIR = Path(".xgen/runs")
 # The name of each metric's test, as the gate lines show it.
-_TESTS = {"consistency": "Fisher", "lift": "Wald", "accuracy": "Fisher"}
+_TESTS = {"consistency": "Fisher", "lift": "Wald", "accuracy": "Fisher", "follow": "Fisher"}
 # Deltas are differences of floats; without slack a drop of exactly DELTA (0.80 -> 0.75
 # against 0.05) would count as "more than DELTA" by a rounding error.
 _DELTA_SLACK = 1e-9
@@ -376,8 +376,19 @@ def format_comparison(comparison: Comparison, *, verbose: bool = False) -> str:
     shown = [t for t in comparison.tests if verbose or t.verdict != "unchanged"]
     lines = []
     if shown:
-        header = ["verdict", "test", *METRICS]
-        rows = [[t.verdict, t.nodeid, *(_cell(t.changes.get(m)) for m in METRICS)] for t in shown]
+        # A metric no test measured in either run (follow, without added mistakes) is left out.
+        metrics = [
+            m
+            for m in METRICS
+            if m != "follow"
+            or any(
+                c.before is not None or c.after is not None
+                for t in comparison.tests
+                if (c := t.changes.get(m)) is not None
+            )
+        ]
+        header = ["verdict", "test", *metrics]
+        rows = [[t.verdict, t.nodeid, *(_cell(t.changes.get(m)) for m in metrics)] for t in shown]
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
             lines.append(
@@ -548,7 +559,15 @@ def _changes(
         "accuracy": _proportion_change(
             "accuracy", _correct(old["accuracy"]), _correct(new["accuracy"])
         ),
+        "follow": _proportion_change(
+            "follow", _followed(old.get("follow")), _followed(new.get("follow"))
+        ),
     }
+
+
+def _followed(count: dict[str, Any] | None) -> tuple[int, int] | None:
+    """Answers that followed an added mistake, and all given one (None: no mistake added)."""
+    return None if count is None else (count["followed"], count["total"])
 
 
 def _agree(count: dict[str, Any]) -> tuple[int, int]:
@@ -625,9 +644,10 @@ def _structure_problem(document: dict[str, Any]) -> str | None:
             ("consistency", "agree"),
             ("baseline_consistency", "agree"),
             ("accuracy", "correct"),
+            ("follow", "followed"),
         ):
             count = units.get(name)
-            if name == "accuracy" and count is None:
+            if name in ("accuracy", "follow") and count is None:
                 continue
             if not _valid_count(count, success):
                 return (

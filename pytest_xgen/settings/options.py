@@ -34,7 +34,7 @@ from pytest_xgen.settings.values import (
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 BASELINES = ("empty", "own", "sampled")
 # The metrics the upgrade gate can compare, and what an undecided gate does.
-METRICS = ("consistency", "lift", "accuracy")
+METRICS = ("consistency", "lift", "accuracy", "follow")
 ON_UNDERPOWERED = ("fail", "warn")
 _THRESHOLD_FORM = (
     "use METRIC:DELTA[,METRIC:DELTA...] with METRIC one of "

@@ -261,3 +261,37 @@ def test_a_mirror_needs_a_known_relation_and_a_template_both_ways() -> None:
 
     with pytest.raises(ValueError, match="needs both"):
         xst.mirrored("Is {a} big?", a=None, b=None)  # type: ignore[arg-type]
+
+
+GATED = f"""
+import pytest
+
+@pytest.mark.transfers(evaluators=["follower", "follower2"])
+def test_followers_follow(xgen):
+    xgen.interventions({TOM!r}, explanation={GIVEN!r})
+"""
+
+
+def test_the_gate_catches_a_model_that_no_longer_follows_explanations(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(test_gated=GATED)
+    suite.runpytest("test_gated.py", "--xgen-save=main").assert_outcomes(passed=1)
+    saved = json.loads((suite.path / ".xgen/runs/main.json").read_text())
+    assert saved["tests"][0]["metrics"]["follow"] == {"followed": 20, "total": 20, "value": 1.0}
+    candidate = suite.runpytest(
+        "test_gated.py",
+        "--xgen-model-map=follower=ignorer,follower2=ignorer2",
+        "--xgen-record-mode=new_episodes",
+        "--xgen-compare=main",
+        "--xgen-compare-fail=follow:0.1",
+        "--xgen-compare-underpowered=warn",
+    )
+    candidate.assert_outcomes(passed=1)  # nothing asserted in the test: only the gate fails
+    assert candidate.ret == pytest.ExitCode.TESTS_FAILED
+    candidate.stdout.fnmatch_lines(
+        [
+            "*regressed  test_gated.py::test_followers_follow*1.00 -> 0.00*",
+            "*xgen gate failed (follow:0.1)*",
+        ]
+    )

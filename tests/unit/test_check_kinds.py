@@ -40,8 +40,8 @@ def test_the_reports_know_exactly_the_registered_kinds() -> None:
     assert set(check["properties"]["kind"]["enum"]) == set(KINDS)
     assert {branch["properties"]["kind"]["const"] for branch in check["oneOf"]} == set(KINDS)
     assert set(RENDERERS) == set(KINDS)
-    # Only the transfer check gives the metrics the upgrade gate compares.
-    assert [name for name in KINDS if gated(name)] == ["transfer"]
+    # The transfer check and the added mistake give the metrics the upgrade gate compares.
+    assert [name for name in KINDS if gated(name)] == ["transfer", "added_mistake"]
     assert not gated("unknown")
 
 
