@@ -31,7 +31,7 @@ def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[st
     for nodeid, entry in sorted(tests.items()):
         checks = entry["checks"]
         metrics = test_metrics(checks)
-        if metrics is None:
+        if metrics is None or not any(c["kind"] == "transfer" for c in checks):
             continue
         verdict = worst_verdict(checks) or "pass"
         verdicts[verdict] += 1
@@ -56,7 +56,7 @@ def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[st
             ]
         rows.append([nodeid, *columns])
     if not rows:
-        return []
+        return intervention_lines(tests, verbose=verbose)
     header = ["transfer check", "base", "xfer", "lift", "acc", "verdict"]
     if verbose:
         header += ["interval", "calls", "tokens", "cost", "checks", "models"]
@@ -78,4 +78,39 @@ def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[st
         f"xgen transfer checks: {len(rows)} test(s): {verdicts['pass']} pass, "
         f"{verdicts['fail']} fail, {verdicts['inconclusive']} inconclusive"
     )
+    return lines + intervention_lines(tests, verbose=verbose)
+
+
+INTERVENTIONS = (
+    "early_answering",
+    "added_mistake",
+    "paraphrase_control",
+    "filler_control",
+    "mirrored",
+)
+
+
+def intervention_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[str]:
+    """The interventions and mirrored questions: a tally, then each one that did not pass
+    (every one with ``verbose``) with its one-line summary."""
+    from pytest_xgen.core.printable import printable
+
+    found = [
+        (nodeid, check)
+        for nodeid, entry in sorted(tests.items())
+        for check in entry["checks"]
+        if check["kind"] in INTERVENTIONS
+    ]
+    if not found:
+        return []
+    counts = {v: sum(c["verdict"] == v for _, c in found) for v in ("pass", "fail", "inconclusive")}
+    lines = [
+        f"xgen interventions: {len(found)} check(s): {counts['pass']} pass, {counts['fail']} "
+        f"fail, {counts['inconclusive']} inconclusive"
+    ]
+    for nodeid, check in found:
+        if verbose or check["verdict"] != "pass":
+            kind = check["kind"].replace("_", " ")
+            # Summaries quote model answers: untrusted text, shown escaped.
+            lines.append(f"  {nodeid}  {kind}: {check['verdict']}: {printable(check['summary'])}")
     return lines

@@ -151,6 +151,8 @@ def test_interventions_decide_from_what_the_evaluators_do(suite: pytest.Pytester
         [
             "*added mistake FAIL: a changed number moves answers off 7 at a follow rate of 0.50*",
             "*early answering FAIL: the answer 7 is stable from step 0 of 2*",
+            "xgen interventions: 10 check(s): 8 pass, 2 fail, 0 inconclusive",
+            "  test_suite.py::test_an_ignorer_answers_early  early answering: fail: the answer 7 *",
         ]
     )
     # A replay gives the same verdicts from the recordings alone.
