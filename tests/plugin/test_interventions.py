@@ -108,8 +108,12 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_interventions_decide_from_what_the_evaluators_do(suite: pytest.Pytester) -> None:
-    result = suite.runpytest("--xgen-report=run.json", "-p", "no:randomly")
+    result = suite.runpytest("--xgen-report=run.json", "--xgen-html=run.html", "-p", "no:randomly")
     result.assert_outcomes(passed=1, failed=2)
+    page = (suite.path / "run.html").read_text()
+    # Per intervention a chart of the reference answer's share per condition.
+    assert page.count('<svg class="chart"') == 10  # one per intervention check
+    assert "step 0: 3 -&gt; 4" in page and "early answering" in page
     doc = json.loads((suite.path / "run.json").read_text())
     import jsonschema
 
