@@ -193,3 +193,37 @@ def test_with_a_key_set_an_unsigned_or_wrongly_signed_line_is_refused(
     ]
     unverified, none = cassettes.read_lenient(path, verify_signatures=False)
     assert set(unverified) == {a["key"], b["key"], c["key"]} and none == []
+
+
+def test_shard_cassettes_unite_module_by_module(tmp_path: Path) -> None:
+    one, two, out = tmp_path / "one", tmp_path / "two", tmp_path / "out"
+    cassettes.write(one / "tests/test_a.jsonl", [entry(0), entry(1, "t.py::test_b")])
+    cassettes.write(two / "tests/test_a.jsonl", [entry(1, "t.py::test_b"), entry(2)])
+    cassettes.write(two / "test_c.jsonl", [entry(3, "c.py::test")])
+    assert cassettes.merge_dirs([one, two], out) == (2, 4)
+    merged = (out / "tests/test_a.jsonl").read_text()
+    # In the writer's order (test, then key), as one unsharded run writes it.
+    assert merged == cassettes.dumps([entry(0), entry(1, "t.py::test_b"), entry(2)])
+    assert cassettes.read(out / "test_c.jsonl") == {entry(3)["key"]: entry(3, "c.py::test")}
+    # Merging into one of the inputs is allowed: everything is read before anything is written.
+    assert cassettes.merge_dirs([one, two], one) == (2, 4)
+    assert (one / "tests/test_a.jsonl").read_text() == merged
+
+
+def test_one_call_with_two_answers_in_two_shards_is_an_error_naming_both(tmp_path: Path) -> None:
+    one, two, out = tmp_path / "one", tmp_path / "two", tmp_path / "out"
+    cassettes.write(one / "m.jsonl", [entry(0)])
+    cassettes.write(two / "m.jsonl", [entry(0, text="5")])
+    with pytest.raises(CassetteError) as raised:
+        cassettes.merge_dirs([one, two], out)
+    message = str(raised.value)
+    assert (
+        f"is recorded with different answers in {one / 'm.jsonl'} and {two / 'm.jsonl'}" in message
+    )
+    assert "of test t.py::test_a" in message and "then merge again" in message
+    assert not out.exists()
+    with pytest.raises(CassetteError, match="is not a directory; pass cassette directories"):
+        cassettes.merge_dirs([tmp_path / "missing"], out)
+    (one / "bad.jsonl").write_text("{oops\n")
+    with pytest.raises(CassetteError, match="bad.jsonl, line 1"):
+        cassettes.merge_dirs([one], out)
