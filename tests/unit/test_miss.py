@@ -89,3 +89,69 @@ def test_every_shape_of_request_becomes_lines() -> None:
     assert '    +messages[0].name: "u"' in text
     assert '    +messages[0] user: [{"type": "text", "text": "hi"}]' in text
     assert '    +messages[1]: "not a message"' in text
+
+
+def test_request_lines_one_field_per_line() -> None:
+    from pytest_xgen.recording.miss import _lines
+
+    request = build_request(
+        "chat",
+        {"model": "m", "host": "h"},
+        {"temperature": 0, "stop": ["a"]},
+        2,
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "one\ntwo", "name": "u"},
+        ],
+    )
+    assert _lines(request) == [
+        'endpoint.host: "h"',
+        'endpoint.model: "m"',
+        'kind: "chat"',
+        "messages[0] system: Be brief.",
+        'messages[1].name: "u"',
+        "messages[1] user: one",
+        "messages[1] user: two",
+        'params.stop: ["a"]',
+        "params.temperature: 0",
+        "sample: 2",
+        "v: 1",
+    ]
+    prompt = build_request("completion", {"model": "m"}, {}, 0, prompt="a\nb")
+    assert _lines(prompt)[-4:] == ["prompt: a", "prompt: b", "sample: 0", "v: 1"]
+    odd = {"messages": "not a list", "prompt": 3, "x": {"b": 1, "a": [2]}}
+    assert _lines(odd) == ['messages: "not a list"', "prompt: 3", "x.a: [2]", "x.b: 1"]
+
+
+def test_closest_prefers_the_test_then_the_endpoint_in_that_order() -> None:
+    want = chat("alpha beta gamma")
+    mine_far = entry(chat("zzz"))
+    other_test_near = entry(chat("alpha beta gamma!"), test="t.py::b")
+    assert closest(want, [other_test_near, mine_far], TEST) is mine_far
+    other_model = entry(chat("alpha beta gamma", model="n"), test="t.py::b")
+    same_model_far = entry(chat("zzz"), test="t.py::c")
+    assert closest(want, [other_model, same_model_far], TEST) is same_model_far
+    text = describe(want, other_model, TEST, "c.jsonl")
+    assert '(test t.py::b, endpoint {"model": "n"}, in c.jsonl)' in text
+    exactly = describe(want, entry(chat("alpha beta gamma"), test="t.py::b"), TEST, "c")
+    assert "(test t.py::b, this model, in c)" in exactly
+    nameless = entry(chat("q"))
+    del nameless["test"]
+    assert "(test ?, this model, in c)" in describe(want, nameless, TEST, "c")
+    completion = build_request("completion", {"model": "m"}, {}, 0, prompt="alpha")
+    assert "differs in kind, messages, prompt:" in describe(completion, entry(want), TEST, "c")
+
+
+def test_a_diff_of_exactly_the_limit_is_shown_whole() -> None:
+    # n lines replaced by n + 1: 3 header lines, 2 of context, n removed and n + 1 added.
+    for n, cut in ((17, False), (18, True)):
+        old = "\n".join(f"a{i}" for i in range(n))
+        new = "\n".join(f"b{i}" for i in range(n + 1))
+        body = describe(chat(new), entry(chat(old)), TEST, "c").split("\n")[2:]
+        total = 3 + 2 + n + n + 1
+        if cut:
+            assert len(body) == MAX_LINES + 1
+            assert body[-1] == f"    ... {total - MAX_LINES} more line(s)"
+        else:
+            assert total == MAX_LINES and len(body) == MAX_LINES
+            assert not body[-1].startswith("    ... ")
