@@ -68,8 +68,8 @@ def _verdicts(doc: dict[str, Any]) -> tuple[list[list[str]], dict[str, int]]:
     ranked = []
     for test in doc["tests"]:
         metrics = test.get("metrics")
-        if metrics is None:
-            continue
+        if metrics is None or not any(c["kind"] == "transfer" for c in test["checks"]):
+            continue  # no transfer check (interventions alone): no row of this table
         verdict = worst_verdict(test["checks"]) or "pass"
         counts[verdict] += 1
         accuracy = metrics["accuracy"]["value"] if metrics["accuracy"] else None
