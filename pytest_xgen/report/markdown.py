@@ -196,5 +196,33 @@ def render_markdown(doc: dict[str, Any]) -> str:
                 lines += [*_table(header, open_rows, right), ""]
             table = _table(header, rows, right)
             lines += [*_fold(f"All {len(rows)} transfer checks", table, fold=True), ""]
+    lines += _interventions(doc)
     lines.append(_totals(doc))
     return "\n".join(lines) + "\n"
+
+
+def _interventions(doc: dict[str, Any]) -> list[str]:
+    """A tally of the interventions and mirrored questions, and each that did not pass."""
+    from pytest_xgen.report.terminal import INTERVENTIONS
+
+    found = [
+        (test["nodeid"], check)
+        for test in doc["tests"]
+        for check in test["checks"]
+        if check["kind"] in INTERVENTIONS
+    ]
+    if not found:
+        return []
+    counts = {v: sum(c["verdict"] == v for _, c in found) for v in ("pass", "fail", "inconclusive")}
+    lines = [
+        f"Interventions: {len(found)} check(s): {counts['pass']} pass, {counts['fail']} fail, "
+        f"{counts['inconclusive']} inconclusive.",
+        "",
+    ]
+    failed = [
+        f"- {code(nodeid)} {text(check['kind'].replace('_', ' '))}: {_MARK[check['verdict']]}: "
+        f"{code(check.get('summary', ''))}"
+        for nodeid, check in found
+        if check["verdict"] != "pass"
+    ]
+    return [*lines, *failed, ""] if failed else lines

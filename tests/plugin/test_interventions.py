@@ -108,7 +108,19 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_interventions_decide_from_what_the_evaluators_do(suite: pytest.Pytester) -> None:
-    result = suite.runpytest("--xgen-report=run.json", "--xgen-html=run.html", "-p", "no:randomly")
+    result = suite.runpytest(
+        "--xgen-report=run.json",
+        "--xgen-html=run.html",
+        "--xgen-markdown=run.md",
+        "-p",
+        "no:randomly",
+    )
+    summary = (suite.path / "run.md").read_text()
+    assert "Interventions: 10 check(s): 8 pass, 2 fail, 0 inconclusive." in summary
+    assert (
+        "- `test_suite.py::test_an_ignorer_does_not_follow` added mistake: **fail**: `a changed"
+        in summary
+    )
     result.assert_outcomes(passed=1, failed=2)
     page = (suite.path / "run.html").read_text()
     # Per intervention a chart of the reference answer's share per condition.
