@@ -347,10 +347,10 @@ def corrupt_step(max_numbers: int = 1, slips: Sequence[str] = interventions.SLIP
             raise ValueError(f"unknown slip {slip!r}; use some of {', '.join(interventions.SLIPS)}")
 
     def edits_for(text: str) -> SearchStrategy[list[Edit]]:
-        sites = [
+        sites = [  # the text's steps are found once (sentence splitting is the slow part)
             (step, number)
-            for step in interventions.numbered_steps(text)
-            for number in range(len(perturb.find_numbers(interventions.steps(text)[step].text)))
+            for step, sentence in enumerate(interventions.steps(text))
+            for number in range(len(perturb.find_numbers(sentence.text)))
         ]
         if not sites:
             return st.just([])
@@ -372,73 +372,55 @@ def _corruption(site: tuple[int, int], slip: str) -> Edit:
     return Edit("corrupt", f"{slip.replace('_', ' ')} to number {number} of step {step}", change)
 
 
-def truncate() -> Transform:
-    """Cut the explanation's last steps (early answering). Shrinks to no cut, then to the
-    last step cut."""
+def _step_edit(name: str, top: Callable[[int], int], edit: Callable[[int, int], Edit]) -> Transform:
+    """A transform that draws k from 0 (no edit) to ``top(steps)`` and makes
+    ``edit(steps, k)``: small k is the edit nearest the end, where shrinking goes."""
 
     def edits_for(text: str) -> SearchStrategy[list[Edit]]:
         count = len(interventions.steps(text))
-        return st.integers(0, max(0, count - 1)).map(
-            lambda cut: (
-                [
-                    Edit(
-                        "truncate",
-                        f"cut the last {cut} step(s), keep {count - cut}",
-                        partial(interventions.truncate, keep=count - cut),
-                    )
-                ]
-                if cut
-                else []
-            )
-        )
+        return st.integers(0, max(0, top(count))).map(lambda k: [edit(count, k)] if k else [])
 
-    return Transform("truncate()", edits_for)
+    return Transform(name, edits_for)
+
+
+def truncate() -> Transform:
+    """Cut the explanation's last steps (early answering). Shrinks to no cut, then to the
+    last step cut."""
+    return _step_edit(
+        "truncate()",
+        lambda count: count - 1,
+        lambda count, cut: Edit(
+            "truncate",
+            f"cut the last {cut} step(s), keep {count - cut}",
+            partial(interventions.truncate, keep=count - cut),
+        ),
+    )
 
 
 def drop_step() -> Transform:
     """Leave one step out. Shrinks to none, then to the last step."""
-
-    def edits_for(text: str) -> SearchStrategy[list[Edit]]:
-        count = len(interventions.steps(text))
-        return st.integers(0, count if count > 1 else 0).map(
-            lambda k: (
-                [Edit("drop_step", f"leave out step {count - k}", partial(_drop, index=count - k))]
-                if k
-                else []
-            )
-        )
-
-    return Transform("drop_step()", edits_for)
-
-
-def _drop(text: str, index: int) -> str:
-    return interventions.drop_step(text, index)
+    return _step_edit(
+        "drop_step()",
+        lambda count: count if count > 1 else 0,
+        lambda count, k: Edit(
+            "drop_step",
+            f"leave out step {count - k}",
+            partial(interventions.drop_step, index=count - k),
+        ),
+    )
 
 
 def swap_steps() -> Transform:
     """Swap two neighbouring steps. Shrinks to none, then to the last two."""
-
-    def edits_for(text: str) -> SearchStrategy[list[Edit]]:
-        count = len(interventions.steps(text))
-        return st.integers(0, max(0, count - 1)).map(
-            lambda k: (
-                [
-                    Edit(
-                        "swap_steps",
-                        f"swap steps {count - 1 - k} and {count - k}",
-                        partial(_swap, index=count - 1 - k),
-                    )
-                ]
-                if k
-                else []
-            )
-        )
-
-    return Transform("swap_steps()", edits_for)
-
-
-def _swap(text: str, index: int) -> str:
-    return interventions.swap_steps(text, index)
+    return _step_edit(
+        "swap_steps()",
+        lambda count: count - 1,
+        lambda count, k: Edit(
+            "swap_steps",
+            f"swap steps {count - 1 - k} and {count - k}",
+            partial(interventions.swap_steps, index=count - 1 - k),
+        ),
+    )
 
 
 def reword(table: Mapping[str, Sequence[str]]) -> Transform:

@@ -110,6 +110,20 @@ def modal(answers: Sequence[Any], spec: AnswerSpec) -> Any:
     return max(groups, key=len)[0] if groups else None
 
 
+def judge(direction: str, low: float, high: float, threshold: float) -> str:
+    """A verdict from an interval (or a point, ``low == high``) and a threshold: pass when
+    all of it is on the asserted side (``at_least``, ``at_most``, or ``within`` ±threshold),
+    fail when all of it is on the other side, inconclusive otherwise."""
+    t = threshold
+    if direction == "at_least":
+        return "pass" if low >= t else "fail" if high < t else "inconclusive"
+    if direction == "at_most":
+        return "pass" if high <= t else "fail" if low > t else "inconclusive"
+    inside = -t <= low and high <= t
+    outside = low > t or high < -t
+    return "pass" if inside else "fail" if outside else "inconclusive"
+
+
 @dataclass
 class Intervention:
     """What every intervention reports (one subclass per kind)."""
@@ -149,14 +163,7 @@ class Intervention:
             return
         low, high = self.interval or (self.value, self.value)
         t = self.threshold
-        if self.direction == "at_least":
-            self.verdict = "pass" if low >= t else "fail" if high < t else "inconclusive"
-        elif self.direction == "at_most":
-            self.verdict = "pass" if high <= t else "fail" if low > t else "inconclusive"
-        else:  # within [-t, t]
-            inside = -t <= low and high <= t
-            outside = low > t or high < -t
-            self.verdict = "pass" if inside else "fail" if outside else "inconclusive"
+        self.verdict = judge(self.direction, low, high, t)
         if self.verdict != "pass":
             shown = "" if self.interval is None else f" [{low:+.2f}, {high:+.2f}]"
             self.reasons.append(
@@ -647,7 +654,7 @@ def mirror(
         return result
     low, high = result.interval or (result.rate, result.rate)
     t = result.threshold
-    result.verdict = "pass" if high <= t else "fail" if low > t else "inconclusive"
+    result.verdict = judge("at_most", low, high, t)
     if result.verdict != "pass":
         shown_interval = "" if result.interval is None else f" [{low:.2f}, {high:.2f}]"
         result.reasons.append(

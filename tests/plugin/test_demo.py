@@ -47,12 +47,17 @@ def test_demo_replays_from_committed_cassettes(tmp_path: Path) -> None:
 
 
 def _tutor(tmp_path: Path, store: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return _replay(tmp_path, store, "examples/test_tutor_demo.py", *args)
+
+
+def _replay(tmp_path: Path, store: str, path: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``path`` of the demo replayed with its own fresh store, in file order."""
     return subprocess.run(
         [
             sys.executable,
             "-m",
             "pytest",
-            "examples/test_tutor_demo.py",
+            path,
             "-p",
             "no:cacheprovider",
             "-p",
@@ -95,28 +100,7 @@ def test_the_demo_split_in_three_shards_merges_into_the_unsharded_report(tmp_pat
 
     def replay(name: str, *args: str) -> dict:
         report = tmp_path / f"{name}.json"
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "examples",
-                "-p",
-                "no:cacheprovider",
-                "-p",
-                "no:randomly",
-                "--xgen-record-mode=none",
-                f"--xgen-cache-dir={tmp_path / name}",
-                f"--xgen-models-dir={tmp_path / 'no-models'}",
-                f"--xgen-report={report}",
-                *args,
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-            timeout=300,
-        )
+        result = _replay(tmp_path, name, "examples", f"--xgen-report={report}", *args)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
         return json.loads(report.read_text())
 
