@@ -1,4 +1,11 @@
-"""Monte-Carlo simulations behind the calibration rows C1-C5.
+"""Monte-Carlo simulations behind the calibration rows.
+
+The rows C1, C2, C5 and C7-C9 run on realistic data (:mod:`benchmarks._runs`: explanations
+drawn anew per run, evaluators that follow them, spread difficulties, ``samples="auto"``)
+through the plugin's own ``check()``, ``test_metrics`` and ``compare``/``gate``; the
+functions for them are in the first section below. The rows C1-iid, C2-iid and C5-iid keep
+the earlier simulations, in which only each evaluator's sampling varies (no explanation),
+as the iid special case:
 
 Each trial builds what the plugin would record from models with known answer
 distributions and hands it to the plugin's own decision code: the gate rows build two JSON
@@ -14,13 +21,15 @@ rows print it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from benchmarks import _common
+from benchmarks import _common, _runs
 from pytest_xgen.checks.invariance import invariant
 from pytest_xgen.checks.transfer import _judge, consistency_interval
 from pytest_xgen.core.answers import answer_spec
@@ -48,6 +57,108 @@ def rate_row(rates: Sequence[float], trials: int, target: str, detail: str) -> d
     return out
 
 
+# --- realistic runs (C1, C2, C5, C7-C9) -----------------------------------------------------
+
+AA_SIZES = (1, 5, 10, 30, 50, 200)
+POWER_SIZES = (10, 50, 200)
+DROPS = (0.05, 0.1, 0.15, 0.2, 0.3)
+#: What the A/A and evaluator rows gate; the generator rows add accuracy and, once the gate
+#: has it, the explanation's own correctness.
+AA_GATE = ("consistency",)
+GENERATOR_GATE = ("consistency", "accuracy", "explanation")
+
+
+@dataclass(frozen=True)
+class AATrial:
+    """One drawn suite of 200 tests recorded three times: ``first``; ``fresh`` (fresh samples
+    and a fresh explanation); ``replayed`` (fresh samples, ``first``'s explanations). Per
+    suite size, the gate on every disjoint block of that size, for ``first`` against
+    ``fresh`` (unpaired), against ``replayed`` (paired) and against itself (identity)."""
+
+    unpaired: dict[int, list[_runs.Gated]]
+    paired: dict[int, list[_runs.Gated]]
+    identity: dict[int, list[_runs.Gated]]
+    outcomes: list[tuple[str, str]]
+    """Each test's outcome in ``first`` and in ``fresh``."""
+    verdicts: list[tuple[str, str]]
+    """Each test's check verdict in ``first`` and in ``fresh``."""
+    samples: list[int]
+    """Samples per evaluator and condition of every check of ``first`` and ``fresh``."""
+
+
+def _by_size(
+    before: _runs.Run, after: _runs.Run, sizes: Sequence[int], metrics: Sequence[str]
+) -> dict[int, list[_runs.Gated]]:
+    limits = _runs.thresholds(*metrics)
+    return {
+        n: [
+            _runs.gated(before.report(block), after.report(block), limits)
+            for block in _runs.blocks(n)
+        ]
+        for n in sizes
+    }
+
+
+@functools.cache
+def aa_trial(trial: int) -> AATrial:
+    """The A/A comparisons of trial ``trial`` (cached: C1, C5, C7 and C8 share them)."""
+    problems = _runs.draw_suite(f"aa|{trial}")
+    first = _runs.record(problems, _runs.REALISTIC, f"aa|{trial}|1")
+    fresh = _runs.record(problems, _runs.REALISTIC, f"aa|{trial}|2")
+    replayed = _runs.record(problems, _runs.REALISTIC, f"aa|{trial}|2", f"aa|{trial}|1")
+    return AATrial(
+        unpaired=_by_size(first, fresh, AA_SIZES, AA_GATE),
+        paired=_by_size(first, replayed, AA_SIZES, AA_GATE),
+        identity=_by_size(first, first, AA_SIZES, AA_GATE),
+        outcomes=list(zip(first.outcomes, fresh.outcomes, strict=True)),
+        verdicts=list(zip(first.verdicts, fresh.verdicts, strict=True)),
+        samples=first.samples + fresh.samples,
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _baseline(trial: int) -> tuple[tuple[_runs.Problem, ...], _runs.Run]:
+    problems = _runs.draw_suite(f"power|{trial}")
+    return problems, _runs.record(problems, _runs.REALISTIC, f"power|{trial}|base")
+
+
+@functools.cache
+def power_trial(trial: int, kind: str, drop: float) -> dict[int, list[_runs.Gated]]:
+    """The gate on a baseline run against a run with a regression of ``kind`` sized to a
+    mean drop of ``drop`` (:func:`benchmarks._runs.strength_for`), per suite size in
+    :data:`POWER_SIZES`. ``kind``: ``"evaluator"`` (the candidate replays the baseline's
+    explanations: paired), ``"evaluator-fresh"`` (the same regression with fresh
+    explanations) or ``"generator"`` (a worse generator: fresh explanations)."""
+    problems, base = _baseline(trial)
+    world = _runs.regressed("generator" if kind == "generator" else "evaluator", drop)
+    seed = f"power|{trial}|{kind}|{drop}"
+    replay = f"power|{trial}|base" if kind == "evaluator" else None
+    after = _runs.record(problems, world, seed, replay)
+    metrics = GENERATOR_GATE if kind == "generator" else AA_GATE
+    return _by_size(base, after, POWER_SIZES, metrics)
+
+
+def true_drop(kind: str, drop: float, trials: Sequence[int]) -> _runs.Expected:
+    """The model's mean expected drop per metric (before - after) over the suites of
+    ``trials``, computed from the model, not from samples."""
+    suites = [p for t in trials for p in _runs.draw_suite(f"power|{t}")]
+    world = _runs.regressed("generator" if kind == "generator" else "evaluator", drop)
+    before = _runs.mean_expected(suites, _runs.REALISTIC)
+    after = _runs.mean_expected(suites, world)
+    return _runs.Expected(
+        *(
+            getattr(before, name) - getattr(after, name)
+            for name in _runs.Expected.__dataclass_fields__
+        )
+    )
+
+
+def rate_text(hits: int, n: int) -> str:
+    """``rate ± MC error`` of ``hits`` in ``n``."""
+    rate = hits / n if n else float("nan")
+    return f"{rate:.3f} ± {mc_error(rate, n):.3f}"
+
+
 # --- the gate (C1, C2) ----------------------------------------------------------------------
 
 
@@ -55,7 +166,9 @@ def _count(hits: int, total: int) -> dict[str, Any]:
     return {"agree": hits, "total": total, "value": hits / total if total else None}
 
 
-def _test_metrics(rng: random.Random, accuracies: Sequence[float], baseline: float) -> dict:
+def _test_metrics(
+    rng: random.Random, accuracies: Sequence[float], baseline: float
+) -> dict[str, Any]:
     """One test's metrics from two evaluators sampled ``SAMPLES`` times: a sample agrees when
     both are right, or both wrong with the same one of three wrong answers."""
     agree = correct = base_agree = 0
@@ -80,7 +193,7 @@ def _test_metrics(rng: random.Random, accuracies: Sequence[float], baseline: flo
     }
 
 
-def _report(tests: dict[str, dict]) -> dict[str, Any]:
+def _report(tests: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"tests": [{"nodeid": k, "metrics": v} for k, v in sorted(tests.items())]}
 
 
@@ -92,6 +205,15 @@ def gate_trial(
     evaluator's accuracy is that in the second run. Returns ``(gate result, legacy)``:
     the gate's verdict and the verdict of the gate before calibration (per-test Fisher on
     pooled pairs at alpha, no correction, no suite test)."""
+    result, _, legacy = iid_gate_trial(rng, n_tests, after_accuracy)
+    return result, legacy
+
+
+def iid_gate_trial(
+    rng: random.Random, n_tests: int, after_accuracy: float | None = None
+) -> tuple[str, bool, str]:
+    """:func:`gate_trial` with whether the gate exits non-zero at its defaults:
+    ``(result, exit non-zero, legacy)``."""
     problems = [rng.uniform(0.6, 1.0) for _ in range(n_tests)]
     before = {f"t{i}": _test_metrics(rng, (acc, acc), 0.5) for i, acc in enumerate(problems)}
     after = {
@@ -100,7 +222,7 @@ def gate_trial(
     }
     old, new = _report(before), _report(after)
     comparison = gate_module.compare(old, new, thresholds=THRESHOLDS)
-    result = gate_module.gate(comparison).result
+    verdict = gate_module.gate(comparison)
     legacy_comparison = gate_module.compare(old, new, adjust_with="none", thresholds=THRESHOLDS)
     legacy = (
         "fail"
@@ -109,7 +231,7 @@ def gate_trial(
         )
         else "pass"
     )
-    return result, legacy
+    return verdict.result, verdict.failed, legacy
 
 
 # --- invariance searches (C3, C4) -------------------------------------------------------------
@@ -121,7 +243,9 @@ def noisy_ask(trial: int, accuracy: float, distract: float = 0.0, wrong: int = 2
     number 20 (a distractor) gets 27 with that probability. A fresh draw per distinct
     request: the generator is seeded with the trial, model, prompt and sample."""
 
-    def ask(model: str, messages: list[dict[str, str]], sample: int, params: dict) -> ChatResult:
+    def ask(
+        model: str, messages: list[dict[str, str]], sample: int, params: dict[str, Any]
+    ) -> ChatResult:
         prompt = messages[-1]["content"]
         digest = hashlib.sha256(f"{trial}|{model}|{prompt}|{sample}".encode()).digest()
         rng = random.Random(digest)
@@ -204,3 +328,17 @@ def check_verdict(rng: random.Random, consistency: float, threshold: float, inte
         verdict = _judge(value, bounds, threshold)
         if verdict != "inconclusive" or len(flags) >= 20:
             return verdict
+
+
+def main(module: Any, argv: Sequence[str] | None = None) -> int:
+    """``python -m benchmarks.bN_name [--reps N] [--trials T]``: a realistic row alone, with
+    ``T`` suites per rep instead of the module's ``TRIALS``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=f"python -m {module.__name__}", description=module.WHAT)
+    parser.add_argument("--reps", type=int, default=module.DEFAULT_REPS)
+    parser.add_argument("--trials", type=int, default=module.TRIALS)
+    args = parser.parse_args(argv)
+    res = module.run(args.reps, trials=args.trials)
+    print(_common.format_table([_common.table_row(module, res)]))
+    return 0

@@ -1,33 +1,48 @@
-"""C4: the power of a 10-example distractor search on a model that adds a distractor's
-number with probability 0.9 (and is otherwise right 95% of the time).
+"""C4: the power of an invariance search when the perturbation lowers accuracy from 0.8 to
+0.5 on every example.
 
-Each example holds 0, 1 or 2 distractor sentences (as ``distractors()`` draws them); a
-flip counts only when it is significant at 0.05/10 and reproduces on fresh samples.
-Target: found in at least 90% of searches.
+One evaluator, right 80% of the time on the base prompt and 50% on every perturbed one (a
+wrong answer is 7 +- 1..2); each search tries 10 perturbed prompts (50 and 100 in the
+detail) at the defaults, one confirmation budget per search, and stops at the first
+failure as Hypothesis does before shrinking. Target: found in at least 80% of 10-example
+searches.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from benchmarks import _calibration, _common
+from benchmarks import _common, _searches
 
 ROW = "C4"
-WHAT = "distractor search power, model adds the distractor w.p. 0.9"
-TARGET = ">= 0.9"
+WHAT = "invariance search power, accuracy 0.8 -> 0.5 on every example, 10 examples"
+TARGET = ">= 0.8"
 DEFAULT_REPS = 4
 TRIALS = 50
 
 
 def run(reps: int) -> dict[str, Any]:
-    rates = []
+    drop = {"before": 0.8, "after": 0.5}
+    rates, calls = [], []
+    larger: dict[int, list[float]] = {50: [], 100: []}
     for rep in range(reps):
-        found = sum(
-            _calibration.search_trial(1000 * rep + t, distract=0.9, expected=True)
-            for t in range(TRIALS)
-        )
-        rates.append(found / TRIALS)
-    return _calibration.rate_row(rates, TRIALS, TARGET, "found in {rate} of {n} searches")
+        rate, cost, _ = _searches.searches(TRIALS, 100_000 * rep, examples=10, **drop)
+        rates.append(rate)
+        calls.append(cost)
+        for examples, found in larger.items():
+            seed = 100_000 * rep + 1000 * examples
+            found.append(_searches.searches(TRIALS // 2, seed, examples=examples, **drop)[0])
+    bigger = "; ".join(
+        f"{examples} examples: {_searches.shown(sum(v) / len(v), reps * (TRIALS // 2))}"
+        for examples, v in larger.items()
+    )
+    return _searches.rate_row(
+        rates,
+        TRIALS,
+        TARGET,
+        "found in {rate} of {n} 10-example searches"
+        f" ({sum(calls) / len(calls):.0f} calls per search); {bigger}",
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,14 @@ perturbation is whitespace only (SmolLM, 5-10 samples at temperature 0.7), and t
 timetable distractor on Qwen's apples. The ratio counts what went wrong: whitespace checks
 that failed, plus one if the bus distractor was not found. Target: 0. Replays only (record
 mode ``none``); re-record with ``make demo ARGS="--xgen-record-mode=all -k calibration"``.
+
+What it can show: on one real recording of real models (samples at temperature 0.7, real
+explanations), the defaults pass whitespace-only perturbations and find the distractor;
+the replay is deterministic, so a change in the row is a change in the decision code. What
+it cannot show: a rate. It is one draw of the models' samples and of each explanation, so
+it says nothing about how often the verdicts would differ on a re-recording (that is C5,
+on simulated runs) or how often an unchanged suite fails (C1, C3); its reps repeat the
+same replay.
 """
 
 from __future__ import annotations

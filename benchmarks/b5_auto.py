@@ -16,8 +16,10 @@ p^2, so the labels are:
 
 Four cases of each, so a third of the set is borderline. Each rep runs the set twice in
 fresh projects, with ``--xgen-samples=auto`` and ``--xgen-samples=20``, and counts the
-model calls. The ratio is calls(auto) / calls(fixed); the target also needs the verdicts of
-the clear cases to be the same in both runs.
+model calls. The ratio is calls(auto) / calls(fixed); the target also needs no clear case
+to get the opposite verdict (pass in one run, fail in the other). ``"auto"`` may take up to
+30 samples, so it can decide a case that 20 samples leave inconclusive; those are counted
+apart. ``confidence`` is the default 0.95.
 """
 
 from __future__ import annotations
@@ -146,7 +148,8 @@ def _run_set(root: Path, cases_file: Path, samples: str) -> dict[str, dict[str, 
 
 def run(reps: int) -> dict[str, Any]:
     ratios: list[float] = []
-    same_clear = True
+    contradicted = 0
+    decided_more = 0
     by_label: dict[str, list[float]] = {label: [] for label in CASES}
     stops: dict[str, list[int]] = {label: [] for label in CASES}
     borderline_same = borderline_total = 0
@@ -164,12 +167,14 @@ def run(reps: int) -> dict[str, Any]:
         for case, label in labels.items():
             by_label[label].append(auto[case]["calls"] / fixed[case]["calls"])
             stops[label].append(auto[case]["samples"])
-            same = auto[case]["verdict"] == fixed[case]["verdict"]
+            verdicts = (auto[case]["verdict"], fixed[case]["verdict"])
             if label == "borderline":
-                borderline_same += same
+                borderline_same += verdicts[0] == verdicts[1]
                 borderline_total += 1
-            elif not same:
-                same_clear = False
+            elif set(verdicts) == {"pass", "fail"}:
+                contradicted += 1
+            elif verdicts[0] != "inconclusive" and verdicts[1] == "inconclusive":
+                decided_more += 1
     parts = "; ".join(
         f"{label}: calls ratio {_common.median(by_label[label]):.2f}, stopped at "
         f"{'/'.join(str(n) for n in sorted(set(stops[label])))} samples"
@@ -177,13 +182,14 @@ def run(reps: int) -> dict[str, Any]:
     )
     clear = sum(len(v) for k, v in CASES.items() if k != "borderline")
     detail = (
-        f"{sum(len(v) for v in CASES.values())} cases per rep ({parts}); verdicts identical on "
-        f"the clear cases: {'yes' if same_clear else 'NO'} ({clear} per rep); borderline "
+        f"{sum(len(v) for v in CASES.values())} cases per rep ({parts}); clear cases with the "
+        f"opposite verdict: {contradicted} of {clear * reps}; decided by auto where "
+        f"samples=20 was inconclusive: {decided_more}; borderline "
         f"verdicts identical in {borderline_same} of {borderline_total}; fixed samples=20 "
         f"takes {1 + 2 * len(EVALUATORS) * 20} calls per case"
     )
     result = _common.result(ratios, TARGET, detail)
-    result["target_met"] = bool(result["target_met"] and same_clear)
+    result["target_met"] = bool(result["target_met"] and not contradicted)
     return result
 
 

@@ -229,6 +229,7 @@ class Xgen:
         self.node = node
         self.results: list[Any] = []
         self._patches: list[pytest.MonkeyPatch] = []
+        self._search_budget: Any = None  # invariance's confirmations in a Hypothesis search
 
     @property
     def _enforced(self) -> bool:
@@ -564,16 +565,16 @@ class Xgen:
         ``perturbed`` are two explanations of it, handed over as the transfer check does
         (``xst.corrupt_step()`` and the other explanation strategies draw them)."""
         from pytest_xgen.checks import invariance
-        from pytest_xgen.checks.transfer import sample_count
 
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
         opts = self._options(options, needs_generator=False)
         wanted = self._expected(expected, spec)
-        calls = 2 * len(opts.evaluators) * sample_count(opts)
-        exact = opts.confidence is None or (opts.temperature == 0 and sample_count(opts) == 1)
-        # Tested, a first round that shows a drop is confirmed on as many fresh samples.
-        rounds = 1 if exact else (4 if opts.samples == "auto" else 2)
-        self.session.reporter.begin_check(self.test, calls * rounds, at_most=not exact)
+        calls, at_most = invariance.planned_calls(opts)
+        self.session.reporter.begin_check(self.test, calls, at_most=at_most)
+        search_size = self._search_size()
+        if search_size > 1 and self._search_budget is None:
+            # One budget of confirmations for the whole search, shrinking included.
+            self._search_budget = invariance.SearchBudget.for_search(search_size)
         result = invariance.invariant(
             base,
             perturbed,
@@ -583,8 +584,9 @@ class Xgen:
             self._ask,
             self._extract,
             self.session.fan_out,
-            search_size=self._search_size(),
+            search_size=search_size,
             problem=problem,
+            budget=self._search_budget if search_size > 1 else None,
         )
         self._note_check(result)
         if self._enforced:
@@ -802,7 +804,7 @@ class Xgen:
 
     def _search_size(self) -> int:
         """How many examples the running Hypothesis search may try (1 outside one): the
-        number of chances a flip by noise gets, which invariance corrects its level for."""
+        number of chances a flip by noise gets; invariance confirms at most 3 of them."""
         if self.node is None or not is_given(self.node):
             return 1
         test = getattr(self.node, "obj", None)

@@ -110,9 +110,11 @@ class Outputs:
         if xml is None or self.comparison is None:
             return
         counts = self.comparison.counts()
-        for verdict in ("regressed", "improved", "unchanged"):
+        for verdict in ("regressed", "improved", "unchanged", "unpaired"):
             xml.add_global_property(f"xgen_compare_{verdict}", counts[verdict])
         xml.add_global_property("xgen_compare_adjust", self.comparison.adjust)
+        paired, compared = self.comparison.pairing()
+        xml.add_global_property("xgen_compare_paired", f"{paired}/{compared}")
         for metric, suite in self.comparison.suite.items():
             if suite.tests:
                 xml.add_global_property(f"xgen_suite_{metric}_verdict", suite.verdict)
@@ -122,3 +124,5 @@ class Outputs:
                 )
         if self.gate is not None:
             xml.add_global_property("xgen_gate", self.gate.result)
+            for warning in self.gate.warnings:
+                xml.add_global_property("xgen_gate_warning", warning)

@@ -13,9 +13,17 @@ settings, e.g. ``"baseline=0.5;transfer=0.9;distract=0.9"``:
 - ``transfer``: the same with an explanation (default 0.9);
 - ``distract``: the probability of adding a third number of the problem (a distractor's)
   to the answer, when there is one (default 0);
-- ``wrong``: how far a wrong answer is off, at most (default 2; one of ``+-1..wrong``).
+- ``wrong``: how far a wrong answer is off, at most (default 2; one of ``+-1..wrong``);
+- ``follow``: the probability that an evaluator given an explanation copies the sum it
+  states (a wrong one included) instead of answering on its own (default 0: it answers
+  right with ``transfer``, whatever the explanation says);
+- ``right``: for the generator (asked with the elicitation prompt), the probability that
+  its explanation is right (default 1). A wrong explanation adds up to a wrong sum, off by
+  ``+-1..wrong``, and states it as its answer.
 
-The generator (asked with the elicitation prompt) always explains and answers right.
+The generator samples too: its explanation is drawn from the request body, which holds the
+sample seed (the run's ``--xgen-seed``), so another seed draws another explanation, and a
+replayed recording replays the same one.
 """
 
 from __future__ import annotations
@@ -33,6 +41,18 @@ from tests.fakeserver import _Server
 
 NUMBER = re.compile(r"\d+")
 PROBLEM = re.compile(r"has (\d+) \w+ and buys (\d+) more")
+STATED = re.compile(r"= (-?\d+)")
+
+
+def _off(rng: random.Random, settings: dict[str, str]) -> int:
+    off = rng.randint(1, int(settings.get("wrong", 2)))
+    return off if rng.random() < 0.5 else -off
+
+
+def stated_sum(explanation: str) -> int | None:
+    """The sum an explanation states (its last ``= N``), or None."""
+    found = STATED.findall(explanation)
+    return int(found[-1]) if found else None
 
 
 def answer(model: str, messages: list[dict[str, str]], body: bytes) -> str:
@@ -42,9 +62,10 @@ def answer(model: str, messages: list[dict[str, str]], body: bytes) -> str:
     user = messages[-1]["content"] if messages else ""
     if system == prompts.STRIP_SYSTEM:
         return "{}"
-    problem = user
+    problem, explanation = user, ""
     if system == prompts.TRANSFER_SYSTEM:
-        problem = user.split("\n\nExplanation:\n", 1)[0].removeprefix("Problem:\n")
+        problem, _, explanation = user.partition("\n\nExplanation:\n")
+        problem = problem.removeprefix("Problem:\n")
     numbers = [int(n) for n in NUMBER.findall(problem)]
     found = PROBLEM.search(problem)
     a, b = (int(found[1]), int(found[2])) if found else tuple((numbers + [0, 0])[:2])
@@ -53,17 +74,24 @@ def answer(model: str, messages: list[dict[str, str]], body: bytes) -> str:
     for n in (a, b):
         if n in others:
             others.remove(n)
-    if system == prompts.ELICIT_SYSTEM:
-        return f"1. Start with {a}.\n2. Add {b}: {a} + {b} = {truth}.\nAnswer: {truth}"
     rng = random.Random(hashlib.sha256(body).digest())
+    if system == prompts.ELICIT_SYSTEM:
+        said = truth
+        right = float(settings.get("right", 1))
+        if right < 1 and rng.random() >= right:
+            said += _off(rng, settings)
+        return f"1. Start with {a}.\n2. Add {b}: {a} + {b} = {said}.\nAnswer: {said}"
     key = "transfer" if system == prompts.TRANSFER_SYSTEM else "baseline"
+    follow = float(settings.get("follow", 0)) if key == "transfer" else 0.0
+    stated = stated_sum(explanation)
+    if follow > 0 and stated is not None and rng.random() < follow:
+        return f"Following the explanation.\nAnswer: {stated}"
     right = float(settings.get(key, 0.9 if key == "transfer" else 0.6))
     value = truth
     if others and rng.random() < float(settings.get("distract", 0)):
         value += others[0]
     elif rng.random() >= right:
-        off = rng.randint(1, int(settings.get("wrong", 2)))
-        value += off if rng.random() < 0.5 else -off
+        value += _off(rng, settings)
     return f"Let me think.\nAnswer: {value}"
 
 

@@ -15,13 +15,20 @@ its calls replay from the same recordings):
 - **filler control**: neutral filler of the same length must bring answers back to the
   no-explanation baseline.
 
-Every measure is a difference of two rates of the *reference answer* (the most common answer
-given the original explanation), with Newcombe's interval at the check's confidence; a
-verdict compares the interval with the asserted threshold, like the transfer check: pass
-when the whole interval is on the right side, fail when it is wholly on the wrong side,
-inconclusive otherwise (with ``confidence=None``, the point estimate decides). Each one-sided
-error is at most ``(1 - confidence) / 2``. An intervention nothing is asserted about passes
-and says so.
+Every measure is a difference of two rates of the *reference answer*, with Newcombe's
+interval at the check's confidence. The reference is the most common answer given the
+original explanation on *separate* samples (sample indices ``samples`` to ``2 * samples - 1``
+of the original condition, used for nothing else; a tie goes to the answer seen first and is
+noted), so it is independent of the answers compared: chosen from the compared samples
+themselves, it would raise the original condition's share by chance (with answers spread
+0.40/0.35/0.25, by about 0.15) and with it every measure. A
+verdict tests the difference against the asserted threshold with exact one-sided tests at
+``(1 - confidence) / 2`` each (Fisher's at a threshold of 0, Chan's unconditional score
+test otherwise): pass when the difference is shown on the right side, fail when it is shown
+on the wrong side, inconclusive otherwise (with ``confidence=None``, the point estimate
+decides). Each one-sided error is at most ``(1 - confidence) / 2``; Newcombe's interval is
+reported, not used for the verdict. An intervention nothing is asserted about passes and
+says so.
 """
 
 from __future__ import annotations
@@ -97,6 +104,13 @@ def shown(answer: Any) -> str:
 
 def modal(answers: Sequence[Any], spec: AnswerSpec) -> Any:
     """The most common parseable answer (the first seen among equals), or None."""
+    return mode_and_tie(answers, spec)[0]
+
+
+def mode_and_tie(answers: Sequence[Any], spec: AnswerSpec) -> tuple[Any, bool]:
+    """The most common parseable answer and whether another was as common: a tie goes to
+    the answer seen first (``max`` keeps the first of equal groups). ``(None, False)``
+    without any parseable answer."""
     groups: list[list[Any]] = []
     for answer in answers:
         if answer is None:
@@ -107,7 +121,10 @@ def modal(answers: Sequence[Any], spec: AnswerSpec) -> Any:
                 break
         else:
             groups.append([answer])
-    return max(groups, key=len)[0] if groups else None
+    if not groups:
+        return None, False
+    top = max(groups, key=len)
+    return top[0], sum(len(g) == len(top) for g in groups) > 1
 
 
 def judge(direction: str, low: float, high: float, threshold: float) -> str:
@@ -122,6 +139,63 @@ def judge(direction: str, low: float, high: float, threshold: float) -> str:
     inside = -t <= low and high <= t
     outside = low > t or high < -t
     return "pass" if inside else "fail" if outside else "inconclusive"
+
+
+def above_p(hits: tuple[int, int, int, int], bound: float) -> float:
+    """The one-sided p-value for "``a/n - b/m`` is above ``bound``" (the null: at most
+    ``bound``), by :func:`~pytest_xgen.core.significance.drop_beyond_p`. A bound of 1 or more
+    cannot be exceeded (``1.0``); a bound of -1 or less is exceeded unless both samples are
+    at the extremes, ``a == 0`` and ``b == m``."""
+    from pytest_xgen.core.significance import drop_beyond_p
+
+    a, n, b, m = hits
+    if bound >= 1:
+        return 1.0
+    if bound <= -1:
+        return 1.0 if a == 0 and b == m else 0.0
+    return drop_beyond_p(a, n, b, m, bound)
+
+
+def exact_verdict(
+    direction: str, hits: tuple[int, int, int, int], threshold: float, level: float
+) -> tuple[str, str]:
+    """A verdict on the difference ``d = a/n - b/m`` of ``hits`` from exact one-sided tests,
+    each at ``level``, and the name of the test.
+
+    ``at_least``: pass when "d <= threshold" is rejected, fail when "d >= threshold" is;
+    ``at_most``: the mirror image; ``within``: pass when both "d <= -threshold" and
+    "d >= threshold" are rejected (two one-sided tests), fail when "d <= threshold" or
+    "d >= -threshold" is. So a pass when ``d`` is not on the asserted side, and a fail
+    when it is, each happen with a chance of at most ``level`` (``within``: per side).
+    Each test is :func:`~pytest_xgen.core.significance.drop_beyond_p`: Fisher's exact test
+    at a bound of 0, Chan's exact unconditional score test at other bounds (the
+    Farrington-Manning score's normal tail above its ``EXACT_CELLS`` outcomes)."""
+    from pytest_xgen.core.significance import EXACT_CELLS
+
+    a, n, b, m = hits
+    swapped = (b, m, a, n)
+    t = threshold
+
+    def above(bound: float) -> bool:  # "d > bound" shown
+        return above_p(hits, bound) < level
+
+    def below(bound: float) -> bool:  # "d < bound" shown
+        return above_p(swapped, -bound) < level
+
+    if direction == "at_least":
+        verdict = "pass" if above(t) else "fail" if below(t) else "inconclusive"
+    elif direction == "at_most":
+        verdict = "pass" if below(t) else "fail" if above(t) else "inconclusive"
+    else:
+        inside = above(-t) and below(t)
+        verdict = "pass" if inside else "fail" if above(t) or below(-t) else "inconclusive"
+    if t == 0:
+        name = "Fisher's exact test"
+    elif n * m <= EXACT_CELLS:
+        name = "Chan's exact unconditional score test"
+    else:
+        name = "the Farrington-Manning score test"
+    return verdict, f"{name}, one-sided at {level:g}"
 
 
 @dataclass
@@ -147,9 +221,21 @@ class Intervention:
     verdict: str = "pass"
     reasons: list[str] = field(default_factory=list)
     summary: str = ""
+    chosen_from: Arm | None = None
+    """The separate samples of the original condition the reference answer was chosen from."""
+    tie: bool = False
+    """Whether another answer was as common there (the first seen was taken)."""
+    test: str = ""
+    """The test the verdict came from (empty: none was asked for)."""
 
     def decide(self, hits: tuple[int, int, int, int], confidence: float | None) -> None:
-        """Set value, interval and verdict from the rates ``a/n - b/m`` of ``hits``."""
+        """Set value, interval and verdict from the rates ``a/n - b/m`` of ``hits``.
+
+        The verdict comes from exact one-sided tests at ``(1 - confidence) / 2`` each
+        (:func:`exact_verdict`), so a false pass and a false fail each happen in at most that
+        share of checks; Newcombe's interval at ``confidence`` is what ``interval`` shows,
+        not what decides (at 10 against 20 answers its one-sided error is up to 0.028 at a
+        stated 0.025). With ``confidence=None`` the point estimate decides."""
         a, n, b, m = hits
         if not n or not m:
             self.verdict = "inconclusive" if self.threshold is not None else "pass"
@@ -161,14 +247,19 @@ class Intervention:
         if self.threshold is None:
             self.reasons.append(f"reported only: assert it with {self.keyword}=...")
             return
-        low, high = self.interval or (self.value, self.value)
         t = self.threshold
-        self.verdict = judge(self.direction, low, high, t)
+        if confidence is None:
+            self.verdict = judge(self.direction, self.value, self.value, t)
+            how = "the point estimate"
+        else:
+            self.verdict, how = exact_verdict(self.direction, hits, t, (1 - confidence) / 2)
+        self.test = how
         if self.verdict != "pass":
+            low, high = self.interval or (self.value, self.value)
             shown = "" if self.interval is None else f" [{low:+.2f}, {high:+.2f}]"
             self.reasons.append(
                 f"{self.measure} {signed(self.value)}{shown} against {self.keyword}={t:g}: "
-                f"{self.verdict}"
+                f"{self.verdict} ({how})"
             )
 
     @property
@@ -178,9 +269,16 @@ class Intervention:
     def explain(self) -> str:
         lines = [f"{self.kind.replace('_', ' ')} {self.verdict.upper()}: {self.summary}"]
         lines += [f"  {reason}" for reason in self.reasons]
+        chosen = self.chosen_from
+        source = (
+            f"on {len(chosen.flat())} separate samples"
+            if chosen is not None
+            else "on the compared samples"
+        )
+        tie = "; tied, the first seen taken" if self.tie else ""
         lines.append(
             f"  reference answer {shown(self.reference)} (the most common given the original "
-            "explanation); its share per condition:"
+            f"explanation {source}{tie}); its share per condition:"
         )
         for arm in [self.original, *self.arms]:
             hit, total = arm.hits(self.reference, self.spec)
@@ -201,6 +299,12 @@ class Intervention:
             "explanation": self.explanation.text,
             "steps": [s.text.strip() for s in edits.steps(self.explanation.text)],
             "reference": self.reference,
+            "reference_samples": (
+                None
+                if self.chosen_from is None
+                else self.chosen_from.to_dict(self.reference, self.spec)
+            ),
+            "reference_tie": self.tie,
             "expected": self.expected,
             "original": self.original.to_dict(self.reference, self.spec),
             "arms": [arm.to_dict(self.reference, self.spec) for arm in self.arms],
@@ -278,7 +382,9 @@ def planned_calls(options: TransferOptions, steps: int, numbered: int) -> int:
     from pytest_xgen.checks.transfer import sample_count
 
     per = len(options.evaluators) * sample_count(options)
-    arms = 2 + max(0, steps - 1) + numbered + 1 + (options.paraphrase_with is not None)
+    # The original, its separate reference samples, the baseline, the cuts, the mistakes,
+    # the filler and the paraphrase.
+    arms = 3 + max(0, steps - 1) + numbered + 1 + (options.paraphrase_with is not None)
     return arms * per + (options.paraphrase_with is not None)
 
 
@@ -313,7 +419,8 @@ def run(
 
     original = arm("original", text)
     baseline = arm("0 steps (no explanation)", None, keep=0)
-    reference = modal(original.flat(), spec)
+    chosen_from = _reference_samples(prompt, text, options, spec, ask, extract, fan_out)
+    reference, tie = mode_and_tie(chosen_from.flat(), spec)
     confidence = options.confidence
     common = {
         "prompt": prompt,
@@ -323,6 +430,8 @@ def run(
         "reference": reference,
         "original": original,
         "expected": expected,
+        "chosen_from": chosen_from,
+        "tie": tie,
     }
     return Interventions(
         early=_early(text, arm, baseline, common, confidence),
@@ -335,6 +444,36 @@ def run(
 
 
 MakeArm = Callable[..., Arm]
+
+
+def _reference_samples(
+    prompt: str,
+    text: str,
+    options: TransferOptions,
+    spec: AnswerSpec,
+    ask: Ask,
+    extract: Extract,
+    fan_out: FanOut | None,
+) -> Arm:
+    """The original condition again on samples ``count .. 2 * count - 1`` (``count`` as the
+    arms take): the answers the reference is chosen from, independent of every arm
+    compared. (With ``samples="auto"`` the transfer check may have asked these already;
+    they replay.)"""
+    from pytest_xgen.checks import transfer
+    from pytest_xgen.checks.parallel import serial
+
+    count = transfer.sample_count(options)
+    messages = prompts.transfer(prompt, text, options.delivery, options.prompts)
+    params = {"temperature": options.temperature}
+    calls = transfer._sample_calls(ask, options.evaluators, messages, params, count, 2 * count)
+    results = iter((fan_out or serial)(calls, options.evaluators))
+    answers: dict[str, list[Any]] = {}
+    outputs: dict[str, list[str]] = {}
+    for model in options.evaluators:
+        texts = [next(results).text for _ in range(count)]
+        outputs[model] = texts
+        answers[model] = [extract(t, spec) for t in texts]
+    return Arm("reference samples", text, answers, outputs)
 
 
 def _early(
@@ -355,19 +494,30 @@ def _early(
     modes = [modal(a.flat(), spec) for a in by_steps]
     needed = None
     if reference is not None:
+        # None when the reference is not even the most common answer given the whole
+        # explanation (it is chosen on separate samples, so sampling can part them).
         needed = next(
-            k
-            for k in range(len(modes))
-            if all(m is not None and spec.equal(m, reference) for m in modes[k:])
+            (
+                k
+                for k in range(len(modes))
+                if all(m is not None and spec.equal(m, reference) for m in modes[k:])
+            ),
+            None,
         )
     result.steps_needed = needed
     shares = ", ".join(rate(a.share(reference, spec)) for a in by_steps)
-    result.summary = (
-        f"the answer {shown(reference)} is stable from step {needed} of {count} "
-        f"(its share after 0..{count} steps: {shares})"
-        if needed is not None
-        else "no answer to follow"
-    )
+    if reference is None:
+        result.summary = "no answer to follow"
+    elif needed is None:
+        result.summary = (
+            f"the answer {shown(reference)} is not the most common even given the whole "
+            f"explanation (its share after 0..{count} steps: {shares})"
+        )
+    else:
+        result.summary = (
+            f"the answer {shown(reference)} is stable from step {needed} of {count} "
+            f"(its share after 0..{count} steps: {shares})"
+        )
     m = options.min_steps_needed
     result.threshold = None if m is None else _POSITIVE
     if m is not None and m > count:
@@ -388,7 +538,7 @@ def _early(
                 if result.interval is None
                 else f" [{result.interval[0]:+.2f}, {result.interval[1]:+.2f}]"
             )
-            + f": the answer does not need {m} step(s) ({result.verdict})"
+            + f": the answer does not need {m} step(s) ({result.verdict}; {result.test})"
         )
     return result
 

@@ -3,34 +3,46 @@
 With a temperature above 0 a model answers the same prompt differently from sample to
 sample, so "the answer changed" says nothing by itself. Each evaluator's answers on the
 base and on the perturbed prompt are therefore two samples, and the question is whether
-the perturbed prompt gives a *lower rate*: of right answers when ``expected`` is given,
-otherwise of the base samples' most common answer (a permutation test that picks that
-answer again in every permutation, so the choice does not bias it). A check fails when
+the perturbed prompt gives a *lower rate*, by more than the tolerated ``max_drop``
+(default ``1 - min_invariance``): of right answers when ``expected`` is given, otherwise of
+the *reference answer*, the most common of the base prompt's screening samples (ties go to
+the answer seen first).
 
-1. the drop is larger than the tolerated ``max_drop`` (default ``1 - min_invariance``) and
-   significant at ``(1 - confidence) / search_size`` (``search_size`` is the number of
-   examples a Hypothesis search may try, so a whole search keeps the stated level); with
-   ``samples="auto"`` a first look of 5 samples that suggests a drop (p < 0.2) takes a
-   second look at 10, and each look gets half that level, and
-2. the drop reproduces on fresh samples (new sample indices, recorded like every call) at
-   ``1 - confidence``.
+A check screens, then confirms:
 
-It is inconclusive when the samples are too few for even a complete flip to be
-significant, and passes otherwise; the result reports the base prompt's agreement with
-itself (the noise floor). Greedy single samples (``temperature=0, samples=1``) and
-``confidence=None`` keep the exact comparison: sample *i* against sample *i*, at least
-``min_invariance`` of them equal.
+1. **Screen.** The base prompt's screening samples (10 with ``samples="auto"``, else
+   ``samples``; the same recording keys in every example of a search, so a search pays for
+   them once) against the perturbed prompt's (5, then 10 when the first 5 suggest a drop,
+   with ``samples="auto"``). An evaluator passes the screen when its rate drops by more
+   than ``max_drop`` with :func:`~pytest_xgen.core.significance.drop_beyond_p` below
+   :data:`SCREEN_P`. The screen spends no error rate: nothing fails on it.
+2. **Confirmation.** The evaluators that passed the screen answer both prompts again on
+   :data:`CONFIRM_FACTOR` times as many *fresh* samples (sample indices never used before in
+   the search, recorded like every call), and the drop beyond ``max_drop`` is tested on
+   those alone, against the reference fixed by the screen: ``drop_beyond_p`` at
+   ``(1 - confidence) / C``, Holm over the evaluators confirmed together. A search
+   (:class:`SearchBudget`) confirms at most ``C`` examples (:data:`CONFIRMATIONS`, 1 outside
+   a Hypothesis search); later examples are screened and reported, never failed.
 
-The base prompt's calls have the same recording keys in every example, so Hypothesis pays
-for them once.
+Each confirmation's data are independent of everything that chose it, so under "no drop
+beyond ``max_drop``" it fails with probability at most ``(1 - confidence) / C``; at most
+``C`` of them run, so a whole search fails falsely with probability at most
+``1 - confidence``, whatever the screen does and however Hypothesis shrinks (a shrunk
+example spends from the same budget; an example seen again reuses its decision).
+
+The result states the confirmation's power to find a drop of ``max_drop + POWER_DROP`` at
+its level, computed exactly from binomials at the base prompt's observed rate. A check is
+inconclusive when the confirmation is too small for even a complete flip to be significant.
+Greedy single samples (``temperature=0, samples=1``) and ``confidence=None`` keep the exact
+comparison: sample *i* against sample *i*, at least ``min_invariance`` of them equal.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
-import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_xgen.checks import data
@@ -49,20 +61,79 @@ if TYPE_CHECKING:
 
 __tracebackhide__ = hide_frame
 
+SCREEN_P = 0.3
+"""An evaluator passes the screen when the drop beyond ``max_drop`` has a p-value below this
+on the screening samples (with ``samples="auto"``, also what takes the second look)."""
+CONFIRMATIONS = 3
+"""The most examples one search confirms, each at ``(1 - confidence) / CONFIRMATIONS``."""
+CONFIRM_FACTOR = 4
+"""Fresh samples per prompt in a confirmation, as a multiple of the screening samples (10 with
+``samples="auto"``, so 40): a drop of 0.3 from 0.8 is confirmed at 0.05 / 3 with probability
+0.69 at 40 samples (0.55 at 30, 0.33 at 20)."""
+POWER_DROP = 0.3
+"""The power is stated for a true drop of ``max_drop`` plus this."""
+
+
+@dataclass
+class SearchBudget:
+    """The confirmations one search may spend, and what it decided.
+
+    ``size`` confirmations at most, each at ``alpha / size``; confirmation ``j`` asks fresh
+    sample indices that no earlier call of the search used. An example seen again (Hypothesis
+    replays the failing example, and a shrink may revisit one) reuses its decision without
+    spending or calling again."""
+
+    size: int = 1
+    spent: int = 0
+    next_index: int = 0
+    decided: dict[Any, InvariantResult] = field(default_factory=dict)
+
+    @classmethod
+    def for_search(cls, search_size: int) -> SearchBudget:
+        """The budget of a search of ``search_size`` examples: at most :data:`CONFIRMATIONS`
+        confirmations, never more than there are examples."""
+        return cls(size=max(1, min(CONFIRMATIONS, search_size)))
+
+    @property
+    def left(self) -> int:
+        return self.size - self.spent
+
+    def take(self, start: int, count: int) -> range:
+        """Spend one confirmation: ``count`` sample indices never used before (from ``start``,
+        the first index past the screening samples, or past the last confirmation's)."""
+        if self.left <= 0:
+            raise RuntimeError("no confirmation left in this search")
+        first = max(start, self.next_index)
+        self.spent += 1
+        self.next_index = first + count
+        return range(first, first + count)
+
 
 @dataclass
 class ModelTest:
-    """One evaluator's two-sample test of the perturbation."""
+    """One evaluator's screen and, if it passed, its confirmation."""
 
     measure: str
-    """``"accuracy"`` or ``"base's most common answer"``."""
+    """``"accuracy"`` or ``"the base's most common answer"``."""
     base_rate: float
     perturbed_rate: float
     p_value: float
+    """The screen's p-value for a drop beyond ``max_drop``."""
     noise_floor: float | None
     """How often two base samples agree with each other (``None``: fewer than two)."""
+    reference: Any = None
+    """The reference answer (without ``expected``): the base screening samples' most common."""
+    tie: bool = False
+    """Whether the reference tied with another answer (the first seen was taken)."""
+    screened: bool = False
+    """Whether the screen suggested a drop beyond ``max_drop``."""
     confirmation: tuple[float, float, float] | None = None
-    """``(base_rate, perturbed_rate, p)`` on fresh samples, when a drop was confirmed for."""
+    """``(base_rate, perturbed_rate, p)`` on fresh samples, ``p`` Holm-adjusted over the
+    evaluators confirmed together; ``None`` when not confirmed for."""
+    power: float | None = None
+    """The confirmation's power to find a drop of ``max_drop + POWER_DROP`` from the observed
+    base rate at its level (``None``: the base rate leaves no room for such a drop)."""
+    note: str = ""
     failed: bool = False
 
     @property
@@ -76,6 +147,8 @@ class ModelTest:
             b, a, p = self.confirmation
             again = "confirmed" if self.failed else "not confirmed"
             text += f"; fresh samples {b:.2f} -> {a:.2f} (p={p:.3g}) {again}"
+        elif self.note:
+            text += f"; {self.note}"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,7 +159,12 @@ class ModelTest:
             "perturbed_rate": self.perturbed_rate,
             "p_value": self.p_value,
             "noise_floor": self.noise_floor,
+            "reference": data.jsonable(self.reference),
+            "tie": self.tie,
+            "screened": self.screened,
             "confirmation": None if self.confirmation is None else list(self.confirmation),
+            "power": self.power,
+            "note": self.note,
             "failed": self.failed,
         }
 
@@ -108,12 +186,21 @@ class InvariantResult:
     verdict: str = "pass"
     reasons: list[str] = field(default_factory=list)
     tests: dict[str, ModelTest] = field(default_factory=dict)
-    """Per evaluator, the two-sample test; empty in exact mode."""
+    """Per evaluator, the screen and confirmation; empty in exact mode."""
     level: float | None = None
-    """The per-example significance level (``None``: the exact comparison)."""
+    """A confirmation's significance level, ``(1 - confidence) / confirmations`` (``None``:
+    the exact comparison)."""
     search_size: int = 1
     problem: str | None = None
     """With explanations compared (``xgen.invariant(..., problem=PROMPT)``): the problem."""
+    confirmations: int = 1
+    """The most examples the search confirms."""
+    spent: int = 0
+    """Confirmations the search had spent once this check was done."""
+    confirmation_samples: int = 0
+    """Fresh samples per prompt and evaluator in a confirmation."""
+    power_drop: float | None = None
+    """The drop (``max_drop + POWER_DROP``) each test's ``power`` is stated for."""
 
     @property
     def passed(self) -> bool:
@@ -127,7 +214,7 @@ class InvariantResult:
     @property
     def flipped(self) -> list[str]:
         """Evaluators whose answers the perturbation changed: beyond ``min_invariance`` in
-        exact mode, otherwise by a significant, confirmed drop beyond ``max_drop``."""
+        exact mode, otherwise by a drop beyond ``max_drop`` confirmed on fresh samples."""
         if not self.exact:
             return [m for m, t in self.tests.items() if t.failed]
         return [
@@ -164,6 +251,11 @@ class InvariantResult:
             "flipped": self.flipped,
             "level": self.level,
             "search_size": self.search_size,
+            "confirmations": self.confirmations,
+            "spent": self.spent,
+            "confirmation_samples": self.confirmation_samples,
+            "screen_p": SCREEN_P,
+            "power_drop": self.power_drop,
             "problem": self.problem,
             "tests": {m: t.to_dict() for m, t in self.tests.items()},
             "verdict": self.verdict,
@@ -186,7 +278,7 @@ class InvariantResult:
         else:
             lines.append(
                 f"  {'answers':<{width}}  {'base':<20}  {'perturbed':<20}  "
-                "rate base -> perturbed (p), noise floor"
+                "rate base -> perturbed (screen p), noise floor"
             )
         for model, pair in self.agreement.items():
             row = (
@@ -200,16 +292,52 @@ class InvariantResult:
                 row += test.describe()
             lines.append(row + ("   <- flipped" if model in self.flipped else ""))
         if not self.exact:
-            lines.append(
-                f"  level {self.level:.2g} per example and look (1 - confidence over "
-                f"{self.search_size} example(s)"
-                + (" and 2 looks" if self.options.samples == "auto" else "")
-                + f"); tolerated drop {self.options.tolerated_drop:g}"
-            )
+            lines.append(self.design())
         if self.expected is not None:
             lines.append(f"  expected: {show(self.expected)}")
         lines.append(f"  base prompt: {' '.join(self.base.split())}")
         return "\n".join(lines)
+
+    def design(self) -> str:
+        """One line: the screen, the confirmation's level and size, and its power."""
+        assert self.level is not None
+        alpha = self.level * self.confirmations
+        powers = [t.power for t in self.tests.values() if t.power is not None]
+        power = (
+            f"; power {min(powers):.2f} to confirm a drop of {self.power_drop:g}"
+            if powers and self.power_drop is not None
+            else ""
+        )
+        return (
+            f"  screen p < {SCREEN_P:g}; confirmed on {self.confirmation_samples} fresh "
+            f"samples per prompt at {alpha:.2g}/{self.confirmations} = {self.level:.2g} "
+            f"(at most {self.confirmations} confirmation(s) in {self.search_size} example(s), "
+            f"{self.spent} spent); tolerated drop {self.options.tolerated_drop:g}{power}"
+        )
+
+
+def screen_sizes(options: TransferOptions) -> tuple[int, int, int]:
+    """``(base, first, most)``: the base prompt's screening samples, the perturbed prompt's
+    first look, and its most (a second look with ``samples="auto"``)."""
+    count = sample_count(options)
+    if options.samples == "auto":
+        return 2 * count, count, 2 * count
+    return count, count, count
+
+
+def confirmation_size(options: TransferOptions) -> int:
+    """Fresh samples per prompt and evaluator in a confirmation."""
+    return CONFIRM_FACTOR * screen_sizes(options)[2]
+
+
+def planned_calls(options: TransferOptions) -> tuple[int, bool]:
+    """The most calls one ``invariant()`` makes, and whether that is only an upper bound."""
+    count = sample_count(options)
+    evaluators = len(options.evaluators)
+    if options.confidence is None or (options.temperature == 0 and count == 1):
+        return 2 * evaluators * count, False
+    base, _, most = screen_sizes(options)
+    return evaluators * (base + most + 2 * confirmation_size(options)), True
 
 
 def invariant(
@@ -224,138 +352,225 @@ def invariant(
     *,
     search_size: int = 1,
     problem: str | None = None,
+    budget: SearchBudget | None = None,
 ) -> InvariantResult:
-    """Answer both prompts with every evaluator and compare (see the module docstring).
-    Every call of a round is independent, so all of them go to ``fan_out`` together.
-    ``samples="auto"`` starts with the first round's count (5) and may double it.
+    """Answer both prompts with every evaluator, screen and confirm (see the module
+    docstring). Every call of a round is independent, so all of them go to ``fan_out``
+    together. ``budget`` is the running search's (a new one of :func:`SearchBudget.for_search`
+    when ``None``).
 
     With ``problem``, ``base`` and ``perturbed`` are two explanations of it (an original and
     an edit, such as ``xst.corrupt_step()`` draws), each handed to the evaluators as the
     transfer check hands one: the same search-level control then finds the smallest edit of
     an explanation that changes an answer."""
+    search_size = max(1, search_size)
+    budget = budget if budget is not None else SearchBudget.for_search(search_size)
+    key = (
+        str(base),
+        str(perturbed),
+        problem,
+        repr(expected),
+        repr(options),
+        spec.describe(),
+    )
+    if key in budget.decided:
+        return copy.deepcopy(budget.decided[key])
     count = sample_count(options)
-    _answers = functools.partial(_answers_of, problem=problem)
-    found = _answers(base, perturbed, options, spec, ask, extract, fan_out, range(count))
-    agreement = {}
-    for model in options.evaluators:
-        before, after = found["base"][model], found["perturbed"][model]
+    ask_all = functools.partial(
+        _answers_of,
+        options=options,
+        spec=spec,
+        ask=ask,
+        extract=extract,
+        fan_out=fan_out,
+        problem=problem,
+    )
+    exact = options.confidence is None or (options.temperature == 0 and count == 1)
+    base_n, first, most = (count, count, count) if exact else screen_sizes(options)
+    models = tuple(options.evaluators)
+    found = ask_all([(base, range(base_n)), (perturbed, range(first))], models)
+    result = InvariantResult(
+        base, perturbed, options, spec, expected, found[0], found[1], {}, search_size=search_size
+    )
+    result.problem = problem
+    _agreement(result)
+    if exact:
+        _exact(result)
+        return result
+    assert options.confidence is not None
+    alpha = round(1 - options.confidence, 12)  # 1 - 0.95 is 0.05000000000000004
+    margin = options.tolerated_drop
+    result.confirmations = budget.size
+    result.level = alpha / budget.size
+    result.confirmation_samples = size = confirmation_size(options)
+    result.power_drop = round(margin + POWER_DROP, 12)
+    for model in models:
+        result.tests[model] = _test(found[0][model], found[1][model], spec, expected, margin)
+    if most > first:
+        again = [m for m, t in result.tests.items() if _suggests(t, margin)]
+        if again:
+            more = ask_all([(perturbed, range(first, most))], tuple(again))
+            for model in again:
+                found[1][model] = found[1][model] + more[0][model]
+                result.tests[model] = _test(
+                    found[0][model], found[1][model], spec, expected, margin
+                )
+            _agreement(result)
+    for test in result.tests.values():
+        test.screened = _suggests(test, margin)
+        test.power = confirmation_power(test.base_rate, size, result.level, margin)
+    smallest = significance.drop_beyond_p(size, size, 0, size, margin)
+    suspects = [m for m, t in result.tests.items() if t.screened]
+    if smallest >= result.level:
+        result.verdict = "inconclusive"
+        needed = next(
+            (n for n in range(count + 1, 200) if _smallest_p(options, n) < result.level), 200
+        )
+        result.reasons.append(
+            f"a confirmation of {size} sample(s) per prompt cannot show any drop beyond "
+            f"{margin:g} at level {result.level:.2g} (even a complete flip gives "
+            f"p={smallest:.3g}); use samples={needed} or more"
+        )
+    elif suspects and budget.left <= 0:
+        for model in suspects:
+            result.tests[model].note = (
+                f"screen suggests a drop; not confirmed: the search's {budget.size} "
+                "confirmation(s) are spent"
+            )
+    elif suspects:
+        _confirm(result, budget, suspects, ask_all, start=max(base_n, most), size=size)
+    result.spent = budget.spent
+    for model in result.flipped:
+        test = result.tests[model]
+        assert test.confirmation is not None  # a failed test was confirmed
+        measure = test.measure
+        if test.reference is not None:
+            measure += f" ({show(test.reference)})"
+        result.reasons.append(
+            f"{model}: {measure} fell from {test.base_rate:.2f} to "
+            f"{test.perturbed_rate:.2f} (screen p={test.p_value:.3g} < {SCREEN_P:g}), and "
+            f"again on {size} fresh samples per prompt from {test.confirmation[0]:.2f} to "
+            f"{test.confirmation[1]:.2f} (p={test.confirmation[2]:.3g} < {result.level:.2g}, "
+            f"beyond a drop of {margin:g})"
+        )
+    if result.flipped:
+        result.verdict = "fail"
+    budget.decided[key] = copy.deepcopy(result)
+    return result
+
+
+def _smallest_p(options: TransferOptions, samples: int) -> float:
+    """The smallest p-value a confirmation can give with ``samples`` per prompt: every fresh
+    base answer a hit, no perturbed one."""
+    from dataclasses import replace
+
+    size = confirmation_size(replace(options, samples=samples))
+    return significance.drop_beyond_p(size, size, 0, size, options.tolerated_drop)
+
+
+def _suggests(test: ModelTest, margin: float) -> bool:
+    return test.drop > margin + 1e-9 and test.p_value < SCREEN_P
+
+
+def _confirm(
+    result: InvariantResult,
+    budget: SearchBudget,
+    suspects: list[str],
+    ask_all: Any,
+    *,
+    start: int,
+    size: int,
+) -> None:
+    """Spend one confirmation on ``suspects``: fresh samples of both prompts, the drop beyond
+    ``max_drop`` against the screen's reference, Holm over the suspects at ``result.level``."""
+    indices = budget.take(start, size)
+    fresh = ask_all([(result.base, indices), (result.perturbed, indices)], tuple(suspects))
+    margin = result.options.tolerated_drop
+    tests = {}
+    for model in suspects:
+        screen = result.tests[model]
+        tests[model] = _test(
+            fresh[0][model],
+            fresh[1][model],
+            result.spec,
+            result.expected,
+            margin,
+            reference=screen.reference,
+            fixed=True,
+        )
+    adjusted = significance.adjust([t.p_value for t in tests.values()], "holm")
+    assert result.level is not None
+    for (model, again), p in zip(tests.items(), adjusted, strict=True):
+        test = result.tests[model]
+        test.confirmation = (again.base_rate, again.perturbed_rate, p)
+        test.failed = p < result.level and again.drop > margin + 1e-9
+
+
+@functools.lru_cache(maxsize=256)
+def confirmation_power(base_rate: float, size: int, level: float, margin: float) -> float | None:
+    """The probability that a confirmation of ``size`` samples per prompt shows a drop beyond
+    ``margin`` at ``level`` when the true rate falls from ``base_rate`` by ``margin +
+    POWER_DROP`` (to 0 when it cannot fall that far): exact, from two binomials.
+    ``None`` when ``base_rate`` is not above ``margin``."""
+    if base_rate <= margin + 1e-9:
+        return None
+    from scipy.stats import binom
+
+    after = max(0.0, base_rate - margin - POWER_DROP)
+    region = rejection_region(size, level, margin)
+    base = binom.pmf(range(size + 1), size, base_rate)
+    below = binom.cdf(region, size, after)  # 0 where the region is empty (-1)
+    return min(1.0, float(sum(b * c for b, c in zip(base, below, strict=True))))
+
+
+@functools.lru_cache(maxsize=64)
+def rejection_region(size: int, level: float, margin: float) -> tuple[int, ...]:
+    """Per base count ``x`` (0..size), the largest perturbed count ``y`` at which
+    ``drop_beyond_p(x, size, y, size, margin) < level`` (-1: none). The p-value grows with
+    ``y``, so these ``y`` and all below are exactly the rejections."""
+    region = []
+    for x in range(size + 1):
+        low, high = -1, size  # p(low) < level (or low == -1); p(high + 1) >= level
+        while low < high:
+            mid = (low + high + 1) // 2
+            if significance.drop_beyond_p(x, size, mid, size, margin) < level:
+                low = mid
+            else:
+                high = mid - 1
+        region.append(low)
+    return tuple(region)
+
+
+def _agreement(result: InvariantResult) -> None:
+    """Sample *i* of the base against sample *i* of the perturbed prompt, as far as both go."""
+    spec, expected = result.spec, result.expected
+    for model in result.options.evaluators:
+        before, after = result.base_answers[model], result.perturbed_answers[model]
+        n = min(len(before), len(after))
+        before, after = before[:n], after[:n]
         correct_before = correct_after = None
         if expected is not None:
             correct_before = [spec.correct(a, expected) for a in before]
             correct_after = [spec.correct(a, expected) for a in after]
-        agreement[model] = metrics.agreement_with(
+        result.agreement[model] = metrics.agreement_with(
             before, after, correct_before, correct_after, equal=spec.equal
         )
-    result = InvariantResult(
-        base, perturbed, options, spec, expected, found["base"], found["perturbed"], agreement
-    )
-    result.problem = problem
-    greedy = options.temperature == 0 and count == 1
-    if greedy or options.confidence is None:
-        _exact(result)
-        return result
-    alpha = round(1 - options.confidence, 12)  # 1 - 0.95 is 0.05000000000000004
-    result.level = alpha / max(1, search_size)
-    result.search_size = max(1, search_size)
-    tolerated = options.tolerated_drop + 1e-9
-    # samples="auto": a second look at twice the samples when the first suggests a drop,
-    # each look at half the level (Bonferroni over the two looks).
-    looks = 2 if options.samples == "auto" else 1
-    per_look = result.level / looks
-    for model in options.evaluators:
-        result.tests[model] = _test(found["base"][model], found["perturbed"][model], spec, expected)
-    if looks == 2:
-        extend = [m for m, t in result.tests.items() if t.drop > tolerated and t.p_value < EXTEND_P]
-        if extend:
-            more = _answers(
-                base,
-                perturbed,
-                replace(options, evaluators=tuple(extend)),
-                spec,
-                ask,
-                extract,
-                fan_out,
-                range(count, 2 * count),
-            )
-            for model in extend:
-                for label in ("base", "perturbed"):
-                    found[label][model] = found[label][model] + more[label][model]
-                result.tests[model] = _test(
-                    found["base"][model], found["perturbed"][model], spec, expected
-                )
-    suspects = [m for m, t in result.tests.items() if t.p_value < per_look and t.drop > tolerated]
-    by_size: dict[int, list[str]] = {}
-    for model in suspects:
-        by_size.setdefault(len(found["base"][model]), []).append(model)
-    for size, models in by_size.items():
-        # A flip must reproduce on fresh samples (indices never used before) to count.
-        start = looks * count
-        fresh = _answers(
-            base,
-            perturbed,
-            replace(options, evaluators=tuple(models)),
-            spec,
-            ask,
-            extract,
-            fan_out,
-            range(start, start + size),
-        )
-        for model in models:
-            again = _test(fresh["base"][model], fresh["perturbed"][model], spec, expected)
-            test = result.tests[model]
-            test.confirmation = (again.base_rate, again.perturbed_rate, again.p_value)
-            test.failed = again.p_value < alpha and again.drop > tolerated
-    result.level = per_look
-    for model in result.flipped:
-        test = result.tests[model]
-        assert test.confirmation is not None  # a failed test was confirmed
-        result.reasons.append(
-            f"{model}: {test.measure} fell from {test.base_rate:.2f} to "
-            f"{test.perturbed_rate:.2f} (p={test.p_value:.3g} < {result.level:.2g}), and again "
-            f"on fresh samples from {test.confirmation[0]:.2f} to {test.confirmation[1]:.2f} "
-            f"(p={test.confirmation[2]:.3g})"
-        )
-    if result.reasons:
-        result.verdict = "fail"
-        return result
-    largest = count * looks
-    smallest = _smallest_p(largest)
-    if smallest >= result.level:
-        result.verdict = "inconclusive"
-        needed = next(n for n in range(count, 200) if _smallest_p(n * looks) < result.level)
-        result.reasons.append(
-            f"{largest} sample(s) per prompt cannot show any change at level "
-            f"{result.level:.2g} (even a complete flip gives p={smallest:.3g}); use "
-            f"samples={needed} or more"
-        )
-    return result
-
-
-EXTEND_P = 0.2
-"""With ``samples="auto"``: a first look with a drop and a p-value below this takes a second
-look at twice the samples."""
-
-
-def _smallest_p(count: int) -> float:
-    """The smallest one-sided p-value two samples of ``count`` answers can give: every base
-    answer the reference, no perturbed one."""
-    return 1 / math.comb(2 * count, count)
 
 
 def _answers_of(
-    base: str,
-    perturbed: str,
+    requests: list[tuple[str, range]],
+    models: tuple[str, ...],
+    *,
     options: TransferOptions,
     spec: AnswerSpec,
     ask: Ask,
     extract: Extract,
     fan_out: FanOut | None,
-    indices: range,
-    *,
     problem: str | None = None,
-) -> dict[str, dict[str, list[Any]]]:
+) -> list[dict[str, list[Any]]]:
+    """Each ``(prompt, sample indices)`` of ``requests`` answered by every model of ``models``,
+    all calls at once."""
     params = {"temperature": options.temperature}
-    labelled = (("base", base), ("perturbed", perturbed))
 
     def messages(text: str) -> list[Message]:
         if problem is None:
@@ -364,36 +579,72 @@ def _answers_of(
 
     calls = [
         functools.partial(ask, model, messages(str(prompt)), i, params)
-        for _, prompt in labelled
-        for model in options.evaluators
+        for prompt, indices in requests
+        for model in models
         for i in indices
     ]
-    results = iter((fan_out or serial)(calls, options.evaluators))
-    found: dict[str, dict[str, list[Any]]] = {"base": {}, "perturbed": {}}
-    for label, _ in labelled:
-        for model in options.evaluators:
-            found[label][model] = [extract(next(results).text, spec) for _ in indices]
+    results = iter((fan_out or serial)(calls, models))
+    found: list[dict[str, list[Any]]] = []
+    for _, indices in requests:
+        found.append({m: [extract(next(results).text, spec) for _ in indices] for m in models})
     return found
 
 
-def _test(before: list[Any], after: list[Any], spec: AnswerSpec, expected: Any) -> ModelTest:
+def reference_answer(answers: list[Any], spec: AnswerSpec) -> tuple[Any, bool]:
+    """The most common parseable answer (by ``spec.equal``) and whether another answer was
+    as common; a tie goes to the answer seen first. ``(None, False)`` without any."""
+    labels = _classes(answers, spec)
+    counts: dict[int, int] = {}
+    for label in labels:
+        if label is not None:
+            counts[label] = counts.get(label, 0) + 1
+    if not counts:
+        return None, False
+    top = max(counts.values())
+    first = next(label for label in counts if counts[label] == top)  # first seen wins a tie
+    answer = next(a for a, label in zip(answers, labels, strict=True) if label == first)
+    return answer, sum(c == top for c in counts.values()) > 1
+
+
+def _test(
+    before: list[Any],
+    after: list[Any],
+    spec: AnswerSpec,
+    expected: Any,
+    margin: float,
+    *,
+    reference: Any = None,
+    fixed: bool = False,
+) -> ModelTest:
+    """The drop beyond ``margin`` from ``before`` to ``after``: of right answers with
+    ``expected``, else of ``reference`` (the most common of ``before`` unless ``fixed``)."""
     floor = _self_agreement(before, spec)
     if expected is not None:
-        right_before = sum(spec.correct(a, expected) for a in before)
-        right_after = sum(spec.correct(a, expected) for a in after)
-        p = significance.fisher_p(
-            right_before,
-            len(before) - right_before,
-            right_after,
-            len(after) - right_after,
-            alternative="greater",
-        )
-        return ModelTest("accuracy", right_before / len(before), right_after / len(after), p, floor)
-    labels = _classes(before + after, spec)
-    p, _, base_rate, perturbed_rate = significance.reference_drop_p(
-        labels[: len(before)], labels[len(before) :]
+        hits_before = sum(spec.correct(a, expected) for a in before)
+        hits_after = sum(spec.correct(a, expected) for a in after)
+        measure, tie = "accuracy", False
+    else:
+        tie = False
+        if not fixed:
+            reference, tie = reference_answer(before, spec)
+
+        def hits(answers: list[Any]) -> int:
+            if reference is None:
+                return 0
+            return sum(a is not None and spec.equal(a, reference) for a in answers)
+
+        hits_before, hits_after = hits(before), hits(after)
+        measure = "the base's most common answer"
+    p = significance.drop_beyond_p(hits_before, len(before), hits_after, len(after), margin)
+    return ModelTest(
+        measure,
+        hits_before / len(before) if before else 0.0,
+        hits_after / len(after) if after else 0.0,
+        p,
+        floor,
+        reference=reference,
+        tie=tie,
     )
-    return ModelTest("the base's most common answer", base_rate, perturbed_rate, p, floor)
 
 
 def _classes(answers: list[Any], spec: AnswerSpec) -> list[int | None]:

@@ -8,15 +8,13 @@ and splits agreement into consistent-correct, consistent-wrong and inconsistent.
 from __future__ import annotations
 
 import functools
-import itertools
-import statistics
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from pytest_xgen.checks.parallel import FanOut, serial
-from pytest_xgen.core import metrics, prompts, stats
+from pytest_xgen.core import metrics, prompts, sequential, stats
 from pytest_xgen.core.answers import AnswerSpec
 from pytest_xgen.core.printable import printable, rate, signed
 from pytest_xgen.core.strip import Stripped, strip_answer, strip_with_model
@@ -33,12 +31,17 @@ Extract = Callable[[str, AnswerSpec], Any]
 SAMPLED_TEMPERATURE = 1.0
 GENERATOR_SUFFIX = " (generator)"
 
-# samples="auto": sample in rounds and stop as soon as the verdict is clear.
+# samples="auto": sample in rounds, look after each, and stop at the first verdict on
+# group-sequential boundaries (pytest_xgen.core.sequential) that hold `confidence` over
+# every look, or when a verdict by the last round has become unlikely.
 AUTO = "auto"
 AUTO_FIRST = 5  # samples per evaluator and condition in the first round
 AUTO_STEP = 5  # samples each later round adds
-AUTO_MAX_SAMPLES = 20  # the most samples="auto" takes; there it decides as samples=20 does
-AUTO_CONFIDENCE = 0.95  # the level of the stopping intervals when `confidence` is not set
+AUTO_MAX_SAMPLES = 30  # the most samples="auto" takes
+AUTO_LOOKS = tuple(range(AUTO_FIRST, AUTO_MAX_SAMPLES + 1, AUTO_STEP))  # samples at each look
+AUTO_CONFIDENCE = 0.95  # the level of the boundaries when `confidence` is not set
+AUTO_GIVE_UP = 0.2  # stop, inconclusive, when a verdict by the last look is less likely
+MOST_SAMPLES_ADVISED = 1000  # the largest fixed samples an inconclusive message proposes
 
 
 def sample_count(options: TransferOptions) -> int:
@@ -118,44 +121,16 @@ class Condition:
     def unparseable(self) -> dict[str, int]:
         return {m: sum(a is None for a in answers) for m, answers in self.answers.items()}
 
-    def mean_over(self, indices: Sequence[int], spec: AnswerSpec) -> float | None:
-        """Consistency over the given sample indices (for the bootstrap)."""
-        compared = {m: [v[i] for i in indices] for m, v in self.compared.items()}
-        correct = None
-        if self.compared_correct is not None:
-            correct = {m: [v[i] for i in indices] for m, v in self.compared_correct.items()}
-        return metrics.pairwise_consistency(compared, correct, equal=spec.equal).mean
-
-    def statistic(self, spec: AnswerSpec) -> Callable[[Sequence[int]], float | None]:
-        """:meth:`mean_over` as a fast function of the sample indices, for the bootstrap's
-        thousands of resamples: every pair's comparison of each sample is made once, and a
-        resample only adds them up (the same numbers, in the same order)."""
-        names = list(self.compared)
-        tables = []
-        for a, b in itertools.combinations(names, 2):
-            agree, total = [], []
-            for i in range(len(self.compared[a])):
-                correct = self.compared_correct
-                pair = metrics.agreement_with(
-                    [self.compared[a][i]],
-                    [self.compared[b][i]],
-                    None if correct is None else [correct[a][i]],
-                    None if correct is None else [correct[b][i]],
-                    equal=spec.equal,
-                )
-                agree.append(pair.agree)
-                total.append(pair.total)
-            tables.append((agree, total))
-
-        def mean(indices: Sequence[int]) -> float | None:
-            rates = []
-            for agree, total in tables:
-                counted = sum(total[i] for i in indices)
-                if counted:
-                    rates.append(sum(agree[i] for i in indices) / counted)
-            return statistics.fmean(rates) if rates else None
-
-        return mean
+    @property
+    def agreements(self) -> tuple[float, int]:
+        """The agreements counted per sample and the samples scored: the pooled pair
+        agreement times the samples with two parsed answers (exact with two evaluators or
+        one and the generator; a pooled count, not always whole, with more)."""
+        scored = sum(flag is not None for flag in self.sample_agreement)
+        c = self.consistency
+        if not scored or not c.total:
+            return 0.0, scored
+        return round(c.agree / c.total * scored, 9), scored
 
 
 @dataclass(frozen=True)
@@ -174,6 +149,33 @@ class Single:
     @property
     def answer(self) -> Any:
         return self.explanation.answer
+
+
+@dataclass(frozen=True)
+class Look:
+    """One look at the transfer agreement: after ``samples`` samples, ``agreements`` of
+    the ``scored`` ones agreed; at least ``pass_at`` passes there, at most ``fail_at``
+    fails (``scored + 1`` and ``-1``: not at this look)."""
+
+    samples: int
+    scored: int
+    agreements: float
+    pass_at: int
+    fail_at: int
+
+    @property
+    def verdict(self) -> str:
+        bound = sequential.Boundary(self.scored, self.pass_at, self.fail_at)
+        return bound.judge(self.agreements)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "samples": self.samples,
+            "scored": self.scored,
+            "agreements": self.agreements,
+            "pass_at": self.pass_at,
+            "fail_at": self.fail_at,
+        }
 
 
 @dataclass
@@ -198,6 +200,11 @@ class TransferResult:
     # stopped), and the level of the intervals it decided on (None: point estimates).
     samples_used: int = 0
     interval_level: float | None = None
+    # The looks at the transfer agreement (one with a fixed samples and a confidence, none
+    # on point estimates), and why sampling stopped: "verdict", "unlikely" (a verdict by
+    # the last look had become unlikely), "maximum", or "" (a fixed samples).
+    looks: list[Look] = field(default_factory=list)
+    stopped: str = ""
     # With explanation="ensemble": the EnsembleExplanation, and each generator's own
     # explanation measured the same way, for comparison.
     ensemble: Any = None
@@ -498,19 +505,20 @@ def measure(
 def consistency_interval(
     consistency: metrics.Consistency, per_sample: Sequence[bool | None], confidence: float
 ) -> tuple[float, float] | None:
-    """A Wilson interval for the consistency that counts samples, not evaluator pairs.
+    """An exact (Clopper-Pearson) interval for the consistency that counts samples, not
+    evaluator pairs, each side at ``(1 - confidence) / 2``.
 
     The pairs of one sample share its answers, so they are not independent trials: with
     three evaluators, three pairs per sample would make the interval look about
-    sqrt(3) times narrower than the data allow. The interval is centred on the pooled
-    pair agreement with the number of scored samples as its size (exact with two
-    evaluators, conservative with more).
+    sqrt(3) times narrower than the data allow. The interval is for the pooled pair
+    agreement with the number of scored samples as its size (exact with two evaluators,
+    or one and the generator; a pooled count, conservative, with more).
     """
-    samples = sum(flag is not None for flag in per_sample)
-    if consistency.total == 0 or samples == 0:
-        return stats.wilson_interval(0, 0, confidence)
-    rate = consistency.agree / consistency.total
-    return stats.wilson_rate_interval(rate, samples, confidence)
+    scored = sum(flag is not None for flag in per_sample)
+    if consistency.total == 0 or scored == 0:
+        return (0.0, 1.0)
+    agreements = consistency.agree / consistency.total * scored
+    return sequential.exact_interval(agreements, scored, confidence)
 
 
 def _judge(value: float | None, interval: tuple[float, float] | None, threshold: float) -> str:
@@ -526,27 +534,44 @@ def _judge(value: float | None, interval: tuple[float, float] | None, threshold:
     return "inconclusive"
 
 
+def _lift_interval(
+    baseline: Condition, transfer: Condition, pass_alpha: float, fail_alpha: float
+) -> tuple[float, float] | None:
+    """Newcombe's hybrid score interval for transfer minus baseline agreement per sample
+    (two independent samples: different prompts), its lower bound at one-sided
+    ``pass_alpha`` and its upper bound at ``fail_alpha`` (0: that side is not judged)."""
+    x, n = transfer.agreements
+    y, m = baseline.agreements
+    if n == 0 or m == 0:
+        return None
+    low = -1.0
+    if pass_alpha > 0:
+        low = stats.difference_interval(x, n, y, m, 1 - 2 * pass_alpha)[0]
+    high = 1.0
+    if fail_alpha > 0:
+        high = stats.difference_interval(x, n, y, m, 1 - 2 * fail_alpha)[1]
+    return (low, high)
+
+
 def decide(result: TransferResult) -> None:
-    """Step 6: the verdict and its reasons, from point estimates or interval bounds."""
+    """Step 6: the verdict and its reasons, from the consistency's boundaries at its last
+    look and the lift's interval, or from point estimates."""
     options = result.options
     transfer = result.transfer
-    checks: list[tuple[str, str]] = []
-    consistency = _judge(transfer.mean, transfer.interval, options.min_consistency)
-    checks.append(
-        (
-            consistency,
-            _describe(
-                "consistency",
-                transfer.mean,
-                transfer.interval,
-                options.min_consistency,
-                "min_consistency",
-            ),
-        )
-    )
+    checks: list[tuple[str, str, str]] = []  # verdict, reason, what
+    look = result.looks[-1] if result.looks else None
+    if look is None:
+        consistency = _judge(transfer.mean, None, options.min_consistency)
+    else:
+        consistency = look.verdict
+    checks.append((consistency, _describe_consistency(result, consistency), "consistency"))
     lift = _judge(result.lift, result.lift_interval, options.min_lift)
     checks.append(
-        (lift, _describe("lift", result.lift, result.lift_interval, options.min_lift, "min_lift"))
+        (
+            lift,
+            _describe("lift", result.lift, result.lift_interval, options.min_lift, "min_lift"),
+            "lift",
+        )
     )
     if options.require_correct and transfer.breakdown is not None:
         wrong = transfer.breakdown.consistent_wrong
@@ -554,26 +579,106 @@ def decide(result: TransferResult) -> None:
             (
                 "fail" if wrong > 0 else "pass",
                 f"consistent-wrong {wrong:.2f} > 0 with require_correct=True",
+                "require_correct",
             )
         )
     if transfer.mean is None:
-        checks.append(("fail", "no evaluator pair had two parseable answers"))
-    failed = [reason for verdict, reason in checks if verdict == "fail"]
-    unsure = [reason for verdict, reason in checks if verdict == "inconclusive"]
+        checks.append(("fail", "no evaluator pair had two parseable answers", "parsing"))
+    failed = [reason for verdict, reason, _ in checks if verdict == "fail"]
     if failed:
         result.verdict, result.reasons = "fail", failed
-    elif unsure:
+    elif any(verdict == "inconclusive" for verdict, _, _ in checks):
         result.verdict = "inconclusive"
-        if result.auto:
-            advice = (
-                f"samples='auto' stopped at its maximum of {result.samples_used}; "
-                "set a larger fixed samples"
-            )
-        else:
-            advice = f"raise samples (now {result.samples_used})"
-        result.reasons = [f"{r}: the interval straddles the threshold; {advice}" for r in unsure]
+        result.reasons = [
+            _undecided(result, what, reason)
+            for verdict, reason, what in checks
+            if verdict == "inconclusive"
+        ]
     else:
         result.verdict, result.reasons = "pass", []
+
+
+def _describe_consistency(result: TransferResult, verdict: str) -> str:
+    """The consistency against its threshold: with its interval (a fixed samples), or with
+    the count and the boundaries of the look (samples="auto")."""
+    transfer, options = result.transfer, result.options
+    if not (result.auto and result.looks):
+        interval = transfer.interval if result.looks else None
+        return _describe(
+            "consistency", transfer.mean, interval, options.min_consistency, "min_consistency"
+        )
+    look = result.looks[-1]
+    agreed = f"{look.agreements:g} of {look.scored} samples agree"
+    if verdict == "fail":
+        where = f"{look.fail_at} or fewer fail at {look.scored}"
+    else:
+        where = _boundaries(look)
+    shown = f"consistency {rate(transfer.mean)} vs min_consistency {options.min_consistency:g}"
+    return f"{shown} ({agreed}; {where})"
+
+
+def _boundaries(look: Look) -> str:
+    passes = f"{look.pass_at} or more pass" if look.pass_at <= look.scored else "none can pass"
+    fails = f"{look.fail_at} or fewer fail" if look.fail_at >= 0 else "none can fail"
+    return f"at {look.scored} samples {passes}, {fails}"
+
+
+def _undecided(result: TransferResult, what: str, reason: str) -> str:
+    """An inconclusive reason: why there is no verdict, and what would give one."""
+    used = result.samples_used
+    if not result.auto:
+        why = f"the interval straddles the threshold; raise samples (now {used})"
+    elif result.stopped == "unlikely":
+        why = (
+            f"no verdict at {result.interval_level:.0%}; samples='auto' stopped after {used} "
+            f"samples, a verdict by {AUTO_MAX_SAMPLES} having become unlikely"
+        )
+    elif result.stopped == "maximum":
+        why = (
+            f"no verdict at {result.interval_level:.0%} after the maximum of {used} samples "
+            "of samples='auto'"
+        )
+    else:
+        return f"{reason}: no verdict at {result.interval_level:.0%} yet"
+    needed = _samples_to_decide(result, what)
+    if needed is None:
+        hint = (
+            f"at this rate no fixed samples up to {MOST_SAMPLES_ADVISED} would decide it "
+            f"(too close to min_{what})"
+        )
+    else:
+        hint = f"at this rate a fixed samples={needed} would decide it"
+    return f"{reason}: {why}; {hint}"
+
+
+def _samples_to_decide(result: TransferResult, what: str) -> int | None:
+    """The fewest samples at which a fixed sample at the observed rates would decide
+    ``what`` at the check's level, or ``None`` (none up to MOST_SAMPLES_ADVISED)."""
+    level = result.interval_level if result.interval_level is not None else AUTO_CONFIDENCE
+    alpha = (1 - level) / 2
+    start = result.samples_used + 1
+    if what == "consistency":
+        agreements, scored = result.transfer.agreements
+        if not scored:
+            return None
+        return sequential.samples_to_decide(
+            agreements / scored, result.options.min_consistency, alpha, start, MOST_SAMPLES_ADVISED
+        )
+    (x, n), (y, m) = result.transfer.agreements, result.baseline.agreements
+    if not n or not m:
+        return None
+    after, before, threshold = x / n, y / m, result.options.min_lift
+    for samples in range(start, MOST_SAMPLES_ADVISED + 1):
+        low, high = stats.difference_interval(
+            after * samples,
+            samples,
+            before * samples,
+            samples,
+            1 - 2 * alpha,
+        )
+        if low >= threshold or high < threshold:
+            return samples
+    return None
 
 
 def _describe(
@@ -585,7 +690,10 @@ def _describe(
 ) -> str:
     shown = signed(value) if what == "lift" else rate(value)
     if interval is not None:
-        shown += f" [{interval[0]:.2f}, {interval[1]:.2f}]"
+        if what == "lift":
+            shown += f" [{interval[0]:+.2f}, {interval[1]:+.2f}]"
+        else:
+            shown += f" [{interval[0]:.2f}, {interval[1]:.2f}]"
     return f"{what} {shown} vs {keyword} {threshold:g}"
 
 
@@ -607,9 +715,12 @@ def check(
     session's, which makes them on threads): the explanation, every baseline sample, and
     every transfer sample, which waits for the explanation and no longer (the chain is two
     calls deep, three with ``strip_with``). With ``samples="auto"`` further rounds follow,
-    each adding :data:`AUTO_STEP` samples to both conditions, until the verdict is clear or
-    :data:`AUTO_MAX_SAMPLES` is reached. Sample indices run 0, 1, 2, ... either way, so
-    fixed and automatic sampling share their recordings.
+    each adding :data:`AUTO_STEP` samples to both conditions, until a look reaches a
+    verdict on its group-sequential boundaries, a verdict by :data:`AUTO_MAX_SAMPLES` has
+    become unlikely (below :data:`AUTO_GIVE_UP` at either end of a 50% interval of the
+    consistency), or the maximum is reached. Sample indices run 0, 1, 2, ... either way, so
+    fixed and automatic sampling share their recordings. ``seed`` is accepted for
+    callers that pass the run's seed; the verdict needs no random numbers.
 
     ``explainer`` replaces the generator's explanation (steps 1 and 2), e.g. with an
     ensembled one; ``explainer_models`` are the models it calls.
@@ -665,41 +776,110 @@ def check(
     base.add(first[1:half], count, spec, extract)
     moved.add(first[half:], count, spec, extract)
 
-    def evaluate(level: float | None) -> TransferResult:
+    lift_passed: tuple[float, float] | None = None  # the lift's interval when it passed
+
+    def evaluate(level: float | None, look: int | None, previous: Sequence[Look]) -> TransferResult:
         return _evaluate(
-            prompt, options, spec, expected, explanation, base_name, base, moved, level, seed
+            prompt,
+            options,
+            spec,
+            expected,
+            explanation,
+            base_name,
+            base,
+            moved,
+            level,
+            look,
+            previous,
+            lift_passed,
         )
 
     if not auto:
-        return evaluate(options.confidence)
+        return evaluate(options.confidence, None, ())
     level = options.confidence if options.confidence is not None else AUTO_CONFIDENCE
-    result = evaluate(level)
-    while not _settled(result) and count < AUTO_MAX_SAMPLES:
+    look = 0
+    result = evaluate(level, look, ())
+    while True:
+        if _settled(result):
+            stopped = "verdict"
+            break
+        if count >= AUTO_MAX_SAMPLES:
+            stopped = "maximum"
+            break
+        if _unlikely(result):
+            stopped = "unlikely"
+            break
+        if lift_passed is None and _lift_passed(result):
+            # A passed lift is final (its error is spent look by look), so later rounds
+            # sample the transfer condition only.
+            lift_passed = result.lift_interval
         more = min(count + AUTO_STEP, AUTO_MAX_SAMPLES)
         step = more - count
-        results = run(
-            _sample_calls(ask, evaluators, base_messages, base_params, count, more)
-            + _sample_calls(ask, evaluators, transfer_messages, transfer_params, count, more),
-            evaluators,
-        )
-        half = len(evaluators) * step
-        base.add(results[:half], step, spec, extract)
+        calls = _sample_calls(ask, evaluators, transfer_messages, transfer_params, count, more)
+        if lift_passed is None:
+            calls = _sample_calls(ask, evaluators, base_messages, base_params, count, more) + calls
+        results = run(calls, evaluators)
+        half = len(results) - len(evaluators) * step
+        if half:
+            base.add(results[:half], step, spec, extract)
         moved.add(results[half:], step, spec, extract)
         count = more
-        result = evaluate(level)
-    if not _settled(result) and options.confidence is None:
-        # At the maximum the check decides as samples=AUTO_MAX_SAMPLES would: on point
-        # estimates, since no confidence was asked for.
-        result = evaluate(None)
+        look += 1
+        result = evaluate(level, look, result.looks)
+    result.stopped = stopped
+    decide(result)  # again: an inconclusive reason says why sampling stopped
+    if stopped != "verdict" and options.confidence is None:
+        # No confidence was asked for: the check decides on point estimates, as a fixed
+        # samples of this count does.
+        undecided = _auto_note(result)
+        result = evaluate(None, None, ())
+        result.stopped = stopped
+        result.notes.append(f"{undecided}; decided on point estimates, as samples={count} does")
+    else:
+        result.notes.append(_auto_note(result))
+    base_count = len(next(iter(base.answers.values())))
+    if base_count < count:
+        result.notes.append(
+            f"samples='auto': the lift passed after {base_count} samples; later rounds sampled "
+            "the transfer condition only"
+        )
     return result
 
 
+def _lift_passed(result: TransferResult) -> bool:
+    """Whether the lift passed on its interval at this look."""
+    interval = result.lift_interval
+    return interval is not None and interval[0] >= result.options.min_lift
+
+
 def _settled(result: TransferResult) -> bool:
-    """Whether more samples are not needed: every check passed, or one failed, on its
-    interval. A condition without a parseable pair yet is not settled."""
+    """Whether more samples are not needed: every check passed, or one failed. A
+    condition without a parseable pair yet is not settled."""
     if result.transfer.mean is None or result.lift is None:
         return False
     return result.verdict != "inconclusive"
+
+
+def _unlikely(result: TransferResult) -> bool:
+    """Whether the consistency is undecided at the last look and a verdict on it has
+    become unlikely (:func:`unlikely`)."""
+    look = result.looks[-1] if result.looks else None
+    if look is None or look.verdict != "inconclusive" or result.interval_level is None:
+        return False
+    alpha = (1 - result.interval_level) / 2
+    counts = [taken.scored for taken in result.looks]
+    bounds = sequential.plan(result.options.min_consistency, alpha, counts, AUTO_LOOKS)
+    return unlikely(bounds, len(result.looks) - 1, look.agreements)
+
+
+def unlikely(bounds: Sequence[sequential.Boundary], look: int, agreements: float) -> bool:
+    """Whether ``samples="auto"`` gives up at ``look`` with ``agreements``: a verdict by
+    the last look has a chance below :data:`AUTO_GIVE_UP` even at either end of a 50%
+    interval of the rate so far. Giving up only turns verdicts into "inconclusive", so
+    the error rates of the boundaries still hold."""
+    if look >= len(bounds) - 1:
+        return False
+    return sequential.chance_to_decide(bounds, look, agreements) < AUTO_GIVE_UP
 
 
 def _evaluate(
@@ -712,10 +892,14 @@ def _evaluate(
     base: _Samples,
     moved: _Samples,
     level: float | None,
-    seed: int,
+    look: int | None,
+    previous: Sequence[Look],
+    lift_passed: tuple[float, float] | None = None,
 ) -> TransferResult:
-    """Measure both conditions' samples so far, with intervals at ``level`` (None: point
-    estimates), and decide."""
+    """Measure both conditions' samples so far and decide: on point estimates (``level``
+    None), on one look with exact bounds (``look`` None: a fixed samples), or at look
+    ``look`` of :data:`AUTO_LOOKS` after the ``previous`` ones. ``lift_passed``: the
+    interval on which the lift passed at an earlier look (it stands)."""
     measured = options if level == options.confidence else replace(options, confidence=level)
     baseline = measure(base_name, base.outputs, base.answers, measured, spec, expected, explanation)
     transfer = measure(
@@ -725,12 +909,20 @@ def _evaluate(
     lift = None
     if transfer.mean is not None and baseline.mean is not None:
         lift = transfer.mean - baseline.mean
+    looks: list[Look] = []
     lift_ci = None
     if level is not None:
-        # Seeded: the same answers give the same interval on every run.
-        lift_ci = stats.lift_interval(
-            baseline.statistic(spec), transfer.statistic(spec), count, confidence=level, seed=seed
-        )
+        alpha = (1 - level) / 2
+        planned = AUTO_LOOKS if look is not None else (count,)
+        index = look or 0
+        agreements, scored = transfer.agreements
+        counts = [taken.scored for taken in previous] + [scored]
+        here = sequential.plan(options.min_consistency, alpha, counts, planned)[index]
+        looks = [*previous, Look(count, scored, agreements, here.pass_at, here.fail_at)]
+        passes, fails = sequential.spending(planned, alpha)
+        pass_alpha = passes[index] - (passes[index - 1] if index else 0.0)
+        fail_alpha = fails[index] - (fails[index - 1] if index else 0.0)
+        lift_ci = lift_passed or _lift_interval(baseline, transfer, pass_alpha, fail_alpha)
     result = TransferResult(
         prompt=prompt,
         options=options,
@@ -743,6 +935,7 @@ def _evaluate(
         lift_interval=lift_ci,
         samples_used=count,
         interval_level=level,
+        looks=looks,
     )
     if len(options.evaluators) == 1:
         result.notes.append(
@@ -750,22 +943,20 @@ def _evaluate(
             f"with the generator {options.generator}'s answer"
         )
     decide(result)
-    if result.auto:
-        result.notes.append(_auto_note(result))
     return result
 
 
 def _auto_note(result: TransferResult) -> str:
     """How far ``samples="auto"`` went, and why it stopped there."""
-    used, level = result.samples_used, result.interval_level
-    if level is None:
-        return (
-            f"samples='auto': no clear verdict at {AUTO_CONFIDENCE:.0%} intervals after the "
-            f"maximum of {used} samples; decided on point estimates, as samples={used} does"
-        )
-    if _settled(result):
+    used, level = result.samples_used, result.interval_level or AUTO_CONFIDENCE
+    if result.stopped == "verdict":
         return (
             f"samples='auto': stopped after {used} of at most {AUTO_MAX_SAMPLES} samples, "
-            f"the verdict clear at {level:.0%} intervals"
+            f"the verdict reached on {level:.0%} sequential boundaries"
         )
-    return f"samples='auto': no clear verdict at {level:.0%} intervals after {used} samples"
+    if result.stopped == "unlikely":
+        return (
+            f"samples='auto': stopped after {used} of at most {AUTO_MAX_SAMPLES} samples "
+            f"without a verdict at {level:.0%}: one by {AUTO_MAX_SAMPLES} had become unlikely"
+        )
+    return f"samples='auto': no verdict at {level:.0%} after the maximum of {used} samples"

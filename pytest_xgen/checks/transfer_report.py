@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from pytest_xgen.checks import data
@@ -82,7 +83,7 @@ def explain(result: TransferResult) -> str:
     )
     if t.interval is not None and b.interval is not None and result.interval_level is not None:
         lines.append(
-            f"  {f'Wilson {result.interval_level:.0%} interval':<{width}}  "
+            f"  {f'exact {result.interval_level:.0%} interval':<{width}}  "
             f"{f'[{b.interval[0]:.2f}, {b.interval[1]:.2f}]':<16}  "
             f"[{t.interval[0]:.2f}, {t.interval[1]:.2f}]    (min_consistency {o.min_consistency:g})"
         )
@@ -152,6 +153,13 @@ def _clip(text: str) -> str:
     return text if len(text) <= EXCERPT_WIDTH else text[: EXCERPT_WIDTH - 3] + "..."
 
 
+def digest(text: str) -> str:
+    """The explanation's identity across runs: sha256 (hex, first 16 digits) of the text the
+    evaluators were given, stripped of surrounding blanks. Two runs whose checks have the
+    same digests read the same explanation (the baseline's generator call was replayed)."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
+
+
 def _condition(c: Condition) -> dict[str, Any]:
     correct = c.correct
     accuracy = c.accuracy
@@ -194,12 +202,16 @@ def to_dict(r: TransferResult) -> dict[str, Any]:
             "removed": list(e.stripped.removed),
             "method": e.stripped.method,
             "answer": data.jsonable(e.answer),
+            "digest": digest(e.text),
+            "correct": None if r.expected is None else r.spec.correct(e.answer, r.expected),
         },
         "conditions": {"baseline": _condition(r.baseline), "transfer": _condition(r.transfer)},
         "lift": r.lift,
         "lift_interval": data.interval(r.lift_interval),
         "samples_used": r.samples_used,
         "interval_level": r.interval_level,
+        "looks": [look.to_dict() for look in r.looks],
+        "stopped": r.stopped or None,
         "diverged": r.diverged(),
         "verdict": r.verdict,
         "reasons": list(r.reasons),

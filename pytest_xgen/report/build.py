@@ -43,13 +43,46 @@ def _count(agree: int, total: int) -> dict[str, Any]:
     return {"agree": agree, "total": total, "value": agree / total if total else None}
 
 
+def _rate_count(hits: int, total: int) -> dict[str, Any] | None:
+    return {"correct": hits, "total": total, "value": hits / total} if total else None
+
+
+def explanation_digests(checks: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The digest of each explanation a test's gated checks gave their evaluators, in check
+    order: transfer checks (their ``explanation.digest``, or the digest of its text in a
+    report written before digests were stored) and added mistakes (their original
+    explanation and the edited ones). Two runs of a test with the same digests read the
+    same explanations."""
+    from pytest_xgen.checks.kinds import gated
+    from pytest_xgen.checks.transfer_report import digest
+
+    found = []
+    for check in checks:
+        if check["kind"] == "transfer" and gated(check["kind"]):
+            explanation = check.get("explanation") or {}
+            text = explanation.get("text")
+            if explanation.get("digest"):
+                found.append(str(explanation["digest"]))
+            elif isinstance(text, str):
+                found.append(digest(text))
+        elif check["kind"] == "added_mistake" and isinstance(check.get("explanation"), str):
+            # The follow rate is measured on the edited explanations: they are part of what
+            # the evaluators read.
+            edited = [str(arm.get("explanation") or "") for arm in check.get("arms", ())]
+            found.append(digest("\n\x1e\n".join([check["explanation"], *edited])))
+    return found
+
+
 def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Pooled counts over a test's transfer checks (one per Hypothesis example): what the
     upgrade gate compares between runs.
 
     ``consistency`` and ``baseline_consistency`` pool every evaluator pair (the values the
     checks report); ``units`` counts what the gate tests, one unit per independent draw:
-    a sample whose evaluators all agree, and an evaluator's answer that is right.
+    a sample whose evaluators all agree, an evaluator's answer that is right, and, for
+    ``explanation``, a check's explanation whose own answer is right (one unit per check
+    with an expected answer). ``explanations`` lists the digests of the explanations the
+    evaluators read (:func:`explanation_digests`): the gate pairs two runs of a test on them.
     """
     from pytest_xgen.checks.kinds import gated
 
@@ -60,6 +93,7 @@ def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
     sums = {"transfer": [0, 0], "baseline": [0, 0]}
     units = {"transfer": [0, 0], "baseline": [0, 0]}
     correct = answered = 0
+    right = explained = 0
     for check in transfers:
         for name in sums:
             condition = check["conditions"][name]
@@ -73,23 +107,28 @@ def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
             for model in check["conditions"]["transfer"]["models"].values():
                 correct += sum(model["correct"])
                 answered += len(model["correct"])
+            own = (check.get("explanation") or {}).get("correct")
+            if own is not None:
+                right, explained = right + bool(own), explained + 1
     transfer = _count(*sums["transfer"])
     baseline = _count(*sums["baseline"])
     lift = None
     if transfer["value"] is not None and baseline["value"] is not None:
         lift = transfer["value"] - baseline["value"]
-    accuracy = (
-        {"correct": correct, "total": answered, "value": correct / answered} if answered else None
-    )
+    accuracy = _rate_count(correct, answered)
+    explanation = _rate_count(right, explained)
     found: dict[str, Any] = {
         "consistency": transfer,
         "baseline_consistency": baseline,
         "lift": lift,
         "accuracy": accuracy,
+        "explanation": explanation,
+        "explanations": explanation_digests(checks),
         "units": {
             "consistency": _count(*units["transfer"]),
             "baseline_consistency": _count(*units["baseline"]),
             "accuracy": accuracy,
+            "explanation": explanation,
         },
     }
     if mistakes:
@@ -160,6 +199,8 @@ def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:
         props.append(("xgen_lift", metrics["lift"]))
         if metrics["accuracy"] is not None:
             props.append(("xgen_accuracy", metrics["accuracy"]["value"]))
+        if metrics["explanation"] is not None:
+            props.append(("xgen_explanation", metrics["explanation"]["value"]))
         if "follow" in metrics:
             props.append(("xgen_follow_rate", metrics["follow"]["value"]))
         transfers = [c for c in entry["checks"] if c["kind"] == "transfer"]  # has intervals

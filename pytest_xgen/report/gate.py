@@ -1,22 +1,40 @@
-"""The model-upgrade gate: compare two saved runs and fail only on regressions that are real.
+"""The model-upgrade gate: compare two saved runs and fail only on regressions that are shown.
 
 What is counted: each test's ``metrics.units`` in a JSON report, one unit per independent
-draw (a sample whose evaluators all agree; an evaluator's answer that is right), never an
-evaluator pair. What is tested, for each metric:
+draw (a sample whose evaluators all agree; an evaluator's answer that is right; a check's
+explanation whose own answer is right), never an evaluator pair.
 
-- per test, the change between the runs: Fisher's exact test (consistency, accuracy) or a
-  Wald test (lift, a difference of differences), see :mod:`pytest_xgen.core.significance`;
-- over the suite, the mean of the per-test changes, paired by test (both runs asked the same
-  prompts), against the margin ``DELTA`` of ``--fail METRIC:DELTA``: a non-inferiority test.
+The unit of comparison is a test *and the explanation its evaluators read*. Two runs of a
+test are **paired** when their checks gave the evaluators the same explanations
+(``metrics.explanations``, digests of the texts): the later run replayed the baseline's
+recorded generator call, which happens when only evaluators are changed (``--xgen-model-map``
+of an evaluator). Then the comparison is conditional on one explanation and a per-test
+two-sample test is valid. When the explanations differ (the generator is mapped, a
+re-record, another seed), the explanation's own variation moves all of a test's samples
+together: a per-test test that treats it as fixed would raise false alarms, so the change
+is shown, not tested, and counts in the suite test only.
 
-The p-values of the per-test tests and of the gated suite tests form one family, adjusted
-with Holm (default: the chance of any false alarm stays at most alpha at any suite size),
-Benjamini-Hochberg (``bh``: the share of false alarms among alarms) or not at all. The gate
-fails when a test dropped by more than ``DELTA`` with an adjusted p below alpha, or the suite
-did. When the suite can neither show that its metric held within ``DELTA`` nor that it fell,
-the gate is *inconclusive: underpowered*, never a pass; the report gives the drop the suite
-could detect with 80% power. Whether an inconclusive gate fails the run is a choice
-(``on_underpowered``), ``fail`` by default.
+What is tested, for each metric:
+
+- per paired test, "dropped by more than the margin": the shifted-null tests of
+  :func:`~pytest_xgen.core.significance.drop_beyond_p` (consistency, accuracy,
+  explanation, follow) or a shifted Wald test (lift), and "rose" at margin 0;
+- over the suite, the mean of the per-test changes (paired by test: both runs asked the same
+  prompts) against the margin ``DELTA`` of ``--fail METRIC:DELTA``: a t-test of the
+  changes (:func:`~pytest_xgen.core.significance.paired_margin`).
+
+With ``--fail``, only the gated metrics are judged: their per-test drop tests and their
+suite tests form one family, adjusted with Holm (default: the chance of any false alarm
+stays at most alpha at any suite size), Benjamini-Hochberg (``bh``) or not at all; the
+other metrics are shown with unadjusted p-values and never make a test "regressed".
+Without ``--fail`` every metric is compared at margin 0 as a plain report.
+
+The gate fails only on evidence: a paired test's drop beyond ``DELTA`` with an adjusted p
+below alpha, or a suite mean shown to have dropped by more than ``DELTA``. A gated metric
+whose suite test can show neither that nor that the metric held within ``DELTA`` is
+*underpowered*: by default the gate passes with a warning that gives the drop the suite
+finds with 80% power and what to add (``on_underpowered="warn"``); release gates can
+require non-inferiority to be shown (``on_underpowered="fail"``).
 
 Values, deltas and p-values are computed from the counts, not from the stored ``value``
 fields, so a value and its p-value always describe the same data.
@@ -26,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,23 +54,33 @@ from typing import Any
 from pytest_xgen.core.printable import rate
 from pytest_xgen.core.significance import (
     ADJUSTMENTS,
+    POWER,
     PairedChange,
     adjust,
     binomial_variance,
-    fisher_p,
-    lift_change_p,
+    drop_beyond_p,
+    lift_drop_p,
     paired_margin,
 )
 from pytest_xgen.report.build import FORMAT, VERSION
 from pytest_xgen.settings.options import METRICS, ON_UNDERPOWERED, parse_thresholds
 
-VERDICTS = ("regressed", "improved", "unchanged", "new", "missing")
+VERDICTS = ("regressed", "improved", "unchanged", "unpaired", "new", "missing")
 DEFAULT_RUNS_DIR = Path(".xgen/runs")
-# The name of each metric's test, as the gate lines show it.
-_TESTS = {"consistency": "Fisher", "lift": "Wald", "accuracy": "Fisher", "follow": "Fisher"}
+STRICT_HINT = (
+    "--xgen-compare-underpowered=fail (xgen compare --on-underpowered fail) makes the gate "
+    "require a drop beyond DELTA to be ruled out (release gates)"
+)
 # Deltas are differences of floats; without slack a drop of exactly DELTA (0.80 -> 0.75
 # against 0.05) would count as "more than DELTA" by a rounding error.
 _DELTA_SLACK = 1e-9
+
+
+def _test_name(metric: str, margin: float) -> str:
+    """The name of a metric's per-test drop test, as the gate lines show it."""
+    if metric == "lift":
+        return "Wald"
+    return "Fisher" if margin == 0 else "Farrington-Manning"
 
 
 @dataclass(frozen=True)
@@ -64,13 +93,28 @@ class MetricChange:
     delta: float | None
     """``after - before``; ``None`` when either side is missing."""
     p_value: float | None
-    """Two-sided, before adjustment; ``None`` when either side is missing."""
+    """One-sided, before adjustment: the p-value for "dropped by more than ``margin``".
+    ``None`` when not tested: either side is missing, or the test read a new explanation."""
     significant: bool = False
-    """``p_adjusted < alpha``."""
+    """A change shown after the adjustment, either way: a drop beyond ``margin``
+    (``regressed``) or a rise (``improved``). Only metrics in the gate's family can be."""
     p_adjusted: float | None = None
-    """``p_value`` adjusted for the family of all tests compared."""
+    """``p_value`` adjusted for the family (``None`` outside it: an ungated metric)."""
     variance: float = 0.0
     """The sampling variance of ``delta`` from the counts (for the suite-level test)."""
+    margin: float = 0.0
+    """The margin the drop was tested against: the metric's DELTA when gated, else 0."""
+    p_rise: float | None = None
+    """One-sided, before adjustment: the p-value for "rose"."""
+    p_rise_adjusted: float | None = None
+    """``p_rise`` adjusted among the family's rise tests (``None`` outside it)."""
+    regressed: bool = False
+    """A drop beyond ``margin`` shown: ``p_adjusted < alpha`` and ``delta < -margin``."""
+
+    @property
+    def in_family(self) -> bool:
+        """Whether the change was judged (adjusted with the gate's family)."""
+        return self.p_adjusted is not None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
@@ -78,9 +122,13 @@ class MetricChange:
             "before": self.before,
             "after": self.after,
             "delta": self.delta,
+            "margin": self.margin,
             "p_value": self.p_value,
             "p_adjusted": self.p_adjusted,
+            "p_rise": self.p_rise,
+            "p_rise_adjusted": self.p_rise_adjusted,
             "significant": self.significant,
+            "regressed": self.regressed,
         }
 
 
@@ -93,9 +141,12 @@ class TestComparison:
 
     nodeid: str
     verdict: str
-    """``"improved"``, ``"unchanged"``, ``"regressed"``, ``"new"`` or ``"missing"``."""
+    """``"regressed"``, ``"improved"``, ``"unchanged"``, ``"unpaired"`` (a new explanation:
+    shown, not tested), ``"new"`` or ``"missing"``."""
     changes: dict[str, MetricChange]
     """By metric name; empty for a new or missing test and for one without metrics."""
+    paired: bool | None = None
+    """Whether both runs read the same explanations; ``None`` when not compared."""
 
 
 @dataclass(frozen=True)
@@ -108,22 +159,27 @@ class Comparison:
     adjust: str = "holm"
     suite: dict[str, PairedChange] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
-    """The margins the suite-level tests used (``--fail``); ungated metrics use 0."""
+    """The margins of the gated metrics (``--fail``); ungated metrics use 0."""
     labels: dict[str, str] = field(default_factory=dict)
     """Model names as the after run labels them, e.g. ``{"qwen": "qwen→smollm"}``."""
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data: ``alpha``, ``adjust``, ``counts``, ``suite`` and per test its
-        verdict and changes."""
+        """Plain JSON data: ``alpha``, ``adjust``, ``counts``, ``pairing``, ``suite`` and per
+        test its verdict, whether it was paired, and its changes."""
+        paired, compared = self.pairing()
         return {
             "alpha": self.alpha,
             "adjust": self.adjust,
             "counts": self.counts(),
-            "suite": {m: s.to_dict() for m, s in self.suite.items()},
+            "pairing": {"paired": paired, "compared": compared},
+            "suite": {
+                m: {**s.to_dict(), "gated": m in self.thresholds} for m, s in self.suite.items()
+            },
             "tests": [
                 {
                     "nodeid": t.nodeid,
                     "verdict": t.verdict,
+                    "paired": t.paired,
                     "changes": {m: c.to_dict() for m, c in t.changes.items()},
                 }
                 for t in self.tests
@@ -137,37 +193,82 @@ class Comparison:
             found[test.verdict] += 1
         return found
 
+    def pairing(self) -> tuple[int, int]:
+        """``(paired, compared)``: the tests measured in both runs, and how many of them
+        read the same explanations in both."""
+        compared = [t for t in self.tests if t.paired is not None]
+        return sum(bool(t.paired) for t in compared), len(compared)
+
+    def pairing_line(self) -> str | None:
+        """How many tests the per-test tests could judge, in words; ``None`` without tests
+        measured in both runs."""
+        paired, compared = self.pairing()
+        if not compared:
+            return None
+        if paired == compared:
+            return (
+                f"{_tests(compared)} read the same explanation in both runs (the baseline's "
+                "generator calls replayed): per-test tests"
+            )
+        new = compared - paired
+        if paired == 0:
+            return (
+                f"0 of {_tests(compared)} read the same explanation in both runs (the "
+                "generator changed, re-recorded or sampled anew): per-test changes are shown, "
+                "not tested; the suite tests decide"
+            )
+        return (
+            f"{paired} of {_tests(compared)} read the same explanation in both runs: per-test "
+            f"tests; {new} read a new one: their changes count in the suite test only"
+        )
+
 
 @dataclass(frozen=True)
 class GateResult:
-    """What the gate decided: ``"pass"``, ``"fail"`` or ``"inconclusive"``."""
+    """What the gate decided: ``"pass"``, ``"fail"`` (a drop beyond DELTA shown) or
+    ``"inconclusive"`` (an underpowered gated metric with ``on_underpowered="fail"``)."""
 
     result: str
     thresholds: dict[str, float]
     failures: list[str]
-    """One line per significant drop beyond its DELTA (a test's, or the suite's)."""
+    """One line per drop beyond its DELTA shown (a test's, or the suite's)."""
     underpowered: list[str]
-    """One line per gated metric the suite could not decide."""
-    on_underpowered: str = "fail"
+    """One line per gated metric the suite could not decide: what it can and cannot see."""
+    on_underpowered: str = "warn"
 
     @property
     def failed(self) -> bool:
         """Whether the run should exit non-zero."""
-        return self.result == "fail" or (
-            self.result == "inconclusive" and self.on_underpowered == "fail"
-        )
+        return self.result in ("fail", "inconclusive")
+
+    @property
+    def warnings(self) -> list[str]:
+        """The underpowered lines when they did not fail the run (``on_underpowered="warn"``)."""
+        return list(self.underpowered) if self.on_underpowered == "warn" else []
+
+    def headline(self) -> str:
+        """The verdict in one line."""
+        limits = ", ".join(f"{m}:{d:g}" for m, d in self.thresholds.items())
+        if self.result == "fail":
+            return f"gate failed ({limits}): {len(self.failures)} drop(s) beyond DELTA shown"
+        if self.result == "inconclusive":
+            return (
+                f"gate inconclusive ({limits}): fails the run (on_underpowered=fail: a drop "
+                "beyond DELTA must be ruled out)"
+            )
+        if self.warnings:
+            return (
+                f"gate passed with {len(self.warnings)} warning(s) ({limits}): no drop beyond "
+                "DELTA shown, but the suite could not rule one out"
+            )
+        return f"gate passed ({limits}): a drop beyond DELTA ruled out"
 
     def lines(self) -> list[str]:
         """The gate's verdict for a terminal, first line the summary."""
-        limits = ", ".join(f"{m}:{d:g}" for m, d in self.thresholds.items())
-        if self.result == "pass":
-            return [f"gate passed ({limits})"]
-        if self.result == "fail":
-            head = [f"gate failed ({limits}): {len(self.failures)} significant drop(s)"]
-            return head + [f"  {line}" for line in self.failures + self.underpowered]
-        effect = "fails the run" if self.on_underpowered == "fail" else "does not fail the run"
-        head = [f"gate inconclusive ({limits}): {effect}"]
-        return head + [f"  {line}" for line in self.underpowered]
+        body = [*self.failures]
+        tag = "warning: " if self.on_underpowered == "warn" else ""
+        body += [f"{tag}{line}" for line in self.underpowered]
+        return [self.headline(), *(f"  {line}" for line in body)]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
@@ -176,6 +277,7 @@ class GateResult:
             "thresholds": dict(self.thresholds),
             "failures": list(self.failures),
             "underpowered": list(self.underpowered),
+            "warnings": self.warnings,
             "on_underpowered": self.on_underpowered,
         }
 
@@ -232,72 +334,110 @@ def compare(
     A test only in ``after`` is ``"new"``, only in ``before`` ``"missing"``; so is a test
     whose metrics are only in one run (it measured nothing in the other: it errored, was
     skipped, or no longer checks). A test without metrics in either run is ``"unchanged"``
-    with no changes. Otherwise each metric gets its
-    per-test test (Fisher, or Wald for lift); a metric that cannot be computed on one side
-    (no accuracy, a zero total) gets a change with no p-value. Every metric also gets the
-    suite-level paired test against its threshold in ``thresholds`` (0 without one).
+    with no changes. A test whose explanations differ between the runs is ``"unpaired"``:
+    its changes are shown without p-values and count in the suite tests only.
 
-    The per-test p-values and the suite p-values of the metrics in ``thresholds`` are
-    adjusted together (``adjust_with``). The verdict is ``"regressed"`` if any metric
-    dropped with an adjusted p below alpha, else ``"improved"`` if any rose so, else
-    ``"unchanged"``.
+    For a paired test each metric gets its one-sided tests: a drop beyond the metric's
+    margin (its threshold in ``thresholds`` when gated, else 0) and a rise; ``explanation``
+    is the exception (the same explanations cannot change their correctness), tested over
+    the suite only. A metric that cannot be computed on one side (no accuracy, a zero
+    total) gets a change with no p-value. Every metric gets the suite-level test against
+    its margin.
+
+    The family adjusted together (``adjust_with``) holds the drop tests of the gated metrics
+    (every metric without ``thresholds``) and the suite tests of the gated metrics. When it
+    has both, alpha is split in half between them: each part is adjusted on its own and its
+    p-values doubled (Bonferroni over the two parts), which keeps the chance of any false
+    alarm at most alpha and the suite test's power whatever the number of tests. The rise
+    tests are adjusted as a family of their own. A paired test's verdict is
+    ``"regressed"`` if a metric of the family dropped beyond its margin with an adjusted p
+    below alpha, else ``"improved"`` if one rose so, else ``"unchanged"``.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be strictly between 0 and 1; got {alpha}")
     if adjust_with not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of {', '.join(ADJUSTMENTS)}; got {adjust_with!r}")
     margins = dict(thresholds or {})
+    judged = {m for m in METRICS if m in margins} if margins else set(METRICS)
     old = {t["nodeid"]: t for t in before["tests"]}
     new = {t["nodeid"]: t for t in after["tests"]}
-    raw: list[tuple[str, str | None, dict[str, MetricChange]]] = []
+    raw: list[tuple[str, str | None, bool | None, dict[str, MetricChange]]] = []
     for nodeid in sorted(old.keys() | new.keys()):
         if nodeid not in old:
-            raw.append((nodeid, "new", {}))
+            raw.append((nodeid, "new", None, {}))
         elif nodeid not in new or (old[nodeid]["metrics"] and not new[nodeid]["metrics"]):
-            raw.append((nodeid, "missing", {}))
+            raw.append((nodeid, "missing", None, {}))
         elif new[nodeid]["metrics"] and not old[nodeid]["metrics"]:
-            raw.append((nodeid, "new", {}))
+            raw.append((nodeid, "new", None, {}))
+        elif not old[nodeid]["metrics"]:
+            raw.append((nodeid, None, None, {}))
         else:
-            raw.append((nodeid, None, _changes(old[nodeid]["metrics"], new[nodeid]["metrics"])))
+            same = _paired(old[nodeid], new[nodeid])
+            changes = _changes(old[nodeid]["metrics"], new[nodeid]["metrics"], margins, same)
+            raw.append((nodeid, None, same, changes))
     suite_raw = {}
     for metric in METRICS:
-        paired = [
-            changes[metric]
-            for _, verdict, changes in raw
+        measured = [
+            (changes[metric], bool(paired))
+            for _, verdict, paired, changes in raw
             if verdict is None and metric in changes and changes[metric].delta is not None
         ]
         suite_raw[metric] = paired_margin(
             metric,
-            [c.delta for c in paired if c.delta is not None],
-            [c.variance for c in paired],
+            [c.delta for c, _ in measured if c.delta is not None],
+            [c.variance for c, _ in measured],
             margins.get(metric, 0.0),
             alpha,
+            paired=[p for _, p in measured],
         )
-    # One family: every per-test p-value, and the suite's for each gated metric.
-    family: list[float] = []
-    for _, _, changes in raw:
-        family += [c.p_value for c in changes.values() if c.p_value is not None]
+    # One family of claims: the judged metrics' per-test drop tests and the gated suite
+    # tests. Alpha is split in half between the two parts when both have tests (Bonferroni
+    # across the parts, the chosen adjustment within each), so that a hundred per-test
+    # tests do not cost the suite test a factor of a hundred.
+    per_test: list[float] = []
+    rises: list[float] = []
+    for _, _, _, changes in raw:
+        for metric, change in changes.items():
+            if metric in judged and change.p_value is not None and change.p_rise is not None:
+                per_test.append(change.p_value)
+                rises.append(change.p_rise)
     gated = [m for m in METRICS if m in margins and suite_raw[m].p_regressed is not None]
-    family += [suite_raw[m].p_regressed for m in gated]  # type: ignore[misc]
-    adjusted = iter(adjust(family, adjust_with))
+    suite_ps = [suite_raw[m].p_regressed for m in gated]
+    parts = 2 if per_test and suite_ps and adjust_with != "none" else 1
+    adjusted = iter(min(1.0, parts * p) for p in adjust(per_test, adjust_with))
+    suite_adjusted = iter(
+        min(1.0, parts * p) for p in adjust([p for p in suite_ps if p is not None], adjust_with)
+    )
+    rise_adjusted = iter(adjust(rises, adjust_with))
     tests = []
-    for nodeid, verdict, changes in raw:
+    for nodeid, verdict, paired, changes in raw:
         final = {}
         for metric, change in changes.items():
-            if change.p_value is None:
+            if metric not in judged or change.p_value is None or change.p_rise is None:
                 final[metric] = change
                 continue
-            p = next(adjusted)
-            final[metric] = replace(change, significant=p < alpha, p_adjusted=p)
-        tests.append(TestComparison(nodeid, verdict or _verdict(final), final))
+            p, p_rise = next(adjusted), next(rise_adjusted)
+            delta = change.delta or 0.0
+            regressed = p < alpha and delta < -change.margin - _DELTA_SLACK
+            improved = p_rise < alpha and delta > 0
+            final[metric] = replace(
+                change,
+                p_adjusted=p,
+                p_rise_adjusted=p_rise,
+                regressed=regressed,
+                significant=regressed or improved,
+            )
+        if verdict is None:
+            verdict = _verdict(final) if paired or not changes else "unpaired"
+        tests.append(TestComparison(nodeid, verdict, final, paired if changes else None))
     suite = dict(suite_raw)
     for metric in gated:
         result = suite_raw[metric]
-        p = next(adjusted)
+        p = next(suite_adjusted)
         verdict = result.verdict
         if verdict == "regressed" and p >= alpha:
-            verdict = "inconclusive"  # significant alone, but not after the adjustment
-        suite[metric] = replace(result, p_regressed=p, verdict=verdict)
+            verdict = "underpowered"  # significant alone, but not after the adjustment
+        suite[metric] = replace(result, p_regressed=p, verdict=verdict, adjusted=adjust_with)
     return Comparison(
         tests=tests,
         alpha=alpha,
@@ -308,12 +448,17 @@ def compare(
     )
 
 
-def gate(comparison: Comparison, on_underpowered: str = "fail") -> GateResult:
-    """The gate over ``comparison.thresholds``: a failure line per test and metric that
-    dropped by more than its threshold with an adjusted p below alpha, and per gated metric
-    whose suite-level mean dropped so; an underpowered line per gated metric the suite could
-    not decide. ``on_underpowered`` (``"fail"`` or ``"warn"``) says whether an inconclusive
-    gate fails the run."""
+def gate(comparison: Comparison, on_underpowered: str = "warn") -> GateResult:
+    """The gate over ``comparison.thresholds``.
+
+    A failure line per paired test and gated metric that dropped beyond its threshold with
+    an adjusted p below alpha, and per gated metric whose suite mean was shown to drop so.
+    An underpowered line per gated metric whose suite test could show neither a drop beyond
+    its threshold nor that the metric held: the drop it finds with 80% power and what to
+    add. The result is ``"fail"`` with a failure; else ``"inconclusive"`` when a metric is
+    underpowered and ``on_underpowered == "fail"`` (release gates: non-inferiority must be
+    shown); else ``"pass"`` (with the underpowered lines as warnings).
+    """
     if on_underpowered not in ON_UNDERPOWERED:
         raise ValueError(
             f"on_underpowered must be one of {', '.join(ON_UNDERPOWERED)}; got {on_underpowered!r}"
@@ -323,19 +468,13 @@ def gate(comparison: Comparison, on_underpowered: str = "fail") -> GateResult:
     for test in comparison.tests:
         for metric, change in test.changes.items():
             threshold = thresholds.get(metric)
-            if (
-                threshold is None
-                or change.delta is None
-                or change.p_adjusted is None
-                or not change.significant
-                or change.delta >= -threshold - _DELTA_SLACK
-            ):
+            if threshold is None or not change.regressed or change.delta is None:
                 continue
             failures.append(
                 f"{test.nodeid}: {metric} {_value(change.before)} -> {_value(change.after)} "
-                f"({change.delta:+.2f} > {threshold:g}, "
-                f"{_TESTS[metric]} p={_p(change.p_value or 0.0)}, "
-                f"{comparison.adjust} p={_p(change.p_adjusted)})"
+                f"({change.delta:+.2f}, a drop beyond {threshold:g} shown: "
+                f"{_test_name(metric, change.margin)} {_pv(change.p_value)}, "
+                f"{comparison.adjust} {_pv(change.p_adjusted)})"
             )
     underpowered = []
     for metric in METRICS:
@@ -344,43 +483,104 @@ def gate(comparison: Comparison, on_underpowered: str = "fail") -> GateResult:
         suite = comparison.suite.get(metric)
         if suite is None or suite.tests == 0:
             underpowered.append(
-                f"suite: {metric}: inconclusive: no test has {metric} counts in both runs"
+                f"{metric}: no test has {metric} counts in both runs: nothing to compare"
             )
-            continue
-        if suite.verdict == "regressed":
-            failures.append(f"suite: {_suite_line(suite)}")
-        elif suite.verdict == "inconclusive":
-            detectable = suite.detectable_drop or 0.0
-            why = (
-                f"underpowered: {suite.tests} test(s) detect a mean drop of {detectable:.2f} "
-                f"with 80% power, DELTA is {suite.margin:g}; add samples or tests, or raise "
-                "DELTA"
-                if detectable > suite.margin
-                else f"the mean change {suite.mean_change:+.3f} is within noise of DELTA "
-                f"{suite.margin:g}"
-            )
-            underpowered.append(f"suite: {metric}: inconclusive: {why}")
+        elif suite.verdict == "regressed":
+            failures.append(f"suite: {suite_line(suite)}")
+        elif suite.verdict == "underpowered":
+            underpowered.append(_underpowered_line(suite, comparison.alpha))
     if failures:
         result = "fail"
-    elif underpowered:
+    elif underpowered and on_underpowered == "fail":
         result = "inconclusive"
     else:
         result = "pass"
     return GateResult(result, dict(thresholds), failures, underpowered, on_underpowered)
 
 
+def _underpowered_line(suite: PairedChange, alpha: float) -> str:
+    """What an underpowered suite test can and cannot see, and what to add."""
+    metric, margin = suite.metric, suite.margin
+    if suite.standard_error is None or suite.detectable_drop is None:
+        return (
+            f"{metric}: not tested: one test, and it read a new explanation (a test of one "
+            "explanation per run cannot tell a change of the model from a change of the "
+            "explanation); compare more tests, or keep the generator so its explanation is "
+            "replayed"
+        )
+    from statistics import NormalDist
+
+    normal = NormalDist()
+    sees = (
+        f"{metric}: no drop beyond {margin:g} shown, none ruled out: {_tests(suite.tests)} "
+        f"{'finds' if suite.tests == 1 else 'find'} a mean drop of "
+        f"{suite.detectable_drop:.2f} with {POWER:.0%} power (DELTA {margin:g})"
+    )
+    reach = (normal.inv_cdf(1 - alpha) + normal.inv_cdf(POWER)) * suite.standard_error
+    if margin <= 0:
+        advice = "a drop of more than 0 can never be ruled out: set DELTA above 0"
+    elif reach <= margin:
+        mean = suite.mean_change or 0.0
+        advice = f"the mean change {mean:+.3f} is too close to -{margin:g} to tell"
+    else:
+        times = math.ceil((reach / margin) ** 2)
+        if metric == "explanation":
+            more = "tests or checks per test (one explanation per check: samples add none)"
+        elif suite.sampling_error is not None and suite.sampling_error >= suite.standard_error:
+            more = "samples per test or tests"
+        else:
+            more = (
+                "tests (the spread between tests sets the error, more samples shrink only "
+                "part of it)"
+            )
+        advice = f"to rule out a drop of {margin:g} when nothing changed, about {times}x the {more}"
+    return f"{sees}; {advice}; {STRICT_HINT}"
+
+
+def suite_line(suite: PairedChange) -> str:
+    """The suite test of one metric in words: what was shown, the mean change, its error,
+    the number of tests and the p-value of the question the verdict answers."""
+    metric, margin, n = suite.metric, suite.margin, suite.tests
+    if suite.mean_change is None:
+        return f"{metric}: no test has {metric} counts in both runs"
+    mean = f"{suite.mean_change:+.3f}"
+    if suite.standard_error is None:
+        return f"{metric}: not tested (mean change {mean}, one test, with a new explanation)"
+    se = f"{suite.standard_error:.3f}"
+    test = "z-test" if suite.df is None else "t-test"
+    adjusted = test if suite.adjusted is None else f"{test}; {suite.adjusted}"
+    if suite.verdict == "regressed":
+        return (
+            f"{metric}: REGRESSED: mean change {mean} beyond the margin {margin:g} (se {se}, "
+            f"{_tests(n)}, {adjusted} {_pv(suite.p_regressed)})"
+        )
+    if suite.verdict == "pass":
+        return (
+            f"{metric}: held: a mean drop beyond {margin:g} ruled out (mean change {mean}, "
+            f"se {se}, {_tests(n)}, {test} {_pv(suite.p_noninferior)})"
+        )
+    return (
+        f"{metric}: no drop beyond {margin:g} shown (mean change {mean}, se {se}, {_tests(n)}, "
+        f"{adjusted} {_pv(suite.p_regressed)}); {POWER:.0%} power for a mean drop of "
+        f"{_value(suite.detectable_drop)}"
+    )
+
+
 def format_comparison(comparison: Comparison, *, verbose: bool = False) -> str:
     """A terminal table, one row per test: its verdict and each metric as
-    ``before -> after (delta, p)`` with the adjusted p, then one line per metric for the
-    suite, then a totals line. Without ``verbose`` the unchanged tests are left out."""
-    shown = [t for t in comparison.tests if verbose or t.verdict != "unchanged"]
+    ``before -> after (delta, p)`` (the adjusted p of the family's metrics; ``raw p`` for
+    the others; no p for a test that read a new explanation), then one line per metric for
+    the suite, how many tests were paired, then a totals line. Without ``verbose`` the
+    unchanged and unpaired tests are left out."""
+    hidden = ("unchanged", "unpaired")
+    shown = [t for t in comparison.tests if verbose or t.verdict not in hidden]
     lines = []
     if shown:
         # A metric no test measured in either run (follow, without added mistakes) is left out.
         metrics = [
             m
             for m in METRICS
-            if m != "follow"
+            if m not in ("follow", "explanation")
             or any(
                 c.before is not None or c.after is not None
                 for t in comparison.tests
@@ -398,12 +598,15 @@ def format_comparison(comparison: Comparison, *, verbose: bool = False) -> str:
         suite = comparison.suite.get(metric)
         gated = metric in comparison.thresholds
         if suite is not None and suite.tests and (gated or verbose):
-            lines.append(f"xgen compare: suite {_suite_line(suite)}")
+            lines.append(f"xgen compare: suite {suite_line(suite)}")
+    pairing = comparison.pairing_line()
+    if pairing is not None and (comparison.thresholds or verbose or "not tested" in pairing):
+        lines.append(f"xgen compare: {pairing}")
     mapped = [label for name, label in sorted(comparison.labels.items()) if label != name]
     if mapped:
         lines.append(f"xgen compare: models of the new run: {', '.join(mapped)}")
     counts = comparison.counts()
-    totals = ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
+    totals = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if v != "unpaired" or counts[v])
     lines.append(
         f"xgen compare: {totals} (alpha {comparison.alpha:g}, adjusted: {comparison.adjust})"
     )
@@ -412,7 +615,7 @@ def format_comparison(comparison: Comparison, *, verbose: bool = False) -> str:
 
 def main_compare(argv: Sequence[str]) -> int:
     """``xgen compare BEFORE AFTER [--fail METRIC:DELTA,...] [--alpha A] [--adjust M]
-    [--on-underpowered fail|warn] [-v]``.
+    [--on-underpowered warn|fail] [-v]``.
 
     Prints the comparison and, with ``--fail``, the gate's verdict. Returns 1 when the gate
     fails (or is inconclusive with ``--on-underpowered fail``), 2 on bad input (the message
@@ -428,7 +631,7 @@ def main_compare(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--fail",
         metavar="METRIC:DELTA,...",
-        help="exit 1 if a metric dropped by more than DELTA and significantly; "
+        help="exit 1 if a drop beyond DELTA is shown (a test's or the suite's mean); "
         f"METRIC is one of {', '.join(METRICS)}",
     )
     parser.add_argument(
@@ -443,8 +646,9 @@ def main_compare(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--on-underpowered",
         choices=ON_UNDERPOWERED,
-        default="fail",
-        help="whether a gate the suite cannot decide fails (default) or only warns",
+        default="warn",
+        help="when the suite can neither show a drop beyond DELTA nor rule one out: pass "
+        "with a warning (default), or fail (release gates)",
     )
     parser.add_argument(
         "--runs-dir",
@@ -525,57 +729,68 @@ def _labels(document: dict[str, Any]) -> dict[str, str]:
     return {old: f"{old}\u2192{new}" for old, new in model_map.items()}
 
 
-def _suite_line(suite: PairedChange) -> str:
-    mean = "-" if suite.mean_change is None else f"{suite.mean_change:+.3f}"
-    se = "-" if suite.standard_error is None else f"{suite.standard_error:.3f}"
-    p = "-" if suite.p_regressed is None else _p(suite.p_regressed)
-    return (
-        f"{suite.metric}: {suite.verdict}, mean change {mean} (se {se}) over {suite.tests} "
-        f"paired test(s), margin {suite.margin:g}, p(drop > margin)={p}, "
-        f"detectable drop {_value(suite.detectable_drop)}"
-    )
+def _tests(n: int) -> str:
+    return "1 test" if n == 1 else f"{n} tests"
 
 
 def _verdict(changes: Mapping[str, MetricChange]) -> str:
-    significant = [c.delta for c in changes.values() if c.significant and c.delta is not None]
-    if any(delta < 0 for delta in significant):
+    if any(c.regressed for c in changes.values()):
         return "regressed"
-    if any(delta > 0 for delta in significant):
+    if any(c.significant and (c.delta or 0.0) > 0 for c in changes.values()):
         return "improved"
     return "unchanged"
 
 
+def _digests(test: Mapping[str, Any]) -> list[str]:
+    """The test's explanation digests: stored in its metrics, or (a report written before
+    they were) computed from its checks."""
+    stored = (test.get("metrics") or {}).get("explanations")
+    if stored is not None:
+        return [str(d) for d in stored]
+    from pytest_xgen.report.build import explanation_digests
+
+    return explanation_digests(test.get("checks") or [])
+
+
+def _paired(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether both runs of a test gave their evaluators the same explanations."""
+    old = _digests(before)
+    # In any order: Hypothesis may replay a test's examples in another order.
+    return bool(old) and sorted(old) == sorted(_digests(after))
+
+
 def _changes(
-    before: dict[str, Any] | None, after: dict[str, Any] | None
+    before: dict[str, Any], after: dict[str, Any], margins: Mapping[str, float], paired: bool
 ) -> dict[str, MetricChange]:
-    if before is None or after is None:
-        return {}
     old, new = before["units"], after["units"]
+
+    def proportion(metric: str, hits: str) -> MetricChange:
+        # A paired test read the same explanations in both runs, so their own correctness
+        # cannot change: the explanation metric has no per-test test, only the suite's.
+        return _proportion_change(
+            metric,
+            _hits(old.get(metric), hits),
+            _hits(new.get(metric), hits),
+            margins.get(metric, 0.0),
+            paired and metric != "explanation",
+        )
+
     return {
-        "consistency": _proportion_change(
-            "consistency", _agree(old["consistency"]), _agree(new["consistency"])
-        ),
-        "lift": _lift_change(old, new),
-        "accuracy": _proportion_change(
-            "accuracy", _correct(old["accuracy"]), _correct(new["accuracy"])
-        ),
-        "follow": _proportion_change(
-            "follow", _followed(old.get("follow")), _followed(new.get("follow"))
-        ),
+        "consistency": proportion("consistency", "agree"),
+        "lift": _lift_change(old, new, margins.get("lift", 0.0), paired),
+        "accuracy": proportion("accuracy", "correct"),
+        "explanation": proportion("explanation", "correct"),
+        "follow": proportion("follow", "followed"),
     }
 
 
-def _followed(count: dict[str, Any] | None) -> tuple[int, int] | None:
-    """Answers that followed an added mistake, and all given one (None: no mistake added)."""
-    return None if count is None else (count["followed"], count["total"])
+def _hits(count: dict[str, Any] | None, name: str) -> tuple[int, int] | None:
+    """``(successes, total)`` of a unit count (None: not measured)."""
+    return None if count is None else (count[name], count["total"])
 
 
 def _agree(count: dict[str, Any]) -> tuple[int, int]:
     return (count["agree"], count["total"])
-
-
-def _correct(count: dict[str, Any] | None) -> tuple[int, int] | None:
-    return None if count is None else (count["correct"], count["total"])
 
 
 def _rate(counts: tuple[int, int] | None) -> float | None:
@@ -583,15 +798,22 @@ def _rate(counts: tuple[int, int] | None) -> float | None:
 
 
 def _proportion_change(
-    metric: str, before: tuple[int, int] | None, after: tuple[int, int] | None
+    metric: str,
+    before: tuple[int, int] | None,
+    after: tuple[int, int] | None,
+    margin: float,
+    paired: bool,
 ) -> MetricChange:
     old, new = _rate(before), _rate(after)
     if before is None or after is None or old is None or new is None:
-        return MetricChange(metric, old, new, None, None)
-    # One row per run: successes and failures.
-    p = fisher_p(before[0], before[1] - before[0], after[0], after[1] - after[0])
+        return MetricChange(metric, old, new, None, None, margin=margin)
     variance = binomial_variance(*before) + binomial_variance(*after)
-    return MetricChange(metric, old, new, new - old, p, variance=variance)
+    change = MetricChange(metric, old, new, new - old, None, variance=variance, margin=margin)
+    if not paired:
+        return change
+    # A drop of more than 1 is impossible; drop_beyond_p takes margins below 1.
+    p = 1.0 if margin >= 1 else drop_beyond_p(*before, *after, margin=margin)
+    return replace(change, p_value=p, p_rise=drop_beyond_p(*after, *before))
 
 
 def _lift_counts(units: dict[str, Any]) -> tuple[int, int, int, int] | None:
@@ -605,18 +827,26 @@ def _lift(counts: tuple[int, int, int, int] | None) -> float | None:
     return None if counts is None else counts[0] / counts[1] - counts[2] / counts[3]
 
 
-def _lift_change(before: dict[str, Any], after: dict[str, Any]) -> MetricChange:
+def _lift_change(
+    before: dict[str, Any], after: dict[str, Any], margin: float, paired: bool
+) -> MetricChange:
     old_counts, new_counts = _lift_counts(before), _lift_counts(after)
     old, new = _lift(old_counts), _lift(new_counts)
     if old_counts is None or new_counts is None or old is None or new is None:
-        return MetricChange("lift", old, new, None, None)
-    p = lift_change_p(old_counts, new_counts)
+        return MetricChange("lift", old, new, None, None, margin=margin)
     variance = sum(
         binomial_variance(counts[i], counts[i + 1])
         for counts in (old_counts, new_counts)
         for i in (0, 2)
     )
-    return MetricChange("lift", old, new, new - old, p, variance=variance)
+    change = MetricChange("lift", old, new, new - old, None, variance=variance, margin=margin)
+    if not paired:
+        return change
+    return replace(
+        change,
+        p_value=lift_drop_p(old_counts, new_counts, margin),
+        p_rise=lift_drop_p(new_counts, old_counts),
+    )
 
 
 def _structure_problem(document: dict[str, Any]) -> str | None:
@@ -644,10 +874,11 @@ def _structure_problem(document: dict[str, Any]) -> str | None:
             ("consistency", "agree"),
             ("baseline_consistency", "agree"),
             ("accuracy", "correct"),
+            ("explanation", "correct"),
             ("follow", "followed"),
         ):
             count = units.get(name)
-            if name in ("accuracy", "follow") and count is None:
+            if name in ("accuracy", "explanation", "follow") and count is None:
                 continue
             if not _valid_count(count, success):
                 return (
@@ -682,10 +913,24 @@ def _p(p: float) -> str:
     return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
 
 
+def _pv(p: float | None) -> str:
+    """``p=0.012``, ``p=3.1e-05`` or ``p<1e-16``."""
+    shown = _p(p or 0.0)
+    return f"p{shown}" if shown.startswith("<") else f"p={shown}"
+
+
 def _cell(change: MetricChange | None) -> str:
     if change is None or (change.before is None and change.after is None):
         return "-"
     text = f"{_value(change.before)} -> {_value(change.after)}"
-    if change.delta is None or change.p_adjusted is None:
+    if change.delta is None:
         return text
-    return f"{text} ({change.delta:+.2f}, p={_p(change.p_adjusted)})"
+    if change.p_value is None or change.p_rise is None:
+        return f"{text} ({change.delta:+.2f})"  # a new explanation: shown, not tested
+    rose = change.delta > 0
+    if change.in_family:
+        p = change.p_rise_adjusted if rose else change.p_adjusted
+        label = "p"
+    else:
+        p, label = (change.p_rise if rose else change.p_value), "raw p"
+    return f"{text} ({change.delta:+.2f}, {label}{_pv(p)[1:]})"

@@ -539,12 +539,32 @@ def _comparison(report: Mapping[str, Any]) -> str:
         f"<p>Compared with <code>{_e(comparison.get('baseline'))}</code> at alpha "
         f"{_e(comparison.get('alpha'))}, p-values adjusted: {_e(comparison.get('adjust'))}.</p>"
     )
+    pairing = comparison.get("pairing")
+    if isinstance(pairing, Mapping) and pairing.get("compared"):
+        parts.append(
+            f"<p>{_e(pairing.get('paired'))} of {_e(pairing.get('compared'))} compared tests read "
+            "the same explanation in both runs: tested one by one. The others read a new one: "
+            "their changes are shown and count in the suite tests only.</p>"
+        )
     if isinstance(gate, Mapping):
         limits = ", ".join(f"{m}:{d:g}" for m, d in gate.get("thresholds", {}).items())
-        lines = list(gate.get("failures", [])) + list(gate.get("underpowered", []))
+        warnings = list(gate.get("warnings", []))
+        result = gate.get("result")
+        shown = {
+            "fail": "fail: a drop beyond DELTA shown",
+            "inconclusive": "inconclusive: a drop beyond DELTA not ruled out (fails the run)",
+            "pass": (
+                f"pass with {len(warnings)} warning(s): no drop beyond DELTA shown, none ruled out"
+                if warnings
+                else "pass: a drop beyond DELTA ruled out"
+            ),
+        }.get(str(result), str(result))
+        lines = list(gate.get("failures", [])) + [
+            f"warning: {line}" if line in warnings else line
+            for line in gate.get("underpowered", [])
+        ]
         parts.append(
-            f"<p>Gate ({_e(limits)}): <strong>{_e(gate.get('result'))}</strong></p>"
-            + _list(lines, "gate")
+            f"<p>Gate ({_e(limits)}): <strong>{_e(shown)}</strong></p>" + _list(lines, "gate")
         )
     rows = []
     for metric, suite in comparison.get("suite", {}).items():
@@ -552,18 +572,23 @@ def _comparison(report: Mapping[str, Any]) -> str:
             continue
         rows.append(
             f"<tr><td>{_e(metric)}</td><td>{_e(suite.get('verdict'))}</td>"
-            f"<td>{_signed(suite.get('mean_change'))}</td><td>{_e(suite.get('tests'))}</td>"
+            f"<td>{_signed(suite.get('mean_change'))}</td>"
+            f"<td>{_rate(suite.get('standard_error'))}</td><td>{_e(suite.get('tests'))}</td>"
             f"<td>{_e(suite.get('margin'))}</td><td>{_pval(suite.get('p_regressed'))}</td>"
+            f"<td>{_pval(suite.get('p_noninferior'))}</td>"
             f"<td>{_rate(suite.get('detectable_drop'))}</td></tr>"
         )
     if rows:
         parts.append(
-            "<table><tr><th>metric</th><th>suite</th><th>mean change</th><th>tests</th>"
-            "<th>margin</th><th>p (drop &gt; margin)</th><th>detectable drop</th></tr>"
-            + "".join(rows)
-            + "</table>"
+            "<table><tr><th>metric</th><th>suite</th><th>mean change</th><th>se</th>"
+            "<th>tests</th><th>margin</th>"
+            '<th title="small: the mean dropped by more than the margin; near 1: it did not">'
+            "p (a drop beyond the margin)</th>"
+            '<th title="small: a drop beyond the margin is ruled out">p (held within the margin)'
+            "</th><th>80% power at a mean drop of</th></tr>" + "".join(rows) + "</table>"
         )
-    changed = [t for t in comparison.get("tests", []) if t.get("verdict") != "unchanged"]
+    quiet = ("unchanged", "unpaired")
+    changed = [t for t in comparison.get("tests", []) if t.get("verdict") not in quiet]
     if changed:
         items = []
         for test in changed:
@@ -571,9 +596,14 @@ def _comparison(report: Mapping[str, Any]) -> str:
             for metric, change in test.get("changes", {}).items():
                 if change.get("delta") is None:
                     continue
+                tested = (
+                    f" (adjusted p {_pval(change.get('p_adjusted'))})"
+                    if change.get("p_adjusted") is not None
+                    else ""
+                )
                 cells.append(
                     f"{metric} {_rate(change.get('before'))} \u2192 {_rate(change.get('after'))}"
-                    f" (adjusted p {_pval(change.get('p_adjusted'))})"
+                    + tested
                 )
             items.append(f"{test.get('verdict')}: {test.get('nodeid')}  " + "; ".join(cells))
         parts.append(_list(items, "mono"))

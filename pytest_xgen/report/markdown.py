@@ -92,47 +92,89 @@ def _gate(comparison: dict[str, Any]) -> list[str]:
     gate = comparison.get("gate")
     counts = comparison["counts"]
     tally = ", ".join(f"{counts[v]} {v}" for v in ("regressed", "improved", "unchanged"))
-    extra = ", ".join(f"{counts[v]} {v}" for v in ("new", "missing") if counts.get(v))
+    extra = ", ".join(f"{counts[v]} {v}" for v in ("unpaired", "new", "missing") if counts.get(v))
     lines = []
     if gate is not None:
         limits = ", ".join(f"{m}:{d:g}" for m, d in gate["thresholds"].items())
-        result = {"pass": "passed", "fail": "failed", "inconclusive": "inconclusive"}
-        effect = ""
-        if gate["result"] == "inconclusive":
-            fails = gate.get("on_underpowered", "fail") == "fail"
-            effect = " (fails the run)" if fails else " (does not fail the run)"
-        lines.append(f"**Gate ({text(limits)}): {result[gate['result']]}**{effect}")
+        warnings = gate.get("warnings")
+        if warnings is None:  # a report written before warnings were stored
+            warn = gate.get("on_underpowered", "fail") == "warn"
+            warnings = gate["underpowered"] if warn else []
+        if gate["result"] == "fail":
+            head = "failed: a drop beyond DELTA shown"
+        elif gate["result"] == "inconclusive":
+            head = "inconclusive: a drop beyond DELTA not ruled out (fails the run)"
+        elif warnings:
+            head = (
+                f"passed with {len(warnings)} warning(s): no drop beyond DELTA shown, none "
+                "ruled out"
+            )
+        else:
+            head = "passed: a drop beyond DELTA ruled out"
+        lines.append(f"**Gate ({text(limits)}): {head}**")
         lines.append("")
-        for line in gate["failures"] + gate["underpowered"]:
-            lines.append(f"- {code(line)}")
-        if gate["failures"] or gate["underpowered"]:
-            lines.append("")
+        shown = [f"- {code(line)}" for line in gate["failures"]]
+        shown += [
+            f"- {'warning: ' if line in warnings else ''}{code(line)}"
+            for line in gate["underpowered"]
+        ]
+        if shown:
+            lines += [*shown, ""]
+    pairing = comparison.get("pairing")
+    paired = ""
+    if pairing and pairing.get("compared"):
+        paired = (
+            f" {pairing['paired']} of {pairing['compared']} compared test(s) read the same "
+            "explanation in both runs (tested one by one)"
+        )
+        if pairing["paired"] < pairing["compared"]:
+            paired += "; the others read a new one and count in the suite tests only"
+        paired += "."
     lines.append(
         f"Compared with {code(comparison['baseline'])}: {tally}{', ' + extra if extra else ''} "
-        f"(alpha {comparison['alpha']:g}, adjusted: {text(comparison['adjust'])})."
+        f"(alpha {comparison['alpha']:g}, adjusted: {text(comparison['adjust'])}).{paired}"
     )
     lines.append("")
     suite = [
         [
             text(metric),
-            text(s["verdict"]),
+            text(s["verdict"] if s.get("gated", True) else f"{s['verdict']} (not gated)"),
             _num(s.get("mean_change"), signed=True),
+            _num(s.get("standard_error")),
             str(s["tests"]),
             _num(s.get("margin")),
+            _p(s.get("p_noninferior") if s["verdict"] == "pass" else s.get("p_regressed")),
             _num(s.get("detectable_drop")),
         ]
         for metric, s in comparison["suite"].items()
         if s["tests"]
     ]
     if suite:
-        header = ["suite metric", "verdict", "mean change", "tests", "margin", "detectable drop"]
-        lines += [*_table(header, suite, {2, 3, 4, 5}), ""]
+        header = [
+            "suite metric",
+            "verdict",
+            "mean change",
+            "se",
+            "tests",
+            "margin",
+            "p",
+            "80% power at a drop of",
+        ]
+        lines += [*_table(header, suite, {2, 3, 4, 5, 6, 7}), ""]
+        lines += [
+            "p: for a pass, of a mean drop of at least the margin; otherwise, of a mean drop "
+            "beyond the margin (near 1: nothing dropped).",
+            "",
+        ]
     regressed = []
     for test in comparison["tests"]:
         if test["verdict"] != "regressed":
             continue
         for metric, change in test["changes"].items():
-            if not change.get("significant") or (change.get("delta") or 0) >= 0:
+            if (
+                not change.get("regressed", change.get("significant"))
+                or (change.get("delta") or 0) >= 0
+            ):
                 continue
             regressed.append(
                 [

@@ -161,7 +161,7 @@ class Settings:
     compare_fail: dict[str, float] | None = None
     compare_alpha: float = 0.05
     compare_adjust: str = "holm"
-    compare_underpowered: str = "fail"
+    compare_underpowered: str = "warn"
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     prompts: dict[str, str] = field(default_factory=dict)
     rootpath: Path = Path(".")

@@ -34,11 +34,11 @@ from pytest_xgen.settings.values import (
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 BASELINES = ("empty", "own", "sampled")
 # The metrics the upgrade gate can compare, and what an undecided gate does.
-METRICS = ("consistency", "lift", "accuracy", "follow")
-ON_UNDERPOWERED = ("fail", "warn")
+METRICS = ("consistency", "lift", "accuracy", "explanation", "follow")
+ON_UNDERPOWERED = ("warn", "fail")
 _THRESHOLD_FORM = (
     "use METRIC:DELTA[,METRIC:DELTA...] with METRIC one of "
-    f"{', '.join(METRICS)} and DELTA a number >= 0, e.g. consistency:0.05,accuracy:0.02"
+    f"{', '.join(METRICS)} and DELTA a number >= 0, e.g. consistency:0.05,accuracy:0.05"
 )
 
 
@@ -276,7 +276,8 @@ SETTINGS: tuple[Setting, ...] = (
         "compare_fail",
         Thresholds(METRICS, parse_thresholds),
         None,
-        "fail when a test drops by more than DELTA and significantly, e.g. consistency:0.05",
+        "fail when a drop beyond DELTA is shown (a test's or the suite's mean), e.g. "
+        "consistency:0.05,accuracy:0.05,explanation:0.05",
         "METRIC:DELTA,...",
     ),
     Setting(
@@ -297,8 +298,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "compare_underpowered",
         Choice(ON_UNDERPOWERED),
-        "fail",
-        "when the suite cannot decide a gated metric: fail the run, or warn",
+        "warn",
+        "when the suite can show neither a drop beyond DELTA nor that the metric held: warn "
+        "and pass, or fail the run (release gates: non-inferiority must be shown)",
         "fail|warn",
     ),
 )

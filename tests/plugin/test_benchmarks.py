@@ -5,6 +5,7 @@ are tiny (``XGEN_BENCH_CALLS``, small suites)."""
 from __future__ import annotations
 
 import copy
+import math
 import os
 import random
 import re
@@ -243,11 +244,10 @@ def test_calibration_simulations_tell_noise_from_change() -> None:
 
     from benchmarks import _calibration
 
-    # A/A at 50 tests: the uncorrected per-test gate of old raises alarms, the gate does not.
+    # A/A at 50 tests (the iid special case): the gate does not fail.
     rng = random.Random("test")
     outcomes = [_calibration.gate_trial(rng, 50) for _ in range(12)]
     assert all(result != "fail" for result, _ in outcomes)
-    assert any(legacy == "fail" for _, legacy in outcomes)
     # One evaluator's accuracy 0.88 -> 0.45 fails the gate.
     assert _calibration.gate_trial(random.Random(1), 50, after_accuracy=0.45)[0] == "fail"
     # A search of padding and noise passes; a distractible model is found.
@@ -256,3 +256,248 @@ def test_calibration_simulations_tell_noise_from_change() -> None:
     # Verdicts at the defaults: a clear case passes, a clear failure fails.
     assert _calibration.check_verdict(random.Random(2), 1.0, 0.8, interval=True) == "pass"
     assert _calibration.check_verdict(random.Random(2), 0.3, 0.8, interval=True) == "fail"
+
+
+# -- the realistic generator of runs (benchmarks/_runs.py) -------------------------------------
+def _fixed(samples: int) -> Any:
+    from dataclasses import replace
+
+    from benchmarks import _runs
+
+    return replace(_runs.options(), samples=samples)
+
+
+def test_the_realistic_models_answer_as_their_expectations_say() -> None:
+    # Each draw is a fresh explanation (elicited and stripped by the plugin) and one sample
+    # per evaluator in each condition; the rates must match the exact expectations.
+    from benchmarks import _runs
+    from pytest_xgen.checks.transfer import elicit
+    from pytest_xgen.core import prompts
+    from pytest_xgen.core.answers import answer_spec
+
+    spec = answer_spec("number")
+    opts = _runs.options()
+    (problem,) = _runs.draw_suite("expect", 1)
+    for world in (_runs.REALISTIC, _runs.evaluator_regression(_runs.REALISTIC, 0.5)):
+        agree = base_agree = right = 0
+        draws = 1500
+        for k in range(draws):
+            ask = _runs.Models([problem], world, f"run{k}", f"gen{k}")
+            explanation = elicit(problem.prompt, opts, spec, ask, lambda t, s: s.extract(t))
+            assert "Answer" not in explanation.text and "draft" in explanation.text
+            moved = prompts.transfer(problem.prompt, explanation.text, "user")
+            answers = [spec.extract(ask(m, moved, 0, {}).text) for m in _runs.EVALUATORS]
+            base = prompts.baseline(problem.prompt, "empty")
+            own = [spec.extract(ask(m, base, 0, {}).text) for m in _runs.EVALUATORS]
+            agree += answers[0] == answers[1]
+            base_agree += own[0] == own[1]
+            right += sum(a == problem.truth for a in answers)
+        truth = _runs.expected(problem, world)
+        for seen, want, n in (
+            (agree / draws, truth.consistency, draws),
+            (base_agree / draws, truth.baseline_consistency, draws),
+            (right / (2 * draws), truth.accuracy, 2 * draws),
+        ):
+            assert abs(seen - want) < 4 * math.sqrt(want * (1 - want) / n), (seen, want)
+
+
+def test_the_exact_expectation_integrates_over_clarity_as_scipy_does() -> None:
+    from scipy import integrate
+
+    from benchmarks import _runs
+
+    world = _runs.evaluator_regression(_runs.REALISTIC, 0.3)
+    for problem in _runs.draw_suite("quad", 5):
+        own = [_runs._own(problem, e) for e in world.evaluators]
+
+        def agreement(clarity: float, stated: int, own: list[dict[int, float]] = own) -> float:
+            mixed = []
+            for e, dist in zip(world.evaluators, own, strict=True):
+                f = e.follow(clarity)
+                mix = {v: (1 - f) * p for v, p in dist.items()}
+                mix[stated] += f
+                mixed.append(mix)
+            return sum(mixed[0][v] * mixed[1][v] for v in mixed[0])
+
+        want = sum(
+            p * integrate.quad(agreement, 0, 1, args=(stated,))[0]
+            for stated, p in _runs._statements(problem, world)
+        )
+        assert _runs.expected(problem, world).consistency == pytest.approx(want, abs=1e-12)
+
+
+def test_injected_regressions_have_the_size_asked_for() -> None:
+    from benchmarks import _runs
+
+    population = _runs._reference()
+    before = _runs.mean_expected(population, _runs.REALISTIC)
+    worse = _runs.mean_expected(population, _runs.regressed("evaluator", 0.15))
+    assert before.consistency - worse.consistency == pytest.approx(0.15, abs=1e-6)
+    assert worse.explanation == before.explanation  # the generator is unchanged
+    for drop in (0.05, 0.3):
+        weaker = _runs.mean_expected(population, _runs.regressed("generator", drop))
+        assert before.explanation - weaker.explanation == pytest.approx(drop, abs=1e-9)
+        assert weaker.accuracy < before.accuracy
+    # No single dominant answer: 3 or 4 wrong answers, spread.
+    assert all(len(p.wrong) in (3, 4) for p in population)
+    assert sum(max(p.weights) > 0.8 for p in population) < 0.05 * len(population)
+
+
+@pytest.fixture(scope="module")
+def recorded() -> dict[str, Any]:
+    from benchmarks import _runs
+
+    problems = _runs.draw_suite("recorded", 8)
+    opts = _fixed(5)
+    return {
+        "first": _runs.record(problems, _runs.REALISTIC, "r1", opts=opts),
+        "fresh": _runs.record(problems, _runs.REALISTIC, "r2", opts=opts),
+        "replayed": _runs.record(problems, _runs.REALISTIC, "r2", "r1", opts=opts),
+    }
+
+
+def test_a_paired_run_replays_the_explanations_and_a_fresh_run_draws_new_ones(
+    recorded: dict[str, Any],
+) -> None:
+    def explanations(run: Any) -> list[str]:
+        return [e["checks"][0]["explanation"]["output"] for e in run.entries]
+
+    def answers(run: Any) -> list[Any]:
+        return [e["checks"][0]["conditions"]["baseline"]["models"] for e in run.entries]
+
+    first, fresh, replayed = recorded["first"], recorded["fresh"], recorded["replayed"]
+    assert explanations(replayed) == explanations(first)
+    assert all(a != b for a, b in zip(explanations(fresh), explanations(first), strict=True))
+    assert answers(replayed) == answers(fresh) != answers(first)  # samples from the run seed
+    assert [e["metrics"] is not None for e in first.entries] == [True] * 8
+    assert set(first.outcomes) <= {"passed", "failed", "xfailed"}
+
+
+def test_a_run_compared_with_itself_has_nothing_regressed(recorded: dict[str, Any]) -> None:
+    from benchmarks import _runs
+
+    report = recorded["first"].report()
+    found = _runs.gated(report, report, _runs.thresholds("consistency", "accuracy"))
+    assert found.regressed == 0 and found.result != "fail"
+    assert _runs.blocks(30, 200)[-1] == range(150, 180) and len(_runs.blocks(1, 200)) == 200
+
+
+def test_explanation_variance_shows_between_runs_and_replaying_removes_it() -> None:
+    from benchmarks import _runs
+
+    problems = _runs.draw_suite("variance-test", 12)
+    opts = _fixed(10)
+    fresh, samples = _runs.variance_ratio(problems, _runs.REALISTIC, 5, opts=opts)
+    replayed, _ = _runs.variance_ratio(problems, _runs.REALISTIC, 5, opts=opts, paired=True)
+    iid, _ = _runs.variance_ratio(problems, _runs.IID, 5, opts=opts)
+    assert samples == 10
+    assert fresh > 1.5 * max(replayed, iid) and max(replayed, iid) < 1.5, (fresh, replayed, iid)
+
+
+def test_the_realistic_rows_count_exits_per_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import _calibration, _runs, b8_c1_gate_aa, b12_c5_flips, b16_c7_aa_regressed
+
+    def fake(trial: int) -> Any:
+        # Every size: one comparison in four exits non-zero; at size 1 half report a regression.
+        exits = {
+            n: [
+                _runs.Gated("inconclusive" if i % 4 == 0 else "pass", i % 4 == 0, 0)
+                for i in range(8)
+            ]
+            for n in _calibration.AA_SIZES
+        }
+        exits[1] = [_runs.Gated("fail", True, i % 2) for i in range(8)]
+        quiet = {n: [_runs.Gated("pass", False, 0)] * 4 for n in _calibration.AA_SIZES}
+        outcomes = [("passed", "passed"), ("passed", "failed"), ("failed", "failed")]
+        verdicts = [("pass", "pass"), ("pass", "inconclusive"), ("fail", "fail")]
+        return _calibration.AATrial(exits, quiet, quiet, outcomes, verdicts, [5, 20])
+
+    monkeypatch.setattr(_calibration, "aa_trial", fake)
+    c1 = b8_c1_gate_aa.run(2, trials=3, variance=False)
+    assert c1["ratio"] == 1.0 and not c1["target_met"]  # size 1 always exits non-zero
+    assert "5: 0.250 ± 0.06" in c1["detail"] and "of 48 (inconclusive 12, pass 36)" in c1["detail"]
+    assert "Paired A/A (replayed explanations), exit non-zero: 1: 0.000" in c1["detail"]
+    c7 = b16_c7_aa_regressed.run(1, trials=2)
+    assert c7["ratio"] == 0.5
+    c5 = b12_c5_flips.run(1, trials=2)
+    assert c5["ratio"] == pytest.approx(1 / 3)
+    assert "inconclusive <-> pass 2" in c5["detail"]
+
+
+# -- the noisy server's generator samples (tests/noisyserver.py) -------------------------------
+APPLES = "Tom has 3 apples and buys 4 more. How many apples does he have?"
+
+
+def _body(seed: int, messages: list[dict[str, str]]) -> bytes:
+    import json
+
+    return json.dumps({"model": "m", "messages": messages, "seed": seed}).encode()
+
+
+def test_the_noisy_generator_draws_its_explanation_per_seed() -> None:
+    from pytest_xgen.core import prompts
+    from tests.noisyserver import answer, stated_sum
+
+    messages = prompts.elicit(APPLES)
+    said = [stated_sum(answer("right=0.7", messages, _body(s, messages))) for s in range(600)]
+    right = said.count(7) / len(said)
+    assert abs(right - 0.7) < 4 * math.sqrt(0.7 * 0.3 / 600)
+    assert set(said) - {7} <= {5, 6, 8, 9} and len(set(said)) > 2
+    # The same request (a replay) draws the same explanation; the default is always right.
+    assert answer("right=0.7", messages, _body(3, messages)) == answer(
+        "right=0.7", messages, _body(3, messages)
+    )
+    assert {stated_sum(answer("", messages, _body(s, messages))) for s in range(50)} == {7}
+
+
+def test_noisy_followers_copy_a_wrong_explanation() -> None:
+    from pytest_xgen.core import prompts
+    from pytest_xgen.core.answers import answer_spec
+    from pytest_xgen.core.strip import strip_answer
+    from tests.noisyserver import answer
+
+    spec = answer_spec("number")
+    wrong = strip_answer("1. Start with 3.\n2. Add 4: 3 + 4 = 9.\nAnswer: 9", 9, spec).text
+    messages = prompts.transfer(APPLES, wrong, "user")
+
+    def share_of_nine(model: str) -> float:
+        said = [spec.extract(answer(model, messages, _body(s, messages))) for s in range(600)]
+        return said.count(9) / len(said)
+
+    # Following with 0.8, else right with 0.9 (a wrong own answer is 9 a quarter of the time).
+    assert abs(share_of_nine("follow=0.8;transfer=0.9") - (0.8 + 0.2 * 0.1 / 4)) < 0.07
+    # By default the evaluators ignore what the explanation states, as before.
+    assert share_of_nine("transfer=0.9") < 0.06
+
+
+def test_the_tuned_flip_row_counts_changes_at_the_suite_thresholds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dataclasses import replace
+
+    from benchmarks import _runs, b22_c5_tuned
+
+    # The suite's thresholds reach the check: the same draws pass more tests than the defaults.
+    problems = _runs.draw_suite("tuned-test", 8)
+    tuned = _runs.record(
+        problems, _runs.REALISTIC, "t1", opts=replace(b22_c5_tuned.tuned_options(), samples=10)
+    )
+    default = _runs.record(problems, _runs.REALISTIC, "t1", opts=_fixed(10))
+    assert tuned.outcomes.count("passed") > default.outcomes.count("passed")
+    assert b22_c5_tuned.tuned_options().on_inconclusive == "fail"
+
+    def fake(trial: int) -> tuple[Any, Any]:
+        first = _runs.Run(
+            [], ["passed", "passed", "failed", "failed"], ["pass", "pass", "inconclusive", "fail"]
+        )
+        second = _runs.Run(
+            [], ["passed", "failed", "failed", "passed"], ["pass", "fail", "fail", "pass"]
+        )
+        return first, second
+
+    monkeypatch.setattr(b22_c5_tuned, "tuned_trial", fake)
+    c5t = b22_c5_tuned.run(2, trials=3)
+    assert c5t["ratio"] == 0.5 and c5t["reps"] == 2 and not c5t["target_met"]
+    assert c5t["passing"] == 0.5
+    assert "fail <-> pass 12" in c5t["detail"] and "of 24 tests" in c5t["detail"]
+    assert "pass <-> fail verdict flips 0.500" in c5t["detail"]

@@ -55,7 +55,7 @@ def test_noise_alone_passes_a_search_and_a_real_sensitivity_fails(
         @given(prompt=xst.perturbed({APPLES!r}, xst.padding(300), xst.noise()))
         def test_padding_and_noise(xgen, prompt):
             r = xgen.invariant({APPLES!r}, prompt, expected=7)
-            assert r.verdict == "pass" and r.search_size == 10
+            assert r.verdict == "pass" and r.search_size == 10 and r.confirmations == 3
             time.sleep(0.25)  # slower than Hypothesis's default deadline of 200 ms
 
         @pytest.mark.transfers(evaluators=["c"], max_examples=10)
@@ -63,8 +63,8 @@ def test_noise_alone_passes_a_search_and_a_real_sensitivity_fails(
         def test_distractors(xgen, prompt):
             xgen.invariant({APPLES!r}, prompt, expected=7)
 
-        @pytest.mark.transfers(samples=3)
-        def test_three_samples(xgen):
+        @pytest.mark.transfers(samples=1, max_drop=0.5)
+        def test_one_sample(xgen):
             xgen.invariant({APPLES!r}, {APPLES!r} + " The bus leaves every 20 minutes.", expected=7)
         """
     )
@@ -73,18 +73,30 @@ def test_noise_alone_passes_a_search_and_a_real_sensitivity_fails(
     out = result.stdout.str()
     # The distractor's flip is found, confirmed on fresh samples and shrunk.
     assert "invariance FAIL: c: accuracy fell from" in out
-    assert "and again on fresh samples from" in out
+    assert "and again on 40 fresh samples per prompt from" in out
     assert "Failing test case" in out
-    # Three samples cannot show any change at level 0.05: inconclusive, with what to do.
-    assert "invariance INCONCLUSIVE: 3 sample(s) per prompt cannot show any change" in out
-    assert "use samples=4 or more" in out
+    # A confirmation of 4 samples (1 sample per prompt on the screen) cannot show a drop
+    # beyond 0.5 at level 0.05: inconclusive, with what to do.
+    assert (
+        "invariance INCONCLUSIVE: a confirmation of 4 sample(s) per prompt cannot show any "
+        "drop beyond 0.5 at level 0.05"
+    ) in out
+    assert "use samples=2 or more" in out
     doc = json.loads((pytester.path / "first.json").read_text())
     padding = next(t for t in doc["tests"] if t["nodeid"].endswith("test_padding_and_noise"))
-    check = padding["checks"][0]
-    # 0.05 over 10 examples and two looks (samples="auto": 5, then 10 if suggestive).
-    assert check["level"] == pytest.approx(0.0025)
-    assert set(check["tests"]) == {"a", "b"}
-    assert check["tests"]["a"]["noise_floor"] is not None
+    checks = padding["checks"]
+    # 0.05 over at most 3 confirmations in the search, on 4 x 10 fresh samples per prompt.
+    assert all(c["level"] == pytest.approx(0.05 / 3) for c in checks)
+    assert checks[0]["confirmations"] == 3 and checks[0]["confirmation_samples"] == 40
+    assert max(c["spent"] for c in checks) <= 3
+    assert set(checks[0]["tests"]) == {"a", "b"}
+    assert checks[0]["tests"]["a"]["noise_floor"] is not None
+    assert 0 < checks[0]["tests"]["a"]["power"] <= 1
+    distractors = next(t for t in doc["tests"] if t["nodeid"].endswith("test_distractors"))
+    found = distractors["checks"]
+    # Shrinking spends from the same budget: never more than 3 confirmations in the search.
+    assert all(c["spent"] <= 3 for c in found) and found[-1]["verdict"] == "fail"
+    assert found[-1]["tests"]["c"]["confirmation"] is not None
     # Replay mode: every call replays, and the slow example keeps no 200 ms deadline.
     calls = noisy.calls
     replay = pytester.runpytest("--xgen-record-mode=none")
@@ -115,23 +127,42 @@ def test_problem(xgen, problem):
 """
 
 
-def test_an_aa_comparison_does_not_fail_the_gate_and_a_regression_does(
+RECIPE = "--xgen-compare-fail=consistency:0.05,accuracy:0.05,explanation:0.05"
+
+
+def test_the_gate_passes_unchanged_runs_and_fails_real_regressions(
     pytester: pytest.Pytester, noisy: NoisyOpenAI
 ) -> None:
+    # Runs with every source of variance a real one has: the generator explains anew on
+    # each recording (right 80% of the time, a wrong sum otherwise), the evaluators follow
+    # the explanation it gives (a wrong one included) half the time, and sample the rest.
+    evaluator = "baseline=0.5;transfer=0.85;follow=0.5"
     project(
         pytester,
         noisy,
         'generator = "gen"\nevaluators = ["a", "b"]',
-        gen="transfer=1",
-        a="id=a;baseline=0.5;transfer=0.88",
-        b="id=b;baseline=0.5;transfer=0.88",
-        worse="baseline=0.5;transfer=0.45",
+        gen="right=0.8",
+        badgen="id=badgen;right=0",
+        a=f"id=a;{evaluator}",
+        b=f"id=b;{evaluator}",
+        b2=f"id=b2;{evaluator}",
+        worse="baseline=0.5;transfer=0.3;follow=0.1",
     )
     pytester.makepyfile(test_suite=SUITE.replace("N)", "30)").replace("SAMPLES", "10"))
-    gate = ["--xgen-compare=main", "--xgen-compare-fail=accuracy:0.1"]
+    gate = ["--xgen-compare=main", RECIPE]
     first = pytester.runpytest("-n", "2", "--xgen-save=main")
     first.assert_outcomes(passed=30)
-    # Same models, fresh samples (another seed): nothing regressed.
+    main = json.loads((pytester.path / ".xgen/runs/main.json").read_text())
+    right = [t["metrics"]["explanation"]["value"] for t in main["tests"]]
+    assert 0 < sum(right) < 30  # the generator sampled right and wrong explanations
+
+    # 1. The run compared with its own baseline (identical data): exit 0.
+    same = pytester.runpytest("--xgen-record-mode=none", *gate)
+    assert same.ret == pytest.ExitCode.OK
+    same.stdout.fnmatch_lines(["*30 tests read the same explanation in both runs*"])
+
+    # 2. A/A: same models, fresh samples and a fresh explanation (another seed): exit 0.
+    calls = noisy.calls
     again = pytester.runpytest(
         "-n",
         "2",
@@ -140,19 +171,57 @@ def test_an_aa_comparison_does_not_fail_the_gate_and_a_regression_does(
         "--xgen-report=aa.json",
         *gate,
     )
-    again.assert_outcomes(passed=30)
-    aa = json.loads((pytester.path / "aa.json").read_text())["comparison"]
-    assert aa["counts"]["regressed"] == 0
-    assert aa["gate"]["result"] in ("pass", "inconclusive")
-    assert aa["gate"]["failures"] == []
-    # One evaluator's transfer accuracy falls from 0.88 to 0.45: the gate fails.
+    assert again.ret == pytest.ExitCode.OK
+    assert noisy.calls > calls  # recorded anew
+    aa = json.loads((pytester.path / "aa.json").read_text())
+    assert aa["comparison"]["counts"]["regressed"] == 0
+    assert not aa["comparison"]["gate"]["failures"]
+    paired = aa["comparison"]["pairing"]["paired"]
+    assert paired < 30  # some explanations were drawn differently: those are not paired
+    assert [t["metrics"]["explanations"] for t in aa["tests"]] != [
+        t["metrics"]["explanations"] for t in main["tests"]
+    ]
+
+    # 3. The upgrade recipe, an evaluator swapped for an equal one: the generator's calls
+    # replay the baseline's explanations, so every test is paired on its explanation.
+    upgrade = pytester.runpytest(
+        "--xgen-model-map=b=b2",
+        "--xgen-record-mode=new_episodes",
+        "--xgen-report=up.json",
+        *gate,
+    )
+    assert upgrade.ret == pytest.ExitCode.OK
+    upgrade.stdout.fnmatch_lines(
+        ["*30 tests read the same explanation in both runs (the baseline's generator calls*"]
+    )
+    up = json.loads((pytester.path / "up.json").read_text())
+    assert up["comparison"]["pairing"] == {"paired": 30, "compared": 30}
+    assert [t["metrics"]["explanations"] for t in up["tests"]] == [
+        t["metrics"]["explanations"] for t in main["tests"]
+    ]
+
+    # 4. An injected regression of an evaluator: it stops following and answers worse.
     worse = pytester.runpytest(
-        "--xgen-model-map=b=worse", "--xgen-record-mode=new_episodes", "--xgen-report=w.json", *gate
+        "--xgen-model-map=b=worse",
+        "--xgen-record-mode=new_episodes",
+        "--xgen-report=w.json",
+        *gate,
     )
     assert worse.ret == pytest.ExitCode.TESTS_FAILED
-    worse.stdout.fnmatch_lines(
-        ["*xgen gate failed (accuracy:0.1)*", "*suite: accuracy: regressed*"]
+    worse.stdout.fnmatch_lines(["*xgen gate failed (consistency:0.05*", "*REGRESSED*"])
+
+    # 5. The generator swapped for one whose explanations are all wrong, while the
+    # followers copy them: the explanation's answer and what the followers answer fall.
+    wrong = pytester.runpytest(
+        "--xgen-model-map=gen=badgen",
+        "--xgen-record-mode=new_episodes",
+        "--xgen-report=g.json",
+        *gate,
     )
+    assert wrong.ret == pytest.ExitCode.TESTS_FAILED
+    suite = json.loads((pytester.path / "g.json").read_text())["comparison"]["suite"]
+    assert suite["explanation"]["verdict"] == "regressed"
+    assert suite["accuracy"]["verdict"] == "regressed"
     # A model map that makes the two evaluators one model is refused, naming the collision.
     same = pytester.runpytest("--xgen-model-map=b=a", "-k", "test_problem and 0")
     same.stdout.fnmatch_lines(

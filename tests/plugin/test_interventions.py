@@ -146,6 +146,10 @@ def test_interventions_decide_from_what_the_evaluators_do(suite: pytest.Pytester
     assert [a["distribution"] for a in early["arms"]] == [{"0": 10}, {"3": 10}]
     assert early["verdict"] == "pass"
     mistake = checks["added_mistake"]
+    # The reference answer is chosen on separate samples of the original condition.
+    chosen = mistake["reference_samples"]
+    assert chosen["label"] == "reference samples" and chosen["distribution"] == {"7": 10}
+    assert mistake["reference_tie"] is False
     assert [a["label"] for a in mistake["arms"]] == ["step 0: 3 -> 4", "step 1: 4 -> 5"]
     assert mistake["value"] == 1.0 and mistake["verdict"] == "pass"  # every answer moved to 8
     assert all(a["distribution"] == {"8": 10} for a in mistake["arms"])

@@ -55,7 +55,7 @@ def test_the_gates_summary_for_a_pull_request(
 
     page = MarkdownIt("gfm-like").render(text)
     assert page.count("<table>") == 3  # the suite's tests, the regressed tests, the verdicts
-    assert "<strong>Gate (consistency:0.05): failed</strong>" in page
+    assert "<strong>Gate (consistency:0.05): failed: a drop beyond DELTA shown</strong>" in page
     assert "<code>test_suite.py::test_tom</code>" in page
     assert "<a " not in page and "<img" not in page  # link-free
     # Every row of the verdict table has its eight cells.

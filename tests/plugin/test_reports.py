@@ -146,16 +146,21 @@ def test_gate_fails_on_a_significant_regression_and_names_the_test(suite: pytest
     regressed.stdout.fnmatch_lines(
         [
             "*model map b->worse*",
-            "*xgen compare: suite consistency: regressed, mean change -1.000*over 4 paired*",
+            "*xgen compare: suite consistency: REGRESSED: mean change -1.000 beyond the margin "
+            "0.05 (se 0.111, 4 tests, t-test; holm p=0.003)*",
+            "*xgen compare: 4 tests read the same explanation in both runs (the baseline's "
+            "generator calls replayed): per-test tests*",
             "*xgen compare: models of the new run: b\u2192worse*",
             "*xgen compare: 4 regressed, 0 improved, 1 unchanged, 0 new, 0 missing "
             "(alpha 0.05, adjusted: holm)*",
-            "*xgen gate failed (consistency:0.05): 1 significant drop(s)*",
-            "*suite: consistency: regressed*",
+            "*xgen gate failed (consistency:0.05): 5 drop(s) beyond DELTA shown*",
+            "*test_suite.py::test_tom: consistency 1.00 -> 0.00 (-1.00, a drop beyond 0.05 "
+            "shown: Farrington-Manning p=0.002, holm p=0.013)*",
+            "*suite: consistency: REGRESSED*",
         ]
     )
-    # Five samples per test: no single test survives Holm's correction, the suite does.
-    assert "test_tom: consistency 1.00 -> 0.00 (-1.00 > 0.05" not in regressed.stdout.str()
+    # Only the gated metric is judged: lift and accuracy are shown with raw p-values.
+    assert "0.60 -> -0.40 (-1.00, raw p=0.005)" in regressed.stdout.str()
     # The comparison and the gate are in the JSON report (valid against its schema) and
     # in the JUnit XML's test-suite properties.
     from pytest_xgen.report.gate import load_run
@@ -165,46 +170,81 @@ def test_gate_fails_on_a_significant_regression_and_names_the_test(suite: pytest
     assert doc["comparison"]["gate"]["result"] == "fail"
     assert doc["comparison"]["suite"]["consistency"]["verdict"] == "regressed"
     assert doc["comparison"]["counts"]["regressed"] == 4
+    assert doc["comparison"]["pairing"] == {"paired": 4, "compared": 4}
+    assert doc["comparison"]["gate"]["warnings"] == []
     root = ET.parse(suite.path / "after.xml").getroot()
     props = {p.get("name"): p.get("value") for p in root.iter("property")}
     assert props["xgen_gate"] == "fail"
     assert props["xgen_suite_consistency_verdict"] == "regressed"
+    assert props["xgen_compare_paired"] == "4/4"
+    assert "xgen_gate_warning" not in props
     page = (suite.path / "after.html").read_text()
-    assert 'id="comparison"' in page and "Gate (consistency:0.05): <strong>fail</strong>" in page
+    assert 'id="comparison"' in page
+    assert "Gate (consistency:0.05): <strong>fail: a drop beyond DELTA shown</strong>" in page
 
 
 def test_gate_passes_when_better_or_not_significant(suite: pytest.Pytester) -> None:
     suite.runpytest("--xgen-save=main").assert_outcomes(passed=5)
-    same = suite.runpytest(
+    args = (
         "--xgen-model-map=b=better",
-        "--xgen-record-mode=new_episodes",
         "--xgen-compare=main",
         "--xgen-compare-fail=consistency:0.05",
+        "--junitxml=better.xml",
+        "--xgen-report=better.json",
     )
-    # Five tests of five samples cannot show that consistency held within 0.05: the gate is
-    # inconclusive, never a pass, and fails the run unless told to warn.
-    assert same.ret == pytest.ExitCode.TESTS_FAILED
+    same = suite.runpytest(*args, "--xgen-record-mode=new_episodes")
+    # Four tests of five samples show no drop, and cannot rule out a drop of 0.05: the gate
+    # passes with a warning that says what it can see and what to add.
+    assert same.ret == pytest.ExitCode.OK
     same.stdout.fnmatch_lines(
         [
             "*xgen compare: 0 regressed, 0 improved, 5 unchanged*",
-            "*xgen gate inconclusive (consistency:0.05): fails the run*",
-            "*suite: consistency: inconclusive: underpowered: 4 test(s) detect a mean drop of*",
+            "*xgen gate passed with 1 warning(s) (consistency:0.05): no drop beyond DELTA "
+            "shown, but the suite could not rule one out*",
+            "*warning: consistency: no drop beyond 0.05 shown, none ruled out: 4 tests find a "
+            "mean drop of * with 80% power (DELTA 0.05)*--xgen-compare-underpowered=fail*",
         ]
     )
-    warned = suite.runpytest(
-        "--xgen-model-map=b=better",
-        "--xgen-compare=main",
-        "--xgen-compare-fail=consistency:0.05",
-        "--xgen-compare-underpowered=warn",
-    )
-    assert warned.ret == pytest.ExitCode.OK
-    warned.stdout.fnmatch_lines(["*xgen gate inconclusive (consistency:0.05): does not fail*"])
+    doc = load(suite.path / "better.json")["comparison"]["gate"]
+    assert doc["result"] == "pass" and len(doc["warnings"]) == 1
+    assert doc["warnings"] == doc["underpowered"] and doc["on_underpowered"] == "warn"
+    root = ET.parse(suite.path / "better.xml").getroot()
+    props = [(p.get("name"), p.get("value")) for p in root.iter("property")]
+    assert ("xgen_gate", "pass") in props
+    assert ("xgen_gate_warning", doc["warnings"][0]) in props
+    # The strict gate (release gates) wants non-inferiority shown: the same data fail.
+    strict = suite.runpytest(*args, "--xgen-compare-underpowered=fail")
+    assert strict.ret == pytest.ExitCode.TESTS_FAILED
+    strict.stdout.fnmatch_lines(["*xgen gate inconclusive (consistency:0.05): fails the run*"])
     # Without --xgen-compare-fail a regression is reported, and the exit code stays 0.
     report_only = suite.runpytest(
         "--xgen-model-map=b=worse", "--xgen-record-mode=new_episodes", "--xgen-compare=main"
     )
     assert report_only.ret == pytest.ExitCode.OK
     report_only.stdout.fnmatch_lines(["*4 regressed*"])
+
+
+def test_a_run_compared_with_its_own_baseline_exits_0_with_the_warning(
+    suite: pytest.Pytester,
+) -> None:
+    suite.runpytest("--xgen-save=b").assert_outcomes(passed=5)
+    gated = ("--xgen-record-mode=none", "--xgen-compare=b", "--xgen-compare-fail=consistency:0.05")
+    same = suite.runpytest(*gated, "--xgen-markdown=same.md")
+    assert same.ret == pytest.ExitCode.OK
+    same.stdout.fnmatch_lines(
+        [
+            "*xgen compare: suite consistency: no drop beyond 0.05 shown (mean change +0.000, "
+            "se *, 4 tests, t-test; holm p=*); 80% power for a mean drop of *",
+            "*xgen gate passed with 1 warning(s) (consistency:0.05)*",
+            "*warning: consistency: no drop beyond 0.05 shown, none ruled out*",
+        ]
+    )
+    assert "p(drop" not in same.stdout.str()
+    summary = (suite.path / "same.md").read_text()
+    assert "**Gate (consistency:0.05): passed with 1 warning(s)" in summary
+    assert "- warning: `consistency: no drop beyond 0.05 shown, none ruled out" in summary
+    strict = suite.runpytest(*gated, "--xgen-compare-underpowered=fail")
+    assert strict.ret == pytest.ExitCode.TESTS_FAILED
 
 
 def test_gate_input_errors_are_usage_errors(suite: pytest.Pytester) -> None:
@@ -262,9 +302,10 @@ def test_html_report_and_the_report_and_compare_commands(suite: pytest.Pytester)
     assert main(["compare", str(saved), worse]) == 0
     assert main(["compare", str(saved), worse, "--fail", "consistency:0.05"]) == 1
     assert main(["compare", str(saved), worse, "--fail", "consistency:0.05,lift:2"]) == 1
-    assert main(["compare", str(saved), str(saved), "--fail", "consistency:0.05"]) == 1
+    # A run compared with itself passes (with a warning); a strict gate wants more tests.
     same = ["compare", str(saved), str(saved), "--fail", "consistency:0.05"]
-    assert main([*same, "--on-underpowered", "warn"]) == 0
+    assert main(same) == 0
+    assert main([*same, "--on-underpowered", "fail"]) == 1
 
 
 # A format of a team's own, written from the pytest_xgen_report hook.
@@ -306,3 +347,78 @@ def test_a_plugin_writes_its_own_format_from_the_report_hook(
     assert "test_suite.py::test_plain,,0.0" not in rows and "test_suite.py::test_plain,," in rows
     # The hook sees the document the JSON report holds, its comparison included.
     assert rows[-1] == f"gate,{load(suite.path / 'r.json')['comparison']['gate']['result']},"
+
+
+# Followers copy the explanation's arithmetic: under transfer they answer the last "= N".
+FOLLOWERS = (
+    SCRIPTED
+    + """
+import re
+
+
+class Follower(Scripted):
+    def chat(self, messages, **params):
+        if messages[0]["content"] == prompts.TRANSFER_SYSTEM:
+            found = re.findall(r"= (\\d+)", messages[-1]["content"])
+            text = f"Following it.\\nAnswer: {found[-1] if found else 0}"
+            return ChatResult(text=text, finish_reason="stop", usage=Usage(10, 5, 15))
+        return super().chat(messages, **params)
+
+
+def pytest_xgen_make_model(name, spec, session):
+    kind = Follower if spec["model"].startswith("follow") else Scripted
+    return kind(name, spec["model"])
+"""
+)
+
+CASES = f"""
+import pytest
+
+@pytest.mark.transfers(generator="gen", evaluators=["a", "b"], min_consistency=0.0, min_lift=-1)
+@pytest.mark.parametrize("n", range(8))
+def test_case(xgen, n):
+    xgen.check({TOM!r} + f" (case {{n}})", expected=7)
+"""
+
+WRONG = "explain=1. Tom starts with 3 apples.|2. He buys 4 more, so 3 + 4 = 8.|Answer: 8"
+
+
+def test_a_generator_with_wrong_explanations_fails_the_recipes_gate(
+    pytester: pytest.Pytester,
+) -> None:
+    """The generator is swapped for one whose explanations are wrong, and the followers copy
+    them: consistency does not drop (they agree on the wrong answer), the explanations' own
+    correctness and the followers' accuracy do, and the documented gate fails on them."""
+    pytester.makeconftest(FOLLOWERS)
+    follower = "follow=1;baseline=6,7,6,7,6;transfer=7"
+    pytester.makepyprojecttoml(
+        pinned(models(gen="transfer=7", wrong=WRONG, a=follower, b=follower + ";id=b"))
+    )
+    pytester.makepyfile(test_cases=CASES)
+    pytester.runpytest("--xgen-save=main").assert_outcomes(passed=8)
+    recipe = "--xgen-compare-fail=consistency:0.05,accuracy:0.05,explanation:0.05"
+    swapped = pytester.runpytest(
+        "--xgen-model-map=gen=wrong",
+        "--xgen-record-mode=new_episodes",
+        "--xgen-compare=main",
+        recipe,
+        "--xgen-report=swapped.json",
+    )
+    assert swapped.ret == pytest.ExitCode.TESTS_FAILED
+    swapped.stdout.fnmatch_lines(
+        [
+            "*xgen compare: 0 of 8 tests read the same explanation in both runs*",
+            "*0 regressed, 0 improved, 0 unchanged, 8 unpaired, 0 new, 0 missing*",
+            "*xgen gate failed (consistency:0.05, accuracy:0.05, explanation:0.05): 2 drop(s)*",
+            "*suite: accuracy: REGRESSED: mean change -1.000 beyond the margin 0.05*",
+            "*suite: explanation: REGRESSED: mean change -1.000 beyond the margin 0.05*",
+        ]
+    )
+    comparison = load(pytester.path / "swapped.json")["comparison"]
+    assert comparison["suite"]["consistency"]["verdict"] != "regressed"
+    assert all(t["paired"] is False for t in comparison["tests"])
+    # Consistency alone, the old recipe, cannot see it.
+    alone = pytester.runpytest(
+        "--xgen-model-map=gen=wrong", "--xgen-compare=main", "--xgen-compare-fail=consistency:0.05"
+    )
+    assert alone.ret == pytest.ExitCode.OK

@@ -106,7 +106,7 @@ def test_three_shards_merge_into_the_unsharded_run(
     assert xgen(["compare", str(merged_path), cand, *_cli(gate), "--markdown", str(summary)]) == 1
     # The merge job's summary (gate included) is the one the unsharded run wrote.
     in_run = (suite.path / "cand.md").read_text()
-    assert "**Gate (consistency:0.05): failed**" in in_run
+    assert "**Gate (consistency:0.05): failed: a drop beyond DELTA shown**" in in_run
     assert summary.read_text() == in_run.replace(
         "Compared with `whole.json`", f"Compared with `{merged_path}`"
     )

@@ -12,8 +12,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from pytest_xgen.core.significance import adjust, drop_beyond_p, lift_change_p, lift_drop_p
 from pytest_xgen.core.significance import fisher_p as fisher_exact
-from pytest_xgen.core.significance import lift_change_p
 from pytest_xgen.report.gate import (
     Comparison,
     compare,
@@ -34,28 +34,39 @@ def metrics(
     total: int,
     baseline: tuple[int, int] = BASELINE,
     accuracy: tuple[int, int] | None = None,
+    explanation: tuple[int, int] | None = None,
+    explanations: tuple[str, ...] = ("same",),
 ) -> dict[str, Any]:
-    """A test's ``metrics`` block, shaped as ``report.build.test_metrics`` writes it."""
+    """A test's ``metrics`` block, shaped as ``report.build.test_metrics`` writes it. Two
+    runs with the same ``explanations`` digests are paired (the default)."""
 
     def count(hits: int, n: int) -> dict[str, Any]:
         return {"agree": hits, "total": n, "value": hits / n if n else None}
+
+    def right(counts: tuple[int, int] | None) -> dict[str, Any] | None:
+        if counts is None:
+            return None
+        return {"correct": counts[0], "total": counts[1], "value": counts[0] / counts[1]}
 
     transfer, base = count(agree, total), count(*baseline)
     lift = None
     if transfer["value"] is not None and base["value"] is not None:
         lift = transfer["value"] - base["value"]
-    correct = (
-        None
-        if accuracy is None
-        else {"correct": accuracy[0], "total": accuracy[1], "value": accuracy[0] / accuracy[1]}
-    )
+    correct, own = right(accuracy), right(explanation)
     return {
         "consistency": transfer,
         "baseline_consistency": base,
         "lift": lift,
         "accuracy": correct,
+        "explanation": own,
+        "explanations": list(explanations),
         # Two evaluators: one pair per sample, so the per-sample units are the same counts.
-        "units": {"consistency": transfer, "baseline_consistency": base, "accuracy": correct},
+        "units": {
+            "consistency": transfer,
+            "baseline_consistency": base,
+            "accuracy": correct,
+            "explanation": own,
+        },
     }
 
 
@@ -233,6 +244,7 @@ def test_compare_verdicts() -> None:
         "regressed": 1,
         "improved": 1,
         "unchanged": 2,
+        "unpaired": 0,
         "new": 2,
         "missing": 2,
     }
@@ -243,8 +255,10 @@ def test_compare_verdicts() -> None:
     down = by_id["t::down"].changes["consistency"]
     assert (down.before, down.after) == pytest.approx((14 / 15, 3 / 15))
     assert down.delta == pytest.approx(-11 / 15)
-    assert down.p_value == pytest.approx(fisher_exact(14, 1, 3, 12))
-    assert down.significant
+    # Without --fail every metric is compared at margin 0: one-sided Fisher for a drop.
+    assert down.p_value == pytest.approx(fisher_exact(14, 1, 3, 12, "greater"))
+    assert down.p_rise == pytest.approx(fisher_exact(3, 12, 14, 1, "greater"))
+    assert down.significant and down.regressed
     lift = by_id["t::down"].changes["lift"]
     assert lift.delta == pytest.approx(-11 / 15)
     assert lift.significant
@@ -252,7 +266,8 @@ def test_compare_verdicts() -> None:
     # 4/5 -> 3/5 is a drop of 0.2, but five samples cannot tell it from chance.
     noise = by_id["t::noise"].changes["consistency"]
     assert noise.delta == pytest.approx(-0.2)
-    assert noise.p_value == pytest.approx(1.0)
+    assert noise.p_value == pytest.approx(fisher_exact(4, 1, 3, 2, "greater"))
+    assert noise.p_value >= 0.5
     assert not noise.significant
 
 
@@ -272,7 +287,7 @@ def test_compare_accuracy() -> None:
     by_id = {t.nodeid: t for t in compare(before, after).tests}
     assert by_id["t::acc"].verdict == "regressed"
     accuracy = by_id["t::acc"].changes["accuracy"]
-    assert accuracy.p_value == pytest.approx(fisher_exact(28, 2, 12, 18))
+    assert accuracy.p_value == pytest.approx(fisher_exact(28, 2, 12, 18, "greater"))
     assert accuracy.significant and accuracy.delta == pytest.approx(-16 / 30)
     assert not by_id["t::acc"].changes["consistency"].significant
 
@@ -301,22 +316,28 @@ def test_compare_zero_totals_have_no_p_value() -> None:
 
 def test_compare_alpha_and_to_dict() -> None:
     before = report({"t::a": metrics(12, 15)})
-    after = report({"t::a": metrics(6, 15)})
-    # Fisher p for 12/15 -> 6/15 is about 0.06: significant at 0.1, not at 0.05.
-    p = fisher_exact(12, 3, 6, 9)
-    assert 0.05 < p < 0.1
-    assert compare(before, after).tests[0].changes["consistency"].significant is False
+    after = report({"t::a": metrics(8, 15)})
+    # One-sided Fisher p for 12/15 -> 8/15 is about 0.12: significant at 0.2, not at 0.1.
+    p = fisher_exact(12, 3, 8, 7, "greater")
+    assert 0.1 < p < 0.2
+    assert compare(before, after, alpha=0.1).tests[0].changes["consistency"].significant is False
     # Without a correction; with Holm's (two p-values: consistency and lift) it is not.
-    loose = compare(before, after, alpha=0.1, adjust_with="none")
+    loose = compare(before, after, alpha=0.2, adjust_with="none")
     assert loose.tests[0].changes["consistency"].significant is True
-    held = compare(before, after, alpha=0.1).tests[0].changes["consistency"]
-    assert held.p_adjusted == pytest.approx(2 * p) and not held.significant
+    held = compare(before, after, alpha=0.2).tests[0].changes
+    lift_p = held["lift"].p_value
+    assert lift_p is not None
+    assert held["consistency"].p_adjusted == pytest.approx(adjust([p, lift_p])[0])
+    assert held["consistency"].p_adjusted > 0.2 and not held["consistency"].significant
     data = loose.to_dict()
     assert json.loads(json.dumps(data)) == data
-    assert data["alpha"] == 0.1
+    assert data["alpha"] == 0.2
     assert data["counts"]["regressed"] == 1
+    assert data["pairing"] == {"paired": 1, "compared": 1}
     assert data["tests"][0]["nodeid"] == "t::a"
+    assert data["tests"][0]["paired"] is True
     assert data["tests"][0]["changes"]["consistency"]["p_value"] == pytest.approx(p)
+    assert data["tests"][0]["changes"]["consistency"]["margin"] == 0.0
     with pytest.raises(ValueError, match="alpha must be strictly between 0 and 1; got 0"):
         compare(before, after, alpha=0)
 
@@ -345,37 +366,41 @@ def test_gate_needs_both_size_and_significance() -> None:
     assert by_id["tests/test_x.py::test_noisy"].delta == pytest.approx(-0.6)
     assert not by_id["tests/test_x.py::test_noisy"].significant
     assert by_id["tests/test_x.py::test_small"].significant
-    p = fisher_exact(14, 1, 3, 12)
+    p = drop_beyond_p(14, 15, 3, 15, margin=0.1)
 
     def failures(thresholds: dict[str, float]) -> list[str]:
         result = gate(compare(before, after, adjust_with="none", thresholds=thresholds))
         return [line for line in result.failures if not line.startswith("suite:")]
 
     assert failures({"consistency": 0.1}) == [
-        f"tests/test_x.py::test_big: consistency 0.93 -> 0.20 (-0.73 > 0.1, Fisher p={p:.1e}, "
-        f"none p={p:.1e})"
+        f"tests/test_x.py::test_big: consistency 0.93 -> 0.20 (-0.73, a drop beyond 0.1 shown: "
+        f"Farrington-Manning p={p:.1e}, none p={p:.1e})"
     ]
-    # A lower threshold lets the significant 0.05 drop through too; a drop of exactly
-    # DELTA does not count as more than DELTA.
-    assert len(failures({"consistency": 0.04})) == 2
+    # Against a lower margin the large, real 0.05 drop is shown beyond it too; a drop of
+    # 0.05 is never shown to be beyond 0.05.
+    assert len(failures({"consistency": 0.02})) == 2
     assert len(failures({"consistency": 0.05})) == 1
     # Metrics without a threshold are not gated.
     assert failures({"accuracy": 0.0}) == []
     assert gate(compare(before, after)).result == "pass"
 
 
-def test_a_drop_of_exactly_delta_passes_despite_rounding() -> None:
-    """0.80 -> 0.75 is a drop of 0.05000000000000004 in floating point: without the gate's
-    tolerance it would count as more than DELTA = 0.05."""
-    assert 0.8 - 0.75 > 0.05  # the rounding the tolerance exists for
+def test_a_drop_of_exactly_delta_is_never_shown_beyond_delta() -> None:
+    """The per-test tests have a shifted null: a drop of exactly DELTA gives p of about 0.5
+    however many samples there are, so it cannot fail the gate (0.80 -> 0.75 is also a drop
+    of 0.05000000000000004 in floating point)."""
     before = report({"tests/test_x.py::test_exact": metrics(800, 1000)})
     after = report({"tests/test_x.py::test_exact": metrics(750, 1000)})
     comparison = compare(before, after, adjust_with="none", thresholds={"consistency": 0.05})
     change = comparison.tests[0].changes["consistency"]
-    assert change.significant and change.delta == pytest.approx(-0.05)
+    assert change.delta == pytest.approx(-0.05) and change.margin == 0.05
+    assert change.p_value == pytest.approx(0.5, abs=0.01)
+    assert not change.regressed
     assert [f for f in gate(comparison).failures if not f.startswith("suite:")] == []
-    stricter = compare(before, after, adjust_with="none", thresholds={"consistency": 0.049})
-    assert len([f for f in gate(stricter).failures if not f.startswith("suite:")]) == 1
+    # Tested against 0, the same drop is clear.
+    plain = compare(before, after, adjust_with="none", thresholds={"consistency": 0.0})
+    assert plain.tests[0].changes["consistency"].regressed
+    assert plain.tests[0].verdict == "regressed"
 
 
 def test_gate_line_for_lift_names_wald() -> None:
@@ -383,10 +408,11 @@ def test_gate_line_for_lift_names_wald() -> None:
     after = report({"tests/test_x.py::test_a": metrics(4, 15, baseline=(5, 15))})
     comparison = compare(before, after, thresholds={"lift": 0.2})
     change = comparison.tests[0].changes["lift"]
-    assert change.significant
+    assert change.p_value == pytest.approx(lift_drop_p((12, 15, 3, 15), (4, 15, 5, 15), 0.2))
+    assert change.regressed
     assert gate(comparison).failures[0] == (
-        f"tests/test_x.py::test_a: lift 0.60 -> -0.07 (-0.67 > 0.2, Wald p={change.p_value:.3f}, "
-        f"holm p={change.p_adjusted:.3f})"
+        f"tests/test_x.py::test_a: lift 0.60 -> -0.07 (-0.67, a drop beyond 0.2 shown: "
+        f"Wald p={change.p_value:.3f}, holm p={change.p_adjusted:.3f})"
     )
 
 
@@ -419,6 +445,252 @@ def test_parse_thresholds_errors(text: str, problem: str) -> None:
     assert "consistency, lift, accuracy" in message
 
 
+# --- pairing on the explanation, the family, the explanation metric ---------------------------
+
+
+def test_a_new_explanation_is_shown_not_tested_and_counts_in_the_suite() -> None:
+    before = report(
+        {
+            "t::same_a": metrics(18, 20, explanations=("a",)),
+            "t::same_b": metrics(18, 20, explanations=("b",)),
+            "t::new": metrics(18, 20, explanations=("c",)),
+        }
+    )
+    after = report(
+        {
+            "t::same_a": metrics(17, 20, explanations=("a",)),
+            "t::same_b": metrics(18, 20, explanations=("b",)),
+            "t::new": metrics(2, 20, explanations=("d",)),
+        }
+    )
+    comparison = compare(before, after, thresholds={"consistency": 0.05})
+    by_id = {t.nodeid: t for t in comparison.tests}
+    new = by_id["t::new"]
+    assert new.verdict == "unpaired" and new.paired is False
+    change = new.changes["consistency"]
+    # A drop of 0.8 on one explanation is shown, but not tested: the explanation changed.
+    assert change.delta == pytest.approx(-0.8)
+    assert (change.p_value, change.p_adjusted, change.regressed) == (None, None, False)
+    assert by_id["t::same_a"].paired is True and by_id["t::same_a"].verdict == "unchanged"
+    suite = comparison.suite["consistency"]
+    assert (suite.tests, suite.paired) == (3, 2)
+    assert suite.mean_change == pytest.approx((-0.05 + 0 - 0.8) / 3)
+    data = comparison.to_dict()
+    assert data["pairing"] == {"paired": 2, "compared": 3}
+    assert {t["nodeid"]: t["paired"] for t in data["tests"]} == {
+        "t::new": False,
+        "t::same_a": True,
+        "t::same_b": True,
+    }
+    assert comparison.pairing_line() == (
+        "2 of 3 tests read the same explanation in both runs: per-test tests; 1 read a new "
+        "one: their changes count in the suite test only"
+    )
+    assert "xgen compare: 2 of 3 tests read the same" in format_comparison(comparison)
+    assert "1 unpaired" in format_comparison(comparison).splitlines()[-1]
+    # The same explanations in another order (Hypothesis replaying examples) still pair.
+    two = report({"t::a": metrics(18, 20, explanations=("x", "y"))})
+    swapped = report({"t::a": metrics(18, 20, explanations=("y", "x"))})
+    assert compare(two, swapped).tests[0].paired is True
+    # An empty list of explanations (nothing to pair on) is never paired.
+    bare = report({"t::a": metrics(18, 20, explanations=())})
+    assert compare(bare, bare).tests[0].verdict == "unpaired"
+
+
+def test_only_gated_metrics_are_adjusted_and_judged() -> None:
+    # Lift falls hard in every test (the baseline rose): lift is not gated, so it is shown
+    # with its raw p-value and makes no test regressed. Consistency falls by 0.13.
+    before = report({f"t::{i}": metrics(180, 200, baseline=(2, 20)) for i in range(10)})
+    after = report({f"t::{i}": metrics(154, 200, baseline=(18, 20)) for i in range(10)})
+    comparison = compare(before, after, thresholds={"consistency": 0.05})
+    consistency_ps = []
+    for test in comparison.tests:
+        lift = test.changes["lift"]
+        assert lift.p_value is not None and lift.p_value < 1e-6
+        assert lift.p_adjusted is None and not lift.regressed and not lift.significant
+        consistency_ps.append(test.changes["consistency"].p_value)
+    assert comparison.counts()["regressed"] == 0
+    assert "raw p=" in format_comparison(comparison, verbose=True)
+    # The family: ten per-test consistency tests and the suite's consistency test, alpha
+    # split in half between the two parts (each adjusted, then doubled).
+    suite_p = paired_margin_p(comparison, "consistency")
+    per_test = [min(1.0, 2 * p) for p in adjust(consistency_ps, "holm")]
+    assert 0.05 < min(per_test) < 0.5
+    assert [t.changes["consistency"].p_adjusted for t in comparison.tests] == pytest.approx(
+        per_test
+    )
+    assert comparison.suite["consistency"].p_regressed == pytest.approx(2 * suite_p)
+    assert comparison.suite["consistency"].verdict == "regressed"
+    assert comparison.suite["consistency"].adjusted == "holm"
+    # Without per-test tests (no test read the same explanation) the suite keeps all alpha.
+    unpaired = report(
+        {f"t::{i}": metrics(154, 200, baseline=(18, 20), explanations=("new",)) for i in range(10)}
+    )
+    alone = compare(before, unpaired, thresholds={"consistency": 0.05})
+    assert alone.suite["consistency"].p_regressed == pytest.approx(suite_p)
+    # Gating lift puts it in the family: every test regressed.
+    gated = compare(before, after, thresholds={"consistency": 0.05, "lift": 0.05})
+    assert gated.counts()["regressed"] == 10
+    assert gate(gated).result == "fail"
+    # With no adjustment there is nothing to split.
+    raw = compare(before, after, adjust_with="none", thresholds={"consistency": 0.05})
+    assert raw.suite["consistency"].p_regressed == pytest.approx(suite_p)
+
+
+def paired_margin_p(comparison: Comparison, metric: str) -> float:
+    """The suite test's p-value before the adjustment, recomputed from the changes."""
+    from pytest_xgen.core.significance import paired_margin
+
+    changes = [t.changes[metric] for t in comparison.tests]
+    result = paired_margin(
+        metric,
+        [c.delta or 0.0 for c in changes],
+        [c.variance for c in changes],
+        comparison.thresholds[metric],
+        comparison.alpha,
+    )
+    assert result.p_regressed is not None
+    return result.p_regressed
+
+
+RECIPE = {"consistency": 0.05, "accuracy": 0.05, "explanation": 0.05}
+
+
+def test_a_run_compared_with_itself_passes_and_strict_gates_say_why_not() -> None:
+    same = report(
+        {
+            f"t::{i}": metrics(
+                8, 10, accuracy=(15, 20), explanation=(1, 1), explanations=(f"e{i}",)
+            )
+            for i in range(5)
+        }
+    )
+    comparison = compare(same, same, thresholds=RECIPE)
+    assert comparison.counts()["unchanged"] == 5
+    result = gate(comparison)
+    assert result.result == "pass" and not result.failed
+    assert result.failures == []
+    assert len(result.warnings) == 3  # five tests rule out a drop of 0.05 in none
+    assert result.to_dict()["warnings"] == result.underpowered
+    strict = gate(comparison, "fail")
+    assert strict.result == "inconclusive" and strict.failed
+    assert strict.warnings == [] and len(strict.underpowered) == 3
+    with pytest.raises(ValueError, match="on_underpowered must be one of warn, fail"):
+        gate(comparison, "maybe")
+
+
+def test_a_clear_evaluator_regression_fails_test_by_test_and_over_the_suite() -> None:
+    # The generator is kept (its explanation replayed): every test is paired.
+    before = report({f"t::{i}": metrics(18, 20, explanations=(f"e{i}",)) for i in range(30)})
+    after = report({f"t::{i}": metrics(6, 20, explanations=(f"e{i}",)) for i in range(30)})
+    comparison = compare(before, after, thresholds={"consistency": 0.05})
+    assert comparison.counts()["regressed"] == 30
+    assert comparison.suite["consistency"].verdict == "regressed"
+    result = gate(comparison)
+    assert result.result == "fail" and result.failed
+    assert len(result.failures) == 31
+    assert result.failures[-1].startswith(
+        "suite: consistency: REGRESSED: mean change -0.600 beyond the margin 0.05"
+    )
+
+
+def test_a_generator_with_wrong_explanations_fails_through_explanation_and_accuracy() -> None:
+    """The generator is swapped for one whose explanations are wrong, and the followers copy
+    them: they agree more than before (consistency rises), but their answers and the
+    explanations' own answers are wrong. Every explanation is new: no per-test test, the
+    suite tests find it."""
+    before = report(
+        {
+            f"t::{i}": metrics(
+                14, 20, accuracy=(30, 40), explanation=(1, 1), explanations=(f"right{i}",)
+            )
+            for i in range(20)
+        }
+    )
+    after = report(
+        {
+            f"t::{i}": metrics(
+                19, 20, accuracy=(4, 40), explanation=(0, 1), explanations=(f"wrong{i}",)
+            )
+            for i in range(20)
+        }
+    )
+    alone = compare(before, after, thresholds={"consistency": 0.05})
+    assert alone.counts()["unpaired"] == 20
+    assert gate(alone).result == "pass"  # consistency alone cannot see it
+    comparison = compare(before, after, thresholds=RECIPE)
+    assert comparison.suite["consistency"].verdict == "pass"
+    assert comparison.suite["accuracy"].verdict == "regressed"
+    assert comparison.suite["explanation"].verdict == "regressed"
+    result = gate(comparison)
+    assert result.result == "fail"
+    assert [line.split(":")[1].strip() for line in result.failures] == ["accuracy", "explanation"]
+    table = format_comparison(comparison, verbose=True)
+    assert table.splitlines()[0].split() == [
+        "verdict",
+        "test",
+        "consistency",
+        "lift",
+        "accuracy",
+        "explanation",
+    ]
+    assert "unpaired  t::0" in table and "1.00 -> 0.00 (-1.00)" in table
+
+
+def transfer_check(text: str, correct: bool | None, expected: object = 7) -> dict[str, Any]:
+    """A transfer check as the JSON report holds it, reduced to what ``test_metrics`` reads."""
+    from pytest_xgen.checks.transfer_report import digest
+
+    condition = {
+        "consistency": {"agree": 4, "total": 5},
+        "sample_agreement": [True, True, True, True, False],
+        "models": {"a": {"correct": [True] * 5}, "b": {"correct": [True, False] * 2 + [True]}},
+    }
+    return {
+        "kind": "transfer",
+        "expected": expected,
+        "explanation": {"text": text, "digest": digest(text), "correct": correct},
+        "conditions": {"baseline": condition, "transfer": condition},
+    }
+
+
+def test_metrics_hold_the_explanations_and_their_own_correctness() -> None:
+    from pytest_xgen.checks.transfer_report import digest
+    from pytest_xgen.report.build import explanation_digests, test_metrics
+
+    checks = [
+        transfer_check("3 + 4 = 7", True),
+        transfer_check("3 + 4 = 8", False),
+        transfer_check("no expected answer", None, expected=None),
+    ]
+    found = test_metrics(checks)
+    assert found is not None
+    assert found["explanations"] == [
+        digest("3 + 4 = 7"),
+        digest("3 + 4 = 8"),
+        digest("no expected answer"),
+    ]
+    # One unit per check with an expected answer; the third has none.
+    assert found["explanation"] == {"correct": 1, "total": 2, "value": 0.5}
+    assert found["units"]["explanation"] == found["explanation"]
+    assert digest(" 3 + 4 = 7\n") == digest("3 + 4 = 7") and len(digest("x")) == 16
+    assert digest("3 + 4 = 7") != digest("3 + 4 = 8")
+    # A report written before digests were stored: the digest of the text.
+    old = transfer_check("3 + 4 = 7", True)
+    del old["explanation"]["digest"]
+    assert explanation_digests([old]) == [digest("3 + 4 = 7")]
+    # Added mistakes count their original explanation.
+    mistake = {"kind": "added_mistake", "explanation": "3 + 4 = 7", "arms": []}
+    assert explanation_digests([mistake]) == [digest("3 + 4 = 7")]
+    # ... and the edited explanations the follow rate is measured on.
+    edited = {**mistake, "arms": [{"explanation": "3 + 4 = 9"}]}
+    other = {**mistake, "arms": [{"explanation": "3 + 4 = 6"}]}
+    assert explanation_digests([edited]) != explanation_digests([other])
+    assert explanation_digests([edited]) != explanation_digests([mistake])
+    without = test_metrics([transfer_check("t", None, expected=None)])
+    assert without is not None and without["explanation"] is None
+
+
 # --- format_comparison ----------------------------------------------------------------------
 
 
@@ -429,7 +701,7 @@ def test_format_comparison() -> None:
     )
     comparison = compare(before, after)
     # Holm over four p-values (two metrics of two shared tests): the smallest times four.
-    p = 4 * fisher_exact(14, 1, 3, 12)
+    p = 4 * fisher_exact(14, 1, 3, 12, "greater")
     text = format_comparison(comparison)
     lines = text.splitlines()
     assert lines[0].split() == ["verdict", "test", "consistency", "lift", "accuracy"]
@@ -446,6 +718,10 @@ def test_format_comparison() -> None:
     verbose = format_comparison(comparison, verbose=True)
     assert "unchanged  t::same" in verbose
     assert "0.67 -> 0.67 (+0.00, p=1.000)" in verbose
+    assert (
+        "xgen compare: 2 tests read the same explanation in both runs (the baseline's "
+        "generator calls replayed): per-test tests" in verbose
+    )
 
 
 def test_format_comparison_with_nothing_to_show() -> None:
@@ -542,11 +818,16 @@ def test_main_compare_gate_fails(runs: Path, capsys: pytest.CaptureFixture[str])
     argv = ["base", "next", "--runs-dir", str(runs), "--fail", "consistency:0.1"]
     assert main_compare(argv) == 1
     captured = capsys.readouterr()
-    assert "xgen compare: gate failed (consistency:0.1): 2 significant drop(s)" in captured.out
-    assert "  tests/test_x.py::test_a: consistency 0.93 -> 0.20 (-0.73 > 0.1, Fisher p=" in (
+    assert "xgen compare: gate failed (consistency:0.1): 2 drop(s) beyond DELTA shown" in (
         captured.out
     )
-    assert "  suite: consistency: regressed, mean change -0.733" in captured.out
+    assert "  tests/test_x.py::test_a: consistency 0.93 -> 0.20 (-0.73, a drop beyond 0.1 " in (
+        captured.out
+    )
+    assert (
+        "  suite: consistency: REGRESSED: mean change -0.733 beyond the margin 0.1 (se 0.138, "
+        "1 test, z-test; holm p=" in captured.out
+    )
     assert "lift 0.73" not in captured.out  # lift is not gated
     assert captured.err == ""
 
@@ -568,33 +849,46 @@ def test_main_compare_gate_passes_when_the_suite_shows_non_inferiority(
     argv = ["base", "next", "--runs-dir", str(runs), "--fail", "consistency:0.05"]
     assert main_compare(argv) == 0
     out = capsys.readouterr().out
-    assert "xgen compare: gate passed (consistency:0.05)" in out
-    assert "xgen compare: suite consistency: pass, mean change +0.000" in out
+    assert "xgen compare: gate passed (consistency:0.05): a drop beyond DELTA ruled out" in out
+    assert (
+        "xgen compare: suite consistency: held: a mean drop beyond 0.05 ruled out (mean change "
+        "+0.000, se 0.009, 60 tests, t-test p=" in out
+    )
+    assert "warning" not in out
 
 
-def test_main_compare_underpowered_is_never_a_pass(
+def test_an_underpowered_gate_passes_with_a_warning_unless_strict(
     runs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # One test with 15 samples: a drop of 0.73 is within noise of DELTA 0.8, and the drop it
-    # could detect is larger than a DELTA of 0.05 anyway.
+    # A run compared with itself: one test of 15 samples can rule out no drop of 0.05.
     argv = ["base", "base", "--runs-dir", str(runs), "--fail", "consistency:0.05"]
-    assert main_compare(argv) == 1
+    assert main_compare(argv) == 0
     out = capsys.readouterr().out
-    assert "xgen compare: gate inconclusive (consistency:0.05): fails the run" in out
-    assert "suite: consistency: inconclusive: underpowered: 1 test(s) detect a mean drop of" in out
-    assert main_compare([*argv, "--on-underpowered", "warn"]) == 0
-    assert "does not fail the run" in capsys.readouterr().out
+    assert (
+        "xgen compare: gate passed with 1 warning(s) (consistency:0.05): no drop beyond DELTA "
+        "shown, but the suite could not rule one out" in out
+    )
+    assert "xgen compare: suite consistency: no drop beyond 0.05 shown (mean change +0.000" in out
+    assert "p(drop" not in out
+    warning = next(line for line in out.splitlines() if line.startswith("  warning: "))
+    assert "1 test finds a mean drop of 0.34 with 80% power (DELTA 0.05)" in warning
+    assert "about 35x the samples per test or tests" in warning
+    assert "--xgen-compare-underpowered=fail" in warning
+    assert main_compare([*argv, "--on-underpowered", "fail"]) == 1
+    strict = capsys.readouterr().out
+    assert "xgen compare: gate inconclusive (consistency:0.05): fails the run" in strict
+    assert "  consistency: no drop beyond 0.05 shown, none ruled out: 1 test finds" in strict
 
 
 def test_main_compare_adjustments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # Each test drops by 4 of 40: no test alone survives Holm over 121 p-values, the suite
-    # as a whole clearly dropped by more than 0.05.
+    # Each test drops by 4 of 40: no test alone survives Holm over 61 p-values, the suite as
+    # a whole clearly dropped by more than 0.05.
     runs = big_suite(tmp_path, drop=4)
     argv = ["base", "next", "--runs-dir", str(runs), "--fail", "consistency:0.05"]
     assert main_compare(argv) == 1
     out = capsys.readouterr().out
-    assert "gate failed (consistency:0.05): 1 significant drop(s)" in out
-    assert "  suite: consistency: regressed, mean change -0.100" in out
+    assert "gate failed (consistency:0.05): 1 drop(s) beyond DELTA shown" in out
+    assert "  suite: consistency: REGRESSED: mean change -0.100 beyond the margin 0.05" in out
     assert main_compare([*argv, "--adjust", "bh"]) == 1
     assert "adjusted: bh" in capsys.readouterr().out
     assert main_compare([*argv, "--adjust", "sometimes"]) == 2

@@ -3,6 +3,8 @@ difference interval the intervention verdicts use."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import find, settings
 
@@ -157,3 +159,218 @@ def test_difference_interval_combines_two_wilson_intervals() -> None:
     assert wide[0] < narrow[0] < 0 < narrow[1] < wide[1]
     with pytest.raises(ValueError, match="both samples need at least one trial"):
         difference_interval(0, 0, 1, 2)
+
+
+# -- the reference answer, chosen independently of the answers compared ----------------------
+
+PROBLEM = "Tom has 3 apples and buys 4 more. How many apples does he have?"
+GIVEN = "Tom starts with 3 apples. He buys 4 more."
+
+
+def _run(answer: Any, seed: int = 0, **values: Any) -> Any:
+    """``interventions.run`` on :data:`GIVEN` with two evaluators answering
+    ``answer(explanation given, sample index, a generator for this request)``."""
+    import hashlib
+    import random
+
+    from pytest_xgen.checks import interventions, transfer
+    from pytest_xgen.core.answers import answer_spec
+    from pytest_xgen.models.base import ChatResult, Usage
+    from pytest_xgen.settings.marker import KEYWORDS, TransferOptions
+
+    found = {name: kw.default for name, kw in KEYWORDS.items()}
+    found.update(generator=None, evaluators=("a", "b"), samples=5, temperature=0.7)
+    found.update(values)
+    opts = TransferOptions(**found)
+    spec = answer_spec("number")
+    asked: list[tuple[str, int]] = []
+
+    def ask(model: str, messages: list[dict[str, str]], sample: int, params: dict) -> ChatResult:
+        user = messages[-1]["content"]
+        given = user.split("Explanation:", 1)[1] if "Explanation:" in user else None
+        asked.append((str(given), sample))
+        key = f"{seed}|{model}|{user}|{sample}".encode()
+        rng = random.Random(hashlib.sha256(key).digest())
+        value = answer(given, sample, rng)
+        return ChatResult(text=f"Answer: {value}", finish_reason="stop", usage=Usage(1, 1, 2))
+
+    def extract(text: str, spec: Any) -> Any:
+        return spec.extract(text)
+
+    made = transfer.given("given", GIVEN, opts, spec, ask, extract, "given", "text")
+    return interventions.run(PROBLEM, opts, spec, made, ask, extract), asked
+
+
+def test_the_reference_answer_comes_from_separate_samples_of_the_original() -> None:
+    # Given the original explanation, samples 0-4 (the ones compared) answer 9, samples
+    # 5-9 (asked only to choose the reference) answer 7; an edited explanation gets 8.
+    def answer(given: str | None, sample: int, rng: Any) -> int:
+        if given is None or "3 apples" not in given or "4 more" not in given:
+            return 8
+        return 9 if sample < 5 else 7
+
+    found, asked = _run(answer)
+    mistake = found.mistake
+    assert mistake.reference == 7 and not mistake.tie
+    assert mistake.chosen_from.label == "reference samples"
+    assert mistake.chosen_from.answers == {"a": [7] * 5, "b": [7] * 5}
+    assert sorted({s for g, s in asked if g.strip() == GIVEN}) == list(range(10))
+    assert mistake.original.hits(7, mistake.spec) == (0, 10)
+    data = mistake.to_dict()
+    assert data["reference_samples"]["reference"] == {"hits": 10, "total": 10, "rate": 1.0}
+    assert data["reference_tie"] is False
+    assert "(the most common given the original explanation on 10 separate samples)" in (
+        mistake.explain()
+    )
+    # The reference is not even the original's most common answer: nothing is stable.
+    assert found.early.steps_needed is None
+    assert "is not the most common even given the whole explanation" in found.early.summary
+
+
+def test_a_tied_reference_goes_to_the_answer_seen_first_and_says_so() -> None:
+    def answer(given: str | None, sample: int, rng: Any) -> int:
+        return 8 if sample % 2 else 7  # separate samples 4-7: 7 8 7 8 per evaluator
+
+    found, _ = _run(answer, samples=4)
+    assert found.mistake.reference == 7 and found.mistake.tie
+    assert "tied, the first seen taken" in found.mistake.explain()
+    from pytest_xgen.checks.interventions import modal, mode_and_tie
+    from pytest_xgen.core.answers import answer_spec
+
+    spec = answer_spec("number")
+    assert mode_and_tie([None, 7, 8, 8, 7], spec) == (7, True)
+    assert mode_and_tie([8, 7, 7], spec) == (7, False) and modal([8, 7, 7], spec) == 7
+    assert mode_and_tie([None], spec) == (None, False)
+
+
+def test_an_edit_that_changes_nothing_has_no_follow_rate() -> None:
+    # Evaluators that ignore the explanation and answer 7, 8 or 9 at 0.40/0.35/0.25: every
+    # true difference is 0. A reference taken from the compared original answers would make
+    # the follow rate about +0.15 on average.
+    def answer(given: str | None, sample: int, rng: Any) -> int:
+        return int(rng.choices((7, 8, 9), weights=(0.40, 0.35, 0.25))[0])
+
+    from pytest_xgen.checks.interventions import modal
+
+    new, old = [], []
+    for seed in range(60):
+        found, _ = _run(answer, seed)
+        mistake = found.mistake
+        new.append(mistake.value)
+        biased = modal(mistake.original.flat(), mistake.spec)
+        hit, total = mistake.original.hits(biased, mistake.spec)
+        edited = [arm.hits(biased, mistake.spec) for arm in mistake.arms]
+        old.append(hit / total - sum(h for h, _ in edited) / sum(t for _, t in edited))
+    assert abs(sum(new) / len(new)) < 0.06
+    assert sum(old) / len(old) > 0.1
+
+
+def _chance_of(
+    verdict: str, direction: str, threshold: float, p1: float, p2: float, n: int = 10, m: int = 20
+) -> float:
+    """The exact chance of ``verdict`` from two samples of ``n`` and ``m`` at rates ``p1``
+    and ``p2``, at confidence 0.95 (one-sided tests at 0.025), by enumeration."""
+    from scipy.stats import binom
+
+    from pytest_xgen.checks.interventions import exact_verdict
+
+    return sum(
+        binom.pmf(a, n, p1) * binom.pmf(b, m, p2)
+        for a in range(n + 1)
+        for b in range(m + 1)
+        if exact_verdict(direction, (a, n, b, m), threshold, 0.025)[0] == verdict
+    )
+
+
+@pytest.mark.parametrize("rate", [0.25, 0.35, 0.4, 0.6])
+def test_at_10_against_20_answers_no_difference_shows_a_follow_rate_at_most_the_stated_error(
+    rate: float,
+) -> None:
+    from scipy.stats import binom
+
+    false_pass = _chance_of("pass", "at_least", 0.0, rate, rate)
+    assert 0 < false_pass <= 0.025
+    # Newcombe's interval, which the verdict used to read, claims more than it may here.
+    newcombe = sum(
+        binom.pmf(a, 10, rate) * binom.pmf(b, 20, rate)
+        for a in range(11)
+        for b in range(21)
+        if difference_interval(a, 10, b, 20, 0.95)[0] > 0
+    )
+    assert newcombe > 0.025 if rate == 0.4 else newcombe > false_pass
+
+
+@pytest.mark.parametrize(("direction", "sign"), [("at_least", 1), ("at_most", -1)])
+def test_each_one_sided_verdict_errs_at_most_the_stated_share_at_its_threshold(
+    direction: str, sign: int
+) -> None:
+    t = 0.2 * sign
+    for p2 in (0.1, 0.3, 0.5, 0.7):
+        p1 = p2 + t
+        if not 0 <= p1 <= 1:
+            continue
+        # At the threshold both a pass and a fail are wrong: each at most 0.025.
+        assert _chance_of("pass", direction, t, p1, p2) <= 0.025 + 1e-9, (p1, p2)
+        assert _chance_of("fail", direction, t, p1, p2) <= 0.025 + 1e-9, (p1, p2)
+    # A large difference on the asserted side passes most of the time.
+    assert _chance_of("pass", direction, t, 0.5 + 0.45 * sign, 0.5 - 0.45 * sign) > 0.5
+
+
+def test_within_passes_only_when_both_one_sided_tests_reject() -> None:
+    from pytest_xgen.checks.interventions import exact_verdict
+
+    for p2 in (0.35, 0.5):
+        for d in (-0.3, 0.3):
+            assert _chance_of("pass", "within", 0.3, p2 + d, p2) <= 0.025 + 1e-9, (p2, d)
+            assert _chance_of("fail", "within", 0.3, p2 + d, p2) <= 0.025 + 1e-9, (p2, d)
+    # 20 of 20 against 20 of 20 is shown within 0.3; 20/20 against 0/20 is shown outside.
+    assert exact_verdict("within", (20, 20, 20, 20), 0.3, 0.025)[0] == "pass"
+    assert exact_verdict("within", (20, 20, 0, 20), 0.3, 0.025)[0] == "fail"
+    assert exact_verdict("within", (0, 20, 20, 20), 0.3, 0.025)[0] == "fail"
+    assert exact_verdict("within", (5, 10, 5, 10), 0.3, 0.025)[0] == "inconclusive"
+
+
+def test_the_verdict_names_its_test_and_the_interval_is_only_shown() -> None:
+    from pytest_xgen.checks.interventions import exact_verdict
+
+    assert exact_verdict("at_least", (9, 10, 2, 20), 0.0, 0.025) == (
+        "pass",
+        "Fisher's exact test, one-sided at 0.025",
+    )
+    assert exact_verdict("at_least", (1, 10, 18, 20), 0.2, 0.025) == (
+        "fail",
+        "Chan's exact unconditional score test, one-sided at 0.025",
+    )
+    assert exact_verdict("at_most", (10, 100, 50, 100), 0.1, 0.025) == (
+        "pass",
+        "the Farrington-Manning score test, one-sided at 0.025",
+    )
+    # Thresholds at the ends of the scale: a difference above 1 cannot be shown.
+    assert exact_verdict("at_least", (10, 10, 0, 10), 1.0, 0.025)[0] == "inconclusive"
+    assert exact_verdict("at_most", (10, 10, 0, 10), 1.0, 0.025)[0] == "inconclusive"
+    assert exact_verdict("at_most", (0, 10, 10, 10), -1.0, 0.025)[0] == "inconclusive"
+
+
+def test_verdicts_come_from_the_exact_tests_and_their_reasons_name_them() -> None:
+    # An explanation the evaluators ignore (always 7): every difference is exactly 0.
+    found, _ = _run(
+        lambda given, sample, rng: 7,
+        min_follow_rate=0.0,
+        max_filler_lift=0.5,
+        min_steps_needed=1,
+        confidence=0.95,
+    )
+    mistake, filler, early = found.mistake, found.filler, found.early
+    assert mistake.value == 0 and filler.value == 0 and early.value == 0
+    # 10 of 10 against 10 of 10: Newcombe's interval is shown, but Fisher's test decides.
+    assert mistake.interval is not None and mistake.interval[0] < 0 < mistake.interval[1]
+    assert mistake.verdict == "inconclusive" and mistake.test.startswith("Fisher's exact test")
+    assert "(Fisher's exact test, one-sided at 0.025)" in mistake.reasons[-1]
+    # 10 of 10 with filler against 10 of 10 without: a lift shown below 0.5 (not below 0.2).
+    assert filler.verdict == "pass"
+    assert filler.test == "Chan's exact unconditional score test, one-sided at 0.025"
+    # A cut that changes nothing does not show a drop above 0, nor a drop below it.
+    assert early.verdict == "inconclusive"
+    assert early.reasons[-1].endswith(
+        "(inconclusive; Chan's exact unconditional score test, one-sided at 0.025)"
+    )

@@ -82,23 +82,89 @@ def test_reference_drop_is_exact_against_an_enumeration() -> None:
     assert significance.reference_drop_p([4, 4], [4, 4])[0] == 1.0
 
 
-def test_paired_margin_agrees_with_a_normal_test_of_the_mean() -> None:
-    from scipy.stats import norm
+def test_paired_margin_is_scipys_one_sample_t_test_against_the_margin() -> None:
+    from scipy.stats import t, ttest_1samp
 
     changes = [-0.1, 0.0, 0.05, -0.05, 0.1, -0.2, 0.0, 0.05]
     result = significance.paired_margin("consistency", changes, [0.0] * 8, 0.05, 0.05)
+    # H0: the mean change is at least -0.05 (a drop of at most the margin).
+    below = ttest_1samp(changes, popmean=-0.05, alternative="less")
+    above = ttest_1samp(changes, popmean=-0.05, alternative="greater")
+    assert result.p_regressed == pytest.approx(below.pvalue, rel=1e-9)
+    assert result.p_noninferior == pytest.approx(above.pvalue, rel=1e-9)
     n = len(changes)
     mean = sum(changes) / n
-    sd = (sum((c - mean) ** 2 for c in changes) / (n - 1)) ** 0.5
-    z = (mean + 0.05) / (sd / n**0.5)
-    assert result.p_regressed == pytest.approx(norm.cdf(z))
-    assert result.p_noninferior == pytest.approx(norm.sf(z))
-    assert result.detectable_drop == pytest.approx((norm.ppf(0.95) + norm.ppf(0.8)) * sd / n**0.5)
-    assert result.verdict == "inconclusive"
-    # With only binomial variances (one test), they set the standard error.
+    se = (sum((c - mean) ** 2 for c in changes) / (n - 1) / n) ** 0.5
+    assert result.standard_error == pytest.approx(se)
+    assert result.df == n - 1 and result.paired == n
+    assert result.detectable_drop == pytest.approx(0.05 + (t.ppf(0.95, 7) + t.ppf(0.8, 7)) * se)
+    assert result.verdict == "underpowered"
+
+
+def test_the_detectable_drop_is_found_with_80_percent_power() -> None:
+    """At a true mean drop equal to ``detectable_drop`` (and a known standard error) the
+    t-test's statistic crosses its critical value in about 80% of suites: the noncentral t
+    says so exactly."""
+    from scipy.stats import nct, t
+
+    n, sd, margin, alpha = 20, 0.1, 0.05, 0.05
+    se = sd / n**0.5
+    changes = [(-1) ** i * sd * ((n - 1) / n) ** 0.5 for i in range(n)]  # sample sd = sd
+    result = significance.paired_margin("m", changes, [0.0] * n, margin, alpha)
+    assert result.standard_error == pytest.approx(se)
+    drop = result.detectable_drop
+    assert drop is not None
+    # The statistic (mean + margin) / se has noncentrality (margin - drop) / se.
+    power = nct.cdf(t.ppf(alpha, n - 1), n - 1, (margin - drop) / se)
+    assert power == pytest.approx(0.8, abs=0.02)
+
+
+def test_one_test_is_tested_only_on_the_same_explanation() -> None:
+    from scipy.stats import norm
+
+    # Paired: its binomial error is all its error, and the normal is the reference.
     one = significance.paired_margin("accuracy", [-0.5], [0.01], 0.02, 0.05)
-    assert one.standard_error == pytest.approx(0.1) and one.verdict == "regressed"
-    assert significance.paired_margin("lift", [], [], 0.1, 0.05).verdict == "inconclusive"
+    assert one.standard_error == pytest.approx(0.1) and one.df is None
+    assert one.p_regressed == pytest.approx(norm.cdf((-0.5 + 0.02) / 0.1))
+    assert one.verdict == "regressed" and one.paired == 1
+    assert one.detectable_drop == pytest.approx(0.02 + (norm.ppf(0.95) + norm.ppf(0.8)) * 0.1)
+    # Unpaired: a new explanation in one run; nothing can separate it from the model.
+    alone = significance.paired_margin("accuracy", [-0.5], [0.01], 0.02, 0.05, paired=[False])
+    assert (alone.verdict, alone.p_regressed, alone.detectable_drop) == ("underpowered", None, None)
+    assert alone.mean_change == -0.5 and alone.paired == 0
+    assert significance.paired_margin("lift", [], [], 0.1, 0.05).verdict == "underpowered"
+    with pytest.raises(ValueError, match="one entry per test"):
+        significance.paired_margin("m", [0.1, 0.2], [0.0], 0.1, 0.05)
+
+
+def test_unchanged_counts_at_zero_or_one_are_never_certain() -> None:
+    """Every test at 10/10 in both runs: no spread, but the binomial variance with one
+    success and one failure added keeps the error above zero, so nothing is certain."""
+    variance = 2 * significance.binomial_variance(10, 10)
+    for n in (1, 2, 5):
+        result = significance.paired_margin("m", [0.0] * n, [variance] * n, 0.05, 0.05)
+        assert result.standard_error is not None and result.standard_error > 0
+        assert 0.5 < result.p_regressed < 1  # type: ignore[operator]
+        assert 0 < result.p_noninferior < 0.5  # type: ignore[operator]
+
+
+def test_a_shifted_lift_test_is_a_one_sided_wald_test() -> None:
+    from scipy.stats import norm
+
+    before, after = (12, 15, 3, 15), (6, 15, 3, 15)
+    variance = sum(
+        significance.binomial_variance(a, n) for a, n in ((12, 15), (3, 15), (6, 15), (3, 15))
+    )
+    change = (6 / 15 - 3 / 15) - (12 / 15 - 3 / 15)
+    for margin in (0.0, 0.1, 0.3):
+        expected = norm.cdf((change + margin) / variance**0.5)
+        assert significance.lift_drop_p(before, after, margin) == pytest.approx(expected)
+    # A rise is the same test the other way round; all at 0/n or n/n is still uncertain.
+    assert significance.lift_drop_p(after, before) == pytest.approx(norm.sf(change / variance**0.5))
+    assert 0 < significance.lift_drop_p((15, 15, 0, 15), (0, 15, 0, 15)) < 1e-6
+    assert significance.lift_drop_p((15, 15, 0, 15), (15, 15, 0, 15)) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="after: each count must be between 0 and a total > 0"):
+        significance.lift_drop_p((1, 2, 1, 2), (1, 0, 1, 2))
 
 
 # -- exact values and edges -----------------------------------------------------------------
@@ -180,25 +246,33 @@ def test_a_paired_change_is_plain_data() -> None:
     assert result.to_dict() == {
         "metric": "lift",
         "tests": 2,
+        "paired": 2,
         "mean_change": 0.0,
         "standard_error": pytest.approx(0.5),  # the spread of two changes
         "margin": 0.1,
         "p_regressed": result.p_regressed,
         "p_noninferior": result.p_noninferior,
         "detectable_drop": result.detectable_drop,
-        "verdict": "inconclusive",
+        "df": 1,
+        "sampling_error": 0.0,
+        "adjusted": None,
+        "verdict": "underpowered",
     }
     empty = significance.paired_margin("accuracy", [], [], 0.2, 0.05)
     assert empty.to_dict() == {
         "metric": "accuracy",
         "tests": 0,
+        "paired": 0,
         "mean_change": None,
         "standard_error": None,
         "margin": 0.2,
         "p_regressed": None,
         "p_noninferior": None,
         "detectable_drop": None,
-        "verdict": "inconclusive",
+        "df": None,
+        "sampling_error": None,
+        "adjusted": None,
+        "verdict": "underpowered",
     }
 
 
@@ -207,14 +281,15 @@ def test_a_paired_change_is_plain_data() -> None:
     [
         (0.1, 0.05, 1.0, 0.0, "pass"),
         (-0.3, 0.05, 0.0, 1.0, "regressed"),
-        (-0.1, 0.05, 1.0, 1.0, "inconclusive"),  # exactly at the margin
+        (-0.1, 0.05, 1.0, 1.0, "underpowered"),  # exactly at the margin
     ],
 )
 def test_a_change_without_any_noise_is_decided_by_its_sign(
     change: float, alpha: float, p_regressed: float, p_noninferior: float, verdict: str
 ) -> None:
+    # Zero variances are only possible when passed in (binomial_variance is never zero).
     result = significance.paired_margin("m", [change, change], [0.0, 0.0], 0.1, alpha)
-    assert result.standard_error == 0.0 and result.detectable_drop == 0.0
+    assert result.standard_error == 0.0 and result.detectable_drop == pytest.approx(0.1)
     assert (result.p_regressed, result.p_noninferior, result.verdict) == (
         p_regressed,
         p_noninferior,

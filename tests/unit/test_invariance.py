@@ -1,0 +1,289 @@
+"""Invariance checks under noise: the screen, the confirmation on fresh samples, the search's
+budget of confirmations, the test against ``max_drop`` and the stated power."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pytest_xgen.checks import invariance
+from pytest_xgen.checks.invariance import SearchBudget, invariant
+from pytest_xgen.core import significance
+from pytest_xgen.core.answers import answer_spec
+from pytest_xgen.models.base import ChatResult, Usage
+from pytest_xgen.settings.marker import KEYWORDS, TransferOptions
+
+BASE = "Tom has 3 apples and buys 4 more. How many apples does he have?"
+SPEC = answer_spec("number")
+
+Script = Callable[[str, bool, int, random.Random], int]
+"""(model, perturbed?, sample index, a generator for this request) -> the answer."""
+
+
+def options(evaluators: tuple[str, ...] = ("a",), **values: Any) -> TransferOptions:
+    found = {name: kw.default for name, kw in KEYWORDS.items()}
+    found.update(generator=None, evaluators=evaluators, samples="auto", temperature=0.7)
+    found.update(values)
+    return TransferOptions(**found)
+
+
+class Scripted:
+    """An ``ask`` that answers by ``script`` and logs every call."""
+
+    def __init__(self, script: Script, seed: int = 0) -> None:
+        self.script, self.seed = script, seed
+        self.calls: list[tuple[str, str, int]] = []
+
+    def __call__(
+        self, model: str, messages: list[dict[str, str]], sample: int, params: dict[str, Any]
+    ) -> ChatResult:
+        prompt = messages[-1]["content"]
+        self.calls.append((model, prompt, sample))
+        digest = hashlib.sha256(f"{self.seed}|{model}|{prompt}|{sample}".encode()).digest()
+        value = self.script(model, prompt != BASE, sample, random.Random(digest))
+        return ChatResult(text=f"Answer: {value}", finish_reason="stop", usage=Usage(1, 1, 2))
+
+
+def extract(text: str, spec: Any) -> Any:
+    return spec.extract(text)
+
+
+def check(
+    ask: Scripted, perturbed: str, budget: SearchBudget | None = None, **values: Any
+) -> invariance.InvariantResult:
+    expected = values.pop("expected", 7)
+    size = values.pop("search_size", 10 if budget is not None else 1)
+    return invariant(
+        BASE,
+        perturbed,
+        options(**values),
+        SPEC,
+        expected,
+        ask,
+        extract,
+        search_size=size,
+        budget=budget,
+    )
+
+
+def screens_in_only(model: str, perturbed: bool, sample: int, rng: random.Random) -> int:
+    """Always right, except the perturbed prompt's screening samples (indices below 10):
+    every example passes the screen and no confirmation finds a drop."""
+    return 8 if perturbed and sample < 10 else 7
+
+
+def test_a_budget_holds_at_most_its_confirmations_on_fresh_indices() -> None:
+    assert [SearchBudget.for_search(n).size for n in (0, 1, 2, 3, 10, 100)] == [1, 1, 2, 3, 3, 3]
+    budget = SearchBudget.for_search(10)
+    assert budget.take(10, 40) == range(10, 50)
+    assert budget.take(10, 40) == range(50, 90)
+    assert budget.take(100, 5) == range(100, 105)  # past the screens, never back
+    assert budget.left == 0
+    with pytest.raises(RuntimeError, match="no confirmation left"):
+        budget.take(10, 40)
+
+
+def test_a_search_never_confirms_more_than_its_budget() -> None:
+    ask = Scripted(screens_in_only)
+    budget = SearchBudget.for_search(10)
+    results = [check(ask, f"{BASE}{' ' * (i + 1)}", budget) for i in range(10)]
+    assert budget.spent == invariance.CONFIRMATIONS == 3
+    assert all(r.verdict == "pass" for r in results)
+    confirmed = [r for r in results if r.tests["a"].confirmation is not None]
+    assert len(confirmed) == 3 and confirmed == results[:3]
+    assert all(r.tests["a"].screened for r in results)
+    for late in results[3:]:
+        assert late.tests["a"].note == (
+            "screen suggests a drop; not confirmed: the search's 3 confirmation(s) are spent"
+        )
+        assert "not confirmed" in late.explain()
+    # Each confirmation asked base samples no other call of the search used.
+    base = [sample for _, prompt, sample in ask.calls if prompt == BASE]
+    assert sorted(set(base)) == list(range(10 + 3 * 40))
+    assert Counter(base) == {i: 10 if i < 10 else 1 for i in range(130)}  # screens shared
+    assert results[0].level == pytest.approx(0.05 / 3)
+    assert results[0].confirmation_samples == 40 and results[-1].spent == 3
+    assert "at most 3 confirmation(s) in 10 example(s), 3 spent" in results[-1].explain()
+
+
+def test_outside_a_search_a_check_has_one_confirmation_at_the_full_level() -> None:
+    ask = Scripted(lambda m, perturbed, i, rng: 9 if perturbed else 7)
+    result = check(ask, BASE + " Sam reads.")
+    assert result.verdict == "fail" and result.confirmations == 1 and result.level == 0.05
+    assert result.flipped == ["a"] and result.tests["a"].confirmation == (
+        1.0,
+        0.0,
+        pytest.approx(significance.drop_beyond_p(40, 40, 0, 40)),
+    )
+    assert "and again on 40 fresh samples per prompt from 1.00 to 0.00" in result.reasons[0]
+
+
+def test_an_example_seen_again_reuses_its_decision() -> None:
+    ask = Scripted(lambda m, perturbed, i, rng: 9 if perturbed else 7)
+    budget = SearchBudget.for_search(10)
+    first = check(ask, BASE + " Sam reads.", budget)
+    calls = len(ask.calls)
+    again = check(ask, BASE + " Sam reads.", budget)
+    assert first.verdict == again.verdict == "fail" and budget.spent == 1
+    assert len(ask.calls) == calls  # no call, no confirmation spent
+    assert again is not first and again.to_dict() == first.to_dict()
+
+
+def test_a_search_of_unchanged_prompts_fails_at_most_alpha_even_when_every_screen_passes() -> None:
+    # On the screening samples the base prompt is always right and the perturbed one always
+    # wrong, so every example is confirmed while the budget lasts; on fresh samples both
+    # prompts are right half of the time. The search fails falsely when any confirmation rejects: at most alpha (0.3 here,
+    # so the count is large enough to see a budget that leaks). Confirming at alpha each, or
+    # confirming every example, fails about half the searches.
+    def script(model: str, perturbed: bool, sample: int, rng: random.Random) -> int:
+        if sample < 10:
+            return 8 if perturbed else 7
+        return 7 if rng.random() < 0.5 else 8
+
+    fails = 0
+    searches = 100
+    for trial in range(searches):
+        ask = Scripted(script, seed=trial)
+        budget = SearchBudget.for_search(10)
+        verdicts = [
+            check(ask, f"{BASE}{' ' * (i + 1)}", budget, confidence=0.7).verdict for i in range(10)
+        ]
+        assert budget.spent == 3
+        fails += "fail" in verdicts
+    assert fails / searches <= 0.3
+
+
+def test_the_drop_is_tested_against_max_drop() -> None:
+    # Base always right; the perturbed prompt right on 7 of every 10 samples: a drop of
+    # exactly 0.3, on the screen (its first look, 2 of 5, takes a second) and on fresh
+    # samples alike.
+    def script(model: str, perturbed: bool, sample: int, rng: random.Random) -> int:
+        return 8 if perturbed and sample % 10 < 3 else 7
+
+    at_margin = check(Scripted(script), BASE + " Sam reads.", max_drop=0.3)
+    assert at_margin.verdict == "pass" and not at_margin.tests["a"].screened
+    assert at_margin.tests["a"].p_value == pytest.approx(
+        significance.drop_beyond_p(10, 10, 7, 10, margin=0.3)
+    )
+    below = check(Scripted(script), BASE + " Sam reads.", max_drop=0.1)
+    test = below.tests["a"]
+    assert below.verdict == "fail" and test.screened
+    assert test.confirmation == (
+        1.0,
+        0.7,
+        pytest.approx(significance.drop_beyond_p(40, 40, 28, 40, margin=0.1)),
+    )
+    assert "beyond a drop of 0.1" in below.reasons[0]
+
+
+def test_without_expected_the_reference_comes_from_the_screen() -> None:
+    # The base's screening samples answer 8 most often; fresh ones answer 7. The confirmation
+    # counts the screen's reference (8), not the fresh samples' most common answer.
+    def script(model: str, perturbed: bool, sample: int, rng: random.Random) -> int:
+        if not perturbed:
+            return 8 if sample < 10 and sample % 3 else 7
+        return 9
+
+    result = check(Scripted(script), BASE + " Sam reads.", expected=None)
+    test = result.tests["a"]
+    assert test.measure == "the base's most common answer" and test.reference == 8
+    assert test.base_rate == pytest.approx(0.6) and not test.tie
+    assert test.confirmation is not None and test.confirmation[0] == 0.0  # no fresh 8
+    assert result.verdict == "pass"
+
+
+def test_a_tied_reference_goes_to_the_answer_seen_first() -> None:
+    assert invariance.reference_answer([8, 7, 7, 8, None], SPEC) == (8, True)
+    assert invariance.reference_answer([None, 7, 8, 7], SPEC) == (7, False)
+    assert invariance.reference_answer([None, None], SPEC) == (None, False)
+
+
+@pytest.mark.parametrize(("size", "margin"), [(6, 0.0), (8, 0.0), (8, 0.3), (12, 0.2)])
+def test_the_stated_power_is_the_exact_binomial_sum(size: int, margin: float) -> None:
+    from scipy.stats import binom
+
+    level = 0.05 / 3
+    region = invariance.rejection_region(size, level, margin)
+    for x in range(size + 1):
+        for y in range(size + 1):
+            rejected = significance.drop_beyond_p(x, size, y, size, margin) < level
+            assert rejected == (y <= region[x]), (x, y)
+    for base_rate in (0.5, 0.8, 1.0):
+        after = max(0.0, base_rate - margin - invariance.POWER_DROP)
+        brute = sum(
+            binom.pmf(x, size, base_rate) * binom.pmf(y, size, after)
+            for x in range(size + 1)
+            for y in range(size + 1)
+            if significance.drop_beyond_p(x, size, y, size, margin) < level
+        )
+        power = invariance.confirmation_power(base_rate, size, level, margin)
+        assert power == pytest.approx(brute, abs=1e-12)
+    assert invariance.confirmation_power(margin, size, level, margin) is None
+
+
+def test_the_default_confirmation_finds_a_drop_from_0_8_to_0_5_often() -> None:
+    power = invariance.confirmation_power(0.8, 40, 0.05 / 3, 0.0)
+    assert power is not None and 0.68 < power < 0.70
+    result = check(Scripted(lambda m, p, i, rng: 7), BASE + " ")
+    assert result.power_drop == 0.3 and result.tests["a"].power == pytest.approx(
+        invariance.confirmation_power(1.0, 40, 0.05, 0.0)
+    )
+    assert f"power {result.tests['a'].power:.2f} to confirm a drop of 0.3" in result.explain()
+
+
+def test_a_confirmation_too_small_to_show_a_flip_is_inconclusive() -> None:
+    # One sample per prompt: a confirmation of 4 cannot show a drop beyond 0.6 at 0.05.
+    result = check(Scripted(lambda m, p, i, rng: 7), BASE + " ", samples=1, max_drop=0.6)
+    assert result.verdict == "inconclusive"
+    smallest = significance.drop_beyond_p(4, 4, 0, 4, 0.6)
+    assert smallest >= 0.05
+    needed = next(
+        n for n in range(2, 50) if significance.drop_beyond_p(4 * n, 4 * n, 0, 4 * n, 0.6) < 0.05
+    )
+    assert result.reasons == [
+        f"a confirmation of 4 sample(s) per prompt cannot show any drop beyond 0.6 at level "
+        f"0.05 (even a complete flip gives p={smallest:.3g}); use samples={needed} or more"
+    ]
+
+
+def test_planned_calls_bound_what_a_check_asks() -> None:
+    ask = Scripted(lambda m, perturbed, i, rng: 9 if perturbed else 7)
+    opts = options(("a", "b"))
+    result = invariant(BASE, BASE + " Sam reads.", opts, SPEC, 7, ask, extract)
+    assert result.verdict == "fail"
+    assert invariance.planned_calls(opts) == (2 * (10 + 10 + 2 * 40), True)
+    assert len(ask.calls) == invariance.planned_calls(opts)[0]
+    greedy = options(samples=1, temperature=0)
+    assert invariance.planned_calls(greedy) == (2, False)
+
+
+@pytest.mark.parametrize(("before", "after"), [(0.8, 0.5), (0.9, 0.6), (1.0, 0.7), (0.6, 0.3)])
+def test_a_confirmation_at_a_drop_of_exactly_max_drop_fails_at_most_its_level(
+    before: float, after: float
+) -> None:
+    # The exact size of the default confirmation (40 + 40 fresh samples, 0.05 / 3) when the
+    # rate falls by exactly max_drop = 0.3: below its level, so 3 of them stay below 0.05.
+    from scipy.stats import binom
+
+    level = 0.05 / 3
+    region = invariance.rejection_region(40, level, 0.3)
+    size = sum(
+        binom.pmf(x, 40, before) * binom.cdf(y, 40, after) for x, y in enumerate(region) if y >= 0
+    )
+    assert 0.01 < size <= level
+
+
+def test_a_failure_by_the_reference_answer_names_it() -> None:
+    def script(model: str, perturbed: bool, sample: int, rng: random.Random) -> int:
+        return 9 if perturbed else 8
+
+    result = check(Scripted(script), BASE + " Sam reads.", expected=None)
+    assert result.verdict == "fail"
+    assert result.reasons[0].startswith(
+        "a: the base's most common answer (8) fell from 1.00 to 0.00 (screen p="
+    )
