@@ -7,12 +7,11 @@ functions for them are in the first section below. The rows C1-iid, C2-iid and C
 the earlier simulations, in which only each evaluator's sampling varies (no explanation),
 as the iid special case:
 
-Each trial builds what the plugin would record from models with known answer
+Each iid trial builds what the plugin would record from models with known answer
 distributions and hands it to the plugin's own decision code: the gate rows build two JSON
-reports (``metrics.units`` counts, per sample) and call ``compare``/``gate``; the
-invariance rows call ``invariance.invariant`` with an ``ask`` that samples a noisy model
-(a fresh draw per distinct request, as a server would); the check row calls the transfer
-check's interval and judgement. The real HTTP path of the same decisions is tested in
+reports (``metrics.units`` counts, per sample) and call ``compare``/``gate``; the check row
+runs the transfer check's ``check()``. The invariance rows (C3, C4) are in
+:mod:`benchmarks._searches`. The real HTTP path of the same decisions is tested in
 ``tests/plugin/test_calibration.py``.
 
 A rate ``r`` over ``n`` trials has Monte-Carlo standard error ``sqrt(r (1 - r) / n)``; the
@@ -22,7 +21,6 @@ rows print it.
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 import random
 from collections.abc import Sequence
@@ -30,12 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks import _common, _runs
-from pytest_xgen.checks.invariance import invariant
-from pytest_xgen.checks.transfer import _judge, consistency_interval
-from pytest_xgen.core.answers import answer_spec
-from pytest_xgen.models.base import ChatResult, Usage
+from pytest_xgen.checks.transfer import _judge
 from pytest_xgen.report import gate as gate_module
-from pytest_xgen.settings.marker import TransferOptions
 
 THRESHOLDS = {"consistency": 0.05, "accuracy": 0.02}
 SAMPLES = 10  # per evaluator and condition in the gate rows
@@ -234,100 +228,21 @@ def iid_gate_trial(
     return verdict.result, verdict.failed, legacy
 
 
-# --- invariance searches (C3, C4) -------------------------------------------------------------
-
-
-def noisy_ask(trial: int, accuracy: float, distract: float = 0.0, wrong: int = 2) -> Any:
-    """An ``ask`` whose model answers 7 with probability ``accuracy`` (else 7 +- 1..wrong),
-    whatever padding or noise the prompt has; with ``distract``, a prompt holding the
-    number 20 (a distractor) gets 27 with that probability. A fresh draw per distinct
-    request: the generator is seeded with the trial, model, prompt and sample."""
-
-    def ask(
-        model: str, messages: list[dict[str, str]], sample: int, params: dict[str, Any]
-    ) -> ChatResult:
-        prompt = messages[-1]["content"]
-        digest = hashlib.sha256(f"{trial}|{model}|{prompt}|{sample}".encode()).digest()
-        rng = random.Random(digest)
-        value = 7
-        if "20" in prompt and rng.random() < distract:
-            value = 27
-        elif rng.random() >= accuracy:
-            off = rng.randint(1, wrong)
-            value += off if rng.random() < 0.5 else -off
-        return ChatResult(text=f"Answer: {value}", finish_reason="stop", usage=Usage(1, 1, 2))
-
-    return ask
-
-
-def _extract(text: str, spec: Any) -> Any:
-    return spec.extract(text)
-
-
-BASE = "Tom has 3 apples and buys 4 more. How many apples does he have?"
-DISTRACTORS = ("The bus leaves every 20 minutes. ", "The bus leaves every 20 minutes. Sam reads. ")
-
-
-def options(evaluators: tuple[str, ...] = ("a", "b")) -> TransferOptions:
-    from pytest_xgen.settings.marker import KEYWORDS
-
-    values = {name: kw.default for name, kw in KEYWORDS.items()}
-    values.update(generator=None, evaluators=evaluators, samples="auto", temperature=0.7)
-    return TransferOptions(**values)
-
-
-def search_trial(trial: int, *, distract: float, expected: bool, examples: int = 10) -> bool:
-    """One search of ``examples`` perturbed prompts; True when an example failed (the
-    search reports a flip). With ``distract`` > 0, an example holds a distractor with
-    probability 2/3 (Hypothesis's ``distractors()`` draws 0, 1 or 2 of them)."""
-    rng = random.Random(trial)
-    spec = answer_spec("number")
-    ask = noisy_ask(trial, accuracy=0.7 if distract == 0 else 0.95, distract=distract)
-    opts = options(("a",) if distract else ("a", "b"))
-    for index in range(examples):
-        if distract:
-            kind = rng.randrange(3)
-            prompt = (DISTRACTORS[kind - 1] if kind else "") + BASE + " " * index
-        else:
-            prompt = BASE + " " * (index + 1) + "." * rng.randrange(3)  # padding and noise
-        result = invariant(
-            BASE,
-            prompt,
-            opts,
-            spec,
-            7 if expected else None,
-            ask,
-            _extract,
-            search_size=examples,
-        )
-        if result.verdict == "fail":
-            return True
-    return False
-
-
 # --- check verdicts between recordings (C5) ---------------------------------------------------
-
-
-class _Pooled:
-    def __init__(self, agree: int, total: int) -> None:
-        self.agree, self.total = agree, total
 
 
 def check_verdict(rng: random.Random, consistency: float, threshold: float, interval: bool) -> str:
     """A transfer check's consistency verdict for two evaluators that agree on a sample
-    with probability ``consistency``: at the defaults (``samples="auto"``: rounds of 5 up to
-    20, 95% intervals) or, with ``interval=False``, as before (5 samples, point estimate)."""
-    flags: list[bool] = []
-    while True:
-        flags += [rng.random() < consistency for _ in range(5)]
-        pooled = _Pooled(sum(flags), len(flags))
-        value = pooled.agree / pooled.total
-        if not interval:
-            return _judge(value, None, threshold)
-        bounds = consistency_interval(pooled, flags, 0.95)  # type: ignore[arg-type]
-        verdict = _judge(value, bounds, threshold)
-        if verdict != "inconclusive" or len(flags) >= 20:
-            return verdict
+    with probability ``consistency``: through the plugin's own ``check()`` at the defaults
+    (``samples="auto"``, its sequential boundaries at 95%; the lift not judged) or, with
+    ``interval=False``, as before the boundaries (5 samples, point estimate)."""
+    if interval:
+        from benchmarks.b14_check_sequential import run_check
+
+        trial = f"C5-iid-{rng.random()}"
+        return run_check(trial, consistency, 0.3, min_consistency=threshold, min_lift=-1)[0]
+    flags = [rng.random() < consistency for _ in range(5)]
+    return _judge(sum(flags) / len(flags), None, threshold)
 
 
 def main(module: Any, argv: Sequence[str] | None = None) -> int:

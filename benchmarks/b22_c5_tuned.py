@@ -6,11 +6,11 @@ the same suites (:mod:`benchmarks._runs`, the suites of C1 and C5) with the thre
 team would set for such a suite so that its tests pass when nothing changed:
 
 - ``min_consistency=0.3``: below the expected transfer consistency of every drawn problem
-  (about 0.45-0.98, mean 0.66; the lowest comes from hard problems whose evaluators follow a
-  vague explanation rarely), so a test fails only when its agreement falls well below what
-  the suite shows. A per-test threshold just below each test's expected consistency would
-  put every test next to its threshold, where no check of at most 20 samples decides,
-  which is not what a team tuning its suite aims for.
+  (0.45-0.98 over the 12 suites of the default reps, mean 0.66), so a test fails only when
+  its agreement falls well below what the suite shows. A per-test threshold just below
+  each test's expected consistency would put every test next to its threshold, where
+  ``samples="auto"`` (at most 30 samples) rarely decides, which is not what a team tuning
+  its suite aims for.
 - ``min_lift=-1``: the lift is not judged. On easy problems the evaluators agree on their
   own (baseline consistency up to 1.0) more than after reading a sometimes-wrong
   explanation, so a lift threshold of 0 would fail them whatever the explanation does.

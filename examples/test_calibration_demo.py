@@ -1,5 +1,6 @@
-"""Calibrated invariance on the embedded models, at the plugin's defaults: 5 samples per
-prompt (10 when the first 5 suggest a change) at temperature 0.7, verdicts at 95%
+"""Calibrated invariance on the embedded models, at the plugin's defaults: a screen of 10
+base samples against 5 perturbed ones (10 when the first 5 suggest a drop) at temperature
+0.7, and a drop that passes the screen confirmed on 40 fresh samples of each prompt at 95%
 confidence. The demo project decides its transfer checks on point estimates, so the
 defaults are restated here.
 

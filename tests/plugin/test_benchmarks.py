@@ -242,7 +242,7 @@ def test_an_unknown_schema_keyword_turns_the_fast_check_off() -> None:
 def test_calibration_simulations_tell_noise_from_change() -> None:
     import random
 
-    from benchmarks import _calibration
+    from benchmarks import _calibration, _searches
 
     # A/A at 50 tests (the iid special case): the gate does not fail.
     rng = random.Random("test")
@@ -250,9 +250,9 @@ def test_calibration_simulations_tell_noise_from_change() -> None:
     assert all(result != "fail" for result, _ in outcomes)
     # One evaluator's accuracy 0.88 -> 0.45 fails the gate.
     assert _calibration.gate_trial(random.Random(1), 50, after_accuracy=0.45)[0] == "fail"
-    # A search of padding and noise passes; a distractible model is found.
-    assert not _calibration.search_trial(3, distract=0.0, expected=False)
-    assert _calibration.search_trial(3, distract=0.9, expected=True)
+    # A search where nothing changes passes; a drop on every example is found.
+    assert not _searches.search_trial(3, examples=10, before=0.7, after=0.7).failed
+    assert _searches.search_trial(3, examples=10, before=0.9, after=0.1).failed
     # Verdicts at the defaults: a clear case passes, a clear failure fails.
     assert _calibration.check_verdict(random.Random(2), 1.0, 0.8, interval=True) == "pass"
     assert _calibration.check_verdict(random.Random(2), 0.3, 0.8, interval=True) == "fail"
