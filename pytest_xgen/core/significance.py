@@ -7,23 +7,20 @@ an enumeration in the tests:
 - :func:`fisher_p`: Fisher's exact test on a 2x2 table (a rate in two runs, or an answer
   on a base and a perturbed prompt);
 - :func:`drop_beyond_p`: "a rate dropped by more than a margin" for two independent
-  samples (Fisher's exact test at margin 0, the Farrington-Manning score test above it);
-- :func:`lift_change_p`: a Wald test for a change in lift (a difference of differences);
+  samples (Fisher's exact test at margin 0, an exact test on the Farrington-Manning score
+  at other margins);
 - :func:`adjust`: Holm's step-down correction (family-wise error) or Benjamini-Hochberg
   (false discovery rate, via ``scipy.stats.false_discovery_control``);
 - :func:`lift_drop_p`: a shifted Wald test for "the lift dropped by more than a margin";
 - :func:`paired_margin`: the suite-level comparison of per-test changes against a
-  non-inferiority margin (a t-test on the changes);
-- :func:`reference_drop_p`: a permutation test for "the perturbed prompt gives the base
-  prompt's most common answer less often".
+  non-inferiority margin (a t-test on the changes).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
@@ -155,38 +152,6 @@ def restricted_rates(
         r1 = 2 * u * math.cos(w) - b / (3 * a)
     r1 = max(0.0, difference, min(1.0, 1.0 + difference, r1))
     return r1, max(0.0, min(1.0, r1 - difference))
-
-
-def lift_change_p(before: tuple[int, int, int, int], after: tuple[int, int, int, int]) -> float:
-    """The two-sided p-value of a Wald z-test for a change in lift between two runs.
-
-    Each run is ``(transfer_agree, transfer_total, baseline_agree, baseline_total)`` and its
-    lift is ``transfer_agree / transfer_total - baseline_agree / baseline_total``. A change
-    in lift is a difference of differences of four proportions with no exact small-sample
-    test, so this is the normal approximation: the standard error is
-    ``sqrt(sum(p * (1 - p) / n))`` over the four proportions, treated as independent. When
-    the standard error is zero the p-value is ``1.0`` if the lift did not change and
-    ``0.0`` if it did.
-    """
-    proportions: list[tuple[float, int]] = []
-    lifts: list[float] = []
-    for label, (t_agree, t_total, b_agree, b_total) in (("before", before), ("after", after)):
-        for agree, total in ((t_agree, t_total), (b_agree, b_total)):
-            if total <= 0 or not 0 <= agree <= total:
-                raise ValueError(
-                    f"{label}: each count must be between 0 and a total > 0; got {agree} of {total}"
-                )
-        transfer = t_agree / t_total
-        baseline = b_agree / b_total
-        proportions += [(transfer, t_total), (baseline, b_total)]
-        lifts.append(transfer - baseline)
-    change = lifts[1] - lifts[0]
-    se = math.sqrt(sum(p * (1 - p) / n for p, n in proportions))
-    if se == 0:
-        return 1.0 if change == 0 else 0.0
-    # erfc(|z| / sqrt(2)) equals 2 * (1 - Phi(|z|)) without rounding a far tail to 0; it is
-    # at most erfc(0) = 1.
-    return math.erfc(abs(change) / se / math.sqrt(2))
 
 
 def adjust(p_values: Sequence[float], method: str = "holm") -> list[float]:
@@ -388,77 +353,3 @@ def binomial_variance(successes: int, total: int) -> float:
         return 0.25
     p = (successes + 1) / (total + 2)
     return p * (1 - p) / total
-
-
-def reference_drop_p(
-    base: Sequence[Hashable | None], perturbed: Sequence[Hashable | None], *, seed: int = 0
-) -> tuple[float, Hashable | None, float, float]:
-    """Does the perturbed prompt give the base prompt's most common answer less often?
-
-    Returns ``(p, reference, base_rate, perturbed_rate)``: the one-sided p-value, the base
-    samples' most common answer and its rate in each sample. The most common answer is
-    chosen from the base samples, which makes the base rate look higher than it is; the
-    permutation test accounts for that by choosing it again in every permutation (if the
-    prompts do not matter, the samples are exchangeable and the test is exact).
-    Unparseable answers (``None``) count as not the reference answer.
-    """
-    pooled = list(base) + list(perturbed)
-    k = len(base)
-    if k == 0 or len(perturbed) == 0:
-        return (1.0, None, 0.0, 0.0)
-
-    def drop(first: Sequence[Hashable | None], second: Sequence[Hashable | None]) -> float:
-        reference = _mode(first)
-        if reference is None:
-            return 0.0
-        return sum(a == reference for a in first) / len(first) - sum(
-            a == reference for a in second
-        ) / len(second)
-
-    reference = _mode(base)
-    observed = drop(base, perturbed)
-    base_rate = sum(a == reference for a in base) / k if reference is not None else 0.0
-    perturbed_rate = (
-        sum(a == reference for a in perturbed) / len(perturbed) if reference is not None else 0.0
-    )
-    if observed <= 0:
-        return (1.0, reference, base_rate, perturbed_rate)
-    if min(k, len(perturbed)) == 1:
-        # scipy needs two answers in each sample; with one, its n places are all the splits.
-        splits = [(pooled[:i] + pooled[i + 1 :], [pooled[i]]) for i in range(len(pooled))]
-        if k == 1:
-            splits = [(single, rest) for rest, single in splits]
-        # A rounding tolerance, as scipy's ("no mutate": no split lands exactly on its edge).
-        close = observed - 1e-12
-        extreme = sum(drop(a, b) >= close for a, b in splits)  # pragma: no mutate
-        return (extreme / len(splits), reference, base_rate, perturbed_rate)
-    from scipy.stats import permutation_test
-
-    codes = {answer: i for i, answer in enumerate(dict.fromkeys(pooled))}
-    coded = [codes[a] for a in pooled]
-    none_code = codes.get(None)
-
-    def statistic(x: Sequence[int], y: Sequence[int]) -> float:
-        first = [None if v == none_code else v for v in x]
-        # (The reference comes from the first sample, so an unmapped None code in the
-        # second could never equal it: "no mutate".)
-        second = [None if v == none_code else v for v in y]  # pragma: no mutate
-        return drop(first, second)
-
-    # ("no mutate": scipy reads these two names in any case.)
-    result = permutation_test(
-        (coded[:k], coded[k:]),
-        statistic,
-        permutation_type="independent",  # pragma: no mutate
-        alternative="greater",  # pragma: no mutate
-        n_resamples=9999,
-        vectorized=False,  # pragma: no mutate (None is as false)
-        random_state=seed,
-    )
-    return (float(result.pvalue), reference, base_rate, perturbed_rate)
-
-
-def _mode(answers: Sequence[Hashable | None]) -> Hashable | None:
-    """The most common parsed answer; ties go to the one seen first."""
-    common = Counter(a for a in answers if a is not None).most_common(1)  # pragma: no mutate
-    return common[0][0] if common else None

@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pytest_xgen.core.significance import adjust, drop_beyond_p, lift_change_p, lift_drop_p
+from pytest_xgen.core.significance import adjust, drop_beyond_p, lift_drop_p
 from pytest_xgen.core.significance import fisher_p as fisher_exact
 from pytest_xgen.report.gate import (
     Comparison,
@@ -164,38 +164,6 @@ def test_fisher_without_data_or_difference() -> None:
 def test_fisher_rejects_negative_cells() -> None:
     with pytest.raises(ValueError, match="cell c must be >= 0; got -1"):
         fisher_exact(1, 2, -1, 3)
-
-
-# --- lift_change_p --------------------------------------------------------------------------
-
-
-def test_lift_change_p_sanity() -> None:
-    assert lift_change_p((12, 15, 3, 15), (12, 15, 3, 15)) == 1.0
-    # Lift 0.8 -> 0.4 over 1000 samples a condition: z is about 19.
-    assert lift_change_p((900, 1000, 100, 1000), (500, 1000, 100, 1000)) < 0.01
-    # The far tail stays positive instead of rounding to zero.
-    assert lift_change_p((900, 1000, 100, 1000), (500, 1000, 100, 1000)) > 0.0
-    # The same change on 15 samples is far weaker evidence.
-    small = lift_change_p((12, 15, 3, 15), (9, 15, 3, 15))
-    assert 0.05 < small < 1.0
-
-
-def test_lift_change_p_known_value() -> None:
-    # before: 12/15 vs 3/15 (lift 0.6); after: 6/15 vs 3/15 (lift 0.2); change -0.4.
-    # variance = (0.8*0.2 + 0.2*0.8 + 0.4*0.6 + 0.2*0.8) / 15 = 0.72 / 15 = 0.048
-    # z = 0.4 / sqrt(0.048) = 1.825742; two-sided p = 0.067889.
-    assert lift_change_p((12, 15, 3, 15), (6, 15, 3, 15)) == pytest.approx(0.067889, abs=1e-6)
-
-
-def test_lift_change_p_without_variance() -> None:
-    # Every proportion at 0 or 1: the standard error is 0.
-    assert lift_change_p((15, 15, 0, 15), (15, 15, 0, 15)) == 1.0
-    assert lift_change_p((15, 15, 0, 15), (0, 15, 0, 15)) == 0.0
-
-
-def test_lift_change_p_rejects_impossible_counts() -> None:
-    with pytest.raises(ValueError, match="after: each count must be between 0 and a total > 0"):
-        lift_change_p((1, 2, 1, 2), (1, 0, 1, 2))
 
 
 # --- compare --------------------------------------------------------------------------------
