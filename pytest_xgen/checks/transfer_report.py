@@ -202,7 +202,6 @@ def to_dict(r: TransferResult) -> dict[str, Any]:
             "removed": list(e.stripped.removed),
             "method": e.stripped.method,
             "answer": data.jsonable(e.answer),
-            "digest": digest(e.text),
             "correct": None if r.expected is None else r.spec.correct(e.answer, r.expected),
         },
         "conditions": {"baseline": _condition(r.baseline), "transfer": _condition(r.transfer)},

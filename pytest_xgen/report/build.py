@@ -49,21 +49,16 @@ def _rate_count(hits: int, total: int) -> dict[str, Any] | None:
 
 def explanation_digests(checks: Sequence[Mapping[str, Any]]) -> list[str]:
     """The digest of each explanation a test's gated checks gave their evaluators, in check
-    order: transfer checks (their ``explanation.digest``, or the digest of its text in a
-    report written before digests were stored) and added mistakes (their original
+    order: transfer checks (the text they gave) and added mistakes (their original
     explanation and the edited ones). Two runs of a test with the same digests read the
     same explanations."""
-    from pytest_xgen.checks.kinds import gated
     from pytest_xgen.checks.transfer_report import digest
 
     found = []
     for check in checks:
-        if check["kind"] == "transfer" and gated(check["kind"]):
-            explanation = check.get("explanation") or {}
-            text = explanation.get("text")
-            if explanation.get("digest"):
-                found.append(str(explanation["digest"]))
-            elif isinstance(text, str):
+        if check["kind"] == "transfer":
+            text = (check.get("explanation") or {}).get("text")
+            if isinstance(text, str):
                 found.append(digest(text))
         elif check["kind"] == "added_mistake" and isinstance(check.get("explanation"), str):
             # The follow rate is measured on the edited explanations: they are part of what
