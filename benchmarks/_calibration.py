@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,10 +46,7 @@ def rate_row(rates: Sequence[float], trials: int, target: str, detail: str) -> d
     n = len(rates) * trials
     rate = sum(rates) / len(rates)
     text = detail.format(rate=f"{rate:.3f} ± {mc_error(rate, n):.3f}", n=n)
-    out = _common.result(rates, target, text)
-    out["ratio"] = rate
-    out["target_met"] = _common.meets(rate, target)
-    return out
+    return _common.result(rates, target, text, ratio=rate)
 
 
 # --- realistic runs (C1, C2, C5, C7-C9) -----------------------------------------------------
@@ -226,6 +224,44 @@ def iid_gate_trial(
         else "pass"
     )
     return verdict.result, verdict.failed, legacy
+
+
+Pairs = Sequence[tuple[str, str]]
+
+
+def outcome_row(reps: Sequence[tuple[Pairs, Pairs]], target: str) -> dict[str, Any]:
+    """The row of test outcomes that differ between two recordings (C5, C5t): per rep, each
+    test's outcome in both recordings and its checks' verdict in both. The ratio is the
+    share of tests whose outcome differs, over all reps; the detail splits the changes by
+    verdicts (pass <-> fail flips apart) and gives the share of each outcome and verdict;
+    ``passing`` is the share of passed outcomes."""
+    rates = []
+    changed: Counter[tuple[str, ...]] = Counter()
+    outcomes: Counter[str] = Counter()
+    verdicts: Counter[str] = Counter()
+    hits = total = 0
+    for pairs, checks in reps:
+        differ = 0
+        for (first, second), verdict in zip(pairs, checks, strict=True):
+            outcomes.update((first, second))
+            verdicts.update(verdict)
+            if first != second:
+                differ += 1
+                changed[tuple(sorted(verdict))] += 1
+        rates.append(differ / len(pairs))
+        hits, total = hits + differ, total + len(pairs)
+    flips = changed[("fail", "pass")]
+    shown = ", ".join(f"{a} <-> {b} {n}" for (a, b), n in sorted(changed.items()))
+    seen = ", ".join(f"{k} {v / (2 * total):.2f}" for k, v in sorted(outcomes.items()))
+    checked = ", ".join(f"{k} {v / (2 * total):.2f}" for k, v in sorted(verdicts.items()))
+    detail = (
+        f"{rate_text(hits, total)} of {total} tests changed outcome; pass <-> fail verdict "
+        f"flips {rate_text(flips, total)}; changed verdicts: {shown or 'none'}; outcomes: "
+        f"{seen}; verdicts: {checked}"
+    )
+    out = _common.result(rates, target, detail, ratio=hits / total)
+    out["passing"] = outcomes["passed"] / (2 * total)
+    return out
 
 
 # --- check verdicts between recordings (C5) ---------------------------------------------------

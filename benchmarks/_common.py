@@ -39,11 +39,15 @@ def meets(ratio: float, target: str) -> bool:
     }[op]
 
 
-def result(ratios: Sequence[float], target: str, detail: str) -> dict[str, Any]:
-    """The dict ``run()`` returns: median ratio over the reps, its spread and the verdict."""
+def result(
+    ratios: Sequence[float], target: str, detail: str, ratio: float | None = None
+) -> dict[str, Any]:
+    """The dict ``run()`` returns: the ratio (the median over the reps, or ``ratio``, e.g. a
+    rate pooled over every rep), the reps' spread and the verdict."""
     if not ratios:
         raise ValueError("no repetition was measured")
-    ratio = statistics.median(ratios)
+    if ratio is None:
+        ratio = statistics.median(ratios)
     return {
         "ratio": ratio,
         "reps": len(ratios),

@@ -45,9 +45,7 @@ def rate_row(rates: Sequence[float], trials: int, target: str, detail: str) -> d
     ``detail`` may hold ``{rate}`` (the rate ± its Monte-Carlo error) and ``{n}``."""
     n = len(rates) * trials
     rate = sum(rates) / len(rates)
-    out = _common.result(rates, target, detail.format(rate=shown(rate, n), n=n))
-    out["ratio"] = rate
-    out["target_met"] = _common.meets(rate, target)
+    out = _common.result(rates, target, detail.format(rate=shown(rate, n), n=n), ratio=rate)
     return out
 
 

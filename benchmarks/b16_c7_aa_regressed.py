@@ -27,10 +27,7 @@ def run(reps: int, trials: int = TRIALS) -> dict[str, Any]:
     replayed = b8_c1_gate_aa.row(reps, trials, "paired", "regressed", TARGET)
     worst = [max(a, b) for a, b in zip(fresh["_per_rep"], replayed["_per_rep"], strict=True)]
     detail = f"fresh explanations: {fresh['detail']}. Replayed: {replayed['detail']}"
-    out = _common.result(worst, TARGET, detail)
-    out["ratio"] = max(fresh["ratio"], replayed["ratio"])
-    out["target_met"] = _common.meets(out["ratio"], TARGET)
-    return out
+    return _common.result(worst, TARGET, detail, ratio=max(fresh["ratio"], replayed["ratio"]))
 
 
 if __name__ == "__main__":

@@ -72,10 +72,7 @@ def run(reps: int, trials: int = TRIALS) -> dict[str, Any]:
             "tests: " + "; ".join(rows)
         )
     hits, _, total = curve["generator", DROP, SIZE]
-    out = _common.result(per_rep, TARGET, ". ".join(parts))
-    out["ratio"] = hits / total
-    out["target_met"] = _common.meets(out["ratio"], TARGET)
-    return out
+    return _common.result(per_rep, TARGET, ". ".join(parts), ratio=hits / total)
 
 
 if __name__ == "__main__":

@@ -56,10 +56,9 @@ def run(reps: int) -> dict[str, Any]:
             f"exit non-zero {sum(nonzero[n]) / total:.2f})"
         )
     overall = max(sum(rates[n]) / total for n in SIZES)
-    out = _common.result(worst, TARGET, f"{total} comparisons per size; " + "; ".join(parts))
-    out["ratio"] = overall
-    out["target_met"] = _common.meets(overall, TARGET)
-    return out
+    return _common.result(
+        worst, TARGET, f"{total} comparisons per size; " + "; ".join(parts), ratio=overall
+    )
 
 
 if __name__ == "__main__":

@@ -26,11 +26,10 @@ from changes that involve an inconclusive verdict, and the outcomes.
 from __future__ import annotations
 
 import functools
-from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from benchmarks import _calibration, _common, _runs
+from benchmarks import _calibration, _runs
 
 ROW = "C5t"
 WHAT = (
@@ -61,40 +60,16 @@ def tuned_trial(trial: int) -> tuple[_runs.Run, _runs.Run]:
 
 
 def run(reps: int, trials: int = TRIALS) -> dict[str, Any]:
-    rates = []
-    changed: Counter[tuple[str, ...]] = Counter()
-    outcomes: Counter[str] = Counter()
-    verdicts: Counter[str] = Counter()
-    hits = total = 0
+    found = []
     for rep in range(reps):
-        differ = tests = 0
+        pairs: list[tuple[str, str]] = []
+        checks: list[tuple[str, str]] = []
         for t in range(trials):
             first, second = tuned_trial(rep * 1000 + t)
-            outcomes.update(first.outcomes + second.outcomes)
-            verdicts.update(first.verdicts + second.verdicts)
-            pairs = zip(first.outcomes, second.outcomes, strict=True)
-            checks = zip(first.verdicts, second.verdicts, strict=True)
-            for (a, b), verdict in zip(pairs, checks, strict=True):
-                tests += 1
-                if a != b:
-                    differ += 1
-                    changed[tuple(sorted(verdict))] += 1
-        rates.append(differ / tests)
-        hits, total = hits + differ, total + tests
-    flips = changed[("fail", "pass")]
-    shown = ", ".join(f"{a} <-> {b} {n}" for (a, b), n in sorted(changed.items()))
-    seen = ", ".join(f"{k} {v / (2 * total):.2f}" for k, v in sorted(outcomes.items()))
-    checked = ", ".join(f"{k} {v / (2 * total):.2f}" for k, v in sorted(verdicts.items()))
-    detail = (
-        f"{_calibration.rate_text(hits, total)} of {total} tests changed outcome; pass <-> "
-        f"fail verdict flips {_calibration.rate_text(flips, total)}; changed verdicts: "
-        f"{shown or 'none'}; outcomes: {seen}; verdicts: {checked}"
-    )
-    out = _common.result(rates, TARGET, detail)
-    out["ratio"] = hits / total
-    out["target_met"] = _common.meets(out["ratio"], TARGET)
-    out["passing"] = outcomes["passed"] / (2 * total)
-    return out
+            pairs += zip(first.outcomes, second.outcomes, strict=True)
+            checks += zip(first.verdicts, second.verdicts, strict=True)
+        found.append((pairs, checks))
+    return _calibration.outcome_row(found, TARGET)
 
 
 if __name__ == "__main__":

@@ -64,9 +64,7 @@ def row(
         shown = ", ".join(f"{k} {v}" for k, v in sorted(results[n].items()))
         parts.append(f"{n}: {_calibration.rate_text(sum(hits[n]), total)} of {total} ({shown})")
     overall = max(sum(hits[n]) / (count[n] * reps) for n in _calibration.AA_SIZES)
-    out = _common.result(worst_per_rep, target, "; ".join(parts) + extra)
-    out["ratio"] = overall
-    out["target_met"] = _common.meets(overall, target)
+    out = _common.result(worst_per_rep, target, "; ".join(parts) + extra, ratio=overall)
     out["_per_rep"] = worst_per_rep
     return out
 

@@ -53,10 +53,7 @@ def run(reps: int, trials: int = TRIALS) -> dict[str, Any]:
         f"{_calibration.rate_text(fresh, fresh_total)}, shown "
         f"{_calibration.rate_text(fresh_shown, fresh_total)}"
     )
-    out = _common.result(rates, TARGET, detail)
-    out["ratio"] = hits / total
-    out["target_met"] = _common.meets(out["ratio"], TARGET)
-    return out
+    return _common.result(rates, TARGET, detail, ratio=hits / total)
 
 
 if __name__ == "__main__":

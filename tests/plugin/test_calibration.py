@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -182,46 +183,41 @@ def test_the_gate_passes_unchanged_runs_and_fails_real_regressions(
         t["metrics"]["explanations"] for t in main["tests"]
     ]
 
+    def mapped(model_map: str, report: str) -> tuple[pytest.RunResult, dict[str, Any]]:
+        """The suite with ``model_map``, its new calls recorded, compared with main."""
+        run = pytester.runpytest(
+            f"--xgen-model-map={model_map}",
+            "--xgen-record-mode=new_episodes",
+            f"--xgen-report={report}",
+            *gate,
+        )
+        return run, json.loads((pytester.path / report).read_text())
+
     # 3. The upgrade recipe, an evaluator swapped for an equal one: the generator's calls
     # replay the baseline's explanations, so every test is paired on its explanation.
-    upgrade = pytester.runpytest(
-        "--xgen-model-map=b=b2",
-        "--xgen-record-mode=new_episodes",
-        "--xgen-report=up.json",
-        *gate,
-    )
+    upgrade, up = mapped("b=b2", "up.json")
     assert upgrade.ret == pytest.ExitCode.OK
     upgrade.stdout.fnmatch_lines(
         ["*30 tests read the same explanation in both runs (the baseline's generator calls*"]
     )
-    up = json.loads((pytester.path / "up.json").read_text())
     assert up["comparison"]["pairing"] == {"paired": 30, "compared": 30}
     assert [t["metrics"]["explanations"] for t in up["tests"]] == [
         t["metrics"]["explanations"] for t in main["tests"]
     ]
 
     # 4. An injected regression of an evaluator: it stops following and answers worse.
-    worse = pytester.runpytest(
-        "--xgen-model-map=b=worse",
-        "--xgen-record-mode=new_episodes",
-        "--xgen-report=w.json",
-        *gate,
-    )
+    worse, _ = mapped("b=worse", "w.json")
     assert worse.ret == pytest.ExitCode.TESTS_FAILED
     worse.stdout.fnmatch_lines(["*xgen gate failed (consistency:0.05*", "*REGRESSED*"])
 
     # 5. The generator swapped for one whose explanations are all wrong, while the
     # followers copy them: the explanation's answer and what the followers answer fall.
-    wrong = pytester.runpytest(
-        "--xgen-model-map=gen=badgen",
-        "--xgen-record-mode=new_episodes",
-        "--xgen-report=g.json",
-        *gate,
-    )
+    wrong, swapped = mapped("gen=badgen", "g.json")
     assert wrong.ret == pytest.ExitCode.TESTS_FAILED
-    suite = json.loads((pytester.path / "g.json").read_text())["comparison"]["suite"]
+    suite = swapped["comparison"]["suite"]
     assert suite["explanation"]["verdict"] == "regressed"
     assert suite["accuracy"]["verdict"] == "regressed"
+
     # A model map that makes the two evaluators one model is refused, naming the collision.
     same = pytester.runpytest("--xgen-model-map=b=a", "-k", "test_problem and 0")
     same.stdout.fnmatch_lines(
