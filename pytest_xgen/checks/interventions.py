@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_xgen.core import interventions as edits
-from pytest_xgen.core import prompts
+from pytest_xgen.core import metrics, prompts
 from pytest_xgen.core.answers import AnswerSpec
 from pytest_xgen.core.printable import rate, signed
 from pytest_xgen.core.stats import difference_interval
@@ -104,27 +104,7 @@ def shown(answer: Any) -> str:
 
 def modal(answers: Sequence[Any], spec: AnswerSpec) -> Any:
     """The most common parseable answer (the first seen among equals), or None."""
-    return mode_and_tie(answers, spec)[0]
-
-
-def mode_and_tie(answers: Sequence[Any], spec: AnswerSpec) -> tuple[Any, bool]:
-    """The most common parseable answer and whether another was as common: a tie goes to
-    the answer seen first (``max`` keeps the first of equal groups). ``(None, False)``
-    without any parseable answer."""
-    groups: list[list[Any]] = []
-    for answer in answers:
-        if answer is None:
-            continue
-        for group in groups:
-            if spec.equal(group[0], answer):
-                group.append(answer)
-                break
-        else:
-            groups.append([answer])
-    if not groups:
-        return None, False
-    top = max(groups, key=len)
-    return top[0], sum(len(g) == len(top) for g in groups) > 1
+    return metrics.most_common(answers, spec.equal)[0]
 
 
 def judge(direction: str, low: float, high: float, threshold: float) -> str:
@@ -420,7 +400,7 @@ def run(
     original = arm("original", text)
     baseline = arm("0 steps (no explanation)", None, keep=0)
     chosen_from = _reference_samples(prompt, text, options, spec, ask, extract, fan_out)
-    reference, tie = mode_and_tie(chosen_from.flat(), spec)
+    reference, tie = metrics.most_common(chosen_from.flat(), spec.equal)
     confidence = options.confidence
     common = {
         "prompt": prompt,

@@ -590,22 +590,6 @@ def _answers_of(
     return found
 
 
-def reference_answer(answers: list[Any], spec: AnswerSpec) -> tuple[Any, bool]:
-    """The most common parseable answer (by ``spec.equal``) and whether another answer was
-    as common; a tie goes to the answer seen first. ``(None, False)`` without any."""
-    labels = _classes(answers, spec)
-    counts: dict[int, int] = {}
-    for label in labels:
-        if label is not None:
-            counts[label] = counts.get(label, 0) + 1
-    if not counts:
-        return None, False
-    top = max(counts.values())
-    first = next(label for label in counts if counts[label] == top)  # first seen wins a tie
-    answer = next(a for a, label in zip(answers, labels, strict=True) if label == first)
-    return answer, sum(c == top for c in counts.values()) > 1
-
-
 def _test(
     before: list[Any],
     after: list[Any],
@@ -626,7 +610,7 @@ def _test(
     else:
         tie = False
         if not fixed:
-            reference, tie = reference_answer(before, spec)
+            reference, tie = metrics.most_common(before, spec.equal)
 
         def hits(answers: list[Any]) -> int:
             if reference is None:
@@ -645,25 +629,6 @@ def _test(
         reference=reference,
         tie=tie,
     )
-
-
-def _classes(answers: list[Any], spec: AnswerSpec) -> list[int | None]:
-    """Each answer as the index of the first earlier answer it equals (by ``spec.equal``,
-    which need not be hashable or transitive), ``None`` for an unparseable one."""
-    representatives: list[Any] = []
-    labels: list[int | None] = []
-    for answer in answers:
-        if answer is None:
-            labels.append(None)
-            continue
-        for index, seen in enumerate(representatives):
-            if spec.equal(answer, seen):
-                labels.append(index)
-                break
-        else:
-            representatives.append(answer)
-            labels.append(len(representatives) - 1)
-    return labels
 
 
 def _self_agreement(answers: list[Any], spec: AnswerSpec) -> float | None:

@@ -227,6 +227,27 @@ def sample_agreement(
     return found
 
 
+def most_common(answers: Sequence[object], equal: Equal = operator.eq) -> tuple[object, bool]:
+    """The most common parseable answer (grouped by ``equal``, which need not be hashable
+    or transitive: an answer joins the first group whose first answer it equals) and
+    whether another answer was as common; a tie goes to the answer seen first.
+    ``(None, False)`` without any parseable answer."""
+    groups: list[list[object]] = []
+    for answer in answers:
+        if answer is None:
+            continue
+        for group in groups:
+            if equal(group[0], answer):
+                group.append(answer)
+                break
+        else:
+            groups.append([answer])
+    if not groups:
+        return None, False
+    top = max(groups, key=len)  # the first of equally large groups
+    return top[0], sum(len(g) == len(top) for g in groups) > 1
+
+
 def _outcomes(
     first: Sequence[object | None],
     second: Sequence[object | None],
