@@ -514,7 +514,6 @@ class Xgen:
             wanted,
             self._ask,
             self._extract,
-            seed=self.session.settings.seed,
             fan_out=self.session.fan_out,
             explainer=explainer,
             explainer_models=explainer_models,

@@ -704,7 +704,6 @@ def check(
     expected: Any,
     ask: Ask,
     extract: Extract,
-    seed: int = 0,
     fan_out: FanOut | None = None,
     explainer: Callable[[], Explanation] | None = None,
     explainer_models: Sequence[str] = (),
@@ -719,8 +718,7 @@ def check(
     verdict on its group-sequential boundaries, a verdict by :data:`AUTO_MAX_SAMPLES` has
     become unlikely (below :data:`AUTO_GIVE_UP` at either end of a 50% interval of the
     consistency), or the maximum is reached. Sample indices run 0, 1, 2, ... either way, so
-    fixed and automatic sampling share their recordings. ``seed`` is accepted for
-    callers that pass the run's seed; the verdict needs no random numbers.
+    fixed and automatic sampling share their recordings.
 
     ``explainer`` replaces the generator's explanation (steps 1 and 2), e.g. with an
     ensembled one; ``explainer_models`` are the models it calls.
