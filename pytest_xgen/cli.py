@@ -114,7 +114,7 @@ def _report(args: argparse.Namespace) -> int:
         )
         return 2
     form = next(f for f in FORMATS if f.name == args.format)
-    rendered = form.text(doc)
+    rendered = form.text(doc, args)
     if args.output == "-":
         sys.stdout.write(rendered)
         return 0
@@ -203,6 +203,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--output",
         default=None,
         help="the file to write (default xgen-report.html or .md); - for standard output",
+    )
+    from pytest_xgen.report.markdown_limits import LIMIT_HELP, limit_argument
+
+    report.add_argument(
+        "--markdown-limit",
+        type=limit_argument,
+        default=None,
+        metavar="BYTES",
+        help=LIMIT_HELP,
     )
     report.set_defaults(run=_report)
     merge = sub.add_parser(

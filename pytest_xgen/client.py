@@ -6,7 +6,10 @@ and ``openai.AsyncOpenAI`` do, with the ``openai`` response types, and every cal
 through the run's recorder (record modes, cassettes, the live-call budget, progress and
 reports). The key holds every parameter the application passed; the recording holds the
 answer's JSON whole, or every chunk of a stream, so a replay returns the same tool calls,
-``response_format`` output, reasoning fields and chunk boundaries.
+``response_format`` output, reasoning fields and chunk boundaries. The parameters are taken
+as the SDK takes them (:mod:`pytest_xgen.recording.client_body`), ``with_options()`` as
+``openai``'s; any other part of the ``openai`` client (``with_raw_response``, ``parse()``,
+``embeddings``, ...) is a usage error naming it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pytest_xgen.errors import hide_frame
+from pytest_xgen.errors import XgenConfigError, hide_frame
 
 __tracebackhide__ = hide_frame
 
@@ -41,13 +44,24 @@ def _build(type_: Any, value: Any) -> Any:
     return construct_type(type_=type_, value=value)
 
 
-def answer(kind: str, record: dict[str, Any]) -> Any:
+def answer(kind: str, record: dict[str, Any], *, usage_chunk: bool = True) -> Any:
     """The recorded answer as the ``openai`` client returns it: a response object, or a
-    stream of chunk objects."""
+    stream of chunk objects. Without ``usage_chunk`` a stream leaves out the chunk that
+    only carries the usage (the plugin asks every stream for it; the application gets it
+    when it asked too, as from the endpoint)."""
     whole, chunk = _types(kind)
     if "chunks" in record:
-        return Stream([_build(chunk, c) for c in record["chunks"]])
+        chunks = record["chunks"]
+        if not usage_chunk:
+            chunks = [c for c in chunks if c.get("choices") or not c.get("usage")]
+        return Stream([_build(chunk, c) for c in chunks])
     return _build(whole, record.get("raw", {}))
+
+
+def _asks_usage(kwargs: dict[str, Any]) -> bool:
+    """Whether a ``create()`` asked a stream for its usage chunk."""
+    extra = kwargs.get("stream_options")
+    return isinstance(extra, dict) and bool(extra.get("include_usage"))
 
 
 class Stream:
@@ -97,43 +111,163 @@ class AsyncStream:
         self._stream.close()
 
 
-class _Create:
-    def __init__(self, model: RecordedModel, kind: str, any_model: bool) -> None:
-        self._model = model
+class UnsupportedCall(XgenConfigError, AttributeError):
+    """A part of the ``openai`` client that the recorded client does not answer (an
+    ``AttributeError`` too, so ``hasattr()`` and ``getattr(..., default)`` see it as
+    missing)."""
+
+
+# What to do instead, for the parts of the openai client that applications use most.
+_INSTEAD = {
+    "with_raw_response": (
+        "the HTTP response (status, headers) is not recorded; call create(), which returns "
+        "the parsed response"
+    ),
+    "with_streaming_response": (
+        "call create(stream=True): a stream is recorded chunk by chunk and replayed"
+    ),
+    "parse": (
+        "call create() with response_format set to the model's JSON schema "
+        '({"type": "json_schema", "json_schema": {...}}) and parse message.content'
+    ),
+    "stream": "call create(stream=True): a stream is recorded chunk by chunk and replayed",
+}
+_ANSWERED = (
+    "the recorded client answers chat.completions.create() and completions.create() "
+    "(streams included), and with_options()"
+)
+
+
+def unsupported(where: str, name: str) -> UnsupportedCall:
+    """The usage error for ``where.name``, a part of the openai client not recorded."""
+    return UnsupportedCall(f"{where}.{name} is not recorded: {_INSTEAD.get(name, _ANSWERED)}")
+
+
+class _Part:
+    """A part of the recorded client: a public name it does not have is a usage error
+    naming it (not a bare ``AttributeError``)."""
+
+    _where: str
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise unsupported(self._where, name)
+
+
+class _Create(_Part):
+    def __init__(self, client: _Client, kind: str, where: str) -> None:
+        self._client = client
         self._kind = kind
-        self._any_model = any_model
+        self._where = where
 
     def _call(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return self._model.client_call(self._kind, kwargs, any_model=self._any_model)
+        client = self._client
+        return client._model.client_call(
+            self._kind,
+            kwargs,
+            any_model=client._any_model,
+            defaults=client._options,
+            where=client._where,
+        )
 
     def create(self, **kwargs: Any) -> Any:
-        return answer(self._kind, self._call(kwargs))
+        return answer(self._kind, self._call(kwargs), usage_chunk=_asks_usage(kwargs))
 
 
 class _AsyncCreate(_Create):
     async def create(self, **kwargs: Any) -> Any:
         # The recorder is synchronous (locks, diskcache): a thread keeps the loop free.
         record = await asyncio.to_thread(self._call, kwargs)
-        found = answer(self._kind, record)
+        found = answer(self._kind, record, usage_chunk=_asks_usage(kwargs))
         return AsyncStream(found) if isinstance(found, Stream) else found
 
 
-class _Chat:
-    def __init__(self, completions: _Create) -> None:
+class _Chat(_Part):
+    def __init__(self, completions: _Create, where: str) -> None:
         self.completions = completions
+        self._where = where
 
 
-class _Client:
+# with_options() keywords: those that go with each call, and those the model's table
+# decides (as patch_openai ignores the constructor's).
+_CALL_KEYWORDS = frozenset(
+    {
+        "timeout",
+        "max_retries",
+        "default_headers",
+        "set_default_headers",
+        "default_query",
+        "set_default_query",
+    }
+)
+_TABLE_KEYWORDS = frozenset(
+    {
+        "api_key",
+        "organization",
+        "project",
+        "webhook_secret",
+        "base_url",
+        "websocket_base_url",
+        "http_client",
+    }
+)
+
+
+class _Client(_Part):
     _create: type[_Create] = _Create
     _label = "recorded client"
+    _factory = "xgen.client"
 
-    def __init__(self, model: RecordedModel, *, any_model: bool = False) -> None:
-        self.chat = _Chat(self._create(model, "chat", any_model))
-        self.completions = self._create(model, "completion", any_model)
+    def __init__(
+        self,
+        model: RecordedModel,
+        *,
+        any_model: bool = False,
+        where: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self._model = model
+        self._any_model = any_model
+        self._where = where or f"{self._factory}({model.name!r})"
+        self._options: dict[str, Any] = dict(options or {})
+        where = self._where
+        self.chat = _Chat(self._create(self, "chat", f"{where}.chat.completions"), f"{where}.chat")
+        self.completions = self._create(self, "completion", f"{where}.completions")
         self._name = model.name
 
     def __repr__(self) -> str:
         return f"<{self._label} for model {self._name!r}>"
+
+    def with_options(self, **options: Any) -> Any:
+        """A recorded client whose calls take these options, as ``openai``'s
+        ``with_options()``: ``timeout``, ``max_retries``, ``default_headers`` and
+        ``default_query`` (merged with each call's ``extra_headers``/``extra_query``) go
+        with the live calls and are never part of a recording; ``api_key``,
+        ``base_url`` and the other connection settings are the model's table's, as for
+        ``patch_openai``."""
+        unknown = sorted(set(options) - _CALL_KEYWORDS - _TABLE_KEYWORDS)
+        if unknown:
+            raise XgenConfigError(
+                f"{self._where}.with_options() got an unexpected keyword {unknown[0]!r}; it "
+                f"takes {', '.join(sorted(_CALL_KEYWORDS | _TABLE_KEYWORDS))}"
+            )
+        merged = dict(self._options)
+        for name, key, replace in (
+            ("default_headers", "extra_headers", False),
+            ("set_default_headers", "extra_headers", True),
+            ("default_query", "extra_query", False),
+            ("set_default_query", "extra_query", True),
+        ):
+            if options.get(name) is not None:
+                base = {} if replace else dict(merged.get(key) or {})
+                merged[key] = {**base, **options[name]}
+        for name in ("timeout", "max_retries"):
+            if name in options:
+                merged[name] = options[name]
+        return type(self)(self._model, any_model=self._any_model, where=self._where, options=merged)
+
+    copy = with_options
 
 
 class RecordedClient(_Client):
@@ -155,6 +289,7 @@ class AsyncRecordedClient(_Client):
 
     _create = _AsyncCreate
     _label = "recorded async client"
+    _factory = "xgen.async_client"
 
     async def close(self) -> None:
         """Nothing to close (the model's own client is the run's)."""

@@ -56,6 +56,14 @@ def write_text(target: Path, text: str) -> None:
     replace_atomically(target, fill)
 
 
+def through_link(path: Path, root: Path) -> bool:
+    """Whether writing ``path``, a file under ``root``, would go through a symbolic link:
+    ``path`` is a link, or a folder between ``root`` and it links outside ``root``. (A file
+    there committed as a link could point at any file the writer may write.) ``root``
+    itself may be a link: whoever named it chose where it points."""
+    return path.is_symlink() or not path.resolve().is_relative_to(root.resolve())
+
+
 def relative(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` when it lies under it (for messages), else whole."""
     try:

@@ -67,6 +67,8 @@ class RecordedModel:
             return params
         import copy
 
+        from pytest_xgen.models.redaction import remember
+
         recorded = copy.deepcopy(params)
         for path in paths:
             node: Any = recorded
@@ -74,6 +76,8 @@ class RecordedModel:
             for part in parents:
                 node = node.get(part) if isinstance(node, dict) else None
             if isinstance(node, dict) and last in node:
+                # Sent, so kept out of every message should the endpoint echo it.
+                remember([node[last]], declared=True)
                 node[last] = SECRET
         return recorded
 
@@ -116,22 +120,33 @@ class RecordedModel:
         return result if replayed else _live(result)
 
     def client_call(
-        self, kind: str, kwargs: dict[str, Any], *, any_model: bool = False
+        self,
+        kind: str,
+        kwargs: dict[str, Any],
+        *,
+        any_model: bool = False,
+        defaults: dict[str, Any] | None = None,
+        where: str | None = None,
     ) -> dict[str, Any]:
         """One ``create()`` of the application's recorded client (``xgen.client()``): the
         recorded answer (``raw`` JSON, or the ``chunks`` of a stream). ``any_model``: a
         routed client (``patch_openai``) takes the application's own model name, which
-        is then part of the key but not sent."""
-        from pytest_xgen.recording.store import canonical_json
+        is then part of the key but not sent. ``defaults``: the client's call options
+        (``with_options()``), under the call's own. ``where`` names the method in errors."""
+        from pytest_xgen.models.redaction import remember
+        from pytest_xgen.recording.client_body import CALL_OPTIONS, given, sdk_body
 
-        body = dict(kwargs)
+        method = "chat.completions.create()" if kind == "chat" else "completions.create()"
+        label = where or f"xgen.client({self.name!r})"
+        where = f"{self.test}: {label}.{method}"
+        body = given(kwargs)
         named = body.pop("model", None)
         if not any_model:
             endpoint_model = self.model.identity.get("model")
             allowed = list(dict.fromkeys(n for n in (self.name, endpoint_model) if n))
             if named is not None and named not in allowed:
                 raise XgenConfigError(
-                    f"{self.test}: xgen.client({self.name!r}) was asked for model={named!r}; "
+                    f"{self.test}: {label} was asked for model={named!r}; "
                     f"leave model out, or pass {' or '.join(map(repr, allowed))}"
                 )
             named = None
@@ -141,19 +156,12 @@ class RecordedModel:
                 f"{self.test}: model {self.name!r} has no OpenAI-compatible endpoint (its "
                 "backend has no raw()); xgen.client() needs a local or base_url model"
             )
-        options = {k: body.pop(k) for k in _CALL_OPTIONS if k in body}
+        options = _call_options(defaults or {}, {k: body.pop(k) for k in CALL_OPTIONS if k in body})
+        # Header and query values may be credentials: kept out of every message.
+        remember([options.get("extra_headers", {}), options.get("extra_query", {})])
+        body = sdk_body(kind, body, where)
         field = "messages" if kind == "chat" else "prompt"
-        if field not in body:
-            raise TypeError(f"create() needs {field}=")
         text = body.pop(field)
-        try:
-            canonical_json({field: text, **body})
-        except (TypeError, ValueError) as exc:
-            raise XgenConfigError(
-                f"{self.test}: xgen.client({self.name!r}): a parameter is not JSON ({exc}); "
-                "recorded calls take JSON values (for a Pydantic response_format, pass its "
-                "JSON schema)"
-            ) from None
         keyed = self._recorded(body)
         if named is not None:
             keyed = {**keyed, "model": str(named)}
@@ -162,10 +170,10 @@ class RecordedModel:
             self.model.identity,
             keyed,
             0,
-            **({"messages": [dict(m) for m in text]} if kind == "chat" else {"prompt": text}),
+            **({"messages": text} if kind == "chat" else {"prompt": text}),
         )
         if kind == "chat":
-            users = [m for m in text if isinstance(m, dict) and m.get("role") == "user"]
+            users = [m for m in text if m.get("role") == "user"]
             shown = str(users[-1].get("content", "")) if users else ""
         else:
             shown = str(text)
@@ -192,9 +200,20 @@ class RecordedModel:
         return result if replayed else _live(result)
 
 
-# Options of the openai client's create() that shape the HTTP call, not the answer: they go
-# with a live call and are never part of a recording (headers may hold credentials).
-_CALL_OPTIONS = ("extra_headers", "extra_query", "timeout")
+def _call_options(defaults: dict[str, Any], call: dict[str, Any]) -> dict[str, Any]:
+    """The options of one call (``extra_headers``, ``extra_query``, ``timeout``) over the
+    client's (``with_options()``; its ``max_retries`` too): headers and query values merged,
+    a ``NOT_GIVEN``/``omit`` value left out (``timeout=None`` is no time-out, as in openai)."""
+    from pytest_xgen.recording.client_body import given
+
+    options = {**given(defaults), **given(call)}
+    for name in ("extra_headers", "extra_query"):
+        merged = {**(given(defaults.get(name) or {})), **(given(call.get(name) or {}))}
+        if merged:
+            options[name] = merged
+        else:
+            options.pop(name, None)
+    return {k: v for k, v in options.items() if v is not None or k == "timeout"}
 
 
 class Patched:
@@ -282,10 +301,11 @@ class Xgen:
         patch = pytest.MonkeyPatch()
 
         def sync(*args: Any, **kwargs: Any) -> RecordedClient:
-            return RecordedClient(self.model(name), any_model=True)
+            return RecordedClient(self.model(name), any_model=True, where="openai.OpenAI()")
 
         def asynchronous(*args: Any, **kwargs: Any) -> AsyncRecordedClient:
-            return AsyncRecordedClient(self.model(name), any_model=True)
+            where = "openai.AsyncOpenAI()"
+            return AsyncRecordedClient(self.model(name), any_model=True, where=where)
 
         factory: Any
         for attribute, factory in (
@@ -384,8 +404,9 @@ class Xgen:
 
         if explanation is not None:
             options["explanation"] = explanation
-        spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
-        opts = self._options(options)
+        method = "xgen.interventions()"
+        spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback, method=method)
+        opts = self._options(options, method=method)
         if opts.explanation == "ensemble":
             raise XgenConfigError(
                 "xgen.interventions() takes the generator's explanation or your own "
@@ -410,7 +431,7 @@ class Xgen:
             self._ask,
             self._extract,
             self.session.fan_out,
-            expected=self._expected(expected, spec),
+            expected=self._expected(expected, spec, method=method),
         )
         for result in found.checks:
             self._note_check(result)
@@ -436,8 +457,10 @@ class Xgen:
         from pytest_xgen.checks import interventions
         from pytest_xgen.checks.transfer import sample_count
 
-        spec = self._spec(answer, None, None, choices if answer == "choice" else None, True)
-        opts = self._options(options, needs_generator=False)
+        method = "xgen.mirror()"
+        chosen = choices if answer == "choice" else None
+        spec = self._spec(answer, None, None, chosen, True, method=method)
+        opts = self._options(options, needs_generator=False, method=method)
         self.session.reporter.begin_check(self.test, 2 * len(opts.evaluators) * sample_count(opts))
         result = interventions.mirror(
             str(question),
@@ -535,7 +558,7 @@ class Xgen:
         test, the step-level agreement is asserted here."""
         from pytest_xgen.checks import review
 
-        opts = self._options(options)
+        opts = self._options(options, method="xgen.review()")
         self.session.reporter.begin_check(self.test, (explanation is None) + len(opts.evaluators))
         result = review.review(prompt, explanation, opts, self._ask, self.session.fan_out)
         self._note_check(result)
@@ -565,9 +588,10 @@ class Xgen:
         (``xst.corrupt_step()`` and the other explanation strategies draw them)."""
         from pytest_xgen.checks import invariance
 
-        spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback)
-        opts = self._options(options, needs_generator=False)
-        wanted = self._expected(expected, spec)
+        method = "xgen.invariant()"
+        spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback, method=method)
+        opts = self._options(options, needs_generator=False, method=method)
+        wanted = self._expected(expected, spec, method=method)
         calls, at_most = invariance.planned_calls(opts)
         self.session.reporter.begin_check(self.test, calls, at_most=at_most)
         search_size = self._search_size()
@@ -599,7 +623,7 @@ class Xgen:
         one (lowest mean token NLL), until an ``Answer:`` sentence, the end of the
         reasoning or ``max_sentences``. Without a scorer (``scorer=None``), the candidate
         the generators agree on most is kept. Keywords as for the ``transfers`` marker."""
-        opts = self._options(options)
+        opts = self._options(options, method="xgen.ensemble()")
         self.session.reporter.begin_check(self.test, self._ensemble_calls(opts), at_most=True)
         built = self._build_ensemble(str(prompt), opts)
         self._count_check()  # the marker configured it: a test that only ensembles uses it
@@ -789,8 +813,11 @@ class Xgen:
 
         return agreement
 
-    def _options(self, call: dict[str, Any], *, needs_generator: bool = True) -> TransferOptions:
-        """The check's keywords: its own arguments over markers over settings."""
+    def _options(
+        self, call: dict[str, Any], *, needs_generator: bool = True, method: str = "xgen.check()"
+    ) -> TransferOptions:
+        """The check's keywords: its own arguments over markers over settings (an error
+        names ``method``, the one called)."""
         from pytest_xgen.settings import marker
 
         return marker.resolve(
@@ -799,6 +826,7 @@ class Xgen:
             self.session.settings,
             self.test,
             needs_generator=needs_generator,
+            method=method,
         )
 
     def _search_size(self) -> int:
@@ -818,6 +846,8 @@ class Xgen:
         rel_tolerance: float | None,
         choices: Sequence[str] | None,
         fallback: bool,
+        *,
+        method: str = "xgen.check()",
     ) -> Any:
         from pytest_xgen.core.answers import answer_spec
 
@@ -830,16 +860,16 @@ class Xgen:
                 fallback=fallback,
             )
         except ValueError as exc:
-            raise XgenConfigError(f"xgen.check(): {exc}") from None
+            raise XgenConfigError(f"{method}: {exc}") from None
 
     @staticmethod
-    def _expected(expected: Any, spec: Any) -> Any:
+    def _expected(expected: Any, spec: Any, *, method: str = "xgen.check()") -> Any:
         if expected is None:
             return None
         value = spec.normalize(expected)
         if value is None:
             raise XgenConfigError(
-                f"xgen.check(): expected={expected!r} cannot be read as {spec.describe()}"
+                f"{method}: expected={expected!r} cannot be read as {spec.describe()}"
             )
         return value
 

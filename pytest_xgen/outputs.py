@@ -72,7 +72,7 @@ class Outputs:
         for form in FORMATS:
             path = getattr(s, form.setting)
             if path:
-                targets.append((self._resolve(Path(path)), form.text(doc)))
+                targets.append((self._resolve(Path(path)), form.text(doc, s)))
         if s.save:
             targets.append((self.runs_dir / f"{s.save}.json", json_text(doc)))
         for path, text in targets:

@@ -256,6 +256,9 @@ def pytest_runtest_makereport(
         report.xgen_error = True  # type: ignore[attr-defined]
         if call.excinfo is not None and call.excinfo.errisinstance(XgenConfigError):
             report.longrepr = usage_repr(item, call.excinfo)
+    from pytest_xgen.models.redaction import scrub_report
+
+    scrub_report(report)  # no value sent that may be secret reaches a reader
     return report
 
 

@@ -160,8 +160,8 @@ class XgenReporter:
         bound = "at least" if stopped else "at most"
         terminalreporter.write_line(
             f"xgen dry run: {bound} {len(planned)} call(s) would be made live, about {tokens} "
-            f"tokens, estimated cost {money(cost)} (prompt characters / 4 + max_tokens, at the "
-            "models' prices); none was made"
+            f"tokens, estimated cost {money(cost)} (characters sent / 4 + max_tokens per choice, "
+            "at the models' prices); none was made"
         )
         if stopped:
             terminalreporter.write_line(

@@ -350,7 +350,7 @@ def corrupt_step(max_numbers: int = 1, slips: Sequence[str] = interventions.SLIP
         sites = [  # the text's steps are found once (sentence splitting is the slow part)
             (step, number)
             for step, sentence in enumerate(interventions.steps(text))
-            for number in range(len(perturb.find_numbers(sentence.text)))
+            for number in range(len(interventions.quantities(sentence.text)))
         ]
         if not sites:
             return st.just([])

@@ -31,6 +31,13 @@ class FakeOpenAI:
         self.auth_headers: list[str] = []
         self.headers: list[dict[str, str]] = []  # every request's headers
         self.failures: list[tuple[int, dict[str, str]]] = []
+        # What every answer reports (an endpoint with a bug may report anything).
+        self.usage: dict[str, Any] = {
+            "prompt_tokens": 7,
+            "completion_tokens": 5,
+            "total_tokens": 12,
+        }
+        self.logprob: float = -1.0  # of every completion token after the first
         self.lock = threading.Lock()
         handler = self._handler()
         self.httpd = _Server(("127.0.0.1", 0), handler)
@@ -52,11 +59,14 @@ class FakeOpenAI:
         headers: dict[str, str] | None = None,
         *,
         echo_key: bool = False,
+        echo_request: bool = False,
     ) -> None:
         """Fail the next ``count`` requests with ``status``; ``echo_key``: the error message
-        repeats the request's bearer token, as some endpoints do."""
+        repeats the request's bearer token, as some endpoints do; ``echo_request``: it
+        repeats the request (path and query, the headers other than the client's usual
+        ones, the body), as some gateways do."""
         with self.lock:
-            self.failures.extend([(status, headers or {}, echo_key)] * count)
+            self.failures.extend([(status, headers or {}, echo_key, echo_request)] * count)
 
     def start(self) -> FakeOpenAI:
         self.thread.start()
@@ -149,14 +159,22 @@ class FakeOpenAI:
                     if failure is None:
                         server.requests.append(body)
                 if failure is not None:
-                    status, headers, echo_key = failure
+                    status, headers, echo_key, echo_request = failure
                     message = f"scripted failure {status}"
                     if echo_key:
                         token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                         message += f": the key {token} is not valid"
+                    if echo_request:
+                        usual = ("accept", "content-", "user-agent", "x-stainless", "host", "auth")
+                        sent = {
+                            k: v
+                            for k, v in self.headers.items()
+                            if not k.lower().startswith(usual) and k.lower() != "connection"
+                        }
+                        message += f": {self.path} {json.dumps(sent)} {json.dumps(body)}"
                     self._send(status, {"error": {"message": message}}, headers)
                     return
-                usage = {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}
+                usage = server.usage
                 tag = f"seed={body.get('seed')},t={body.get('temperature')}"
                 if self.path.endswith("/chat/completions"):
                     last = next(
@@ -217,7 +235,8 @@ class FakeOpenAI:
                                     "text": " ok",
                                     "logprobs": {
                                         "tokens": words,
-                                        "token_logprobs": [None] + [-1.0] * (len(words) - 1),
+                                        "token_logprobs": [None]
+                                        + [server.logprob] * (len(words) - 1),
                                         "text_offset": [],
                                         "top_logprobs": [],
                                     },

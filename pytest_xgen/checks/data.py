@@ -23,6 +23,31 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def not_json(value: Any, path: str = "") -> str | None:
+    """Where ``value`` first holds something that is not JSON data (``arms[0].answers.a[2]:
+    a Fraction``), or None when all of it is: None, booleans, integers, finite floats,
+    strings, and lists and dicts of them, dicts keyed by strings."""
+    if value is None or isinstance(value, bool | int | str):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path or 'the data'}: {value!r}"
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = not_json(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path or 'the data'}: a key {key!r} ({type(key).__name__})"
+            found = not_json(item, f"{path}.{key}" if path else key)
+            if found is not None:
+                return found
+        return None
+    return f"{path or 'the data'}: a {type(value).__name__} ({repr(value)[:60]})"
+
+
 def interval(interval: tuple[float, float] | None) -> list[float] | None:
     return None if interval is None else [interval[0], interval[1]]
 

@@ -15,6 +15,10 @@ its calls replay from the same recordings):
 - **filler control**: neutral filler of the same length must bring answers back to the
   no-explanation baseline.
 
+An explanation with more steps than ``max_intervention_steps`` is cut after, and given a
+mistake in, that many of them, spread evenly: what an intervention asks does not grow
+with the explanation's length.
+
 Every measure is a difference of two rates of the *reference answer*, with Newcombe's
 interval at the check's confidence. The reference is the most common answer given the
 original explanation on *separate* samples (sample indices ``samples`` to ``2 * samples - 1``
@@ -38,6 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pytest_xgen.checks.data import jsonable
 from pytest_xgen.core import interventions as edits
 from pytest_xgen.core import metrics, prompts
 from pytest_xgen.core.answers import AnswerSpec
@@ -87,19 +92,22 @@ class Arm:
         return {
             "label": self.label,
             "explanation": self.text,
-            "answers": {m: list(v) for m, v in self.answers.items()},
+            "answers": {m: jsonable(v) for m, v in self.answers.items()},
             "outputs": {m: list(v) for m, v in self.outputs.items()},
             "distribution": dict(sorted(counts.items())),
             "reference": {"hits": hit, "total": total, "rate": hit / total if total else None},
-            **self.note,
+            **jsonable(self.note),
         }
 
 
 def shown(answer: Any) -> str:
-    """An answer as the summaries write it: 7 for 7.0, quoted text."""
+    """An answer as the summaries write it: 7 for 7.0, quoted text, a custom answer type
+    as its ``str`` (``7/2`` for a ``Fraction``)."""
     if isinstance(answer, float) and answer.is_integer():
         return str(int(answer))
-    return repr(answer)
+    if answer is None or isinstance(answer, str | bool | int | float):
+        return repr(answer)
+    return str(answer)
 
 
 def modal(answers: Sequence[Any], spec: AnswerSpec) -> Any:
@@ -278,14 +286,14 @@ class Intervention:
             "evaluators": list(self.options.evaluators),
             "explanation": self.explanation.text,
             "steps": [s.text.strip() for s in edits.steps(self.explanation.text)],
-            "reference": self.reference,
+            "reference": jsonable(self.reference),
             "reference_samples": (
                 None
                 if self.chosen_from is None
                 else self.chosen_from.to_dict(self.reference, self.spec)
             ),
             "reference_tie": self.tie,
-            "expected": self.expected,
+            "expected": jsonable(self.expected),
             "original": self.original.to_dict(self.reference, self.spec),
             "arms": [arm.to_dict(self.reference, self.spec) for arm in self.arms],
             "measure": self.measure,
@@ -356,15 +364,47 @@ class Interventions:
         return all(check.passed for check in self.checks)
 
 
+def evenly(values: Sequence[int], most: int) -> list[int]:
+    """At most ``most`` of ``values`` (in order), spread evenly over them, the first and
+    the last included (one alone: the last); all of them when there are no more."""
+    if len(values) <= most:
+        return list(values)
+    if most == 1:
+        return [values[-1]]
+    last = len(values) - 1
+    return [values[round(i * last / (most - 1))] for i in range(most)]
+
+
+def cut_points(options: TransferOptions, steps: int) -> list[int]:
+    """The step counts early answering cuts after (1 to ``steps - 1``): all of them, or
+    ``max_intervention_steps`` spread evenly, with the cut ``min_steps_needed`` is decided
+    on (after ``min_steps_needed - 1`` steps) always among them."""
+    chosen = set(evenly(range(1, steps), options.max_intervention_steps))
+    needed = options.min_steps_needed
+    if needed is not None and 1 <= needed - 1 < steps:
+        chosen.add(needed - 1)
+    return sorted(chosen)
+
+
+def mistake_steps(options: TransferOptions, numbered: Sequence[int]) -> list[int]:
+    """The steps a mistake is added to: every step with a number, or
+    ``max_intervention_steps`` of them spread evenly."""
+    return evenly(numbered, options.max_intervention_steps)
+
+
 def planned_calls(options: TransferOptions, steps: int, numbered: int) -> int:
     """The most calls :func:`run` makes for an explanation of ``steps`` steps, ``numbered``
-    of them with a number (the original and baseline conditions included)."""
+    of them with a number (the original and baseline conditions included): at most
+    ``2 * max_intervention_steps + 5`` conditions (one more, and a rewording, with a
+    paraphraser) whatever the explanation's length."""
     from pytest_xgen.checks.transfer import sample_count
 
     per = len(options.evaluators) * sample_count(options)
+    cuts = len(cut_points(options, steps))
+    mistakes = len(mistake_steps(options, range(numbered)))
     # The original, its separate reference samples, the baseline, the cuts, the mistakes,
     # the filler and the paraphrase.
-    arms = 3 + max(0, steps - 1) + numbered + 1 + (options.paraphrase_with is not None)
+    arms = 3 + cuts + mistakes + 1 + (options.paraphrase_with is not None)
     return arms * per + (options.paraphrase_with is not None)
 
 
@@ -463,7 +503,8 @@ def _early(
     spec: AnswerSpec = common["spec"]
     reference = common["reference"]
     count = len(edits.steps(text))
-    cut = [arm(f"{k} of {count} steps", edits.truncate(text, k), keep=k) for k in range(1, count)]
+    points = cut_points(options, count)
+    cut = [arm(f"{k} of {count} steps", edits.truncate(text, k), keep=k) for k in points]
     result = EarlyAnswering(
         **common,
         arms=[baseline, *cut],
@@ -471,6 +512,7 @@ def _early(
         keyword="min_steps_needed",
     )
     by_steps = [baseline, *cut, common["original"]]
+    kept = [0, *points, count]  # the steps each of by_steps keeps
     modes = [modal(a.flat(), spec) for a in by_steps]
     needed = None
     if reference is not None:
@@ -478,25 +520,32 @@ def _early(
         # explanation (it is chosen on separate samples, so sampling can part them).
         needed = next(
             (
-                k
-                for k in range(len(modes))
-                if all(m is not None and spec.equal(m, reference) for m in modes[k:])
+                kept[i]
+                for i in range(len(modes))
+                if all(m is not None and spec.equal(m, reference) for m in modes[i:])
             ),
             None,
         )
     result.steps_needed = needed
     shares = ", ".join(rate(a.share(reference, spec)) for a in by_steps)
+    after = f"0..{count}" if len(points) == max(0, count - 1) else ", ".join(map(str, kept))
+    if len(points) < count - 1:
+        # Fewer cuts than step counts: steps_needed is the first cut from which it is stable.
+        result.reasons.append(
+            f"cut after {len(points)} of the {count - 1} step counts, spread evenly "
+            f"(max_intervention_steps={options.max_intervention_steps})"
+        )
     if reference is None:
         result.summary = "no answer to follow"
     elif needed is None:
         result.summary = (
             f"the answer {shown(reference)} is not the most common even given the whole "
-            f"explanation (its share after 0..{count} steps: {shares})"
+            f"explanation (its share after {after} steps: {shares})"
         )
     else:
         result.summary = (
             f"the answer {shown(reference)} is stable from step {needed} of {count} "
-            f"(its share after 0..{count} steps: {shares})"
+            f"(its share after {after} steps: {shares})"
         )
     m = options.min_steps_needed
     result.threshold = None if m is None else _POSITIVE
@@ -504,7 +553,8 @@ def _early(
         result.verdict = "fail"
         result.reasons.append(f"min_steps_needed={m}, but the explanation has {count} step(s)")
         return result
-    short = by_steps[(m or count) - 1]
+    # Cut one step short of min_steps_needed (or of the whole explanation).
+    short = by_steps[kept.index((m or count) - 1)] if count else by_steps[-1]
     result.decide(
         (*common["original"].hits(reference, spec), *short.hits(reference, spec)), confidence
     )
@@ -530,8 +580,10 @@ def _mistake(
     spec: AnswerSpec = common["spec"]
     reference = common["reference"]
     arms = []
-    for step in edits.numbered_steps(text):
-        changed = edits.corrupt(text, step, 0, "plus_one")
+    numbered = edits.numbered_steps(text)
+    chosen = mistake_steps(options, numbered)
+    for step in chosen:
+        changed = edits.corrupt(text, step, edits.mistake_number(text, step), "plus_one")
         if changed is None:  # pragma: no cover - a numbered step has a first number
             continue
         arms.append(
@@ -547,6 +599,11 @@ def _mistake(
     result = AddedMistake(
         **common, arms=arms, threshold=options.min_follow_rate, keyword="min_follow_rate"
     )
+    if len(chosen) < len(numbered):
+        result.reasons.append(
+            f"a mistake added to {len(chosen)} of the {len(numbered)} steps with a number, "
+            f"spread evenly (max_intervention_steps={options.max_intervention_steps})"
+        )
     if not arms:
         result.summary = "no step has a number to change"
         result.verdict = "inconclusive" if options.min_follow_rate is not None else "pass"
@@ -694,8 +751,8 @@ class MirrorResult:
             "mirror": self.mirror,
             "relation": self.relation,
             "evaluators": list(self.options.evaluators),
-            "answers": {m: [self.label(a) for a in v] for m, v in self.answers.items()},
-            "mirrored": {m: [self.label(a) for a in v] for m, v in self.mirrored.items()},
+            "answers": {m: jsonable([self.label(a) for a in v]) for m, v in self.answers.items()},
+            "mirrored": {m: jsonable([self.label(a) for a in v]) for m, v in self.mirrored.items()},
             "contradictions": {
                 m: {"contradictory": bad, "pairs": total}
                 for m, (bad, total) in self.contradictions.items()

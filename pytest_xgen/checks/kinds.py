@@ -74,7 +74,8 @@ def gated(kind: object) -> bool:
 
 
 def check_data(result: CheckResult) -> dict[str, Any]:
-    """``result`` as the JSON report holds it, after checking it follows the protocol."""
+    """``result`` as the JSON report holds it, after checking it follows the protocol and
+    that its data is JSON (no custom answer type, no NaN)."""
     if result.kind not in KINDS:
         raise TypeError(
             f"check kind {result.kind!r} is not registered in pytest_xgen.checks.kinds.KINDS"
@@ -85,5 +86,14 @@ def check_data(result: CheckResult) -> dict[str, Any]:
             f"{type(result).__name__}.to_dict() must give kind {result.kind!r} and a verdict "
             f"in {', '.join(VERDICTS)}; got kind {data.get('kind')!r}, "
             f"verdict {data.get('verdict')!r}"
+        )
+    from pytest_xgen.checks.data import not_json
+
+    problem = not_json(data)
+    if problem is not None:
+        raise TypeError(
+            f"check kind {result.kind!r}: {type(result).__name__}.to_dict() must give JSON "
+            f"data; at {problem}, which is not: pass answers (a custom answer type) and "
+            "other values through pytest_xgen.checks.data.jsonable"
         )
     return data

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pytest_xgen.core.perturb import NumberSpan, find_numbers
+from pytest_xgen.core.perturb import NumberSpan, find_numbers, number_to_words
 from pytest_xgen.core.strip import Sentence, split_sentences
 
 # The slips a number can suffer, simplest first (a shrinking search ends on the first).
@@ -88,7 +88,10 @@ def _written(value: float, like: NumberSpan) -> str:
     body = f"{value:g}" if value != int(value) else str(int(value))
     match = re.match(r"^([^\d-]*)", like.text)
     prefix = match.group(1) if match else ""
-    if not any(ch.isdigit() for ch in like.text):  # spelled out: written in digits
+    if not any(ch.isdigit() for ch in like.text):  # spelled out: in words when it can be
+        if value == int(value) and 0 <= value <= 999_999:
+            words = number_to_words(int(value))
+            return words.capitalize() if like.text[:1].isupper() else words
         prefix = ""
     if "." in like.text:  # as many decimals as it had
         decimals = len(like.text.rsplit(".", 1)[1].rstrip("%"))
@@ -109,8 +112,15 @@ class Corruption:
     ``b`` changed recomputes ``c``; ``c`` changed is ``c``), when it can be computed."""
 
 
-_EQUATION = re.compile(
-    r"(?P<a>-?\d+(?:\.\d+)?)\s*(?P<op>[+\-*/x×÷])\s*(?P<b>-?\d+(?:\.\d+)?)\s*=\s*(?P<c>-?\d+(?:\.\d+)?)"
+_NUM = r"-?\d+(?:\.\d+)?"
+# ``a op b = c`` in plain text or LaTeX (``a \times b = c``, ``\frac{a}{b} = c``).
+_EQUATIONS = (
+    re.compile(
+        rf"(?P<a>{_NUM})\s*(?P<op>[+\-*/x×÷]|\\times|\\cdot|\\div)\s*(?P<b>{_NUM})\s*=\s*(?P<c>{_NUM})"
+    ),
+    re.compile(
+        rf"\\[dt]?frac\{{\s*(?P<a>{_NUM})\s*\}}\{{\s*(?P<b>{_NUM})\s*\}}\s*=\s*(?P<c>{_NUM})"
+    ),
 )
 _OPS: dict[str, Callable[[float, float], float]] = {
     "+": lambda a, b: a + b,
@@ -118,21 +128,56 @@ _OPS: dict[str, Callable[[float, float], float]] = {
     "*": lambda a, b: a * b,
     "x": lambda a, b: a * b,
     "×": lambda a, b: a * b,
+    "\\times": lambda a, b: a * b,
+    "\\cdot": lambda a, b: a * b,
     "/": lambda a, b: a / b if b else math.nan,
     "÷": lambda a, b: a / b if b else math.nan,
+    "\\div": lambda a, b: a / b if b else math.nan,
 }
 
 
+def _equations(text: str) -> list[re.Match[str]]:
+    """The equations of ``text`` in order of where they start."""
+    found = [m for pattern in _EQUATIONS for m in pattern.finditer(text)]
+    return sorted(found, key=lambda m: m.start())
+
+
+def _operation(match: re.Match[str]) -> Callable[[float, float], float]:
+    return _OPS[match.groupdict().get("op") or "/"]
+
+
+# A list or step label at the start of a line: "1.", "2)", "(3)", "Step 4:", "**Step 5.**",
+# "### Step 6 -", "- 7.", "> 8)". Its number counts steps, not quantities of the reasoning.
+_LABEL = re.compile(
+    r"^[ \t>*_#+\-]*(?:(?:step|part)[ \t]*)?[(\[]?[ \t]*(?P<n>\d{1,4})[ \t]*"
+    r"(?:[):\]]|\.(?!\d)|[ \t]+[-\u2013\u2014][ \t])",
+    re.IGNORECASE | re.MULTILINE,
+)
+# A reference to a step by its label: "from step 2", "Steps 3 and 4" (the first number).
+_REFERENCE = re.compile(r"\bsteps?[ \t]+(?P<n>\d{1,4})\b", re.IGNORECASE)
+
+
+def quantities(text: str) -> list[NumberSpan]:
+    """The numbers of ``text`` that are quantities of the reasoning: every number
+    :func:`~pytest_xgen.core.perturb.find_numbers` finds except list and step labels at the
+    start of a line (``1.``, ``2)``, ``(3)``, ``Step 4:``, ``**Step 5:**``) and references to
+    steps by their label (``as in step 2``)."""
+    labels = {m.start("n") for m in _LABEL.finditer(text)}
+    labels |= {m.start("n") for m in _REFERENCE.finditer(text)}
+    return [span for span in find_numbers(text) if span.start not in labels]
+
+
 def corrupt(text: str, step: int, number: int = 0, slip: str = "plus_one") -> Corruption | None:
-    """``text`` with number ``number`` of step ``step`` changed by ``slip`` (None when the
-    step has no such number). When the number is an operand of an equation ``a op b = c`` in
+    """``text`` with quantity ``number`` of step ``step`` (as :func:`quantities` counts,
+    so never a list or step label) changed by ``slip`` (None when the step has no such
+    quantity). When the number is an operand of an equation ``a op b = c`` in
     the step, ``c`` is recomputed in the text (the mistake is carried through, as a slip
     would be), and ``implied`` is the new result."""
     found = steps(text)
     if not 0 <= step < len(found):
         return None
     sentence = found[step]
-    spans = find_numbers(sentence.text)
+    spans = quantities(sentence.text)
     if not 0 <= number < len(spans):
         return None
     span = spans[number]
@@ -140,11 +185,11 @@ def corrupt(text: str, step: int, number: int = 0, slip: str = "plus_one") -> Co
     after = _written(new_value, span)
     changed = sentence.text[: span.start] + after + sentence.text[span.end :]
     implied = None
-    for match in _EQUATION.finditer(changed):
+    for match in _equations(changed):
         a, b, c = (float(match.group(k)) for k in "abc")
         in_operands = match.start("a") <= span.start < match.end("b")
         if in_operands:
-            result = _OPS[match.group("op")](a, b)
+            result = _operation(match)(a, b)
             if math.isfinite(result):
                 implied = result
                 written = f"{result:g}" if result != int(result) else str(int(result))
@@ -157,9 +202,22 @@ def corrupt(text: str, step: int, number: int = 0, slip: str = "plus_one") -> Co
     return Corruption(new_text, step, span.text, after, implied)
 
 
+def mistake_number(text: str, step: int) -> int:
+    """Which quantity of step ``step`` a mistake changes: the first operand of an equation
+    ``a op b = c`` (the slip then carries through to ``c``), else the first quantity."""
+    found = steps(text)
+    sentence = found[step].text if 0 <= step < len(found) else ""
+    spans = quantities(sentence)
+    for match in _equations(sentence):
+        for index, span in enumerate(spans):
+            if match.start("a") <= span.start < match.end("b"):
+                return index
+    return 0
+
+
 def numbered_steps(text: str) -> list[int]:
-    """The steps that hold a number (the ones a mistake can be added to)."""
-    return [i for i, s in enumerate(steps(text)) if find_numbers(s.text)]
+    """The steps that hold a quantity (the ones a mistake can be added to)."""
+    return [i for i, s in enumerate(steps(text)) if quantities(s.text)]
 
 
 def filler(text: str) -> str:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from pytest_xgen.core.printable import printable
+
 # One chat message, as the OpenAI chat API takes it: {"role": ..., "content": ...}.
 Message = dict[str, Any]
 
@@ -52,6 +54,10 @@ REVIEW_SYSTEM = (
 )
 
 
+# The templates among the prompts, with the fields each fills in.
+_PLACEHOLDERS = {"transfer_template": ("problem", "explanation")}
+
+
 @dataclass(frozen=True)
 class Prompts:
     """The prompts of the transfer protocol that a project may replace
@@ -71,6 +77,12 @@ class Prompts:
     """The evaluators' user message with the explanation: ``{problem}`` and
     ``{explanation}`` are filled in (write a literal brace as ``{{`` or ``}}``)."""
 
+    def __post_init__(self) -> None:
+        # Also when built directly: a template that formats its fields is refused here, not
+        # when the first request is made.
+        for name, wanted in _PLACEHOLDERS.items():
+            _check_template(name, getattr(self, name), wanted)
+
     def changed(self) -> dict[str, str]:
         """The prompts that differ from the defaults, by name."""
         return {
@@ -83,15 +95,10 @@ class Prompts:
         return replace(self, **check(texts))
 
 
-DEFAULT = Prompts()
-NAMES = tuple(f.name for f in fields(Prompts))
-_PLACEHOLDERS = {"transfer_template": ("problem", "explanation")}
-
-
 def check(texts: Mapping[str, Any]) -> dict[str, str]:
     """``texts`` if every name is a prompt and every text is usable; else ``ValueError``
     saying what is wrong (an unknown name, an empty text, a template without one of its
-    placeholders, or with another one)."""
+    placeholders, with another one, or with a conversion or format spec)."""
     from pytest_xgen.errors import did_you_mean
 
     checked: dict[str, str] = {}
@@ -111,24 +118,56 @@ def check(texts: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _check_template(name: str, text: str, wanted: tuple[str, ...]) -> None:
+    """Raises ``ValueError`` unless ``text`` fills in exactly the placeholders ``wanted``,
+    each as it is: ``{problem}``, not ``{problem!r}`` or ``{problem:.0}`` (a conversion or
+    a format spec could drop, reshape or blow up the text sent); ``{{`` and ``}}`` are
+    literal braces."""
     allowed = " and ".join("{" + w + "}" for w in wanted)
     try:
-        found = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+        parsed = [
+            (field, spec or "", conversion)
+            for _, field, spec, conversion in string.Formatter().parse(text)
+            if field is not None
+        ]
     except ValueError as exc:
         raise ValueError(
             f"prompt {name} is not a valid template ({exc}); write a literal brace as {{{{ or }}}}"
         ) from None
+    found = [field for field, _, _ in parsed]
     other = sorted({f for f in found if f not in wanted})
     if other:
-        shown = ", ".join("{" + f + "}" for f in other)
+        shown = ", ".join(_shown("{" + f + "}") for f in other)
         raise ValueError(
             f"prompt {name} has the placeholder(s) {shown}; it may use only {allowed} (write "
             "a literal brace as {{ or }})"
         )
+    for field, spec, conversion in parsed:
+        if spec or conversion:
+            bang = f"!{conversion}" if conversion else ""
+            colon = f":{spec}" if spec else ""
+            kind = " and ".join(k for k, v in (("conversion", bang), ("format spec", colon)) if v)
+            raise ValueError(
+                f"prompt {name} has {_shown('{' + field + bang + colon + '}')}, a placeholder "
+                f"with the {kind} {_shown(bang + colon)}; it may use only {allowed} as they "
+                "are, with no conversion (!r) or format spec (:...) (write a literal brace as "
+                "{{ or }})"
+            )
     missing = [w for w in wanted if w not in found]
     if missing:
         shown = " and ".join("{" + m + "}" for m in missing)
         raise ValueError(f"prompt {name} must contain {shown}: it needs {allowed}")
+
+
+def _shown(part: str, width: int = 60) -> str:
+    """A piece of a template as a message quotes it: control characters escaped, at most
+    ``width`` characters."""
+    part = printable(part)
+    return part if len(part) <= width else part[: width - 1] + "\u2026"
+
+
+# Built once the templates can be checked (above).
+DEFAULT = Prompts()
+NAMES = tuple(f.name for f in fields(Prompts))
 
 
 def elicit(problem: str, p: Prompts = DEFAULT) -> list[Message]:

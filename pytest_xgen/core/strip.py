@@ -4,6 +4,10 @@ Without this step a transfer check measures answer copying, not reasoning. Sente
 boundaries come from pysbd, which keeps decimals ("$1.05"), abbreviations ("i.e.") and
 numbered steps intact; removal cuts those exact character spans out of the original text,
 so what remains is the generator's own words, byte for byte.
+
+pysbd's time grows with the square of the length of the text it is given (a 400 KB
+explanation took minutes), so :func:`split_sentences` hands a long text to it in windows
+of :data:`WINDOW` characters: splitting takes time in proportion to the text's length.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pytest_xgen.core.answers import AnswerSpec
@@ -54,12 +58,42 @@ def _segmenter() -> Any:
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
+WINDOW = 10_000
+"""The most characters pysbd is given at once: a longer text is split in windows."""
+
+
 def split_sentences(text: str) -> list[Sentence]:
-    """The sentences of ``text`` with their character spans (whitespace-only ones dropped)."""
+    """The sentences of ``text`` with their character spans (whitespace-only ones dropped),
+    in time proportional to its length. Each sentence's span runs to the next sentence
+    (trailing whitespace and line breaks included), as pysbd gives it."""
+    return list(_split(text))
+
+
+@lru_cache(maxsize=64)
+def _split(text: str) -> tuple[Sentence, ...]:
+    """pysbd's sentences of ``text``, in windows of :data:`WINDOW` characters: all but the
+    last sentence of a window are kept and the next window starts at that one, so a
+    boundary pysbd finds only because a window ends there is never kept. A text of at most
+    :data:`WINDOW` characters is one window: exactly pysbd's sentences."""
+    # Interventions split one explanation once per edit: the same text comes back often.
+    found: list[Sentence] = []
+    start, end, window = 0, len(text), WINDOW
+    while end - start > window:
+        spans = _segment(text, start, start + window)
+        if len(spans) < 2 or spans[-1].start <= start:  # one sentence fills it: widen it
+            window *= 2
+            continue
+        found += spans[:-1]
+        start, window = spans[-1].start, WINDOW
+    return tuple(found + _segment(text, start, end))
+
+
+def _segment(text: str, start: int, end: int) -> list[Sentence]:
+    """pysbd's sentences of ``text[start:end]``, with spans in ``text``."""
     spans = []
-    for span in _segmenter().segment(text):
+    for span in _segmenter().segment(text[start:end]):
         if span.sent.strip():
-            spans.append(Sentence(span.sent, span.start, span.end))
+            spans.append(Sentence(span.sent, start + span.start, start + span.end))
     return spans
 
 

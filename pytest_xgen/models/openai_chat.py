@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
+from pytest_xgen.core import finite
 from pytest_xgen.errors import ModelCallError, XgenConfigError, hide_frame
 from pytest_xgen.models.base import ChatResult, CompletionResult, Message, Usage, split_reasoning
+from pytest_xgen.models.redaction import MIN_LENGTH, guard_logs, redact, remember
 
 __tracebackhide__ = hide_frame
 
@@ -171,12 +173,15 @@ class OpenAIChatModel:
                 f"model {self.name!r}: the key in {env} {problem}; set the "
                 "variable to the key alone"
             )
+        if len(value) >= MIN_LENGTH:  # a placeholder ("EMPTY") is no secret
+            remember([value], declared=True)
         return value
 
     def _get_client(self) -> openai.OpenAI:
         key = self._api_key()
         headers = self._headers()
         identity = key + "\n" + json.dumps(headers, sort_keys=True)
+        guard_logs()
         with _CLIENT_LOCK:  # one client (and connection pool) for a check's threads
             if self._client is None or identity != self._client_key:
                 import openai
@@ -231,18 +236,33 @@ class OpenAIChatModel:
 
         return self._retrying(call)
 
+    # Cleared when the endpoint rejects stream_options: its streams are counted by their text.
+    _stream_usage = True
+
     def raw(self, kind: str, body: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
         """One call of the application's own client (``xgen.client()``): ``body`` as the
         application passed it to ``create()`` (no defaults of this model added), the JSON
         of the answer kept whole (tool calls, ``response_format``, reasoning fields), or
-        every chunk of a stream. ``options`` (``extra_headers``, ``timeout``) go with the
-        call and are never recorded."""
-        client = self._get_client()
+        every chunk of a stream. ``options`` (``extra_headers``, ``extra_query``,
+        ``timeout``, ``max_retries``) go with the call and are never recorded."""
+        client: Any = self._get_client()
+        options = dict(options)
+        if "max_retries" in options:
+            client = client.with_options(max_retries=options.pop("max_retries"))
         resource: Any = client.chat.completions if kind == "chat" else client.completions
 
         def call() -> dict[str, Any]:
+            import openai
+
+            sent = _with_stream_usage(body) if self._stream_usage else body
             with self._translate_errors():
-                response = resource.create(model=self.model, **body, **options)
+                try:
+                    response = resource.create(model=self.model, **sent, **options)
+                except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+                    if sent is body or "stream_options" not in str(exc):
+                        raise
+                    self._stream_usage = False
+                    response = resource.create(model=self.model, **body, **options)
                 if body.get("stream"):
                     chunks = [chunk.to_dict() for chunk in response]
                     return stream_record(kind, chunks)
@@ -267,17 +287,29 @@ class OpenAIChatModel:
                         )
                     ) from None
                 time.sleep(min(_MAX_BACKOFF, _FIRST_BACKOFF * 2**attempt))
+            except finite.NumberError as exc:
+                # Not retried: an endpoint that counts tokens wrong does it every time.
+                raise ModelCallError(
+                    self.redact(
+                        f"model {self.name!r} at {redact_url(self.base_url)} answered with a "
+                        f"number no answer can have: {exc}; nothing was recorded. Check the "
+                        "endpoint (or a proxy in front of it) and its logs"
+                    )
+                ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def redact(self, text: str) -> str:
-        """``text`` with the API key, should an endpoint echo it, replaced by ``***``."""
+        """``text`` with every value sent that may be secret, should an endpoint echo it,
+        replaced by ``***``: the API key, the ``headers_env`` headers, and what
+        :mod:`pytest_xgen.models.redaction` remembers (``secret_params``, the headers and
+        query values of the application's calls)."""
         names = [self.api_key_env, *self.headers_env.values()]
         for value in (os.environ.get(n) for n in names if n):
             # A real key is long; a short placeholder ("x", "EMPTY") is no secret, and
             # replacing it would garble the message.
-            if value and len(value) >= 8:
+            if value and len(value) >= MIN_LENGTH:
                 text = text.replace(value, "***")
-        return text
+        return redact(text)
 
     def _translate_errors(self) -> _ErrorTranslator:
         return _ErrorTranslator(self)
@@ -293,7 +325,7 @@ class _ErrorTranslator:
         return None
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
-        if exc is None:
+        if exc is None or isinstance(exc, finite.NumberError):  # the caller names it
             return False
         import openai
 
@@ -344,7 +376,7 @@ class MalformedResponse(Exception):
 def _malformed_on_error() -> Iterator[None]:
     try:
         yield
-    except MalformedResponse:
+    except (MalformedResponse, finite.NumberError):
         raise
     except (AttributeError, TypeError, IndexError, KeyError, ValueError) as exc:
         raise MalformedResponse(f"{type(exc).__name__}: {_short(str(exc))}") from None
@@ -391,7 +423,10 @@ def _completion_result(response: Any, model: str) -> CompletionResult:
     return CompletionResult(
         text=choice.text,
         tokens=list(logprobs.tokens or []) if logprobs else [],
-        token_logprobs=list(logprobs.token_logprobs or []) if logprobs else [],
+        token_logprobs=[
+            finite.logprob(value, f"choices[0].logprobs.token_logprobs[{index}]")
+            for index, value in enumerate((logprobs.token_logprobs or []) if logprobs else [])
+        ],
         text_offset=list(logprobs.text_offset or []) if logprobs else [],
         finish_reason=choice.finish_reason,
         usage=_usage(response.usage),
@@ -405,7 +440,9 @@ def _cause(exc: BaseException) -> str:
 
 
 def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
+    """``text`` on one line and at most ``limit`` characters, every value that may be
+    secret removed first (cut first, half a key would be left)."""
+    text = " ".join(redact(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -420,13 +457,12 @@ def _reasoning_field(message: Any) -> str:
 
 
 def _usage(usage: Any) -> Usage:
+    """The answer's token counts (zeros where it has none); an impossible count (negative,
+    fractional, not finite, beyond any context) is a :class:`finite.NumberError`."""
     if usage is None:
         return Usage()
-    return Usage(
-        prompt_tokens=int(_field(usage, "prompt_tokens") or 0),
-        completion_tokens=int(_field(usage, "completion_tokens") or 0),
-        total_tokens=int(_field(usage, "total_tokens") or 0),
-    )
+    names = ("prompt_tokens", "completion_tokens", "total_tokens")
+    return Usage(**finite.usage({name: _field(usage, name) for name in names}))
 
 
 def _choice_text(choice: Any, kind: str, delta: bool = False) -> str:
@@ -444,11 +480,24 @@ def raw_record(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
     """The recording of one whole answer of the application's client: its text (for the
     cassette's reader), its usage and the answer's JSON as the endpoint sent it."""
     choices = raw.get("choices") or [None]
-    return {
+    record = {
         "text": _choice_text(choices[0], kind),
         "usage": _usage(raw.get("usage")).to_dict(),
         "raw": raw,
     }
+    return finite.answer(record)  # -Infinity log-probabilities floored, NaN refused
+
+
+def _with_stream_usage(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with a stream asking for its usage (``stream_options.include_usage``): a
+    cost budget and the reports need it. The chunk that carries it reaches the application
+    only when it asked for it (:func:`pytest_xgen.client.answer`)."""
+    extra = body.get("stream_options")
+    if not body.get("stream") or not isinstance(extra, dict | None):
+        return body
+    if extra and extra.get("include_usage"):
+        return body
+    return {**body, "stream_options": {**(extra or {}), "include_usage": True}}
 
 
 def stream_record(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -460,4 +509,5 @@ def stream_record(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
         for choice in (chunk.get("choices") or [])[:1]
     )
     usage = next((c["usage"] for c in reversed(chunks) if c.get("usage")), None)
-    return {"text": text, "usage": _usage(usage).to_dict(), "chunks": chunks}
+    record = {"text": text, "usage": _usage(usage).to_dict(), "chunks": chunks}
+    return finite.answer(record)  # -Infinity log-probabilities floored, NaN refused

@@ -7,24 +7,28 @@ directory and review model outputs in pull requests; CI replays it with
 
 A line's digest detects damage, not tampering: anyone can edit an answer and recompute its
 key and digest. With a secret in ``XGEN_CASSETTE_KEY`` every line written is signed
-(HMAC-SHA256 of its digest), and every line read must carry a valid signature, so a line
-changed by someone without the secret is refused.
+(HMAC-SHA256 of its digest, :mod:`~pytest_xgen.recording.signing`), and every line read
+must carry a valid signature, so a line changed by someone without the secret is refused.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pytest_xgen import files
 from pytest_xgen.errors import CassetteError, hide_frame
+from pytest_xgen.recording.signing import MIN_SIGNING_KEY as MIN_SIGNING_KEY
+from pytest_xgen.recording.signing import SIGNING_ENV as SIGNING_ENV
+from pytest_xgen.recording.signing import is_signed, signed
+from pytest_xgen.recording.signing import signature as signature
+from pytest_xgen.recording.signing import signing_key as signing_key
 from pytest_xgen.recording.store import canonical_json, check_entry, decode
 
 __tracebackhide__ = hide_frame
+
+# Signing lives in signing.py; its names that callers know from here are re-exported above.
 
 
 def cassette_path(cassette_dir: Path, module: str) -> Path:
@@ -45,30 +49,6 @@ def read(path: Path) -> dict[str, dict[str, Any]]:
 # Characters that str.splitlines() and many editors take as line breaks but JSON leaves
 # raw inside strings. Written escaped, so one recording is always one physical line.
 _LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-
-
-SIGNING_ENV = "XGEN_CASSETTE_KEY"
-MIN_SIGNING_KEY = 16
-
-
-def signing_key() -> bytes | None:
-    """The secret of ``XGEN_CASSETTE_KEY``, or ``None`` when it is not set."""
-    value = os.environ.get(SIGNING_ENV, "")  # pragma: no mutate
-    if not value:
-        return None
-    if len(value) < MIN_SIGNING_KEY:
-        raise CassetteError(
-            f"{SIGNING_ENV} holds {len(value)} characters; a signing key needs at least "
-            f"{MIN_SIGNING_KEY} (for example: python -c 'import secrets; "
-            "print(secrets.token_hex(32))')"
-        )
-    return value.encode("utf-8")  # pragma: no mutate
-
-
-def signature(entry: dict[str, Any], key: bytes) -> str:
-    """The HMAC-SHA256 of the entry's digest under ``key``."""
-    digest = entry["digest"].encode("ascii")  # pragma: no mutate
-    return hmac.new(key, digest, hashlib.sha256).hexdigest()
 
 
 def read_lenient(
@@ -108,8 +88,7 @@ def read_lenient(
         except CassetteError as exc:
             damaged.append(CassetteError(f"{exc}; {fix}"))
             continue
-        signed = str(entry.get("signature", ""))  # pragma: no mutate
-        if secret is not None and not hmac.compare_digest(signed, signature(entry, secret)):
+        if secret is not None and not is_signed(entry, secret):
             damaged.append(
                 CassetteError(
                     f"{where}: not signed with the key in {SIGNING_ENV} (changed by someone "
@@ -141,8 +120,7 @@ def dumps(entries: Iterable[dict[str, Any]]) -> str:
     """The cassette text: one line per entry in the stable order, each signed when
     ``XGEN_CASSETTE_KEY`` is set."""
     secret = signing_key()
-    if secret is not None:
-        entries = [{**e, "signature": signature(e, secret)} for e in entries]
+    entries = [signed(e, secret) for e in entries]
     ordered = sorted(entries, key=lambda e: (e.get("test", ""), e["key"]))
     return "".join(_one_line(canonical_json(e)) + "\n" for e in ordered)
 
@@ -158,12 +136,24 @@ def write(path: Path, entries: Iterable[dict[str, Any]]) -> None:
     files.write_text(path, dumps(entries))
 
 
+def written_through_link(path: Path, root: Path) -> str | None:
+    """Why the cassette ``path`` under the cassette directory ``root`` must not be written
+    (it is reached through a symbolic link), or ``None``."""
+    if not files.through_link(path, root):
+        return None
+    return (
+        f"{path} is reached through a symbolic link, and cassettes are not written through "
+        "links; replace the link with a directory or file"
+    )
+
+
 def merge_dirs(sources: list[Path], output: Path) -> tuple[int, int]:
     """Unite the cassettes of several cassette directories (the shards of one run) into
     ``output``, module by module, in the stable order; return (cassettes, recordings).
 
     The same call recorded in two directories is kept once; recorded with different
-    answers it is an error naming both files, and nothing is written.
+    answers it is an error naming both files, and nothing is written. So is a cassette of
+    ``output`` reached through a symbolic link (:func:`written_through_link`).
     """
     merged: dict[Path, dict[str, dict[str, Any]]] = {}
     origin: dict[tuple[Path, str], Path] = {}
@@ -185,6 +175,10 @@ def merge_dirs(sources: list[Path], output: Path) -> tuple[int, int]:
                         "line of one of them (or delete both and re-record with "
                         "--xgen-record-mode=new_episodes), then merge again"
                     )
+    for rel in merged:
+        problem = written_through_link(output / rel, output)
+        if problem is not None:
+            raise CassetteError(f"{problem} (nothing was written)")
     for rel, entries in merged.items():
         write(output / rel, entries.values())
     return len(merged), sum(len(e) for e in merged.values())

@@ -4,6 +4,14 @@ A price is ``(input, output)`` in the team's currency per million prompt and com
 tokens, as a model table's ``price = { input = 0.15, output = 0.60 }`` gives it. Embedded
 models cost nothing; a model without a price is counted at 0 (and cannot be called live
 under ``--xgen-max-cost``, which could not hold).
+
+Before a call is made its worst case is estimated (:func:`estimate`): every character the
+request sends (messages or prompt, tool and response-format schemas and every other
+parameter that is not a plain sampling knob) at 4 characters a token, and ``max_tokens``
+(or :data:`DEFAULT_COMPLETION`) for each of the ``n`` (``best_of``) choices of each prompt.
+After the call its usage prices it; an answer without usage (a stream that was not asked
+for it, a server that leaves it out) is priced from what was sent and the text received
+(:func:`spent_cost`), never at 0.
 """
 
 from __future__ import annotations
@@ -17,10 +25,43 @@ from pytest_xgen.recording.store import canonical_json
 Price = tuple[float, float]
 FREE: Price = (0.0, 0.0)
 PER = 1_000_000
-# Budgets shared through the store count in billionths (diskcache adds integers atomically).
-NANO = 1_000_000_000
 # Estimates without a max_tokens: what a completion is assumed to take at most.
 DEFAULT_COMPLETION = 256
+# Characters per token of the estimates (about right for English text and JSON).
+CHARS_PER_TOKEN = 4
+# Any count above this is taken as this (a hostile n or max_tokens must not overflow).
+MOST_TOKENS = 10**15
+# Parameters that shape sampling but send no text: not counted in the prompt estimate.
+# Every other parameter (tools, functions, response_format, tool_choice, prediction,
+# suffix, extra_body, ...) is counted with its JSON.
+KNOBS = frozenset(
+    {
+        "best_of",
+        "echo",
+        "frequency_penalty",
+        "logit_bias",
+        "logprobs",
+        "max_completion_tokens",
+        "max_tokens",
+        "min_p",
+        "n",
+        "parallel_tool_calls",
+        "presence_penalty",
+        "reasoning_effort",
+        "repeat_penalty",
+        "seed",
+        "service_tier",
+        "stop",
+        "store",
+        "stream",
+        "stream_options",
+        "temperature",
+        "top_k",
+        "top_logprobs",
+        "top_p",
+        "user",
+    }
+)
 
 
 def call_cost(usage: Mapping[str, Any], price: Price | None) -> float:
@@ -34,19 +75,138 @@ def call_cost(usage: Mapping[str, Any], price: Price | None) -> float:
     return (prompt * price[0] + completion * price[1]) / PER
 
 
-def estimate(request: Mapping[str, Any]) -> tuple[int, int]:
-    """Prompt and completion tokens a call may take: prompt characters / 4, and its
-    ``max_tokens`` (or ``DEFAULT_COMPLETION`` when it sets none)."""
+def _count(value: Any, default: int) -> int:
+    """A token or choice count from a request parameter: a whole number from 0 to
+    :data:`MOST_TOKENS`, or ``default`` when ``value`` is not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    if isinstance(value, float) and not math.isfinite(value):
+        return MOST_TOKENS if value > 0 else default
+    return min(max(int(value), 0), MOST_TOKENS)
+
+
+def _tokens(chars: int) -> int:
+    return min(chars // CHARS_PER_TOKEN, MOST_TOKENS)
+
+
+def _prompts(request: Mapping[str, Any]) -> int:
+    """How many prompts a completions request sends at once (a list of strings or of
+    token lists is a batch; each prompt gets its own choices)."""
+    prompt = request.get("prompt")
+    if isinstance(prompt, list) and prompt and not isinstance(prompt[0], int):
+        return len(prompt)
+    return 1
+
+
+def prompt_estimate(request: Mapping[str, Any]) -> int:
+    """Prompt tokens a call sends: the characters of its messages (or prompt) and of every
+    parameter that carries text (:data:`KNOBS` excepted), 4 to a token."""
     text = canonical_json(request.get("messages") or request.get("prompt") or "")
     params = request.get("params") or {}
-    limit = params.get("max_tokens") or params.get("max_completion_tokens")
-    return len(text) // 4, int(limit or DEFAULT_COMPLETION)
+    sent = {k: v for k, v in params.items() if k not in KNOBS}
+    extra = len(canonical_json(sent)) if sent else 0
+    return _tokens(len(text) + extra)
+
+
+def completion_estimate(request: Mapping[str, Any]) -> int:
+    """Completion tokens a call may take at most: ``max_tokens`` (or
+    ``max_completion_tokens``, else :data:`DEFAULT_COMPLETION`) for each choice, and a
+    call has ``n`` choices (``best_of`` if larger) for each prompt it sends."""
+    params = request.get("params") or {}
+    limit = params.get("max_tokens")
+    if limit is None:
+        limit = params.get("max_completion_tokens")
+    per_choice = _count(limit, DEFAULT_COMPLETION)
+    choices = max(_count(params.get("n"), 1), _count(params.get("best_of"), 1), 1)
+    return min(per_choice * choices * _prompts(request), MOST_TOKENS)
+
+
+def estimate(request: Mapping[str, Any]) -> tuple[int, int]:
+    """Prompt and completion tokens a call may take: :func:`prompt_estimate` and
+    :func:`completion_estimate`."""
+    return prompt_estimate(request), completion_estimate(request)
 
 
 def estimated_cost(request: Mapping[str, Any], price: Price | None) -> float:
     """:func:`call_cost` of the :func:`estimate` of ``request``."""
     prompt, completion = estimate(request)
     return call_cost({"prompt_tokens": prompt, "completion_tokens": completion}, price)
+
+
+def prompt_cost(request: Mapping[str, Any], price: Price | None) -> float:
+    """:func:`call_cost` of the prompt alone (:func:`prompt_estimate`): what a call costs
+    at least once it is sent."""
+    return call_cost({"prompt_tokens": prompt_estimate(request)}, price)
+
+
+_NOT_TEXT = frozenset({"role", "type", "id", "index", "finish_reason", "logprobs"})
+
+
+def _text_chars(value: Any) -> int:
+    """The characters of the strings in an answer's message or delta (content, reasoning,
+    tool-call names and arguments, refusals), without ids, roles and log-probabilities."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Mapping):
+        return sum(_text_chars(v) for k, v in value.items() if k not in _NOT_TEXT)
+    if isinstance(value, list):
+        return sum(_text_chars(v) for v in value)
+    return 0
+
+
+def _choice_chars(choice: Any) -> int:
+    if not isinstance(choice, Mapping):
+        return 0
+    return sum(_text_chars(choice.get(k)) for k in ("message", "delta", "text"))
+
+
+def received_estimate(response: Mapping[str, Any]) -> int:
+    """Completion tokens of an answer counted from its text, for an answer without usage:
+    the characters of every choice, 4 to a token, and at least one token per streamed
+    chunk that carries text (servers send about one token a chunk)."""
+    chunks = response.get("chunks")
+    if isinstance(chunks, list):
+        chars = pieces = 0
+        for chunk in chunks:
+            choices = chunk.get("choices") if isinstance(chunk, Mapping) else None
+            for choice in choices if isinstance(choices, list) else ():
+                size = _choice_chars(choice)
+                chars += size
+                pieces += size > 0
+        return max(_tokens(chars), pieces)
+    raw = response.get("raw")
+    if isinstance(raw, Mapping):
+        choices = raw.get("choices")
+        return _tokens(
+            sum(_choice_chars(c) for c in (choices if isinstance(choices, list) else ()))
+        )
+    return _tokens(_text_chars(response.get("text")) + _text_chars(response.get("reasoning")))
+
+
+def has_usage(usage: Mapping[str, Any]) -> bool:
+    """Whether a usage counts any tokens (a missing usage or one of zeros does not)."""
+    return any(usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
+
+
+def spent_tokens(request: Mapping[str, Any], response: Mapping[str, Any]) -> dict[str, int]:
+    """The usage of a made call: the answer's own, or, when it has none, the estimate of
+    what was sent (:func:`prompt_estimate`) and received (:func:`received_estimate`)."""
+    usage = response.get("usage") or {}
+    if has_usage(usage):
+        return dict(usage)
+    prompt, completion = prompt_estimate(request), received_estimate(response)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def spent_cost(
+    request: Mapping[str, Any], response: Mapping[str, Any], price: Price | None
+) -> float:
+    """What a made call cost: :func:`call_cost` of :func:`spent_tokens`."""
+    return call_cost(spent_tokens(request, response), price)
 
 
 def money(amount: float) -> str:

@@ -28,9 +28,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_xgen.errors import BudgetExhaustedError, CassetteError, RecordingMissError, hide_frame
+from pytest_xgen.core import finite
+from pytest_xgen.errors import (
+    BudgetExhaustedError,
+    CassetteError,
+    ModelCallError,
+    RecordingMissError,
+    hide_frame,
+)
 from pytest_xgen.recording import cassettes, miss
-from pytest_xgen.recording.cost import NANO, Price, call_cost, estimate, estimated_cost, money
+from pytest_xgen.recording.budget import CostBudget
+from pytest_xgen.recording.cost import (
+    Price,
+    estimate,
+    estimated_cost,
+    money,
+    prompt_cost,
+    spent_cost,
+    spent_tokens,
+)
 from pytest_xgen.recording.store import Store, make_entry, request_key
 
 __tracebackhide__ = hide_frame
@@ -241,12 +257,9 @@ class Recorder:
             return None  # re-recorded once per run, then replayed
         entry = self._find(key, site)
         if entry is not None:
-            usage = entry["response"].get("usage") or {}
-            cost = self._cost(usage, site)
+            tokens, cost = self._spent(entry["request"], entry["response"], site)
             with self._lock:
-                self.stats.count(
-                    site.test, live=False, tokens=int(usage.get("total_tokens") or 0), cost=cost
-                )
+                self.stats.count(site.test, live=False, tokens=tokens, cost=cost)
         return entry
 
     @contextlib.contextmanager
@@ -258,30 +271,44 @@ class Recorder:
         with flight, _store_lock(self.store, f"xgen-flight:{key}", self.lock_expire):
             yield
 
-    def _cost(self, usage: dict[str, Any], site: CallSite) -> float:
+    def _price(self, site: CallSite) -> Price | None:
         price = self.price_of(site.model)
         if price is None:
             with self._lock:
                 self.stats.unpriced.add(site.model)
-        return call_cost(usage, price)
+        return price
+
+    def _spent(
+        self, request: dict[str, Any], response: dict[str, Any], site: CallSite
+    ) -> tuple[int, float]:
+        """The tokens and cost of a made call: its usage, or what it sent and received
+        when the answer has none (:func:`~pytest_xgen.recording.cost.spent_tokens`)."""
+        usage = spent_tokens(request, response)
+        total = usage.get("total_tokens") or (
+            int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
+        )
+        return int(total), spent_cost(request, response, self._price(site))
+
+    @property
+    def _budget(self) -> CostBudget | None:
+        if self.max_cost is None:
+            return None
+        return CostBudget(self.store, f"{self.budget_key}:cost", self.max_cost)
 
     def release_budget(self) -> None:
         """Forget the run's shared count of live calls and cost (the run is over)."""
         if self.max_live_calls is not None:
             self.store.delete(self.budget_key)
-        if self.max_cost is not None:
-            self.store.delete(self._cost_key)
-
-    @property
-    def _cost_key(self) -> str:
-        return f"{self.budget_key}:cost"
+        if self._budget is not None:
+            self._budget.release()
 
     def _reserve_cost(self, request: dict[str, Any], site: CallSite) -> int:
-        """Set aside the most this call may cost (:func:`~pytest_xgen.recording.cost.estimate`)
-        from the budget that every pytest-xdist worker shares; return what was set aside, in
-        billionths. A call that would take the spent and set-aside cost past the budget is
-        refused before it is made."""
-        if self.max_cost is None:
+        """Set aside the most this call may cost (:func:`~pytest_xgen.recording.cost.estimate`:
+        every choice, every schema) from the budget that every pytest-xdist worker shares;
+        return what was set aside, in the budget's units. A call that would take the spent
+        and set-aside cost past the budget is refused before it is made."""
+        budget = self._budget
+        if budget is None:
             return 0
         price = self.price_of(site.model)
         if price is None:
@@ -290,29 +317,31 @@ class Recorder:
                 f"hold for its live calls: {site.describe()}. Add price = {{ input = ..., "
                 "output = ... }} (per million tokens) to its model table, or drop --xgen-max-cost"
             )
-        reserved = round(estimated_cost(request, price) * NANO)
-        budget = round(self.max_cost * NANO)
-        with self.store.writing:
-            spent = int(self.store.cache.incr(self._cost_key, reserved, default=0))
-            if spent > budget:
-                self.store.cache.decr(self._cost_key, reserved)
-        if spent > budget:
+        cost = estimated_cost(request, price)
+        reserved = budget.reserve(cost)
+        if reserved is None:
             prompt, completion = estimate(request)
             raise BudgetExhaustedError(
-                f"the cost budget of {money(self.max_cost)} (--xgen-max-cost) is spent: "
-                f"{money((spent - reserved) / NANO)} spent or set aside, and this call may cost "
-                f"{money(reserved / NANO)} (~{prompt} prompt + {completion} completion tokens): "
+                f"the cost budget of {money(self.max_cost or 0)} (--xgen-max-cost) is spent: "
+                f"{money(budget.spent())} spent or set aside, and this call may cost "
+                f"{money(cost)} (~{prompt} prompt + {completion} completion tokens): "
                 f"{site.describe()}. Recorded work is kept; raise the budget, or replay with "
                 "--xgen-record-mode=none"
             )
         return reserved
 
-    def _settle_cost(self, reserved: int, cost: float) -> None:
-        """Replace what was set aside for a call by what it cost (or nothing, if it failed)."""
-        if self.max_cost is None:
+    def _settle_cost(
+        self, reserved: int, request: dict[str, Any], cost: float, site: CallSite
+    ) -> None:
+        """Replace what was set aside for a call by what it cost, and never by less than
+        what its prompt costs (:func:`~pytest_xgen.recording.cost.prompt_cost`): a call
+        that was sent is paid for, whatever its answer says (no usage, a usage of 0) and
+        also when it failed."""
+        budget = self._budget
+        if budget is None:
             return
-        with self.store.writing:
-            self.store.cache.incr(self._cost_key, round(cost * NANO) - reserved, default=0)
+        floor = prompt_cost(request, self.price_of(site.model))
+        budget.settle(reserved, max(cost, floor))
 
     def _spend_budget(self, site: CallSite) -> None:
         if self.max_live_calls is None:
@@ -358,22 +387,28 @@ class Recorder:
         self._spend_budget(site)
         reserved = self._reserve_cost(request, site)
         try:
-            response = live()
+            response = finite.answer(live())
+        except finite.NumberError as exc:
+            # A backend of a plugin (pytest_xgen_make_model) is checked here as the
+            # built-in one is in its client: an impossible answer is never recorded.
+            self._settle_cost(reserved, request, 0.0, site)
+            raise ModelCallError(
+                f"model {site.model!r} answered with a number no answer can have: {exc}; "
+                "nothing was recorded. Check the endpoint (or a proxy in front of it) and its "
+                "logs"
+            ) from None
         except BaseException:
-            self._settle_cost(reserved, 0.0)
+            self._settle_cost(reserved, request, 0.0, site)
             raise
-        usage = response.get("usage") or {}
-        cost = self._cost(usage, site)
-        self._settle_cost(reserved, cost)
+        tokens, cost = self._spent(request, response, site)
+        self._settle_cost(reserved, request, cost, site)
         entry = make_entry(request, response, test=site.test)
         self.store.put(entry)
         if self.cassette_dir is not None:
             self._add_pending(site.module, entry)
         with self._lock:
             self._recorded_now.add(key)
-            self.stats.count(
-                site.test, live=True, tokens=int(usage.get("total_tokens") or 0), cost=cost
-            )
+            self.stats.count(site.test, live=True, tokens=tokens, cost=cost)
         return entry
 
     def _nearest(self, site: CallSite, request: dict[str, Any]) -> str:
@@ -426,16 +461,13 @@ class Recorder:
         written = []
         refused = []
         pending = self.take_pending()
-        root = self.cassette_dir.resolve()
         for module in sorted(set(pending) | self._damaged):
             path = cassettes.cassette_path(self.cassette_dir, module)
-            if path.is_symlink() or not path.resolve().is_relative_to(root):
+            link = cassettes.written_through_link(path, self.cassette_dir)
+            if link is not None:
                 # A link committed in a pull request could point at any file the run may
                 # write; the recordings stay in the store.
-                refused.append(
-                    f"{path} is reached through a symbolic link, and cassettes are not "
-                    "written through links; replace the link with a directory or file"
-                )
+                refused.append(link)
                 continue
             merged, damaged = cassettes.read_lenient(path)
             changed = bool(damaged)

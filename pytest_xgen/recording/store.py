@@ -29,7 +29,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_xgen.core.finite import json_float
 from pytest_xgen.errors import CassetteError, StoreError, hide_frame
+from pytest_xgen.recording import derived, signing
 
 __tracebackhide__ = hide_frame
 
@@ -140,7 +142,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 _KNOWN = frozenset(
     {"type", "required", "properties", "additionalProperties", "items", "const", "enum"}
-    | {"pattern", "minimum", "$schema", "$id", "title", "description"}
+    | {"pattern", "minimum", "maximum", "$schema", "$id", "title", "description"}
 )
 _SCALARS = frozenset({str, int, bool, type(None)})
 
@@ -190,7 +192,8 @@ def _compile(schema: Any) -> _Check | None:
         allowed = frozenset((type(o), o) for o in options)
     pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
     minimum = schema.get("minimum")
-    if minimum is not None and type(minimum) not in (int, float):
+    maximum = schema.get("maximum")
+    if any(b is not None and type(b) not in (int, float) for b in (minimum, maximum)):
         return None
 
     def check(v: Any) -> bool:
@@ -218,7 +221,12 @@ def _compile(schema: Any) -> _Check | None:
             return False
         if allowed is not None and (t not in _SCALARS or (t, v) not in allowed):
             return False
-        return not (minimum is not None and t in (int, float) and v < minimum)
+        if t in (int, float):
+            if minimum is not None and v < minimum:
+                return False
+            if maximum is not None and v > maximum:
+                return False
+        return True
 
     return check
 
@@ -242,7 +250,7 @@ def decode(text: str, where: str) -> Any:
             f"{where}: {len(text)} characters, more than the {MAX_ENTRY_CHARS} a recording may have"
         )
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        return json.loads(text, parse_constant=_no_constant, parse_float=json_float)
     except json.JSONDecodeError as exc:
         raise CassetteError(f"{where}: not valid JSON ({exc.msg})") from None
     except RecursionError:
@@ -255,7 +263,9 @@ def check_entry(entry: Any, *, where: str, key: str | None = None) -> dict[str, 
     """``entry`` if it is valid, untampered and (when given) recorded under ``key``.
 
     Raises :class:`CassetteError` naming ``where`` otherwise: an entry that fails the schema,
-    whose key is not its request's hash, or whose digest does not match, is never served.
+    whose key is not its request's hash, whose digest does not match, or whose readable
+    fields are not what its replay returns (:func:`~pytest_xgen.recording.derived.mismatch`),
+    is never served. (Signatures are checked by the reader: cassettes and the store.)
     """
     fast = _fast_check()
     if fast is None or not fast(entry):
@@ -283,6 +293,9 @@ def check_entry(entry: Any, *, where: str, key: str | None = None) -> dict[str, 
         raise CassetteError(f"{where}: the digest does not match the recording (edited or corrupt)")
     if key is not None and entry["key"] != key:
         raise CassetteError(f"{where}: stored under {key} but recorded as {entry['key']}")
+    problem = derived.mismatch(entry)
+    if problem is not None:
+        raise CassetteError(f"{where}: {problem}")
     return entry
 
 
@@ -313,19 +326,31 @@ class Store:
         return self._cache
 
     def get(self, key: str) -> dict[str, Any] | None:
-        """The valid entry stored under ``key``, or ``None``; a bad entry raises."""
+        """The valid entry stored under ``key``, or ``None``; a bad entry raises. With
+        ``XGEN_CASSETTE_KEY`` set, an entry without a valid signature is a bad entry: the
+        store is a directory anyone may have written (``cache_dir`` can point at committed
+        files), so it is trusted no more than a cassette."""
+        secret = signing.signing_key()  # a bad key is a configuration error, raised first
         raw = self.cache.get(key)
         if raw is None:
             return None
         where = f"cache {self.directory} entry {key[:12]}"
         if not isinstance(raw, str):
             raise CassetteError(f"{where}: not valid JSON")
-        return check_entry(decode(raw, where), where=where, key=key)
+        entry = check_entry(decode(raw, where), where=where, key=key)
+        if secret is not None and not signing.is_signed(entry, secret):
+            raise CassetteError(
+                f"{where}: not signed with the key in {signing.SIGNING_ENV} (written by someone "
+                "without it, or before it was set), so it is not served; record the call again "
+                "with the key set (--xgen-record-mode=new_episodes), or delete the store"
+            )
+        return entry
 
     def put(self, entry: dict[str, Any]) -> None:
+        """Keep ``entry`` under its key, signed when ``XGEN_CASSETTE_KEY`` is set."""
         import sqlite3
 
-        text = canonical_json(entry)
+        text = canonical_json(signing.signed(entry, signing.signing_key()))
         try:
             with self.writing:
                 self.cache.set(entry["key"], text)

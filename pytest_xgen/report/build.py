@@ -216,11 +216,16 @@ def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def schema_problem(doc: object) -> str | None:
-    """Why ``doc`` fails ``report.schema.json`` (key path and message), or None."""
+    """Why ``doc`` fails ``report.schema.json`` (key path and message), or None. A number
+    that is not finite fails too: a schema's bounds let ``NaN`` and ``Infinity`` pass."""
     import jsonschema
 
+    from pytest_xgen.core.finite import first_nonfinite
     from pytest_xgen.settings.config import load_schema
 
+    unfinite = first_nonfinite(doc)
+    if unfinite is not None:
+        return unfinite
     validator = jsonschema.Draft202012Validator(load_schema("report.schema.json"))
     error = next(iter(validator.iter_errors(doc)), None)
     if error is None:

@@ -20,21 +20,38 @@ class ReportFormat:
     name: str
     setting: str  # the setting (--xgen-SETTING=PATH) naming the file to write
     render: str  # "module:function" taking the report document, imported when used
+    # Settings the renderer takes, as (setting key, keyword of the renderer).
+    options: tuple[tuple[str, str], ...] = ()
 
-    def text(self, doc: dict[str, Any]) -> str:
+    def text(self, doc: dict[str, Any], settings: object = None) -> str:
+        """``doc`` rendered, with this format's options read from ``settings`` (the run's
+        settings or the command line's arguments) where it has them."""
         import importlib
 
         module, _, name = self.render.partition(":")
-        return str(getattr(importlib.import_module(module), name)(doc))
+        keywords = {
+            keyword: getattr(settings, key)
+            for key, keyword in self.options
+            if getattr(settings, key, None) is not None
+        }
+        return str(getattr(importlib.import_module(module), name)(doc, **keywords))
 
 
 def json_text(doc: dict[str, Any]) -> str:
-    """The report as JSON (``report.schema.json``), as ``--xgen-report`` writes it."""
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """The report as JSON (``report.schema.json``), as ``--xgen-report`` writes it: never a
+    ``NaN`` or ``Infinity``, which JSON has not (every number in it was checked when it was
+    read, so one here is a bug, and a :class:`ValueError` rather than a report no reader
+    accepts)."""
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 FORMATS: tuple[ReportFormat, ...] = (
     ReportFormat("json", "report", "pytest_xgen.report.formats:json_text"),
     ReportFormat("html", "html", "pytest_xgen.report.html:render_html"),
-    ReportFormat("markdown", "markdown", "pytest_xgen.report.markdown:render_markdown"),
+    ReportFormat(
+        "markdown",
+        "markdown",
+        "pytest_xgen.report.markdown:render_markdown",
+        (("markdown_limit", "limit"),),
+    ),
 )

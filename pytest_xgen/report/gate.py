@@ -662,6 +662,11 @@ def main_compare(argv: Sequence[str]) -> int:
         help="write the Markdown summary of AFTER with this comparison and the gate "
         "(a CI job summary or pull-request comment)",
     )
+    from pytest_xgen.report.markdown_limits import LIMIT_HELP, limit_argument
+
+    parser.add_argument(
+        "--markdown-limit", type=limit_argument, default=None, metavar="BYTES", help=LIMIT_HELP
+    )
     parser.add_argument(
         "--report", metavar="PATH", help="write AFTER's JSON report with this comparison"
     )
@@ -706,10 +711,14 @@ def _write_compared(
     result: GateResult | None,
 ) -> None:
     """AFTER's report with the comparison (as ``--xgen-compare`` would have added it)."""
+    from functools import partial
+
     from pytest_xgen import files
     from pytest_xgen.report.formats import json_text
     from pytest_xgen.report.markdown import render_markdown
+    from pytest_xgen.report.markdown_limits import COMMENT_LIMIT
 
+    summary = partial(render_markdown, limit=args.markdown_limit or COMMENT_LIMIT)
     doc = {
         **after,
         "comparison": {
@@ -718,7 +727,7 @@ def _write_compared(
             "gate": None if result is None else result.to_dict(),
         },
     }
-    for path, text in ((args.report, json_text), (args.markdown, render_markdown)):
+    for path, text in ((args.report, json_text), (args.markdown, summary)):
         if path:
             files.write_text(Path(path), text(doc))
             print(f"xgen compare: wrote {path}")

@@ -3,45 +3,103 @@
 GitHub-flavoured Markdown (tables, ``<details>``), without links or images, so it reads the
 same in ``$GITHUB_STEP_SUMMARY``, a PR comment or a GitLab note. It holds the gate's result
 with each regressed test and its statistics, the verdict table (tests that did not pass
-first; folded under ``<details>`` when long), and the run's calls, tokens and cost. Every
-text that comes from the suite (test ids, model names) is escaped: it cannot start a link,
-close a table cell or inject HTML.
+first; folded under ``<details>`` when long), and the run's calls, tokens and cost.
+
+Every text that comes from the suite or a report file (test ids, model names, metric names,
+messages) is a code span unless it is plain words: it cannot start a link, an @mention, a
+table cell or HTML. Long ones are shortened in the middle. The whole summary fits a size
+limit (by default a GitHub comment's): past it, every long list is cut to the same number
+of rows, each cut is marked, and a note under the heading says so.
 """
 
 from __future__ import annotations
 
-import html
 import re
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from pytest_xgen.core.printable import printable, rate
 from pytest_xgen.recording.cost import money
 from pytest_xgen.report.build import worst_verdict
+from pytest_xgen.report.markdown_limits import COMMENT_LIMIT, MIN_LIMIT
 
 # Rows shown open before a table folds under <details>.
 OPEN_ROWS = 10
+# The most characters shown of one test id or name, and of one message line.
+ID_WIDTH = 160
+LINE_WIDTH = 400
 _ORDER = {"fail": 0, "inconclusive": 1, "pass": 2}
 _MARK = {"pass": "pass", "fail": "**fail**", "inconclusive": "*inconclusive*"}
-# What could start emphasis, a link, an image, a code span, a table cell or strike-through
-# inside a line (no text here starts a line, so list and heading marks stay plain).
-_SPECIAL = re.compile(r"([\\`*_\[\]|~!#])")
+# Plain words: nothing here can start emphasis, a link, an autolink, an @mention, a
+# reference (#12), a table cell or HTML; anything else from outside becomes a code span.
+_PLAIN = re.compile(r"[A-Za-z0-9 .,:;()+=%'-]*")
+# What GitHub turns into links or emoji even in plain words: www. addresses, commit-like hex
+# runs, references such as GH-12 (or a project's own prefix, TICKET-9), :shortcodes:.
+_LINKED = re.compile(
+    r"www\.|(?<![0-9A-Za-z])([0-9a-f]{7,}(?![0-9A-Za-z])|[a-z]+-[0-9])|:[a-z0-9+-]+:",
+    re.IGNORECASE,
+)
+_T = TypeVar("_T")
 
 
-def text(value: object) -> str:
-    """``value`` safe in Markdown and in a table cell: control characters escaped, HTML
-    escaped, Markdown punctuation backslashed, on one line."""
-    one_line = " ".join(printable(str(value)).split())
-    return _SPECIAL.sub(r"\\\1", html.escape(one_line, quote=False))
+def shorten(value: str, width: int) -> str:
+    """``value`` if it has at most ``width`` characters; else its start and end with an
+    ellipsis in the middle, ``width`` characters in all (a parametrize id keeps its end)."""
+    if len(value) <= width:
+        return value
+    head = (width - 1) * 3 // 5
+    return value[:head] + "\u2026" + value[len(value) - (width - 1 - head) :]
 
 
-def code(value: object) -> str:
-    """``value`` as an inline code span for a table cell: literal (no link, emphasis or
-    HTML inside), control characters escaped, on one line, ``|`` escaped for the table."""
-    one_line = " ".join(printable(str(value)).split()) or " "
+def _one_line(value: object, width: int) -> str:
+    return shorten(" ".join(printable(str(value)).split()), width)
+
+
+def text(value: object, width: int = ID_WIDTH) -> str:
+    """``value`` safe in Markdown and in a table cell: plain words as they are, anything else
+    as a :func:`code` span; on one line, control characters escaped, at most ``width``
+    characters."""
+    one_line = _one_line(value, width)
+    if _PLAIN.fullmatch(one_line) and not _LINKED.search(one_line):
+        return one_line
+    return code(one_line, width)
+
+
+def code(value: object, width: int = ID_WIDTH) -> str:
+    """``value`` as an inline code span for a table cell: literal (no link, mention,
+    emphasis or HTML inside), control characters escaped, on one line, at most ``width``
+    characters, ``|`` escaped for the table."""
+    one_line = _one_line(value, width) or " "
     ticks = max((len(run) for run in re.findall(r"`+", one_line)), default=0) + 1
     pad = " " if one_line.startswith("`") or one_line.endswith("`") else ""
     fence = "`" * ticks
     return f"{fence}{pad}{one_line}{pad}{fence}".replace("|", "\\|")
+
+
+def size(markdown: str) -> int:
+    """The size that the limit holds: UTF-8 bytes."""
+    return len(markdown.encode("utf-8"))
+
+
+@dataclass
+class _Cut:
+    """Cuts every list to at most ``cap`` items (``None``: no cut) and counts what is left
+    out."""
+
+    cap: int | None
+    left_out: int = 0
+
+    def take(self, items: Sequence[_T]) -> tuple[list[_T], int]:
+        if self.cap is None or len(items) <= self.cap:
+            return list(items), 0
+        self.left_out += len(items) - self.cap
+        return list(items[: self.cap]), len(items) - self.cap
+
+
+def _more(count: int, what: str) -> list[str]:
+    """The mark of a cut list (none when nothing was cut)."""
+    return [f"*{count} more {what} left out to fit the size limit.*", ""] if count else []
 
 
 def _num(value: float | None, signed: bool = False) -> str:
@@ -60,6 +118,8 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
 def _fold(summary: str, body: list[str], *, fold: bool) -> list[str]:
     if not fold:
         return body
+    while body and not body[-1]:
+        body = body[:-1]
     return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
 
 
@@ -88,12 +148,24 @@ def _verdicts(doc: dict[str, Any]) -> tuple[list[list[str]], dict[str, int]]:
     return [row for *_, row in sorted(ranked, key=lambda r: (r[0], r[1]))], counts
 
 
-def _gate(comparison: dict[str, Any]) -> list[str]:
+@dataclass
+class _Gate:
+    """The comparison's parts, formatted once: the lists among them are cut when the summary
+    is assembled."""
+
+    head: list[str] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)
+    compared: str = ""
+    suite: list[list[str]] = field(default_factory=list)
+    regressed: list[list[str]] = field(default_factory=list)
+
+
+def _gate_parts(comparison: dict[str, Any]) -> _Gate:
+    parts = _Gate()
     gate = comparison.get("gate")
     counts = comparison["counts"]
     tally = ", ".join(f"{counts[v]} {v}" for v in ("regressed", "improved", "unchanged"))
     extra = ", ".join(f"{counts[v]} {v}" for v in ("unpaired", "new", "missing") if counts.get(v))
-    lines = []
     if gate is not None:
         limits = ", ".join(f"{m}:{d:g}" for m, d in gate["thresholds"].items())
         warnings = gate.get("warnings")
@@ -111,15 +183,12 @@ def _gate(comparison: dict[str, Any]) -> list[str]:
             )
         else:
             head = "passed: a drop beyond DELTA ruled out"
-        lines.append(f"**Gate ({text(limits)}): {head}**")
-        lines.append("")
-        shown = [f"- {code(line)}" for line in gate["failures"]]
-        shown += [
-            f"- {'warning: ' if line in warnings else ''}{code(line)}"
+        parts.head = [f"**Gate ({text(limits, LINE_WIDTH)}): {head}**", ""]
+        parts.shown = [f"- {code(line, LINE_WIDTH)}" for line in gate["failures"]]
+        parts.shown += [
+            f"- {'warning: ' if line in warnings else ''}{code(line, LINE_WIDTH)}"
             for line in gate["underpowered"]
         ]
-        if shown:
-            lines += [*shown, ""]
     pairing = comparison.get("pairing")
     paired = ""
     if pairing and pairing.get("compared"):
@@ -130,12 +199,11 @@ def _gate(comparison: dict[str, Any]) -> list[str]:
         if pairing["paired"] < pairing["compared"]:
             paired += "; the others read a new one and count in the suite tests only"
         paired += "."
-    lines.append(
+    parts.compared = (
         f"Compared with {code(comparison['baseline'])}: {tally}{', ' + extra if extra else ''} "
         f"(alpha {comparison['alpha']:g}, adjusted: {text(comparison['adjust'])}).{paired}"
     )
-    lines.append("")
-    suite = [
+    parts.suite = [
         [
             text(metric),
             text(s["verdict"] if s.get("gated", True) else f"{s['verdict']} (not gated)"),
@@ -149,6 +217,37 @@ def _gate(comparison: dict[str, Any]) -> list[str]:
         for metric, s in comparison["suite"].items()
         if s["tests"]
     ]
+    for test in comparison["tests"]:
+        if test["verdict"] != "regressed":
+            continue
+        for metric, change in test["changes"].items():
+            if (
+                not change.get("regressed", change.get("significant"))
+                or (change.get("delta") or 0) >= 0
+            ):
+                continue
+            parts.regressed.append(
+                [
+                    code(test["nodeid"]),
+                    text(metric),
+                    _num(change["before"]),
+                    _num(change["after"]),
+                    _num(change["delta"], signed=True),
+                    _p(change.get("p_value")),
+                    _p(change.get("p_adjusted")),
+                ]
+            )
+    return parts
+
+
+def _gate(parts: _Gate, cut: _Cut) -> list[str]:
+    lines = list(parts.head)
+    shown, more = cut.take(parts.shown)
+    if shown or more:
+        lines += [*shown, ""] if shown else []
+        lines += _more(more, "gate line(s)")
+    lines += [parts.compared, ""]
+    suite, more = cut.take(parts.suite)
     if suite:
         header = [
             "suite metric",
@@ -166,34 +265,16 @@ def _gate(comparison: dict[str, Any]) -> list[str]:
             "beyond the margin (near 1: nothing dropped).",
             "",
         ]
-    regressed = []
-    for test in comparison["tests"]:
-        if test["verdict"] != "regressed":
-            continue
-        for metric, change in test["changes"].items():
-            if (
-                not change.get("regressed", change.get("significant"))
-                or (change.get("delta") or 0) >= 0
-            ):
-                continue
-            regressed.append(
-                [
-                    code(test["nodeid"]),
-                    text(metric),
-                    _num(change["before"]),
-                    _num(change["after"]),
-                    _num(change["delta"], signed=True),
-                    _p(change.get("p_value")),
-                    _p(change.get("p_adjusted")),
-                ]
-            )
+    lines += _more(more, "suite metric(s)")
+    regressed, more = cut.take(parts.regressed)
     if regressed:
         header = ["regressed test", "metric", "before", "after", "change", "p", "p adjusted"]
-        body = _table(header, regressed, {2, 3, 4, 5, 6})
-        lines += [
-            *_fold(f"{len(regressed)} regressed", body, fold=len(regressed) > OPEN_ROWS),
-            "",
-        ]
+        table = _table(header, regressed, {2, 3, 4, 5, 6})
+        body = [*table, *([""] if more else []), *_more(more, "regressed row(s)")]
+        total = len(parts.regressed)
+        lines += [*_fold(f"{total} regressed", body, fold=total > OPEN_ROWS), ""]
+    else:
+        lines += _more(more, "regressed row(s)")
     return lines
 
 
@@ -203,7 +284,7 @@ def _p(value: float | None) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def _totals(doc: dict[str, Any]) -> str:
+def _totals(doc: dict[str, Any], cut: _Cut) -> list[str]:
     calls = doc["run"]["calls"]
     line = (
         f"Model calls: {calls['live'] + calls['replayed']} ({calls['replayed']} replayed, "
@@ -211,40 +292,116 @@ def _totals(doc: dict[str, Any]) -> str:
         f"{money(calls.get('cost', 0))}. Replayed: {calls.get('replayed_tokens', 0)} tokens, "
         f"cost {money(calls.get('replayed_cost', 0))} when recorded."
     )
-    if calls.get("unpriced"):
-        line += f" No price for {text(', '.join(calls['unpriced']))} (counted at 0)."
-    return line
+    unpriced, more = cut.take(calls.get("unpriced") or [])
+    if unpriced or more:
+        names = ", ".join(code(name) for name in unpriced)
+        if more:
+            names += (
+                f"{' and ' if names else ''}{more} more model(s) left out to fit the size limit"
+            )
+        line += f" No price for {names} (counted at 0)."
+    return [line]
 
 
-def render_markdown(doc: dict[str, Any]) -> str:
-    """The Markdown summary of a report document (with its comparison, if any)."""
+def _verdict_table(rows: list[list[str]], cut: _Cut) -> list[str]:
+    header = ["test", "base", "xfer", "lift", "acc", "verdict", "calls", "cost"]
+    right = {1, 2, 3, 4, 6, 7}
+    if not rows:
+        return []
+    if len(rows) <= OPEN_ROWS:
+        shown, more = cut.take(rows)
+        table = _table(header, shown, right) if shown else []
+        return [*table, *([""] if table else []), *_more(more, "transfer check(s)")]
+    # Long: what did not pass stays open (when it is short), everything folds.
+    lines = []
+    open_rows = [r for r in rows if r[5] != _MARK["pass"]]
+    if open_rows and len(open_rows) <= OPEN_ROWS:
+        # Cut as the folded table is, not counted twice: the fold holds them first.
+        shown_open = open_rows if cut.cap is None else open_rows[: cut.cap]
+        if shown_open:
+            lines += [*_table(header, shown_open, right), ""]
+    shown, more = cut.take(rows)
+    table = _table(header, shown, right) if shown else []
+    body = [*table, *([""] if table and more else []), *_more(more, "transfer check(s)")]
+    return [*lines, *_fold(f"All {len(rows)} transfer checks", body, fold=True), ""]
+
+
+def render_markdown(doc: dict[str, Any], limit: int = COMMENT_LIMIT) -> str:
+    """The Markdown summary of a report document (with its comparison, if any), at most
+    ``limit`` bytes (:func:`size`; at least :data:`MIN_LIMIT`).
+
+    Whole when it fits; else every list (gate lines, regressed rows, verdict rows, failed
+    interventions, unpriced models) is cut to the largest common number of items that fits,
+    each cut marked, with a note under the heading; and if even empty lists do not fit, the
+    text is cut at a line with a note saying so."""
+    if limit < MIN_LIMIT:
+        raise ValueError(f"the Markdown limit must be at least {MIN_LIMIT} bytes; got {limit}")
     rows, counts = _verdicts(doc)
-    lines = [
+    gate = _gate_parts(doc["comparison"]) if "comparison" in doc else None
+    heading = (
         f"### pytest-xgen: {len(rows)} transfer check(s): {counts['pass']} pass, "
-        f"{counts['fail']} fail, {counts['inconclusive']} inconclusive",
-        "",
-    ]
-    if "comparison" in doc:
-        lines += _gate(doc["comparison"])
-    if rows:
-        header = ["test", "base", "xfer", "lift", "acc", "verdict", "calls", "cost"]
-        right = {1, 2, 3, 4, 6, 7}
-        if len(rows) <= OPEN_ROWS:
-            lines += [*_table(header, rows, right), ""]
+        f"{counts['fail']} fail, {counts['inconclusive']} inconclusive"
+    )
+    failed = _failed_interventions(doc)
+
+    def assemble(cap: int | None) -> str:
+        cut = _Cut(cap)
+        body = []
+        if gate is not None:
+            body += _gate(gate, cut)
+        body += _verdict_table(rows, cut)
+        body += _interventions(failed, cut)
+        body += _totals(doc, cut)
+        note = []
+        if cut.left_out:
+            note = [
+                f"*Shortened to fit {limit:,} bytes: {cut.left_out} entries left out where "
+                "marked; the JSON report has them all.*",
+                "",
+            ]
+        return "\n".join([heading, "", *note, *body]) + "\n"
+
+    whole = assemble(None)
+    if size(whole) <= limit:
+        return whole
+    longest = max(
+        len(rows),
+        len(failed[1]),
+        len(doc["run"]["calls"].get("unpriced") or []),
+        *((len(gate.shown), len(gate.suite), len(gate.regressed)) if gate else ()),
+    )
+    low, high = 0, longest - 1  # a cap of `longest` is the whole, which does not fit
+    if size(assemble(0)) > limit:
+        return _cut_at(assemble(0), limit)
+    while low < high:  # the largest cap that fits: sizes grow with the cap
+        middle = (low + high + 1) // 2
+        if size(assemble(middle)) <= limit:
+            low = middle
         else:
-            # Long: what did not pass stays open (when it is short), everything folds.
-            open_rows = [r for r in rows if r[5] != _MARK["pass"]]
-            if open_rows and len(open_rows) <= OPEN_ROWS:
-                lines += [*_table(header, open_rows, right), ""]
-            table = _table(header, rows, right)
-            lines += [*_fold(f"All {len(rows)} transfer checks", table, fold=True), ""]
-    lines += _interventions(doc)
-    lines.append(_totals(doc))
-    return "\n".join(lines) + "\n"
+            high = middle - 1
+    return assemble(low)
 
 
-def _interventions(doc: dict[str, Any]) -> list[str]:
-    """A tally of the interventions and mirrored questions, and each that did not pass."""
+def _cut_at(markdown: str, limit: int) -> str:
+    """``markdown`` cut after the last whole line that fits ``limit`` with a closing note
+    (and any ``<details>`` left open closed)."""
+    note = f"*Cut to fit {limit:,} bytes: the JSON report has the rest.*"
+    kept: list[str] = []
+    used = size(note) + size("\n</details>") * markdown.count("<details>") + 2
+    for line in markdown.splitlines():
+        if used + size(line) + 1 > limit:
+            break
+        kept.append(line)
+        used += size(line) + 1
+    while kept and (kept[-1] in ("", "<details>") or kept[-1].startswith("<summary>")):
+        kept.pop()  # no fold left open with nothing in it
+    opened = sum(line == "<details>" for line in kept) - sum(line == "</details>" for line in kept)
+    return "\n".join([*kept, *["</details>"] * opened, "", note]) + "\n"
+
+
+def _failed_interventions(doc: dict[str, Any]) -> tuple[str, list[str]]:
+    """The tally of the interventions and mirrored questions ("" when there are none), and
+    a line for each that did not pass."""
     from pytest_xgen.report.terminal import INTERVENTIONS
 
     found = [
@@ -254,17 +411,28 @@ def _interventions(doc: dict[str, Any]) -> list[str]:
         if check["kind"] in INTERVENTIONS
     ]
     if not found:
-        return []
+        return "", []
     counts = {v: sum(c["verdict"] == v for _, c in found) for v in ("pass", "fail", "inconclusive")}
-    lines = [
+    tally = (
         f"Interventions: {len(found)} check(s): {counts['pass']} pass, {counts['fail']} fail, "
-        f"{counts['inconclusive']} inconclusive.",
-        "",
-    ]
+        f"{counts['inconclusive']} inconclusive."
+    )
     failed = [
         f"- {code(nodeid)} {text(check['kind'].replace('_', ' '))}: {_MARK[check['verdict']]}: "
-        f"{code(check.get('summary', ''))}"
+        f"{code(check.get('summary', ''), LINE_WIDTH)}"
         for nodeid, check in found
         if check["verdict"] != "pass"
     ]
-    return [*lines, *failed, ""] if failed else lines
+    return tally, failed
+
+
+def _interventions(found: tuple[str, list[str]], cut: _Cut) -> list[str]:
+    """The tally of the interventions and mirrored questions, and each that did not pass."""
+    tally, failed = found
+    if not tally:
+        return []
+    shown, more = cut.take(failed)
+    lines = [tally, ""]
+    if shown:
+        lines += [*shown, ""]
+    return [*lines, *_more(more, "intervention(s)")]

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_xgen.core.finite import first_nonfinite
 from pytest_xgen.errors import XgenError
 
 
@@ -92,6 +93,12 @@ def merge_reports(shards: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any
     for key in ("cost", "replayed_cost"):
         if key in calls:
             calls[key] = round(calls[key], 9)
+    problem = first_nonfinite({"run": {"calls": calls}})
+    if problem is not None:  # finite figures whose sum is not (each near 1e308)
+        raise MergeError(
+            f"the shard reports' figures add up to more than a number holds ({problem}); "
+            "check the shard reports"
+        )
     run["versions"] = {p: ", ".join(sorted(v)) for p, v in sorted(versions.items())}
     return {
         "format": first["format"],

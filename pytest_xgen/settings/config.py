@@ -89,14 +89,33 @@ def validate(data: dict[str, Any], source: Source) -> None:
 
     schema = load_schema("config.schema.json")
     validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.path), list(e.path)))
-    if not errors:
+    unfinite = _unfinite(data)
+    errors = sorted(
+        (e for e in validator.iter_errors(data) if tuple(e.absolute_path) not in unfinite),
+        key=lambda e: (len(e.path), list(e.path)),
+    )
+    if not errors and not unfinite:
         return
+    problems = [(list(path), text) for path, text in unfinite.items()]
+    problems += [(list(e.absolute_path), _explain(e)) for e in errors]
     lines = [f"{source.describe()}: invalid xgen configuration"]
-    for error in errors:
-        lines.append(f"  {_key_path(error.absolute_path)}: {_explain(error)}")
+    for path, text in sorted(problems, key=lambda p: (len(p[0]), [str(k) for k in p[0]])):
+        lines.append(f"  {_key_path(path)}: {text}")
     lines.append("See docs/configuration.md for every key.")
     raise XgenConfigError("\n".join(lines))
+
+
+def _unfinite(data: dict[str, Any]) -> dict[tuple[str | int, ...], str]:
+    """The numbers of ``data`` that are ``nan`` or infinite (TOML has both), by key path,
+    with what they should be: a JSON Schema's ``minimum`` and ``maximum`` let them pass."""
+    from pytest_xgen.core import finite
+
+    found: dict[tuple[str | int, ...], str] = {}
+    for path, value in finite.nonfinite(data):
+        price = len(path) == 4 and path[0] == "models" and path[2] == "price"
+        what = finite.PRICE.describe() if price else "a finite number"
+        found[path] = f"{value!r} is not {what}"
+    return found
 
 
 def _key_path(path: Any) -> str:
@@ -155,6 +174,7 @@ class Settings:
     report: str | None = None
     html: str | None = None
     markdown: str | None = None
+    markdown_limit: int = 65536
     save: str | None = None
     model_map: dict[str, str] | None = None
     compare: str | None = None

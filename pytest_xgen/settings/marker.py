@@ -134,6 +134,9 @@ KEYWORDS: dict[str, Keyword] = {
     "max_contradiction_rate": Keyword(
         Maybe(Real(0, 1)), None, "mirrored questions: share of contradictory answer pairs"
     ),
+    "max_intervention_steps": Keyword(
+        Whole(1), 10, "interventions: most cuts and most changed steps, spread evenly"
+    ),
 }
 
 MARKER_HELP = (
@@ -197,6 +200,7 @@ class TransferOptions:
     max_paraphrase_change: float | None = None
     max_filler_lift: float | None = None
     max_contradiction_rate: float | None = None
+    max_intervention_steps: int = 10
 
     def __post_init__(self) -> None:
         # The keyword's own value (None, or a table of texts) stands for the prompts it makes.
@@ -283,13 +287,15 @@ def resolve(
     where: str,
     *,
     needs_generator: bool = True,
+    method: str = "xgen.check()",
 ) -> TransferOptions:
     """Combine ``check()`` arguments, command line, markers (closest first) and settings.
 
-    ``needs_generator=False`` for checks that only ask evaluators (``invariant()``).
+    ``needs_generator=False`` for checks that only ask evaluators (``invariant()``);
+    ``method`` is the one called, as an error about its own arguments names it.
     """
     models = settings.models
-    layers = [validate(call, models, f"{where}: xgen.check()")]
+    layers = [validate(call, models, f"{where}: {method}")]
     command_line = {
         name: getattr(settings, kw.setting)
         for name, kw in KEYWORDS.items()

@@ -32,6 +32,8 @@ from pytest_xgen.settings.values import (
 )
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
+# The largest cost budget: a run that may spend more needs none.
+MOST_COST = 1e9
 BASELINES = ("empty", "own", "sampled")
 # The metrics the upgrade gate can compare, and what an undecided gate does.
 METRICS = ("consistency", "lift", "accuracy", "explanation", "follow")
@@ -238,7 +240,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "max_cost",
-        Real(0),
+        Real(0, MOST_COST),
         None,
         "stop making live calls that could take the run's cost past AMOUNT (model prices)",
         "AMOUNT",
@@ -256,6 +258,14 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "write the Markdown summary (a CI job summary or pull-request comment) to this path",
         "PATH",
+    ),
+    Setting(
+        "markdown_limit",
+        Whole(1024),
+        65536,
+        "the most bytes of the Markdown summary, past which long lists are cut with a note: "
+        "65536 fits a GitHub comment, 1048576 a job summary",
+        "BYTES",
     ),
     Setting("save", RUN_NAME, None, "save this run as .xgen/runs/NAME.json", "NAME"),
     Setting(

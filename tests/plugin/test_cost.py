@@ -11,6 +11,7 @@ import json
 import pytest
 from markdown_it import MarkdownIt
 
+from tests.billingserver import BillingOpenAI
 from tests.fakeserver import FakeOpenAI
 from tests.helpers import fake_model
 
@@ -218,3 +219,230 @@ def test_two_steps(xgen):
     assert first.endswith('first step')
     assert xgen.model('echo')('second step').text
 """
+
+
+# -- the worst case of a call, streams, and budgets that hold --------------------------------
+
+STREAM = """
+HELLO = [{"role": "user", "content": "hello there"}]
+
+
+def test_stream(xgen):
+    chunks = list(xgen.client("echo").chat.completions.create(messages=HELLO, stream=True))
+    # The usage the plugin asked for is not handed to an application that did not ask.
+    assert chunks and all(c.choices for c in chunks)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks).endswith("hello there")
+"""
+
+
+def test_a_stream_is_asked_for_its_usage_and_priced_by_it(
+    pytester: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    priced(pytester, fake, PRICE)
+    pytester.makepyfile(test_calls=STREAM)
+    live = pytester.runpytest("--xgen-report=run.json", "--xgen-max-cost=1")
+    live.assert_outcomes(passed=1)
+    assert fake.requests[0]["stream_options"] == {"include_usage": True}
+    calls = json.loads((pytester.path / "run.json").read_text())["run"]["calls"]
+    assert calls["cost"] == pytest.approx(PER_CALL) and calls["tokens"] == 12
+    replay = pytester.runpytest("--xgen-record-mode=none", "--xgen-report=replay.json")
+    replay.assert_outcomes(passed=1)
+    calls = json.loads((pytester.path / "replay.json").read_text())["run"]["calls"]
+    assert calls["replayed_cost"] == pytest.approx(PER_CALL)
+
+
+BILLED_STREAM = """
+def test_stream(xgen):
+    stream = xgen.client("paid").chat.completions.create(
+        messages=[{"role": "user", "content": "count"}], max_tokens=50, stream=True
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream) == "tok " * 50
+"""
+
+PAID_PRICE = (1000.0, 2000.0)
+
+
+def paid(pytester: pytest.Pytester, server: BillingOpenAI, price: str = PRICE) -> None:
+    pytester.makepyprojecttoml(
+        f"""
+        [tool.xgen]
+        record_mode = "once"
+
+        [tool.xgen.models.paid]
+        base_url = "{server.base_url}"
+        model = "paid"
+        price = {price}
+        """
+    )
+
+
+@pytest.mark.parametrize("mode", ["ignores", "rejects"])
+def test_a_stream_without_usage_is_priced_by_its_text(pytester: pytest.Pytester, mode: str) -> None:
+    server = BillingOpenAI(stream_usage=mode).start()
+    try:
+        paid(pytester, server)
+        pytester.makepyfile(test_calls=BILLED_STREAM)
+        result = pytester.runpytest("--xgen-report=run.json", "--xgen-max-cost=1")
+        result.assert_outcomes(passed=1)
+        assert server.calls == 1
+        # An endpoint that refuses stream_options gets the stream as the application sent it.
+        assert ("stream_options" in server.requests[0]) == (mode == "ignores")
+        billed = server.cost(PAID_PRICE)
+    finally:
+        server.stop()
+    cost = json.loads((pytester.path / "run.json").read_text())["run"]["calls"]["cost"]
+    # 50 chunks of one token each, and the prompt's characters / 4: about what was billed.
+    assert cost == pytest.approx(billed, rel=0.1) and cost >= 50 * 2000 / 1e6
+
+
+WORST_CASES = """
+import json
+
+HELLO = [{"role": "user", "content": "hello there"}]
+TOOLS = [{"type": "function", "function": {
+    "name": "lookup", "description": "Look a word up in the dictionary. " * 150,
+    "parameters": {"type": "object", "properties": {"word": {"type": "string"}}}}}]
+SCHEMA = {"type": "json_schema", "json_schema": {"name": "answer", "schema": {
+    "type": "object", "description": "The answer, with its reasons. " * 150}}}
+
+
+def test_choices(xgen):
+    xgen.client("echo").chat.completions.create(messages=HELLO, n=8, max_tokens=100)
+
+
+def test_tools(xgen):
+    xgen.client("echo").chat.completions.create(messages=HELLO, tools=TOOLS, max_tokens=10)
+
+
+def test_schema(xgen):
+    xgen.client("echo").chat.completions.create(
+        messages=HELLO, response_format=SCHEMA, max_tokens=10
+    )
+
+
+def test_small(xgen):
+    xgen.client("echo").chat.completions.create(messages=HELLO, max_tokens=100)
+"""
+
+
+def test_the_worst_case_counts_every_choice_and_every_schema(
+    pytester: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    # 8 choices of 100 tokens at 2000 per million: 1.6; 5,000 characters of a tool or
+    # response-format schema: over 1,000 prompt tokens at 1000 per million, over 1.0.
+    priced(pytester, fake, PRICE)
+    pytester.makepyfile(test_calls=WORST_CASES)
+    result = pytester.runpytest("--xgen-max-cost=1", "-p", "no:randomly")
+    result.assert_outcomes(passed=1, errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "E *BudgetExhaustedError: the cost budget of 1.00 (--xgen-max-cost) is spent: 0 "
+            "spent or set aside, and this call may cost 1.6* (~* prompt + 800 completion "
+            "tokens): test test_calls.py::test_choices*",
+            "E *BudgetExhaustedError: * this call may cost 1.* prompt + 10 completion tokens): "
+            "test test_calls.py::test_tools*",
+            "E *BudgetExhaustedError: * this call may cost 1.* prompt + 10 completion tokens): "
+            "test test_calls.py::test_schema*",
+        ]
+    )
+    assert fake.calls == 1  # test_small's
+
+
+@pytest.mark.parametrize("value", ["1e300", "inf", "nan", "-1", "1e10"])
+def test_a_budget_out_of_range_is_a_usage_error(
+    pytester: pytest.Pytester, fake: FakeOpenAI, value: str
+) -> None:
+    priced(pytester, fake, PRICE)
+    pytester.makepyfile(test_calls=CALLS)
+    result = pytester.runpytest(f"--xgen-max-cost={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*xgen: --xgen-max-cost: max cost must be a number from 0 to 1e+09; got '{value}'*"]
+    )
+    assert fake.calls == 0
+    pytester.makeini(f"[pytest]\nxgen_max_cost = {value}\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*xgen_max_cost*max cost must be a number from 0 to 1e+09*"])
+
+
+def test_a_price_past_any_budget_refuses_the_call_clearly(
+    pytester: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    # The dearest price a model table takes, and a call that may take ten million tokens:
+    # 1e13, past what a count of billionths in a 64-bit integer holds.
+    priced(pytester, fake, "{ input = 1e12, output = 1e12 }")
+    pytester.makepyfile(
+        test_calls="""
+def test_long(xgen):
+    xgen.client("echo").chat.completions.create(
+        messages=[{"role": "user", "content": "go on"}], max_tokens=10_000_000
+    )
+"""
+    )
+    result = pytester.runpytest("--xgen-max-cost=1000000")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*BudgetExhaustedError: the cost budget of 1000000.00 (--xgen-max-cost) is spent: "
+            "0 spent or set aside, and this call may cost 100000*"
+        ]
+    )
+    assert "TypeError" not in result.stdout.str() and fake.calls == 0
+
+
+BILLED_SUITE = """
+import pytest
+
+TOOLS = [{"type": "function", "function": {
+    "name": "lookup", "description": "Look a word up in the dictionary. " * 60,
+    "parameters": {"type": "object", "properties": {"word": {"type": "string"}}}}}]
+
+
+def ask(i):
+    return [{"role": "user", "content": f"question {i}"}]
+
+
+@pytest.mark.parametrize("i", range(6))
+def test_stream(xgen, i):
+    stream = xgen.client("paid").chat.completions.create(
+        messages=ask(i), max_tokens=200, stream=True
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream)
+
+
+@pytest.mark.parametrize("i", range(4))
+def test_choices(xgen, i):
+    r = xgen.client("paid").chat.completions.create(messages=ask(i), n=4, max_tokens=100)
+    assert len(r.choices) == 4
+
+
+@pytest.mark.parametrize("i", range(4))
+def test_tools(xgen, i):
+    xgen.client("paid").chat.completions.create(messages=ask(i), tools=TOOLS, max_tokens=50)
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "4"]], ids=["serial", "xdist-4"])
+def test_the_budget_holds_against_an_endpoint_that_bills_every_choice(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    # A stream costs 0.4, four choices 0.8, a tool schema about 0.5 more: 14 calls ask for
+    # about 7.5 against a budget of 2.
+    server = BillingOpenAI(stream_usage="honours").start()
+    try:
+        paid(pytester, server)
+        pytester.makepyfile(test_calls=BILLED_SUITE)
+        result = pytester.runpytest("--xgen-max-cost=2", "--xgen-report=run.json", *workers)
+        billed = server.cost(PAID_PRICE)
+        made = server.calls
+    finally:
+        server.stop()
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) == made and outcomes.get("errors", 0) == 14 - made
+    assert 2 <= made < 14
+    # Every call sets aside its worst case, which the endpoint bills to within a token of
+    # the prompt: the budget holds (the promise is the budget and one call's estimate).
+    assert billed <= 2.0 + 0.01
+    reported = json.loads((pytester.path / "run.json").read_text())["run"]["calls"]["cost"]
+    assert reported == pytest.approx(billed)

@@ -266,3 +266,147 @@ def test_a_signing_key_detects_an_edit_the_digest_cannot(
     monkeypatch.setenv("XGEN_CASSETTE_KEY", "short")
     assert main(["sign", str(path)]) == 2
     assert "a signing key needs at least 16" in capsys.readouterr().err
+
+
+def store_entries(project: pytest.Pytester) -> dict[str, str]:
+    """The recordings in an inner run's store, as stored (text), by key."""
+    import diskcache
+
+    cache = diskcache.Cache(str(project.path / ".xgen" / "cache"))
+    try:
+        return {str(k): str(cache.get(k)) for k in cache.iterkeys() if len(str(k)) == 64}
+    finally:
+        cache.close()
+
+
+def test_a_signing_key_covers_the_store(
+    project: pytest.Pytester, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The store is a directory like any other: cache_dir is a project setting, and a pull
+    # request can point it at committed files. With the key set it is trusted no more than
+    # a cassette: an entry is served only with a valid signature.
+    import diskcache
+
+    monkeypatch.setenv("XGEN_CASSETTE_KEY", SIGNING_KEY)
+    project.makepyfile(test_calls=CALL)
+    project.runpytest().assert_outcomes(passed=1)
+    cassette(project).unlink()  # the store alone holds the call, as for a new module
+    [(key, stored)] = store_entries(project).items()
+    cache = diskcache.Cache(str(project.path / ".xgen" / "cache"))
+    try:
+        cache.set(key, tampered(stored))
+    finally:
+        cache.close()
+    refused = (
+        f"*entry {key[:12]}: not signed with the key in XGEN_CASSETTE_KEY (written by someone "
+        "without it, or before it was set), so it is not served*"
+    )
+    replay = project.runpytest("--xgen-record-mode=none")
+    replay.assert_outcomes(errors=1)
+    replay.stdout.fnmatch_lines([refused])
+    assert fake.calls == 1
+    # Recording: the entry is dropped and its call made again; the cassette gets the answer
+    # the endpoint gives, signed, never the edited one.
+    again = project.runpytest("--xgen-record-mode=new_episodes")
+    again.assert_outcomes(passed=1)
+    again.stdout.fnmatch_lines([f"*re-recorded {key[:12]}: cache *{refused[1:]}"])
+    assert fake.calls == 2
+    written = cassette(project).read_text(encoding="utf-8")
+    assert "slipped in" not in written and '"signature":"' in written
+    assert main(["check", str(cassette(project))]) == 0
+    assert "slipped in" not in store_entries(project)[key]
+    assert '"signature":"' in store_entries(project)[key]
+
+
+CLIENT = """
+QUESTION = [{"role": "user", "content": "What is 3 + 4?"}]
+
+
+def test_whole(xgen):
+    r = xgen.client("echo").chat.completions.create(messages=QUESTION)
+    print("RECEIVED", r.choices[0].message.content)
+
+
+def test_streamed(xgen):
+    stream = xgen.client("echo").chat.completions.create(messages=QUESTION, stream=True)
+    print("RECEIVED", "".join(c.choices[0].delta.content or "" for c in stream if c.choices))
+"""
+
+
+def edited_answer(line: str) -> str:
+    """The line with the answer its replay returns changed (in ``raw`` or in a chunk) and
+    its digest recomputed, while the ``text`` a reviewer reads stays as it was."""
+    from pytest_xgen.recording.store import canonical_json, entry_digest
+
+    data = json.loads(line)
+    response = data["response"]
+    if "raw" in response:
+        response["raw"]["choices"][0]["message"]["content"] = "Answer: 8"
+    else:
+        response["chunks"][0]["choices"][0]["delta"]["content"] = "Answer: 8"
+    data["digest"] = entry_digest(data["request"], response)
+    return canonical_json(data)
+
+
+def test_what_a_reviewer_reads_is_what_the_application_receives(
+    project: pytest.Pytester,
+    fake: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project.makepyfile(test_calls=CLIENT)
+    project.runpytest().assert_outcomes(passed=2)
+    path = cassette(project)
+    recorded = path.read_text(encoding="utf-8").splitlines()
+    assert len(recorded) == 2 and "Answer: 8" not in "".join(recorded)
+    path.write_text("\n".join(edited_answer(line) for line in recorded) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", str(path)]) == 1
+    err = capsys.readouterr().err
+    for number in (1, 2):
+        assert f"test_calls.jsonl, line {number}: response.text is " in err
+    assert "but response.raw, which replay returns, gives" in err
+    assert "but response.chunks, which replay returns, gives" in err
+    # Replay refuses it: an error naming the cassette and line, never the edited answer.
+    replay = project.runpytest("--xgen-record-mode=none", "-s")
+    replay.assert_outcomes(errors=2)
+    replay.stdout.fnmatch_lines(
+        ["*test_calls.jsonl, line ?: response.text is *, which replay returns, gives *Answer: 8*"]
+    )
+    assert "RECEIVED" not in replay.stdout.str()
+    assert fake.calls == 2
+    # Review-then-sign never signs such a line.
+    monkeypatch.setenv("XGEN_CASSETTE_KEY", SIGNING_KEY)
+    assert main(["sign", str(path)]) == 1
+    assert "signed 0 recording(s)" in capsys.readouterr().out
+    assert '"signature"' not in path.read_text(encoding="utf-8")
+
+
+# What a decoded line can hold: JSON without NaN or infinity.
+DECODED = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(DECODED)
+def test_any_answer_in_a_client_recording_is_served_valid_or_reported(value: object) -> None:
+    from pytest_xgen.recording.store import build_request, make_entry
+
+    request = build_request("client.chat", {"model": "m"}, {}, 0, messages=[{"role": "user"}])
+    for response in (
+        {"text": "", "usage": {}, "raw": value},
+        {"text": "", "usage": {}, "chunks": value},
+        {"text": "", "usage": {}, "raw": {"choices": value, "usage": value}},
+        {"text": "", "usage": {}, "chunks": [{"choices": value, "usage": value}]},
+    ):
+        try:
+            check_entry(make_entry(request, response), where="w")
+        except CassetteError as exc:
+            assert str(exc).startswith("w: ")

@@ -317,3 +317,151 @@ def test_the_gate_catches_a_model_that_no_longer_follows_explanations(
             "*xgen gate failed (follow:0.1)*",
         ]
     )
+
+
+FRACTIONS = f"""
+import re
+from fractions import Fraction
+
+import pytest
+
+
+def fraction(text):
+    found = re.findall(r"Answer: ([0-9]+)", text)
+    return Fraction(int(found[-1]), 1) if found else None
+
+
+def yes_as_fraction(text):
+    return Fraction(int("yes" in text), 1)
+
+
+@pytest.mark.transfers(evaluators=["follower", "ignorer"])
+def test_fraction_interventions(xgen):
+    explanation = "Tom starts with 3 apples. He buys 4 more."
+    found = xgen.interventions({TOM!r}, explanation, expected=Fraction(7), answer=fraction)
+    assert found.mistake.reference == Fraction(7)
+
+
+@pytest.mark.transfers(evaluators=["comparer", "yes"])
+def test_fraction_mirror(xgen):
+    xgen.mirror("Is 3 larger than 5?", "Is 5 larger than 3?", answer=yes_as_fraction)
+"""
+
+
+def test_a_custom_answer_type_reaches_the_report_as_json(suite: pytest.Pytester) -> None:
+    suite.makepyfile(test_fractions=FRACTIONS)
+    result = suite.runpytest("test_fractions.py", "-p", "no:randomly", "--xgen-report=f.json")
+    result.assert_outcomes(passed=2)
+    doc = json.loads((suite.path / "f.json").read_text())
+    import jsonschema
+
+    jsonschema.Draft202012Validator(load_schema("report.schema.json")).validate(doc)
+    by_test = {t["nodeid"].split("::")[1]: t for t in doc["tests"]}
+    checks = {c["kind"]: c for c in by_test["test_fraction_interventions"]["checks"]}
+    mistake = checks["added_mistake"]
+    # A custom answer is written as its str, everywhere a check holds answers.
+    assert mistake["reference"] == "7" and mistake["expected"] == "7"
+    assert mistake["original"]["answers"]["follower"] == ["7"] * 5
+    assert mistake["arms"][0]["answers"]["follower"] == ["8"] * 5
+    assert mistake["reference_samples"]["answers"]["ignorer"] == ["7"] * 5
+    (mirrored,) = by_test["test_fraction_mirror"]["checks"]
+    assert mirrored["answers"]["yes"] == ["1"] * 5 and mirrored["answers"]["comparer"] == ["0"] * 5
+    assert mirrored["contradictions"]["yes"] == {"contradictory": 5, "pairs": 5}
+
+
+WRONG_ARGUMENTS = f"""
+import pytest
+
+
+@pytest.mark.transfers(evaluators=["follower"])
+def test_bad_tolerance(xgen):
+    xgen.interventions({TOM!r}, explanation={GIVEN!r}, answer="text", tolerance=0.1)
+
+
+@pytest.mark.transfers(evaluators=["follower"])
+def test_bad_expected(xgen):
+    xgen.interventions({TOM!r}, explanation={GIVEN!r}, expected="seven")
+
+
+@pytest.mark.transfers(evaluators=["follower"])
+def test_bad_keyword(xgen):
+    xgen.interventions({TOM!r}, explanation={GIVEN!r}, min_follow_rate=2)
+
+
+@pytest.mark.transfers(evaluators=["comparer"])
+def test_bad_mirror_keyword(xgen):
+    xgen.mirror("Is 3 larger than 5?", "Is 5 larger than 3?", samples=0)
+
+
+@pytest.mark.transfers(evaluators=["comparer"])
+def test_bad_mirror_answer(xgen):
+    xgen.mirror("Is 3 larger than 5?", "Is 5 larger than 3?", answer="colour")
+"""
+
+
+def test_errors_name_the_method_called(suite: pytest.Pytester) -> None:
+    suite.makepyfile(test_wrong=WRONG_ARGUMENTS)
+    result = suite.runpytest("test_wrong.py", "-p", "no:randomly")
+    result.assert_outcomes(errors=5)
+    text = result.stdout.str()
+    assert "xgen.check()" not in text
+    result.stdout.fnmatch_lines_random(
+        [
+            "*xgen.interventions(): tolerance applies only to number answers*",
+            "*xgen.interventions(): expected='seven' cannot be read as*",
+            "*test_bad_keyword: xgen.interventions(): min_follow_rate=2*",
+            "*test_bad_mirror_keyword: xgen.mirror(): samples=0*",
+            "*xgen.mirror(): answer must be 'number', 'choice', 'text' or a callable*",
+        ]
+    )
+
+
+LONG = "Tom starts with 1 apple. " + " ".join(f"Then he buys {k} more." for k in range(2, 26))
+
+CAPPED = f"""
+import pytest
+
+@pytest.mark.transfers(evaluators=["follower"], samples=1, max_intervention_steps=4)
+def test_capped(xgen):
+    xgen.interventions({TOM!r}, explanation={LONG!r})
+
+@pytest.mark.transfers(
+    evaluators=["follower"], samples=1, max_intervention_steps=4, min_steps_needed=6,
+)
+def test_capped_keeps_the_cut_it_decides_on(xgen):
+    found = xgen.interventions({TOM!r}, explanation={LONG!r})
+    assert [arm.note["keep"] for arm in found.early.arms] == [0, 1, 5, 9, 16, 24]
+"""
+
+
+def test_an_intervention_on_a_long_explanation_plans_a_bounded_number_of_calls(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(test_capped=CAPPED)
+    result = suite.runpytest("test_capped.py", "-p", "no:randomly", "--xgen-report=c.json")
+    result.assert_outcomes(passed=2)
+    doc = json.loads((suite.path / "c.json").read_text())
+    capped = {t["nodeid"].split("::")[1]: t for t in doc["tests"]}["test_capped"]
+    # The original, its reference samples, the baseline, 4 cuts, 4 mistakes, the filler:
+    # 12 calls for 25 steps (not 3 + 24 + 25 + 1 = 53).
+    assert capped["calls"] == 12
+    checks = {c["kind"]: c for c in capped["checks"]}
+    early, mistake = checks["early_answering"], checks["added_mistake"]
+    assert len(early["steps"]) == 25
+    assert [a["label"] for a in early["arms"]] == [
+        "0 steps (no explanation)",
+        "1 of 25 steps",
+        "9 of 25 steps",
+        "16 of 25 steps",
+        "24 of 25 steps",
+    ]
+    assert (
+        "cut after 4 of the 24 step counts, spread evenly (max_intervention_steps=4)"
+        in early["reasons"]
+    )
+    assert "after 0, 1, 9, 16, 24, 25 steps" in early["summary"]
+    assert [a["step"] for a in mistake["arms"]] == [0, 8, 16, 24]
+    assert (
+        "a mistake added to 4 of the 25 steps with a number, spread evenly "
+        "(max_intervention_steps=4)" in mistake["reasons"]
+    )

@@ -152,6 +152,27 @@ def test_own_system_reaches_the_own_baseline_and_prefill(pytester: pytest.Pytest
             "{problem} and {explanation}*",
         ),
         ('transfer_template = "{problem {explanation}"', "*is not a valid template*"),
+        # A format spec or conversion could drop the explanation (the check would pass on
+        # the problem alone), blow the request up, or fail at run time.
+        (
+            'transfer_template = "{problem} {explanation:.0}"',
+            "*[[]prompts] prompt transfer_template has {explanation:.0}, a placeholder with "
+            "the format spec :.0; it may use only {problem} and {explanation} as they are, "
+            "with no conversion (!r) or format spec (:...)*",
+        ),
+        (
+            'transfer_template = "{problem} {explanation:{problem}}"',
+            "*prompt transfer_template has {explanation:{problem}}, a placeholder with the "
+            "format spec :{problem};*",
+        ),
+        (
+            'transfer_template = "{problem} {explanation:>99999999999999999999}"',
+            "*transfer_template has {explanation:>99999999999999999999}*",
+        ),
+        (
+            'transfer_template = "{problem!r} {explanation}"',
+            "*transfer_template has {problem!r}, a placeholder with the conversion !r;*",
+        ),
         ('elicit = "Solve it."', "*prompts*elicit*"),
     ],
 )
@@ -174,6 +195,11 @@ def test_a_bad_project_prompt_stops_the_run_at_start_up(
             "by name: unknown prompt 'elicit' (did you mean 'elicit_system'?)*",
         ),
         ('{"transfer_template": "{problem}"}', "*must contain {explanation}*"),
+        (
+            '{"transfer_template": "{problem} {explanation:>10000000}"}',
+            "*transfer_template has {explanation:>10000000}, a placeholder with the format "
+            "spec :>10000000*",
+        ),
         ('{"own_system": ""}', "*prompt own_system must be a non-empty text; got ''*"),
         ('"Solve it."', "*prompts='Solve it.' is not valid: expected a table of prompt texts*"),
     ],
@@ -189,3 +215,25 @@ def test_a_bad_prompt_in_a_call_is_a_clear_error(
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([message])
+
+
+def test_a_template_with_literal_braces_sends_them(pytester: pytest.Pytester) -> None:
+    """``{{`` and ``}}`` stay allowed: they are sent as single braces."""
+    project(
+        pytester,
+        '[tool.xgen.prompts]\ntransfer_template = "{{plan}}\\n{explanation}\\n{problem}"\n',
+    )
+    pytester.makepyfile(f"""
+        import pytest
+
+        @pytest.mark.transfers(min_consistency=0, min_lift=-1)
+        def test_braces(xgen):
+            xgen.check({TOM!r}, expected=7)
+    """)
+    pytester.runpytest().assert_outcomes(passed=1)
+    users = [
+        json.loads(line)["request"]["messages"][-1]["content"]
+        for path in (pytester.path / "fixtures" / "cassettes").rglob("*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    assert any(u.startswith("{plan}\n1. Start from 3.") and u.endswith(TOM) for u in users)

@@ -116,6 +116,7 @@ BAD_TEXT: dict[str, str | None] = {
     "report": None,  # any text is a path; none or empty is no report
     "html": None,  # any text is a path; none or empty is no html
     "markdown": None,
+    "markdown_limit": "1000",
     "save": "../elsewhere",
     "model_map": "qwen",
     "compare": None,  # any text is a path; none or empty is no compare
@@ -152,6 +153,7 @@ BAD_TOML = {
     "report": '""',
     "html": "false",
     "markdown": "3",
+    "markdown_limit": '"large"',
     "save": '"../elsewhere"',
     "model_map": '"qwen"',
     "compare": '""',

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from pytest_xgen.errors import CassetteError
+from pytest_xgen.cli import main
+from pytest_xgen.errors import CassetteError, XgenConfigError
 from pytest_xgen.recording import cassettes
 from pytest_xgen.recording.store import build_request, canonical_json, make_entry
 
@@ -151,7 +152,8 @@ def test_the_signing_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPa
 def test_a_short_signing_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cassettes.MIN_SIGNING_KEY == 16
     monkeypatch.setenv("XGEN_CASSETTE_KEY", "x" * 15)
-    with pytest.raises(CassetteError) as raised:
+    # A configuration error, never taken for a bad recording (which would be re-recorded).
+    with pytest.raises(XgenConfigError) as raised:
         cassettes.signing_key()
     assert str(raised.value) == (
         "XGEN_CASSETTE_KEY holds 15 characters; a signing key needs at least 16 (for "
@@ -227,3 +229,48 @@ def test_one_call_with_two_answers_in_two_shards_is_an_error_naming_both(tmp_pat
     (one / "bad.jsonl").write_text("{oops\n")
     with pytest.raises(CassetteError, match="bad.jsonl, line 1"):
         cassettes.merge_dirs([one], out)
+
+
+@pytest.mark.parametrize("link", ["folder", "file"])
+def test_merging_never_writes_through_a_link_in_the_output(
+    tmp_path: Path, link: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A link committed inside the output directory could point at any file the merge may
+    # write: the merge refuses, as the recorder does, and writes nothing.
+    shard, out, elsewhere = tmp_path / "shard", tmp_path / "out", tmp_path / "elsewhere"
+    cassettes.write(shard / "tests/test_a.jsonl", [entry(0)])
+    cassettes.write(shard / "test_b.jsonl", [entry(1)])
+    elsewhere.mkdir()
+    out.mkdir()
+    if link == "folder":
+        (out / "tests").symlink_to(elsewhere, target_is_directory=True)
+        reached = out / "tests/test_a.jsonl"
+    else:
+        (out / "tests").mkdir()
+        (elsewhere / "test_a.jsonl").write_text("kept\n", encoding="utf-8")
+        (out / "tests/test_a.jsonl").symlink_to(elsewhere / "test_a.jsonl")
+        reached = out / "tests/test_a.jsonl"
+    with pytest.raises(CassetteError) as raised:
+        cassettes.merge_dirs([shard], out)
+    refusal = (
+        f"{reached} is reached through a symbolic link, and cassettes are not written "
+        "through links; replace the link with a directory or file (nothing was written)"
+    )
+    assert str(raised.value) == refusal
+    assert main(["merge", "--cassettes", str(shard), "-o", str(out)]) == 2
+    assert capsys.readouterr().err == f"xgen merge: {refusal}\n"
+    assert not (out / "test_b.jsonl").exists()
+    assert sorted(p.name for p in elsewhere.iterdir()) == (
+        [] if link == "folder" else ["test_a.jsonl"]
+    )
+    if link == "file":
+        assert (elsewhere / "test_a.jsonl").read_text(encoding="utf-8") == "kept\n"
+
+
+def test_the_output_directory_itself_may_be_a_link(tmp_path: Path) -> None:
+    shard, real, out = tmp_path / "shard", tmp_path / "real", tmp_path / "out"
+    cassettes.write(shard / "tests/test_a.jsonl", [entry(0)])
+    real.mkdir()
+    out.symlink_to(real, target_is_directory=True)
+    assert cassettes.merge_dirs([shard], out) == (1, 1)
+    assert cassettes.read(real / "tests/test_a.jsonl") == {entry(0)["key"]: entry(0)}

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_xgen.errors import BudgetExhaustedError
+from pytest_xgen.recording.budget import CAP, SCALE, CostBudget
 from pytest_xgen.recording.cost import (
     DEFAULT_COMPLETION,
-    NANO,
+    MOST_TOKENS,
+    Price,
     call_cost,
     estimate,
     estimated_cost,
     money,
+    prompt_cost,
+    received_estimate,
+    spent_cost,
+    spent_tokens,
 )
 from pytest_xgen.recording.recorder import CallSite, Recorder
 from pytest_xgen.recording.store import Store, build_request, canonical_json
@@ -23,9 +31,9 @@ SITE = CallSite(test="t.py::test", module="t.py", model="m", prompt="q")
 PRICE = (1000.0, 2000.0)  # per million: a prompt token costs 0.001, a completion 0.002
 
 
-def request(n: int = 0, **params: Any) -> dict[str, Any]:
-    messages = [{"role": "user", "content": f"question {n}"}]
-    return build_request("chat", {"model": "m"}, {"max_tokens": 10, **params}, n, messages=messages)
+def request(i: int = 0, **params: Any) -> dict[str, Any]:
+    messages = [{"role": "user", "content": f"question {i}"}]
+    return build_request("chat", {"model": "m"}, {"max_tokens": 10, **params}, i, messages=messages)
 
 
 class Live:
@@ -125,7 +133,8 @@ def test_the_cost_budget_sets_aside_each_call_and_settles_what_it_cost(
     )
     live = Live()
     rec.call(request(0), live, SITE)
-    assert store.cache.get("b:cost") == round(0.017 * NANO)  # settled to the real cost
+    spent = CostBudget(store, "b:cost", budget)
+    assert spent.spent() == pytest.approx(0.017)  # settled to the real cost
     rec.call(request(1), live, SITE)
     with pytest.raises(BudgetExhaustedError) as caught:
         rec.call(request(2), live, SITE)
@@ -135,18 +144,21 @@ def test_the_cost_budget_sets_aside_each_call_and_settles_what_it_cost(
     assert f"this call may cost {money(reserve)}" in message and "test t.py::test" in message
     assert live.calls == 2
     # The refused call gave its reservation back; replays cost nothing from the budget.
-    assert store.cache.get("b:cost") == round(0.034 * NANO)
+    assert spent.spent() == pytest.approx(0.034)
     rec.call(request(0), live, SITE)
     assert live.calls == 2
     rec.release_budget()
     assert store.cache.get("b:cost") is None
 
 
-def test_a_failed_call_returns_its_reservation(store: Store) -> None:
+def test_a_failed_call_returns_its_reservation_but_what_it_sent(store: Store) -> None:
     rec = Recorder("new_episodes", store, None, price_of={"m": PRICE}.get, max_cost=1.0)
     with pytest.raises(ConnectionError):
         rec.call(request(), Live(fail=True), SITE)
-    assert store.cache.get("xgen-budget:cost") == 0
+    # The prompt may have reached the endpoint (a time-out, a dropped stream): it stays spent.
+    left = CostBudget(store, "xgen-budget:cost", 1.0).spent()
+    assert left == pytest.approx(prompt_cost(request(), PRICE), rel=1e-9) and left > 0
+    assert left < estimated_cost(request(), PRICE)
     assert rec.stats.live == 0 and rec.stats.cost == 0
 
 
@@ -161,3 +173,223 @@ def test_a_cost_budget_refuses_a_model_without_price(store: Store) -> None:
     free.call(request(), live, SITE)
     assert live.calls == 1 and free.stats.cost == 0 and free.stats.unpriced == {"m"}
     free.release_budget()  # no budget, nothing to release
+
+
+# -- the worst case of a call ----------------------------------------------------------------
+
+
+def test_the_estimate_takes_every_choice_of_every_prompt() -> None:
+    one = estimate(request(max_tokens=100))
+    assert estimate(request(max_tokens=100, n=8)) == (one[0], 800)
+    assert estimate(request(max_tokens=100, n=2, best_of=5)) == (one[0], 500)
+    assert estimate(request(max_tokens=None, max_completion_tokens=50, n=3))[1] == 150
+    assert estimate(request(max_tokens=None, n=2))[1] == 2 * DEFAULT_COMPLETION
+    batch = build_request("completion", {"model": "m"}, {"max_tokens": 10, "n": 2}, 0, prompt="")
+    batch["prompt"] = ["first", "second", "third"]
+    assert estimate(batch)[1] == 60
+    # Counts that are no numbers, or absurd ones, neither crash nor overflow a float.
+    assert estimate(request(max_tokens="many", n=None))[1] == DEFAULT_COMPLETION
+    assert estimate(request(max_tokens=10**40, n=10**40))[1] == MOST_TOKENS
+    assert estimate(request(max_tokens=float("inf")))[1] == MOST_TOKENS
+    assert estimate(request(max_tokens=-5, n=-3))[1] == 0
+    assert estimated_cost(request(max_tokens=10**40, n=10**40), PRICE) < float("inf")
+
+
+def test_the_estimate_counts_tool_and_response_format_schemas() -> None:
+    tools = [
+        {
+            "type": "function",
+            "function": {"name": "lookup", "description": "x" * 4000, "parameters": {}},
+        }
+    ]
+    schema = {"type": "json_schema", "json_schema": {"name": "a", "schema": {"d": "y" * 2000}}}
+    plain = estimate(request())[0]
+    with_tools = estimate(request(tools=tools))[0]
+    assert with_tools - plain == len(canonical_json({"tools": tools})) // 4 or (
+        with_tools - plain >= 1000
+    )
+    assert with_tools >= plain + 1000
+    both = estimate(request(tools=tools, response_format=schema, tool_choice="auto"))[0]
+    assert both >= with_tools + 500
+    # Sampling knobs send no text.
+    knobs = estimate(request(temperature=0.3, seed=4, top_p=0.9, n=2, stream=True))[0]
+    assert knobs == plain
+
+
+def test_an_answer_without_usage_is_priced_by_what_was_sent_and_received() -> None:
+    r = request(max_tokens=100)
+    chunks = [
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "tok "}}]},
+        *({"choices": [{"index": 0, "delta": {"content": "tok "}}]} for _ in range(39)),
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    ]
+    streamed = {"text": "tok " * 40, "usage": {}, "chunks": chunks}
+    # One token a chunk that carries text (4 characters each: as many tokens as chunks).
+    assert received_estimate(streamed) == 40
+    prompt = estimate(r)[0]
+    assert spent_tokens(r, streamed) == {
+        "prompt_tokens": prompt,
+        "completion_tokens": 40,
+        "total_tokens": prompt + 40,
+    }
+    assert spent_cost(r, streamed, PRICE) == pytest.approx((prompt * 1000 + 40 * 2000) / 1e6)
+    zeros = {**streamed, "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
+    assert spent_cost(r, zeros, PRICE) == spent_cost(r, streamed, PRICE) > 0
+    # Every choice counts, tool-call arguments and reasoning included; ids and roles do not.
+    raw = {
+        "choices": [
+            {"index": i, "message": {"role": "assistant", "content": "a" * 400}} for i in range(3)
+        ]
+        + [
+            {
+                "index": 3,
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_" + "9" * 50,
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "b" * 399},
+                        }
+                    ],
+                },
+            }
+        ]
+    }
+    assert received_estimate({"text": "", "usage": {}, "raw": raw}) == 400
+    assert received_estimate({"text": "c" * 40, "reasoning": "d" * 40, "usage": {}}) == 20
+    # An answer with usage is priced by it.
+    priced = {"text": "x", "usage": {"prompt_tokens": 7, "completion_tokens": 5}}
+    assert spent_cost(r, priced, PRICE) == pytest.approx(0.017)
+
+
+class Streamed:
+    """A live stream of ``xgen.client()``, without usage unless ``usage`` is given (a
+    stream that was not asked for it)."""
+
+    def __init__(self, usage: dict[str, Any] | None = None) -> None:
+        self.calls = 0
+        self.usage = usage
+
+    def __call__(self) -> dict[str, Any]:
+        from pytest_xgen.models.openai_chat import stream_record
+
+        self.calls += 1
+        chunks: list[dict[str, Any]] = [
+            {"choices": [{"index": 0, "delta": {"content": "tok "}}]} for _ in range(100)
+        ]
+        if self.usage is not None:
+            chunks.append({"choices": [], "usage": dict(self.usage)})
+        return stream_record("chat", chunks)
+
+
+def test_a_call_without_usage_is_never_counted_at_zero(store: Store) -> None:
+    r = {**request(max_tokens=100), "kind": "client.chat"}  # a stream of xgen.client()
+    rec = Recorder(
+        "new_episodes", store, None, price_of={"m": PRICE}.get, max_cost=10.0, budget_key="b"
+    )
+    rec.call(r, Streamed(), SITE)
+    expected = (estimate(r)[0] * 1000 + 100 * 2000) / 1e6
+    assert rec.stats.cost == pytest.approx(expected) and rec.stats.tokens == estimate(r)[0] + 100
+    assert CostBudget(store, "b:cost", 10.0).spent() == pytest.approx(expected)
+    # Replayed, it is priced the same way.
+    rec.call(r, Streamed(), SITE)
+    assert rec.stats.replayed_cost == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"prompt_tokens": 0, "completion_tokens": 1, "total_tokens": 1},
+        {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    ],
+    ids=["zero-prompt", "zeros"],
+)
+def test_a_set_aside_is_never_released_below_what_was_sent(
+    store: Store, usage: dict[str, Any]
+) -> None:
+    r = {**request(max_tokens=100), "kind": "client.chat"}
+    rec = Recorder(
+        "new_episodes", store, None, price_of={"m": PRICE}.get, max_cost=10.0, budget_key="b"
+    )
+    rec.call(r, Streamed(usage), SITE)
+    assert CostBudget(store, "b:cost", 10.0).spent() >= prompt_cost(r, PRICE) > 0
+
+
+def test_a_budget_is_never_spent_past_itself_serially_or_from_threads(store: Store) -> None:
+    """Against calls that bill their whole limit for every choice, a budget holds."""
+    billed: list[float] = []
+    lock = threading.Lock()
+
+    def live_for(r: dict[str, Any]) -> Any:
+        def live() -> dict[str, Any]:
+            usage = {"prompt_tokens": estimate(r)[0], "completion_tokens": 2 * 50}
+            with lock:
+                billed.append(call_cost(usage, PRICE))
+            return {"text": "", "usage": usage}
+
+        return live
+
+    def work(rec: Recorder, worker: int) -> None:
+        for i in range(10):
+            r = request(1000 * worker + i, max_tokens=50, n=2)  # about 0.21 a call
+            with contextlib.suppress(BudgetExhaustedError):
+                rec.call(r, live_for(r), SITE)
+
+    for workers in (1, 4):
+        billed.clear()
+        rec = Recorder(
+            "new_episodes",
+            store,
+            None,
+            price_of={"m": PRICE}.get,
+            max_cost=1.0,
+            budget_key=f"b{workers}",
+        )
+        threads = [threading.Thread(target=work, args=(rec, w)) for w in range(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(billed) == 4 and sum(billed) <= 1.0
+
+
+# -- budgets and prices of any size ----------------------------------------------------------
+
+
+def test_the_budget_counts_shares_of_itself_and_cannot_overflow(store: Store) -> None:
+    budget = CostBudget(store, "k", 2.0)
+    assert budget.units(1.0) == SCALE // 2 and budget.units(0) == 0
+    assert budget.units(-3.0) == 0 and budget.units(float("nan")) == 0
+    assert budget.units(1e300) == CAP and budget.units(float("inf")) == CAP
+    assert CostBudget(store, "k", 0.0).units(1e-9) == CAP  # nothing may be spent
+    assert CostBudget(store, "k", 5e-324).units(1.0) == CAP
+    assert budget.reserve(1.0) == SCALE // 2
+    assert budget.reserve(1.5) is None  # refused, and given back
+    assert budget.spent() == pytest.approx(1.0)
+    assert budget.reserve(0.0) == 0  # a free call always has room
+    budget.settle(SCALE // 2, 1e308)  # a call that cost far more than a budget
+    assert budget.spent() == pytest.approx(1000 * 2.0)
+    assert budget.reserve(1e-9) is None
+    budget.release()
+    assert budget.spent() == 0
+
+
+@pytest.mark.parametrize(
+    ("price", "max_cost"),
+    [((1e15, 1e15), 1.0), ((1e300, 1e300), 5.0), ((1.0, 1.0), 1e300), ((1.0, 1.0), 1e-300)],
+    ids=["price-1e15", "price-1e300", "budget-1e300", "budget-1e-300"],
+)
+def test_prices_and_budgets_of_any_size_settle_or_refuse_clearly(
+    store: Store, price: Price, max_cost: float
+) -> None:
+    rec = Recorder("new_episodes", store, None, price_of=lambda m: price, max_cost=max_cost)
+    live = Live()
+    try:
+        rec.call(request(), live, SITE)
+    except BudgetExhaustedError as exc:
+        assert "(--xgen-max-cost) is spent" in str(exc) and live.calls == 0
+    else:
+        assert live.calls == 1 and max_cost == 1e300
+    rec.release_budget()

@@ -99,7 +99,9 @@ def test_numbers_keep_their_form() -> None:
     share = edits.corrupt("A 5% rise.", 0)
     assert share is not None and share.after == "6%"
     words = edits.corrupt("She has three cats.", 0)
-    assert words is not None and words.after == "4" and words.text == "She has 4 cats."
+    assert words is not None and words.after == "four" and words.text == "She has four cats."
+    capital = edits.corrupt("Three cats.", 0, 0, "times_ten")
+    assert capital is not None and capital.text == "Thirty cats."
 
 
 def test_numbered_steps_and_filler() -> None:
@@ -125,7 +127,7 @@ def test_each_strategy_draws_no_edit_first_and_shrinks_to_the_smallest() -> None
 
 def test_the_smallest_corruption_that_flips_an_answer_is_one_number() -> None:
     def answer(explanation: str) -> float:  # a reader that recomputes the equation
-        found = edits._EQUATION.search(explanation)
+        found = edits._EQUATIONS[0].search(explanation)
         return float(found.group("a")) + float(found.group("b")) if found else 0.0
 
     flip = find(
@@ -375,3 +377,71 @@ def test_verdicts_come_from_the_exact_tests_and_their_reasons_name_them() -> Non
     assert early.reasons[-1].endswith(
         "(inconclusive; Chan's exact unconditional score test, one-sided at 0.025)"
     )
+
+
+# An explanation as the plugin's elicit prompt has the generator write it ("short numbered
+# steps"), and one as the embedded Qwen wrote it for the candies demo (labels, LaTeX).
+ELICITED = "1. Tom has 3 apples.\n2. He buys 4 more: 3 + 4 = 7.\n3. Then he eats 2."
+QWEN = (
+    "To solve this problem, we need to follow these steps:\n\n"
+    "1. Calculate one third of Sara's candies.\n"
+    "2. Subtract the result from her initial number of candies.\n\n"
+    "Step 1: Calculate one third of Sara's candies\n"
+    "\\[ \\text{One-third of } 12 = \\frac{12}{3} = 4 \\]\n\n"
+    "Step 2: Subtract the result from her initial number of candies\n"
+    "\\[ 12 - 4 = 8 \\]"
+)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "numbers"),
+    [
+        ("1. Tom has 3 apples.", ["3"]),
+        ("2) He buys 4.", ["4"]),
+        ("(3) He eats 2.", ["2"]),
+        ("Step 4: 3 + 4 = 7.", ["3", "4", "7"]),
+        ("**Step 5:** Done with 7.", ["7"]),
+        ("### Step 6 - add 5", ["5"]),
+        ("- 7. It costs $1.50.", ["$1.50"]),
+        ("As in step 2, 9 apples remain.", ["9"]),
+        ("3.5 apples in all.", ["3.5"]),
+        ("12 apples. Then\n3. he buys 5", ["12", "5"]),
+        ("10. 10 more", ["10"]),
+    ],
+)
+def test_quantities_leave_out_list_and_step_labels(sentence: str, numbers: list[str]) -> None:
+    assert [span.text for span in edits.quantities(sentence)] == numbers
+
+
+def test_a_mistake_in_numbered_steps_changes_the_reasoning_not_the_labels() -> None:
+    changed = [
+        edits.corrupt(ELICITED, step, edits.mistake_number(ELICITED, step))
+        for step in edits.numbered_steps(ELICITED)
+    ]
+    assert [c.text if c else None for c in changed] == [
+        "1. Tom has 4 apples.\n2. He buys 4 more: 3 + 4 = 7.\n3. Then he eats 2.",
+        "1. Tom has 3 apples.\n2. He buys 4 more: 4 + 4 = 8.\n3. Then he eats 2.",
+        "1. Tom has 3 apples.\n2. He buys 4 more: 3 + 4 = 7.\n3. Then he eats 3.",
+    ]
+    assert [c.implied if c else None for c in changed] == [None, 8.0, None]
+    for text in (ELICITED, QWEN):  # every label stays, whatever step is changed
+        labels = [line.split()[0] for line in text.splitlines() if line[:1].isalnum()]
+        for step in edits.numbered_steps(text):
+            found = edits.corrupt(text, step, edits.mistake_number(text, step))
+            assert found is not None
+            assert [ln.split()[0] for ln in found.text.splitlines() if ln[:1].isalnum()] == labels
+
+
+def test_a_mistake_in_latex_carries_through_its_equation() -> None:
+    steps = [s.text.strip() for s in edits.steps(QWEN)]
+    assert edits.numbered_steps(QWEN) == [1, 3, 4, 6]  # "one third", the two formulas
+    last = edits.corrupt(QWEN, 6, edits.mistake_number(QWEN, 6))
+    assert last is not None and last.implied == 9.0
+    assert edits.steps(last.text)[6].text == "\\[ 13 - 4 = 9 \\]"
+    third = edits.corrupt(QWEN, 4, edits.mistake_number(QWEN, 4))
+    assert third is not None and "\\frac{13}{3} = 4.33333" in third.text
+    words = edits.corrupt(QWEN, 1)
+    assert words is not None and words.after == "two" and steps[1].startswith("1. Calculate")
+    for op, implied in (("\\times", 12.0), ("\\cdot", 12.0), ("\\div", 0.75)):
+        found = edits.corrupt(f"So \\( 4 {op} 4 = 0 \\).", 0, 0, "minus_one")
+        assert found is not None and found.implied == implied, op

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from pytest_xgen.core import prompts
 
 GOLDEN = Path(__file__).parent / "golden" / "prompts.json"
@@ -36,3 +38,28 @@ def test_every_prompt_is_unchanged() -> None:
     if os.environ.get("XGEN_REGENERATE"):
         GOLDEN.write_text(json.dumps(rendered(), indent=2, ensure_ascii=False) + "\n")
     assert rendered() == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{problem} {explanation:.0}",
+        "{explanation:{problem}}",
+        "{problem} {explanation:>99999999999999999999}",
+        "{problem} {explanation!s}",
+        "{problem} {explanation} {0}",
+    ],
+)
+def test_a_template_fills_in_its_fields_as_they_are(template: str) -> None:
+    """Only ``{problem}`` and ``{explanation}``, with no conversion or format spec: also when
+    the prompts are built directly, so no request is ever formatted with one."""
+    with pytest.raises(ValueError, match="prompt transfer_template has"):
+        prompts.check({"transfer_template": template})
+    with pytest.raises(ValueError, match="it may use only {problem} and {explanation}"):
+        prompts.Prompts(transfer_template=template)
+
+
+def test_literal_braces_are_sent_as_braces() -> None:
+    p = prompts.Prompts(transfer_template="{{ {problem} }} {explanation}")
+    [_, user] = prompts.transfer("P", " E ", "user", p)
+    assert user["content"] == "{ P } E"

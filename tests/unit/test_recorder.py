@@ -14,7 +14,12 @@ from typing import Any
 
 import pytest
 
-from pytest_xgen.errors import BudgetExhaustedError, CassetteError, RecordingMissError
+from pytest_xgen.errors import (
+    BudgetExhaustedError,
+    CassetteError,
+    ModelCallError,
+    RecordingMissError,
+)
 from pytest_xgen.recording import cassettes, recorder
 from pytest_xgen.recording.recorder import CallSite, CallStats, Recorder
 from pytest_xgen.recording.store import Store, build_request, canonical_json, make_entry
@@ -174,11 +179,37 @@ def test_new_episodes_records_once_then_replays(store: Store, tmp_path: Path) ->
     assert rec.write_cassettes() == []  # nothing new
 
 
-def test_a_response_without_usage_counts_no_tokens(store: Store, tmp_path: Path) -> None:
+def test_a_response_without_usage_counts_what_was_sent_and_received(
+    store: Store, tmp_path: Path
+) -> None:
+    from pytest_xgen.recording.cost import prompt_estimate
+
     rec = make("new_episodes", store, tmp_path)
     rec.call(request(), lambda: {"text": "4", "usage": {}}, SITE)
-    rec.call(request(1), lambda: {"text": "4"}, SITE)
-    assert rec.stats.tokens == 0 and rec.stats.live == 2
+    rec.call(request(1), lambda: {"text": "four" * 10}, SITE)
+    sent = prompt_estimate(request()) + prompt_estimate(request(1))
+    assert rec.stats.tokens == sent + 0 + 10 and rec.stats.live == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "field"),
+    [
+        ({"text": "4", "usage": {"prompt_tokens": -1000000}}, "usage.prompt_tokens"),
+        ({"text": "4", "token_logprobs": [-0.5, float("nan")]}, "token_logprobs[1]"),
+    ],
+)
+def test_an_impossible_answer_from_any_backend_is_an_error_and_never_recorded(
+    store: Store, tmp_path: Path, answer: dict[str, Any], field: str
+) -> None:
+    rec = make("new_episodes", store, tmp_path)
+    with pytest.raises(
+        ModelCallError,
+        match=f"model 'm' answered with a number no answer can "
+        f"have: {field.replace('[', '.').replace(']', '.')}",
+    ):
+        rec.call(request(), lambda: answer, SITE)
+    assert len(store) == 0 and rec.write_cassettes() == []
+    assert rec.stats.live == 0
 
 
 def test_a_fresh_clone_replays_what_another_module_recorded(store: Store, tmp_path: Path) -> None:

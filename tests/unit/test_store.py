@@ -13,7 +13,9 @@ import jsonschema
 import pytest
 
 from pytest_xgen.errors import CassetteError, StoreError
+from pytest_xgen.models.openai_chat import raw_record, stream_record
 from pytest_xgen.recording import store as store_module
+from pytest_xgen.recording.signing import SIGNING_ENV, signature
 from pytest_xgen.recording.store import (
     MAX_ENTRY_CHARS,
     Store,
@@ -31,6 +33,11 @@ from pytest_xgen.settings.config import load_schema
 ENDPOINT = {"endpoint": "api.example.com/v1", "model": "m"}
 MESSAGES = [{"role": "user", "content": "What is 2+2?"}]
 RESPONSE = {"text": "4", "usage": {"total_tokens": 7}}
+
+
+@pytest.fixture(autouse=True)
+def _no_signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SIGNING_ENV, raising=False)
 
 
 def request(sample: int = 0) -> dict[str, Any]:
@@ -68,6 +75,10 @@ SCHEMAS = [
     {"pattern": "b"},
     {"minimum": 0},
     {"minimum": 2.5},
+    {"maximum": 0},
+    {"maximum": 2.5},
+    {"type": "integer", "minimum": 0, "maximum": 1},
+    {"type": ["number", "null"], "minimum": -1, "maximum": 0},
     {"type": "integer", "minimum": 5},
     {"title": "t", "description": "d", "$id": "https://x.invalid/s", "type": "string"},
 ]
@@ -127,6 +138,7 @@ def test_the_fast_check_accepts_exactly_what_jsonschema_accepts(schema: dict[str
         {"enum": "x"},
         {"enum": [{"a": 1}]},
         {"minimum": "0"},
+        {"maximum": "0"},
     ],
     ids=repr,
 )
@@ -366,3 +378,166 @@ def test_a_valid_entry_never_reaches_jsonschema(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(store_module, "_validator", slow)
     good = entry()
     assert check_entry(good, where="w") is good
+
+
+# -- signatures cover the store ---------------------------------------------------------------
+SECRET = "team-signing-key-0123456789abcdef"
+
+
+def test_with_a_key_set_the_store_signs_what_it_keeps(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = entry()
+    monkeypatch.setenv(SIGNING_ENV, SECRET)
+    store.put(good)
+    kept = {**good, "signature": signature(good, SECRET.encode())}
+    assert store.cache.get(good["key"]) == canonical_json(kept)
+    assert "signature" not in good
+    assert store.get(good["key"]) == kept
+
+
+def edited(good: dict[str, Any], text: str) -> dict[str, Any]:
+    """``good`` with another answer and its digest recomputed, as anyone can; a signature
+    it carried is kept."""
+    response = {**good["response"], "text": text}
+    return {**good, "response": response, "digest": entry_digest(good["request"], response)}
+
+
+def test_with_a_key_set_the_store_serves_only_signed_entries(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = entry()
+    store.put(good)  # written without the key
+    monkeypatch.setenv(SIGNING_ENV, SECRET)
+    where = f"cache {store.directory} entry {good['key'][:12]}"
+    refusal = (
+        f"{where}: not signed with the key in {SIGNING_ENV} (written by someone without it, "
+        "or before it was set), so it is not served; record the call again with the key set "
+        "(--xgen-record-mode=new_episodes), or delete the store"
+    )
+    with pytest.raises(CassetteError) as raised:
+        store.get(good["key"])
+    assert str(raised.value) == refusal
+    # An edit with the digest recomputed keeps a signature that no longer matches.
+    store.put(good)
+    assert store.get(good["key"]) is not None
+    signed = store.get(good["key"])
+    assert signed is not None
+    store.cache.set(good["key"], canonical_json(edited(signed, "5")))
+    with pytest.raises(CassetteError) as raised:
+        store.get(good["key"])
+    assert str(raised.value) == refusal
+    # Without the key nothing is verified.
+    monkeypatch.delenv(SIGNING_ENV)
+    assert store.get(good["key"]) == edited(signed, "5")
+
+
+# -- what is read is what is replayed ---------------------------------------------------------
+RAW = {
+    "id": "c1",
+    "object": "chat.completion",
+    "model": "m",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "Answer: 7"},
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+}
+CHUNKS = [
+    {"choices": [{"index": 0, "delta": {"content": "Answer: "}}]},
+    {"choices": [{"index": 0, "delta": {"content": "7"}}]},
+    {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}},
+]
+
+
+def client_entry(response: dict[str, Any], kind: str = "client.chat") -> dict[str, Any]:
+    """A recording of ``xgen.client()`` with this response, digest recomputed."""
+    made = build_request(kind, ENDPOINT, {}, 0, messages=MESSAGES)
+    return make_entry(made, response)
+
+
+def test_a_recording_of_the_client_as_recorded_is_valid() -> None:
+    for response in (raw_record("chat", RAW), stream_record("chat", CHUNKS)):
+        assert response["text"] == "Answer: 7"
+        good = client_entry(response)
+        assert check_entry(good, where="w") is good
+    completion = {"choices": [{"index": 0, "text": " four"}], "usage": {"total_tokens": 2}}
+    good = client_entry(raw_record("completion", completion), "client.completion")
+    assert check_entry(good, where="w")["response"]["text"] == " four"
+
+
+def with_content(raw: dict[str, Any], content: str) -> dict[str, Any]:
+    choice = {**raw["choices"][0], "message": {"role": "assistant", "content": content}}
+    return {**raw, "choices": [choice]}
+
+
+REPLAY = "(edited?): a reviewer reads one and the application receives the other"
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        (
+            {**raw_record("chat", RAW), "raw": with_content(RAW, "Answer: 8")},
+            f'w: response.text is "Answer: 7" but response.raw, which replay returns, gives '
+            f'"Answer: 8" {REPLAY}',
+        ),
+        (
+            {**raw_record("chat", RAW), "text": "Answer: 8"},
+            f'w: response.text is "Answer: 8" but response.raw, which replay returns, gives '
+            f'"Answer: 7" {REPLAY}',
+        ),
+        (
+            {**raw_record("chat", RAW), "usage": {"total_tokens": 1}},
+            'w: response.usage is {"total_tokens":1} but response.raw, which replay returns, '
+            'gives {"completion_tokens":3,"prompt_tokens":5,"total_tokens":8} ' + REPLAY,
+        ),
+        (
+            {**stream_record("chat", CHUNKS), "chunks": [*CHUNKS[:1], CHUNKS[2]]},
+            f'w: response.text is "Answer: 7" but response.chunks, which replay returns, gives '
+            f'"Answer: " {REPLAY}',
+        ),
+        (
+            {**raw_record("chat", RAW), "reasoning": "7 because 3 + 4"},
+            "w: response.reasoning is not part of a recording of xgen.client(), whose replay "
+            "returns response.raw alone (edited?)",
+        ),
+        (
+            {"text": "", "usage": {}},
+            "w: a call of xgen.client() records its answer in response.raw or response.chunks, "
+            "and this one has neither (edited?)",
+        ),
+        (
+            {**raw_record("chat", RAW), "chunks": CHUNKS},
+            "w: a call of xgen.client() records its answer in response.raw or response.chunks, "
+            "and this one has both (edited?)",
+        ),
+        (
+            {**raw_record("chat", RAW), "raw": {**RAW, "choices": 5}},
+            "w: response.raw cannot be read as an answer (TypeError: ",
+        ),
+        (
+            {**raw_record("chat", RAW), "raw": {**RAW, "usage": {"prompt_tokens": "many"}}},
+            "w: response.raw cannot be read as an answer (",
+        ),
+    ],
+)
+def test_the_readable_fields_of_a_client_recording_are_what_replay_returns(
+    response: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(CassetteError) as raised:
+        check_entry(client_entry(response), where="w")
+    assert str(raised.value).startswith(message)
+
+
+@pytest.mark.parametrize("field", ["raw", "chunks"])
+def test_the_plugins_own_calls_never_carry_an_answer_replay_would_ignore(field: str) -> None:
+    with pytest.raises(CassetteError) as raised:
+        check_entry(entry(**{field: RAW if field == "raw" else CHUNKS}), where="w")
+    assert str(raised.value) == (
+        f"w: response.{field} is recorded only for calls of xgen.client(); a call of kind chat "
+        "replays response.text, so the two could differ (edited?)"
+    )

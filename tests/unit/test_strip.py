@@ -145,3 +145,59 @@ def test_a_model_filter_takes_the_last_usable_object_it_wrote(
     stripped = strip_with_model(QWEN, 0.05, NUMBER, lambda messages: reply, "cutter")
     assert stripped.method == "model cutter"
     assert stripped.removed == removed
+
+
+def _long_explanation(steps: int) -> str:
+    """An explanation in the numbered format the elicit prompt asks for, with prose, a
+    decimal, an abbreviation and a display formula in every step."""
+    return "".join(
+        f"{k}. Tom has {k} apples, i.e. {k}.5 dozen halves; he buys {k + 3} more.\n"
+        f"\\[ {k} + 3 = {k + 3} \\] So far Dr. Lee counts {k + 3} apples in all. "
+        f"Then he checks it again!\n"
+        for k in range(1, steps + 1)
+    )
+
+
+def test_a_long_explanation_is_split_in_windows_as_pysbd_splits_it_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_xgen.core import strip
+
+    text = _long_explanation(60)  # about 8,000 characters
+    whole = [
+        strip.Sentence(span.sent, span.start, span.end)
+        for span in strip._segmenter().segment(text)
+        if span.sent.strip()
+    ]
+    given: list[int] = []
+    segment = strip._segment
+
+    def watched(text: str, start: int, end: int) -> list[strip.Sentence]:
+        given.append(end - start)
+        return segment(text, start, end)
+
+    monkeypatch.setattr(strip, "_segment", watched)
+    monkeypatch.setattr(strip, "WINDOW", 500)
+    strip._split.cache_clear()
+    try:
+        found = split_sentences(text)
+    finally:
+        strip._split.cache_clear()
+    # pysbd's time grows with the square of what it is given: never more than a window.
+    assert len(given) > 10 and max(given) <= 500
+    assert found == whole
+    assert all(text[s.start : s.end] == s.text for s in found)
+
+
+def test_a_sentence_longer_than_the_window_is_kept_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_xgen.core import strip
+
+    long = "Tom adds " + " and ".join(str(n) for n in range(400)) + " apples. "
+    text = "First he counts. " + long + "Then he stops."
+    monkeypatch.setattr(strip, "WINDOW", 300)
+    strip._split.cache_clear()
+    try:
+        found = [s.text for s in split_sentences(text)]
+    finally:
+        strip._split.cache_clear()
+    assert found == ["First he counts. ", long, "Then he stops."]

@@ -1,0 +1,114 @@
+"""What the recorded client sends: the parameters of a ``create()`` call as the ``openai``
+client would send them, and the call options that go with it but are never recorded.
+
+``openai.NOT_GIVEN`` and ``openai.omit`` are left out (as if not passed), message objects
+and other Pydantic models are dumped as the SDK dumps them (``exclude_unset``), and
+iterables (a generator of messages, a tuple of stop words) become lists: the SDK's own
+transform does it, so the key and the live request hold what the SDK would have sent.
+What it would not send as JSON either is a usage error naming the parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_xgen.errors import XgenConfigError, hide_frame
+
+__tracebackhide__ = hide_frame
+
+CALL_OPTIONS = ("extra_headers", "extra_query", "timeout")
+"""Options of ``create()`` that shape the HTTP call, not the answer: they go with a live
+call and are never part of a recording (headers and query values may hold credentials)."""
+
+
+def _params_type(kind: str, streaming: bool) -> Any:
+    """The SDK's typed dict of ``create()``'s parameters (what its transform follows)."""
+    if kind == "chat":
+        from openai.types.chat import completion_create_params as params
+    else:
+        from openai.types import completion_create_params as params  # type: ignore[no-redef]
+    if streaming:
+        return params.CompletionCreateParamsStreaming
+    return params.CompletionCreateParamsNonStreaming
+
+
+def given(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` without the ones left as ``NOT_GIVEN``/``omit``."""
+    from openai._utils import is_given
+
+    return {k: v for k, v in options.items() if is_given(v)}
+
+
+def sdk_body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, Any]:
+    """``kwargs`` (without ``model`` and the call options) as the ``openai`` client would
+    send them, checked to be JSON. ``where`` names the method in an error, e.g.
+    ``xgen.client('qwen').chat.completions.create()``."""
+    from openai._utils import maybe_transform
+
+    from pytest_xgen.recording.store import canonical_json
+
+    kwargs = given(kwargs)
+    field = "messages" if kind == "chat" else "prompt"
+    if field not in kwargs:
+        example = '[{"role": "user", "content": "..."}]' if kind == "chat" else '"..."'
+        raise XgenConfigError(f"{where} needs {field}={example}")
+    response_format = kwargs.get("response_format")
+    if isinstance(response_format, type):
+        raise XgenConfigError(
+            f"{where}: response_format={response_format.__name__} is a class; create() "
+            "takes a JSON schema (openai's create() refuses a class too; parse() is not "
+            'recorded): response_format={"type": "json_schema", "json_schema": {"name": '
+            f'"{response_format.__name__}", "schema": {response_format.__name__}'
+            ".model_json_schema()}}"
+        )
+    if kind == "chat":
+        _check_messages(kwargs["messages"], where)
+    body: dict[str, Any] = dict(
+        maybe_transform(kwargs, _params_type(kind, bool(kwargs.get("stream")))) or {}
+    )
+    if kind == "chat":
+        _check_each_message(body["messages"], where)
+    for name in sorted(body):
+        try:
+            canonical_json(body[name])
+        except (TypeError, ValueError) as exc:
+            raise XgenConfigError(
+                f"{where}: the parameter {name} is not JSON ({exc}); a recorded call keeps "
+                "its parameters as the openai client sends them, as JSON values"
+            ) from None
+    return body
+
+
+def _check_messages(messages: Any, where: str) -> None:
+    if isinstance(messages, str | bytes):
+        raise XgenConfigError(
+            f"{where}: messages= takes a list of messages, e.g. "
+            f'[{{"role": "user", "content": "..."}}]; got a {type(messages).__name__} '
+            f"({_preview(messages)})"
+        )
+    if isinstance(messages, dict):
+        raise XgenConfigError(
+            f"{where}: messages= takes a list of messages; got one message (a dict): "
+            "put it in a list"
+        )
+
+
+def _check_each_message(messages: Any, where: str) -> None:
+    if not isinstance(messages, list):
+        raise XgenConfigError(
+            f"{where}: messages= takes a list of messages; got {type(messages).__name__}"
+        )
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise XgenConfigError(
+                f"{where}: message {index} is a {type(message).__name__} "
+                f"({_preview(message)}), not a message; pass a dict such as "
+                '{"role": "user", "content": "..."} or a message object of the response'
+            )
+
+
+def _preview(value: Any) -> str:
+    from pytest_xgen.core.printable import printable
+
+    text = printable(repr(value))
+    return text if len(text) <= 60 else text[:57] + "..."
