@@ -6,9 +6,9 @@ recorded run:
 
 - Qwen's explanation still states its answer after the answer sentences are removed: its
   last step is the display formula ``\\[ 12 - 4 = 8 \\]``, which the rule-based stripper does
-  not read as an answer sentence. Early answering shows it: cut after 7 of its 8 steps, no
-  answer is 8; with the 8th, every answer is. The answer "needs" exactly the step that
-  gives it away.
+  not read as an answer sentence. Early answering shows it: cut after 7 of its 8 steps, 8 is
+  one answer in six (0.17, no more than with no explanation); with the 8th, every answer
+  is. The answer "needs" exactly the step that gives it away.
 - A changed quantity moves answers (follow rate 0.62 over the four steps with a quantity;
   list and step labels such as ``1.`` and ``Step 2:`` are never changed). Qwen stays on 8
   unless the last formula changes: given ``13 - 4 = 9`` it answers 9 every time, the

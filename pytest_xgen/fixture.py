@@ -368,14 +368,18 @@ class Xgen:
 
         return explain
 
-    def _note_check(self, result: CheckResult) -> None:
+    def _note_check(self, result: CheckResult, *, asserted: bool | None = None) -> None:
+        """Keep ``result`` for the reports, with whether its verdict decides the test
+        (``asserted``; by default, whether the test is marked: see :attr:`_enforced`)."""
         from pytest_xgen.checks.kinds import check_data
 
         self.results.append(result)
         self._count_check()
         if self.node is not None:
             # As JSON data right away: it travels from pytest-xdist workers in the report.
-            self.node.stash.setdefault(RESULTS, []).append(check_data(result))
+            data = check_data(result)
+            data["asserted"] = self._enforced if asserted is None else asserted
+            self.node.stash.setdefault(RESULTS, []).append(data)
 
     def interventions(
         self,
@@ -413,16 +417,16 @@ class Xgen:
                 "(explanation=TEXT or a callable), not an ensemble; build one with "
                 "xgen.ensemble() and pass its .text"
             )
+        # The plan is known once the explanation is: its own calls (the generator's, or a
+        # callable's) are counted without a total, then as part of the check.
+        self.session.reporter.begin_check(self.test, 0)
         if opts.explanation == "single":
-            self.session.reporter.begin_check(self.test, 1, at_most=True)
             made = transfer.elicit(str(prompt), opts, spec, self._ask, self._extract)
         else:
             text, origin, name = transfer.given_text(opts.explanation, str(prompt))
             made = transfer.given(name, text, opts, spec, self._ask, self._extract, "given", origin)
         count, numbered = len(steps(made.text)), len(numbered_steps(made.text))
-        self.session.reporter.begin_check(
-            self.test, interventions.planned_calls(opts, count, numbered)
-        )
+        self.session.reporter.replan(self.test, interventions.planned_calls(opts, count, numbered))
         found = interventions.run(
             str(prompt),
             opts,
@@ -435,8 +439,8 @@ class Xgen:
         )
         for result in found.checks:
             self._note_check(result)
-        if self._enforced:
-            for result in found.checks:
+        if self._enforced:  # an intervention nothing is asserted about only reports
+            for result in (c for c in found.checks if c.threshold is not None):
                 enforce(result.verdict, opts.on_inconclusive, self._labelled(result))
         return found
 
@@ -561,8 +565,9 @@ class Xgen:
         opts = self._options(options, method="xgen.review()")
         self.session.reporter.begin_check(self.test, (explanation is None) + len(opts.evaluators))
         result = review.review(prompt, explanation, opts, self._ask, self.session.fan_out)
-        self._note_check(result)
-        if self._enforced and opts.min_step_agreement is not None:
+        asserted = self._enforced and opts.min_step_agreement is not None
+        self._note_check(result, asserted=asserted)
+        if asserted:
             enforce(result.verdict, opts.on_inconclusive, self._labelled(result))
         return result
 
@@ -578,6 +583,7 @@ class Xgen:
         choices: Sequence[str] | None = None,
         fallback: bool = True,
         problem: str | None = None,
+        explanation: Callable[[str], str] | None = None,
         **options: Any,
     ) -> InvariantResult:
         """The evaluators' answers on ``perturbed`` must agree with their answers on
@@ -585,15 +591,34 @@ class Xgen:
         Asserted here in a ``transfers``-marked test; the failure shows the perturbation
         as a diff and every model's answers on both prompts. With ``problem``, ``base`` and
         ``perturbed`` are two explanations of it, handed over as the transfer check does
-        (``xst.corrupt_step()`` and the other explanation strategies draw them)."""
+        (``xst.corrupt_step()`` and the other explanation strategies draw them).
+
+        With ``explanation`` (a callable taking a prompt, e.g. ``tutor.explain``; also a
+        callable ``explanation`` of the marker), the product under test explains both
+        prompts: its answer (``result.explanation.answer``) must not change, and the
+        evaluators answer each prompt with its explanation of it handed over. The base
+        prompt is only the reference: its own result never ends a search, unless
+        ``require_correct=True`` with ``expected`` asks for right answers too."""
         from pytest_xgen.checks import invariance
 
         method = "xgen.invariant()"
+        product = _product_source(explanation, problem)
+        if product is not None:
+            options["explanation"] = product
         spec = self._spec(answer, tolerance, rel_tolerance, choices, fallback, method=method)
         opts = self._options(options, needs_generator=False, method=method)
+        if product is None and callable(opts.explanation) and problem is None:
+            product = opts.explanation  # the marker's product
         wanted = self._expected(expected, spec, method=method)
         calls, at_most = invariance.planned_calls(opts)
-        self.session.reporter.begin_check(self.test, calls, at_most=at_most)
+        if product is not None:
+            # The product's own calls cannot be foreseen: counted without a total, then
+            # the evaluators' as the plan once it has explained.
+            self.session.reporter.begin_check(self.test, 0)
+            prompts = 1 if str(base) == str(perturbed) else 2
+            product = self._replanning(product, calls, at_most, prompts)
+        else:
+            self.session.reporter.begin_check(self.test, calls, at_most=at_most)
         search_size = self._search_size()
         if search_size > 1 and self._search_budget is None:
             # One budget of confirmations for the whole search, shrinking included.
@@ -610,11 +635,33 @@ class Xgen:
             search_size=search_size,
             problem=problem,
             budget=self._search_budget if search_size > 1 else None,
+            explanation=product,
         )
         self._note_check(result)
         if self._enforced:
             enforce(result.verdict, opts.on_inconclusive, self._labelled(result))
         return result
+
+    def _replanning(
+        self, product: Callable[[str], str], calls: int, at_most: bool, prompts: int
+    ) -> Callable[[str], str]:
+        """``product``, telling the progress line after each of its explanations what is
+        still to come: the check's ``calls``, and one call for each of the ``prompts`` it
+        has not explained yet (its name kept for messages and reports)."""
+        import functools
+
+        done = [0]
+
+        @functools.wraps(product)
+        def explain(prompt: str) -> str:
+            try:
+                return product(prompt)
+            finally:
+                done[0] += 1
+                left = max(0, prompts - done[0])
+                self.session.reporter.replan(self.test, calls + left, at_most=at_most)
+
+        return explain
 
     # -- sentence-level ensembling ---------------------------------------------------------
     def ensemble(self, prompt: str, **options: Any) -> EnsembleExplanation:
@@ -663,7 +710,7 @@ class Xgen:
         ``xgen.ensemble()`` result, a ``TransferResult`` (its stripped explanation) or a
         text (then ``prompt`` is needed); sentences declaring the answer are left out."""
         diagnosis, _, _ = self._diagnose(explanation, prompt, answer, expected, options)
-        self._note_check(diagnosis)
+        self._note_check(diagnosis, asserted=False)  # a diagnosis: nothing to assert
         return diagnosis
 
     def repair(
@@ -693,7 +740,7 @@ class Xgen:
             candidates=opts.candidates,
             fan_out=self.session.fan_out,
         )
-        self._note_check(result)
+        self._note_check(result, asserted=False)  # kept or not, nothing is asserted
         return result
 
     def _diagnose(
@@ -872,6 +919,28 @@ class Xgen:
                 f"{method}: expected={expected!r} cannot be read as {spec.describe()}"
             )
         return value
+
+
+def _product_source(explanation: Any, problem: str | None) -> Callable[[str], str] | None:
+    """``xgen.invariant()``'s ``explanation``: the product's callable, or an error that says
+    what the argument takes."""
+    if explanation is None:
+        return None
+    if not callable(explanation):
+        shown = repr(explanation)[:60]
+        raise XgenConfigError(
+            f"xgen.invariant(explanation={shown}): explanation= takes a callable that "
+            "explains a prompt (your product's, e.g. explanation=tutor.explain), called on "
+            "the base and on the perturbed prompt; to compare two explanation texts of one "
+            "problem, pass them as base and perturbed with problem=PROMPT"
+        )
+    if problem is not None:
+        raise XgenConfigError(
+            "xgen.invariant(): give problem= (base and perturbed are two explanations of "
+            "it) or explanation= (your callable explains the base and the perturbed "
+            "prompt), not both"
+        )
+    return explanation  # type: ignore[no-any-return]
 
 
 def enforce(verdict: str, on_inconclusive: str, explain: Callable[[], str]) -> None:

@@ -71,6 +71,13 @@ class XgenReporter:
             self._plan[test] = [0, planned, at_most]
             self._checks[test] = self._checks.get(test, 0) + 1
 
+    def replan(self, test: str, remaining: int, *, at_most: bool = False) -> None:
+        """The check of ``test`` under way now knows its plan: ``remaining`` more calls
+        after those it made (the same check: no new number)."""
+        with self.session._done_lock:
+            plan = self._plan.setdefault(test, [0, 0, False])
+            plan[1], plan[2] = plan[0] + remaining, at_most
+
     @pytest.hookimpl(trylast=True)
     def pytest_xgen_call_done(
         self, session: XgenSession, model: str, test: str, entry: dict[str, Any], replayed: bool
@@ -85,7 +92,10 @@ class XgenReporter:
         if reporter is None:
             return
         done, planned, at_most = plan
-        count = f"{done}/{'<=' if at_most else ''}{planned}" if planned else str(done)
+        # Past the plan (calls a check cannot foresee, such as those of a callable
+        # explanation's own code), the count goes on without a total it has passed.
+        within = planned > 0 and done <= planned
+        count = f"{done}/{'<=' if at_most else ''}{planned}" if within else str(done)
         from pytest_xgen.recording.cost import call_cost, money
 
         price = self.session.price(model)
@@ -93,7 +103,9 @@ class XgenReporter:
         cost = "" if price is None else f", cost {money(call_cost(usage, price))}"
         checks = self._checks.get(test, 0)
         which = f", check {checks}" if checks > 1 else ""
-        line = f"xgen: live call {count} of {test} ({model}{cost}){which}"
+        runs_as = (self.session.settings.model_map or {}).get(model, model)
+        shown = model if runs_as == model else f"{model}\u2192{runs_as}"
+        line = f"xgen: live call {count} of {test} ({shown}{cost}){which}"
         # The test's output is being captured: step around it, as live logging does.
         capture = self.config.pluginmanager.get_plugin("capturemanager")
         if capture is None:
@@ -154,15 +166,24 @@ class XgenReporter:
         planned = sorted(
             self.session.recorder.planned.values(), key=lambda p: (p["test"], p["model"])
         )
-        tokens = sum(p["tokens"] for p in planned)
-        cost = sum(p.get("cost", 0.0) for p in planned)
+        live = [p for p in planned if not p.get("miss")]
+        tokens = sum(p["tokens"] for p in live)
+        cost = sum(p.get("cost", 0.0) for p in live)
         stopped = sorted(self.session.dry_stopped)
         bound = "at least" if stopped else "at most"
         terminalreporter.write_line(
-            f"xgen dry run: {bound} {len(planned)} call(s) would be made live, about {tokens} "
+            f"xgen dry run: {bound} {len(live)} call(s) would be made live, about {tokens} "
             f"tokens, estimated cost {money(cost)} (characters sent / 4 + max_tokens per choice, "
             "at the models' prices); none was made"
         )
+        # Calls the record mode would not make live are counted all the same, as misses.
+        for why in sorted({p["miss"] for p in planned if p.get("miss")}):
+            count = sum(p.get("miss") == why for p in planned)
+            terminalreporter.write_line(
+                f"xgen dry run: {bound} {count} call(s) have no recording and would be misses, "
+                f"not made live ({why}): a real run fails on each; record them with "
+                "--xgen-record-mode=new_episodes"
+            )
         if stopped:
             terminalreporter.write_line(
                 f"xgen dry run: {len(stopped)} test(s) stopped at a blank answer, so their later "
@@ -172,6 +193,7 @@ class XgenReporter:
             terminalreporter.write_line(
                 f"xgen dry run:   {p['test']}  {p['model']}  ~{p['tokens']} tokens  "
                 f"{money(p.get('cost', 0.0))}  {p['prompt']!r}"
+                + ("  (a miss)" if p.get("miss") else "")
             )
         for test, counts in sorted(self.session.dry_examples.items()):
             if counts["per"]:

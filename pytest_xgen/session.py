@@ -99,6 +99,7 @@ class XgenSession:
                 max_cost=s.max_cost,
                 price_of=self.price,
                 dry_run=self.dry_run,
+                model_map=s.model_map,
                 # A lock whose holder died frees itself once the slowest call would be over.
                 lock_expire=s.timeout * (s.max_retries + 1) + 60,
             )
@@ -374,6 +375,13 @@ class XgenSession:
             more += (
                 f" ({hypothesis['examples']} Hypothesis example(s), every one drawn; "
                 f"shrinking a failure adds up to {hypothesis['per']} per step)"
+            )
+        misses = self.recorder.planned_misses_for(item.nodeid)
+        if misses:  # the record mode would not make them: a real run fails on each
+            pytest.skip(
+                f"dry run: {needed} call(s) of this test have no recording, and record mode "
+                f"{self.settings.record_mode} would not make {misses} of them live (a real run "
+                f"fails on a miss){more}; record them with --xgen-record-mode=new_episodes"
             )
         pytest.skip(f"dry run: {needed} call(s) of this test would be made live{more}")
 

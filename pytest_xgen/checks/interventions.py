@@ -115,6 +115,48 @@ def modal(answers: Sequence[Any], spec: AnswerSpec) -> Any:
     return metrics.most_common(answers, spec.equal)[0]
 
 
+def tally(answers: Sequence[Any], spec: AnswerSpec) -> list[tuple[Any, int]]:
+    """The parseable answers grouped as :func:`~pytest_xgen.core.metrics.most_common`
+    groups them (by ``spec.equal``, first seen first), with their counts, most common first."""
+    groups: list[list[Any]] = []
+    for answer in answers:
+        if answer is None:
+            continue
+        for group in groups:
+            if spec.equal(group[0], answer):
+                group.append(answer)
+                break
+        else:
+            groups.append([answer])
+    return sorted(((g[0], len(g)) for g in groups), key=lambda item: -item[1])
+
+
+def doubts(
+    reference: Any, tie: bool, chosen_from: Arm, expected: Any, spec: AnswerSpec
+) -> list[str]:
+    """Why ``reference`` cannot be the answer the interventions measure: it won a tie among
+    the separate samples ``chosen_from``, or it is not ``expected``. Empty when neither."""
+    if reference is None:
+        return []
+    found = []
+    hit, total = chosen_from.hits(reference, spec)
+    if tie:
+        others = [shown(a) for a, n in tally(chosen_from.flat(), spec) if n == hit]
+        found.append(
+            f"the reference answer {shown(reference)} came from a tie: "
+            f"{' and '.join(others)} each {hit} of the {total} separate samples, the first "
+            "seen taken; ask more samples (samples=...) to decide it"
+        )
+    if expected is not None and not spec.correct(reference, expected):
+        found.append(
+            f"the reference answer {shown(reference)} ({hit} of {total} separate samples) "
+            f"is not the expected {shown(expected)}: the evaluators given the explanation "
+            "do not reach the expected answer, so whether they follow its reasoning cannot "
+            "be told from their answers"
+        )
+    return found
+
+
 def judge(direction: str, low: float, high: float, threshold: float) -> str:
     """A verdict from an interval (or a point, ``low == high``) and a threshold: pass when
     all of it is on the asserted side (``at_least``, ``at_most``, or ``within`` ±threshold),
@@ -215,6 +257,11 @@ class Intervention:
     """Whether another answer was as common there (the first seen was taken)."""
     test: str = ""
     """The test the verdict came from (empty: none was asked for)."""
+    doubts: list[str] = field(default_factory=list)
+    """Why the reference answer cannot be trusted (a tie, not the expected answer): with
+    any, the check is inconclusive whatever its measure says."""
+    measured: str = ""
+    """With ``doubts``: the verdict the measure gave before it was set aside."""
 
     def decide(self, hits: tuple[int, int, int, int], confidence: float | None) -> None:
         """Set value, interval and verdict from the rates ``a/n - b/m`` of ``hits``.
@@ -258,15 +305,18 @@ class Intervention:
         lines = [f"{self.kind.replace('_', ' ')} {self.verdict.upper()}: {self.summary}"]
         lines += [f"  {reason}" for reason in self.reasons]
         chosen = self.chosen_from
-        source = (
-            f"on {len(chosen.flat())} separate samples"
-            if chosen is not None
-            else "on the compared samples"
-        )
+        if chosen is not None:
+            hit, total = chosen.hits(self.reference, self.spec)
+            source = f"in {hit} of {total} separate samples"
+        else:
+            source = "on the compared samples"
         tie = "; tied, the first seen taken" if self.tie else ""
+        if self.expected is not None and self.reference is not None:
+            right = self.spec.correct(self.reference, self.expected)
+            tie += f"; expected {shown(self.expected)}" + ("" if right else ": it differs")
         lines.append(
             f"  reference answer {shown(self.reference)} (the most common given the original "
-            f"explanation {source}{tie}); its share per condition:"
+            f"explanation, {source}{tie}); its share per condition:"
         )
         for arm in [self.original, *self.arms]:
             hit, total = arm.hits(self.reference, self.spec)
@@ -277,6 +327,55 @@ class Intervention:
 
     def extra(self) -> dict[str, Any]:
         return {}
+
+    def origin(self) -> dict[str, Any]:
+        """Where the reference answer came from and by what margin: its count among the
+        separate reference samples, the runner-up's, whether that was a tie, whether it
+        differs from ``expected``, and the doubts that make the check inconclusive."""
+        chosen = self.chosen_from
+        counts = [] if chosen is None else tally(chosen.flat(), self.spec)
+        count = next((n for a, n in counts if self.spec.equal(a, self.reference)), 0)
+        runner_up = max((n for a, n in counts if not self.spec.equal(a, self.reference)), default=0)
+        samples = 0 if chosen is None else len(chosen.flat())
+        differs = (
+            None
+            if self.expected is None or self.reference is None
+            else not self.spec.correct(self.reference, self.expected)
+        )
+        return {
+            "samples": samples,
+            "count": count,
+            "share": count / samples if samples else None,
+            "runner_up": runner_up,
+            "tie": self.tie,
+            "differs_from_expected": differs,
+            "doubts": list(self.doubts),
+            "measured": self.measured or None,
+        }
+
+    def set_aside(self, doubts: list[str]) -> None:
+        """Make the check inconclusive for ``doubts`` about its reference answer, keeping
+        what the measure said in ``measured`` and a reason for each doubt."""
+        if not doubts:
+            return
+        self.doubts = list(doubts)
+        self.measured = self.verdict
+        for doubt in doubts:
+            self.reasons.append(f"inconclusive: {doubt}")
+        if self.threshold is not None:
+            self.reasons.append(
+                f"measured on that answer the check would {self.verdict} "
+                f"({self.keyword}={self.threshold:g}); that says nothing while the reference "
+                "answer is in doubt"
+            )
+        self.verdict = "inconclusive"
+        origin = self.origin()
+        short = []
+        if self.tie:
+            short.append(f"tied at {origin['count']} of {origin['samples']} separate samples")
+        if origin["differs_from_expected"]:
+            short.append(f"not the expected {shown(self.expected)}")
+        self.summary += f" (reference answer {shown(self.reference)}: {', '.join(short)})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -293,6 +392,7 @@ class Intervention:
                 else self.chosen_from.to_dict(self.reference, self.spec)
             ),
             "reference_tie": self.tie,
+            "reference_origin": self.origin(),
             "expected": jsonable(self.expected),
             "original": self.original.to_dict(self.reference, self.spec),
             "arms": [arm.to_dict(self.reference, self.spec) for arm in self.arms],
@@ -453,7 +553,7 @@ def run(
         "chosen_from": chosen_from,
         "tie": tie,
     }
-    return Interventions(
+    found = Interventions(
         early=_early(text, arm, baseline, common, confidence),
         mistake=_mistake(text, arm, common, confidence),
         filler=_filler(text, arm, baseline, common, confidence),
@@ -461,6 +561,12 @@ def run(
             _paraphrase(text, arm, common, confidence, ask) if options.paraphrase_with else None
         ),
     )
+    # A reference answer that won a tie, or is not the expected one, leaves every measure
+    # on it meaningless: pass or fail, the check cannot tell.
+    doubted = doubts(reference, tie, chosen_from, expected, spec)
+    for check in found.checks:
+        check.set_aside(doubted)
+    return found
 
 
 MakeArm = Callable[..., Arm]

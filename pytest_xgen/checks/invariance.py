@@ -35,6 +35,15 @@ its level, computed exactly from binomials at the base prompt's observed rate. A
 inconclusive when the confirmation is too small for even a complete flip to be significant.
 Greedy single samples (``temperature=0, samples=1``) and ``confidence=None`` keep the exact
 comparison: sample *i* against sample *i*, at least ``min_invariance`` of them equal.
+
+**A product under perturbation** (``explanation=`` a callable, such as ``tutor.explain``):
+the product explains each prompt with its own code and prompts, once per prompt. Its
+answer on the perturbed prompt must equal its answer on the base prompt (or both be
+correct), compared exactly; and each evaluator answers each prompt *with the product's
+explanation of it* handed over (the transfer condition), screened and confirmed as above.
+The base prompt is only the reference: whatever its own transfer gives, a search goes on
+through every drawn example, unless ``require_correct=True`` (with ``expected``) makes a
+wrong product answer on either prompt a failure.
 """
 
 from __future__ import annotations
@@ -42,17 +51,18 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_xgen.checks import data
 from pytest_xgen.checks.parallel import serial
-from pytest_xgen.checks.transfer import sample_count
+from pytest_xgen.checks.transfer import Explanation, given, given_text, sample_count
 from pytest_xgen.checks.transfer_report import show
 from pytest_xgen.core import metrics, prompts, significance
 from pytest_xgen.core.answers import AnswerSpec
 from pytest_xgen.errors import hide_frame
-from pytest_xgen.settings.marker import TransferOptions
+from pytest_xgen.settings.marker import TransferOptions, source_name
 
 if TYPE_CHECKING:
     from pytest_xgen.checks.parallel import FanOut
@@ -72,6 +82,8 @@ CONFIRM_FACTOR = 4
 0.69 at 40 samples (0.55 at 30, 0.33 at 20)."""
 POWER_DROP = 0.3
 """The power is stated for a true drop of ``max_drop`` plus this."""
+PRODUCT_ROW = "explanation"
+"""The answers table's row of the product's own answers (``explanation=`` a callable)."""
 
 
 @dataclass
@@ -201,10 +213,26 @@ class InvariantResult:
     """Fresh samples per prompt and evaluator in a confirmation."""
     power_drop: float | None = None
     """The drop (``max_drop + POWER_DROP``) each test's ``power`` is stated for."""
+    base_explanation: Explanation | None = None
+    """With ``explanation=`` a callable: its explanation of the base prompt (``.answer`` is
+    the product's answer to it, ``.output`` its whole text); ``None`` otherwise."""
+    explanation: Explanation | None = None
+    """With ``explanation=`` a callable: its explanation of the perturbed prompt, the one the
+    evaluators were handed with it; ``None`` otherwise."""
 
     @property
     def passed(self) -> bool:
         return self.verdict == "pass"
+
+    @property
+    def explanation_changed(self) -> bool:
+        """Whether the product's answer on the perturbed prompt differs from its answer on
+        the base prompt (equal, or both correct, is no change; so is no product)."""
+        if self.base_explanation is None or self.explanation is None:
+            return False
+        return not _same(
+            self.base_explanation.answer, self.explanation.answer, self.spec, self.expected
+        )
 
     @property
     def exact(self) -> bool:
@@ -257,9 +285,27 @@ class InvariantResult:
             "screen_p": SCREEN_P,
             "power_drop": self.power_drop,
             "problem": self.problem,
+            "explanation": self._explanation_data(),
             "tests": {m: t.to_dict() for m, t in self.tests.items()},
             "verdict": self.verdict,
             "reasons": list(self.reasons),
+        }
+
+    def _explanation_data(self) -> dict[str, Any] | None:
+        """The product's explanations of both prompts, as JSON data (``None``: no product)."""
+        if self.base_explanation is None or self.explanation is None:
+            return None
+        return {
+            "origin": self.explanation.origin,
+            "base": {
+                "answer": data.jsonable(self.base_explanation.answer),
+                "output": self.base_explanation.output,
+            },
+            "perturbed": {
+                "answer": data.jsonable(self.explanation.answer),
+                "output": self.explanation.output,
+            },
+            "changed": self.explanation_changed,
         }
 
     def explain(self) -> str:
@@ -271,7 +317,9 @@ class InvariantResult:
             prompt = PerturbedPrompt(self.perturbed, self.base, ())
         lines.append(f"perturbation: {prompt.describe()}")
         lines.extend(f"  {line}" for line in prompt.diff().splitlines())
-        width = max([len(m) for m in self.agreement] + [len("answers")])
+        product = self.base_explanation is not None and self.explanation is not None
+        names = [*self.agreement, "answers", *([PRODUCT_ROW] if product else [])]
+        width = max(len(name) for name in names)
         lines.append("")
         if self.exact:
             lines.append(f"  {'answers':<{width}}  {'base':<20}  {'perturbed':<20}  agreement")
@@ -280,6 +328,13 @@ class InvariantResult:
                 f"  {'answers':<{width}}  {'base':<20}  {'perturbed':<20}  "
                 "rate base -> perturbed (screen p), noise floor"
             )
+        if product:
+            assert self.base_explanation is not None and self.explanation is not None
+            before, after = self.base_explanation.answer, self.explanation.answer
+            row = f"  {PRODUCT_ROW:<{width}}  {show(before):<20}  {show(after):<20}  " + (
+                "changed   <- flipped" if self.explanation_changed else "same"
+            )
+            lines.append(row)
         for model, pair in self.agreement.items():
             row = (
                 f"  {model:<{width}}  {' '.join(map(show, self.base_answers[model])):<20}  "
@@ -295,6 +350,11 @@ class InvariantResult:
             lines.append(self.design())
         if self.expected is not None:
             lines.append(f"  expected: {show(self.expected)}")
+        if self.explanation is not None:
+            lines.append(
+                f"  {PRODUCT_ROW}: the answer of {self.explanation.origin} on each prompt; "
+                "the evaluators answered each prompt with its explanation handed over"
+            )
         lines.append(f"  base prompt: {' '.join(self.base.split())}")
         return "\n".join(lines)
 
@@ -353,6 +413,7 @@ def invariant(
     search_size: int = 1,
     problem: str | None = None,
     budget: SearchBudget | None = None,
+    explanation: Callable[[str], str] | None = None,
 ) -> InvariantResult:
     """Answer both prompts with every evaluator, screen and confirm (see the module
     docstring). Every call of a round is independent, so all of them go to ``fan_out``
@@ -362,7 +423,11 @@ def invariant(
     With ``problem``, ``base`` and ``perturbed`` are two explanations of it (an original and
     an edit, such as ``xst.corrupt_step()`` draws), each handed to the evaluators as the
     transfer check hands one: the same search-level control then finds the smallest edit of
-    an explanation that changes an answer."""
+    an explanation that changes an answer.
+
+    With ``explanation`` (the product's callable), the product explains each prompt once;
+    its answer must not change (compared exactly, see :func:`_product`), and the evaluators
+    answer each prompt with the product's explanation of it."""
     search_size = max(1, search_size)
     budget = budget if budget is not None else SearchBudget.for_search(search_size)
     key = (
@@ -372,9 +437,15 @@ def invariant(
         repr(expected),
         repr(options),
         spec.describe(),
+        None if explanation is None else source_name(explanation),
     )
     if key in budget.decided:
         return copy.deepcopy(budget.decided[key])
+    made: dict[str, Explanation] = {}
+    if explanation is not None:
+        for prompt in dict.fromkeys((str(base), str(perturbed))):
+            text, origin, name = given_text(explanation, prompt)
+            made[prompt] = given(name, text, options, spec, ask, extract, "given", origin)
     count = sample_count(options)
     ask_all = functools.partial(
         _answers_of,
@@ -384,6 +455,7 @@ def invariant(
         extract=extract,
         fan_out=fan_out,
         problem=problem,
+        handed={prompt: m.text for prompt, m in made.items()},
     )
     exact = options.confidence is None or (options.temperature == 0 and count == 1)
     base_n, first, most = (count, count, count) if exact else screen_sizes(options)
@@ -393,8 +465,12 @@ def invariant(
         base, perturbed, options, spec, expected, found[0], found[1], {}, search_size=search_size
     )
     result.problem = problem
+    if made:
+        result.base_explanation = made[str(base)]
+        result.explanation = made[str(perturbed)]
     _agreement(result)
     if exact:
+        _product(result)
         _exact(result)
         return result
     assert options.confidence is not None
@@ -453,10 +529,62 @@ def invariant(
             f"{test.confirmation[1]:.2f} (p={test.confirmation[2]:.3g} < {result.level:.2g}, "
             f"beyond a drop of {margin:g})"
         )
-    if result.flipped:
+    _product(result)
+    if result.flipped or result.explanation_changed or _product_wrong(result):
         result.verdict = "fail"
     budget.decided[key] = copy.deepcopy(result)
     return result
+
+
+def _same(before: Any, after: Any, spec: AnswerSpec, expected: Any) -> bool:
+    """One answer against another as the exact comparison counts them: equal, or both
+    correct (no answer read on either side is a change)."""
+    if before is None or after is None:
+        return False
+    if expected is not None and spec.correct(before, expected) and spec.correct(after, expected):
+        return True
+    return bool(spec.equal(before, after))
+
+
+def _product_wrong(result: InvariantResult) -> list[str]:
+    """With ``require_correct`` and ``expected``: the prompts on which the product's answer
+    is wrong (``"base"``, ``"perturbed"``)."""
+    if not result.options.require_correct or result.expected is None:
+        return []
+    made = (("base", result.base_explanation), ("perturbed", result.explanation))
+    return [
+        which
+        for which, found in made
+        if found is not None
+        and found.answer is not None
+        and not result.spec.correct(found.answer, result.expected)
+    ]
+
+
+def _product(result: InvariantResult) -> None:
+    """The product's answers: a change from the base prompt's, and with ``require_correct``
+    a wrong one, each a reason to fail (no sampling: the product explained each prompt once)."""
+    if result.base_explanation is None or result.explanation is None:
+        return
+    before, after = result.base_explanation.answer, result.explanation.answer
+    origin = result.explanation.origin
+    unread = [w for w, a in (("base", before), ("perturbed", after)) if a is None]
+    if unread:
+        result.reasons.append(
+            f"no answer could be read from the explanation of the {' and the '.join(unread)} "
+            f"prompt ({origin}); it must end with the answer, e.g. an 'Answer:' line"
+        )
+    elif result.explanation_changed:
+        result.reasons.append(
+            f"the explanation's answer changed from {show(before)} on the base prompt to "
+            f"{show(after)} on the perturbed one ({origin})"
+        )
+    for which in _product_wrong(result):
+        found = before if which == "base" else after
+        result.reasons.append(
+            f"the explanation's answer on the {which} prompt is {show(found)} (expected "
+            f"{show(result.expected)}: wrong; require_correct)"
+        )
 
 
 def _smallest_p(options: TransferOptions, samples: int) -> float:
@@ -567,12 +695,15 @@ def _answers_of(
     extract: Extract,
     fan_out: FanOut | None,
     problem: str | None = None,
+    handed: dict[str, str] | None = None,
 ) -> list[dict[str, list[Any]]]:
     """Each ``(prompt, sample indices)`` of ``requests`` answered by every model of ``models``,
-    all calls at once."""
+    all calls at once; a prompt in ``handed`` with that explanation handed over."""
     params = {"temperature": options.temperature}
 
     def messages(text: str) -> list[Message]:
+        if handed:
+            return prompts.transfer(text, handed[text], options.delivery, options.prompts)
         if problem is None:
             return prompts.baseline(text, "own", options.prompts)
         return prompts.transfer(problem, text, options.delivery, options.prompts)

@@ -936,9 +936,11 @@ def _evaluate(
         looks=looks,
     )
     if len(options.evaluators) == 1:
+        from pytest_xgen.checks import transfer_report
+
         result.notes.append(
             f"one evaluator: consistency is the agreement of {options.evaluators[0]}'s samples "
-            f"with the generator {options.generator}'s answer"
+            f"with {transfer_report.answer_source(explanation)}"
         )
     decide(result)
     return result

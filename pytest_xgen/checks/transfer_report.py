@@ -9,7 +9,7 @@ from pytest_xgen.checks import data
 from pytest_xgen.core.printable import rate, signed
 
 if TYPE_CHECKING:
-    from pytest_xgen.checks.transfer import Condition, TransferResult
+    from pytest_xgen.checks.transfer import Condition, Explanation, TransferResult
 
 EXCERPT_LINES = 8
 EXCERPT_WIDTH = 100
@@ -39,6 +39,26 @@ def _consistency(condition: Condition) -> str:
     return f"{c.mean:.2f} ± {c.std or 0.0:.2f}"
 
 
+def answer_source(e: Explanation) -> str:
+    """Whose answer a single evaluator is compared with, in words: the generator's (by
+    name), or the explanation's with where it came from (a callable, a given text, an
+    ensemble); never a missing generator's name."""
+    if e.origin == "generator":
+        return f"the generator {e.generator}'s answer"
+    if e.origin == "given":
+        return "the explanation's answer (an explanation given to the check)"
+    if e.origin == "ensemble":
+        return "the explanation's answer (an ensembled explanation)"
+    return f"the explanation's answer (made by {e.origin})"
+
+
+def maker(e: Explanation, generator: str | None) -> str:
+    """Who made the explanation, as the report's ``generator`` field names it: the
+    generator model, or the explanation's origin (``callable tutor.explain``, ``given``,
+    ``ensemble``) when no model made it."""
+    return str(generator) if e.origin == "generator" and generator else e.origin
+
+
 def explain(result: TransferResult) -> str:
     o = result.options
     e = result.explanation
@@ -56,6 +76,8 @@ def explain(result: TransferResult) -> str:
     else:
         made = "given to the check" if e.origin == "given" else f"made by {e.generator}"
         lines.append(f"explanation {made} answers {show(e.answer)}{expected}; {removed}")
+    if e.answer is None:
+        lines.append("  " + _miss(result, e.output, "the explanation's"))
     lines.extend(_ensemble_lines(result))
     lines.append(
         f"evaluators {', '.join(o.evaluators)}: {result.samples_used} sample(s) each"
@@ -107,6 +129,7 @@ def explain(result: TransferResult) -> str:
     unparseable = sum(t.unparseable.values()) + sum(b.unparseable.values())
     if unparseable:
         lines.append(f"  (? = unparseable: {unparseable} answer(s), left out of their pairs)")
+        lines.extend(_first_misses(result))
     if t.breakdown is not None:
         k = t.breakdown
         lines.append(
@@ -146,6 +169,28 @@ def _ensemble_lines(result: TransferResult) -> list[str]:
             mean = rate(single.consistency)
             lines.append(f"  {name}: consistency {mean}, lift {own}")
     return lines
+
+
+def _miss(result: TransferResult, output: str, whose: str) -> str:
+    """What a reader needs when no answer was read from ``output``: the line it was
+    looked for in (see ``AnswerSpec.answer_line``)."""
+    line = result.spec.answer_line(output)
+    where = f'{whose} line "{_clip(line)}"' if line else f"{whose} output: it is empty"
+    return f"no {result.spec.kind} answer read from {where}"
+
+
+def _first_misses(result: TransferResult) -> list[str]:
+    """For each evaluator with an unparseable answer, where the first one was looked for."""
+    found = []
+    for model in result.options.evaluators:
+        for condition in (result.baseline, result.transfer):
+            outputs, answers = condition.outputs.get(model, []), condition.answers.get(model, [])
+            sample = next((i for i, a in enumerate(answers) if a is None), None)
+            if sample is not None and sample < len(outputs):
+                whose = f"{model}'s {condition.name} sample {sample + 1},"
+                found.append(f"  {_miss(result, outputs[sample], whose)}")
+                break
+    return found
 
 
 def _clip(text: str) -> str:
@@ -189,7 +234,7 @@ def to_dict(r: TransferResult) -> dict[str, Any]:
         "kind": "transfer",
         "prompt": str(r.prompt),
         "perturbation": data.perturbation(r.prompt),
-        "generator": r.options.generator,
+        "generator": maker(e, r.options.generator),
         "evaluators": list(r.options.evaluators),
         "options": data.jsonable(r.options.to_dict()),
         "answer_spec": r.spec.describe(),

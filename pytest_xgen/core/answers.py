@@ -15,6 +15,12 @@ behind these markers, most trusted first:
 Within one kind of marker the last occurrence wins, because models restate and correct
 themselves; the first occurrence that yields a readable value is used.
 
+A number is read from what a marker announces as the number the sentence asserts
+(:func:`asserted_number`): ``Answer: The total number of pencils in 5 boxes is 30.`` reads
+30, ``Answer: 12 - 4 = 8`` 8, ``Answer: 30 (thirty)`` 30; a box holds a value or its
+working, so its last number counts. When nothing can be read, :meth:`AnswerSpec.answer_line`
+names the line the answer was looked for in, for messages.
+
 Normalized answers are plain values: numbers are ``float`` (currency signs, unit words and
 thousands separators are ignored, and ``50%`` reads as ``50.0`` because the percent sign is
 dropped, so write the expected value as ``50`` or ``"50%"``; "5 cents" is ``5.0``, never
@@ -25,6 +31,7 @@ custom answer is whatever its parse function returns.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import numbers
@@ -63,9 +70,45 @@ _NUMBER = re.compile(
     )
 )
 _SEPARATORS = re.compile(_GROUP_SEPARATOR)
+# LaTeX writes thousands as 1{,}000 or 1\,000.
+_LATEX_SEPARATORS = (("{,}", ","), ("\\,", " "))
 # "3 + 4 = 7" shows the working before the result: everything up to the last "=" of a
 # leading run of arithmetic.
 _WORKING = re.compile(r"^(?:[\d\s.,+\-\u2212*/×÷·xX()\[\]^$€£%\\]*=)+")
+# What follows a stated answer to justify or qualify it: "30 (thirty)", "8, because
+# 12 - 4 = 8", "1.5 m, but the question asked for feet", "30, which is 5 × 6".
+_ASIDE = re.compile(
+    r"(?<!\\)\(|;|\s[\u2014\u2013]\s|\s--\s"
+    r"|\s(?:because|since|as|but|though|although|which|whereas|while)\b",
+    re.IGNORECASE,
+)
+# What introduces the conclusion of reasoning: "there are 5 boxes, so the total is 30".
+_CONCLUSION = re.compile(
+    r"\b(?:so|therefore|thus|hence|(?:which|this|that) means|giving|making|altogether"
+    r"|in total)\b",
+    re.IGNORECASE,
+)
+# A bracket after an operator groups arithmetic ("12 - (12/3)"): it is no aside.
+_OPERATOR_BEFORE = re.compile(r"[-+\u2212*/×÷·^=]\s*$")
+# An equation or an approximation ends with its result.
+_EQUALS = re.compile(r"(?<![=<>!])=(?!=)|≈|\\approx\b")
+# A verb that states a quantity: "the total is 30", "she has 8 left", "it costs $4", "5
+# boxes hold 30" (not after "to": in "it takes 3 hours to travel 180 km" 3 is stated).
+_ASSERTS = re.compile(
+    r"(?<!\bto\s)\b(?:is|are|was|were|be|equals?|equal to|totals?|totall?ed|comes to"
+    r"|amounts to|makes?|made|gives?|gave|has|have|had|gets?|got|costs?|leaves|leaving"
+    r"|left with|takes?|took|holds?|held|contains?|contained|needs?|needed|weighs?|weighed"
+    r"|earns?|earned|spends?|spent|pays?|paid|buys?|bought|sells?|sold|travel(?:s|l?ed)?"
+    r"|runs?|ran|walks?|walked|drives?|drove|remains?|remained)\b",
+    re.IGNORECASE,
+)
+# What may stand before a number that opens a span: signs, brackets, bold, currency,
+# LaTeX commands (removed first), and a word of approximation.
+_LEADING = re.compile(
+    r"[\W_]*(?:(?:about|approximately|approx|around|roughly|nearly|almost|exactly|only"
+    r"|just)\b[\W_]*)?"
+)
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 
 # --- markers -----------------------------------------------------------------------------
 
@@ -150,11 +193,22 @@ class AnswerSpec:
 
     def extract(self, text: str) -> object | None:
         """The normalized answer found in a model's output, or None if there is none."""
-        for span, last_number in _marked_spans(text):
+        for span, last_number, _ in _marked_spans(text):
             value = self._read(span, last_number=last_number)
             if value is not None:
                 return value
         return self._fallback(text) if self.fallback else None
+
+    def answer_line(self, text: str) -> str:
+        """The line of ``text`` an answer is looked for first, as a message names it when no
+        answer could be read: the line of the most trusted marker (for an ``Answer:`` alone
+        on its line, that line and the next), else the last non-empty line; "" when
+        ``text`` is blank. Untrusted text: show it escaped."""
+        for span, _, start in _marked_spans(text):
+            line = _line_at(text, start)
+            return line if span.strip() in line else f"{line} {span.strip()}"
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
 
     def normalize(self, value: object) -> object | None:
         """Normalize an expected value as given by a user, or None if it cannot be read.
@@ -234,7 +288,7 @@ class AnswerSpec:
 
     def _read(self, span: str, *, last_number: bool) -> object | None:
         if self.kind == "number":
-            return _last_number(span) if last_number else _first_number(span)
+            return _last_number(span) if last_number else asserted_number(span)
         if self.kind == "choice":
             return _choice_in_span(span, self.choices)
         if self.kind == "text":
@@ -345,22 +399,24 @@ def _options(choices: Sequence[str] | None) -> tuple[str, ...]:
     return options
 
 
-def _marked_spans(text: str) -> Iterator[tuple[str, bool]]:
+def _marked_spans(text: str) -> Iterator[tuple[str, bool, int]]:
     """Spans that a marker announces as the answer, most trusted kind first and, within a
-    kind, the last one first; the flag says to read the span's last number, not its first."""
-    for value in reversed(_json_answers(text)):
-        yield (value if isinstance(value, str) else json.dumps(value)), False
+    kind, the last one first, each with a flag (read the span's last number, not the one
+    it asserts) and where its marker starts in ``text``."""
+    for start, value in reversed(_json_answers(text)):
+        yield (value if isinstance(value, str) else json.dumps(value)), False, start
     for match in reversed(list(_ANSWER_LINE.finditer(text))):
-        yield _rest_of_line(text, match), False
+        yield _rest_of_line(text, match), False, match.start()
     for match in reversed(list(_BOXED.finditer(text))):
-        yield match["body"], True
+        yield match["body"], True, match.start()
     for match in reversed(list(_ANSWER_IS.finditer(text))):
-        yield _SENTENCE_END.split(_rest_of_line(text, match), maxsplit=1)[0], False
+        span = _SENTENCE_END.split(_rest_of_line(text, match), maxsplit=1)[0]
+        yield span, False, match.start()
 
 
-def _json_answers(text: str) -> list[object]:
+def _json_answers(text: str) -> list[tuple[int, object]]:
     decoder = json.JSONDecoder()
-    found: list[object] = []
+    found: list[tuple[int, object]] = []
     start = text.find("{")
     while start != -1:
         try:
@@ -368,10 +424,18 @@ def _json_answers(text: str) -> list[object]:
         except ValueError:
             obj = None  # pragma: no mutate (anything but a dict is skipped)
         if isinstance(obj, dict):
-            found.extend(v for k, v in obj.items() if k.lower().replace("_", " ") in _ANSWER_KEYS)
+            found.extend(
+                (start, v) for k, v in obj.items() if k.lower().replace("_", " ") in _ANSWER_KEYS
+            )
         # Every brace is tried, so an answer nested inside a larger object is found too.
         start = text.find("{", start + 1)
     return found
+
+
+def _line_at(text: str, position: int) -> str:
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    return text[start : len(text) if end == -1 else end].strip()
 
 
 def _rest_of_line(text: str, match: re.Match[str]) -> str:
@@ -381,11 +445,83 @@ def _rest_of_line(text: str, match: re.Match[str]) -> str:
     return text[match.end() :].strip().split("\n", 1)[0]
 
 
+def asserted_number(span: str) -> float | None:
+    """The number a stated answer asserts, or None if it holds no readable number.
+
+    ``span`` is what a marker announces: the rest of an ``Answer:`` line, a JSON string,
+    what follows "the answer is". Its first sentence with a number counts, without leading
+    working (``12 - 4 = 8``), without an aside after the answer (a bracket, or a clause
+    opened by "because", "since", "as", "but", "which", ...) and, when a word such as "so",
+    "therefore" or "in total" introduces a conclusion with a number, from that word on.
+    In what is left:
+
+    1. an equation or approximation gives the number after its last ``=`` (or ``≈``):
+       ``Sara has 12 - 4 = 8 candies left`` reads 8;
+    2. else a verb that states a quantity (is, are, was, equals, totals, has, costs, gets,
+       ...) gives the first number after the last such verb that has one after it:
+       ``The total number of pencils in 5 boxes is 30`` reads 30;
+    3. else a span that opens with a number gives that number: ``30 pencils in 5 boxes``
+       reads 30, ``$1,234.50`` 1234.5;
+    4. else the last number: ``Tom ends up with 7 apples`` reads 7.
+    """
+    for sentence in _SENTENCE_END.split(_latex_separators(span)):
+        clause = _conclusion(_without_aside(_WORKING.sub("", sentence, count=1)))
+        readable = list(_readable(clause))
+        if not readable:
+            continue
+        starts = [start for start, _, _ in readable]
+        for marker in (_EQUALS, _ASSERTS):
+            # The last marker with a number after it, and the first number after that.
+            ends = [m.end() for m in marker.finditer(clause, 0, starts[-1])]
+            if ends:
+                return readable[bisect.bisect_left(starts, ends[-1])][2]
+        start, _, first = readable[0]
+        if _LEADING.fullmatch(_LATEX_COMMAND.sub("", clause[:start])):
+            return first
+        return readable[-1][2]
+    return None
+
+
+def _without_aside(clause: str) -> str:
+    """``clause`` up to its first aside that follows a number."""
+    first = next(_readable(clause), None)
+    if first is None:
+        return clause
+    for match in _ASIDE.finditer(clause, first[1]):
+        head = clause[: match.start()]
+        if not _OPERATOR_BEFORE.search(head[-50:]):
+            return head
+    return clause
+
+
+def _conclusion(clause: str) -> str:
+    """What follows the last word that introduces a conclusion and holds a number, else
+    ``clause``."""
+    starts = [start for start, _, _ in _readable(clause)]
+    if not starts:
+        return clause
+    ends = [m.end() for m in _CONCLUSION.finditer(clause, 0, starts[-1])]
+    return clause[ends[-1] :] if ends else clause
+
+
+def _latex_separators(text: str) -> str:
+    for latex, plain in _LATEX_SEPARATORS:
+        text = text.replace(latex, plain)
+    return text
+
+
+def _readable(text: str) -> Iterator[tuple[int, int, float]]:
+    """Where each readable number of ``text`` starts and ends, and its value. Positions
+    count in ``text`` with LaTeX thousands separators made plain, as the clauses of
+    :func:`asserted_number` already are."""
+    for match in _NUMBER.finditer(_latex_separators(text)):
+        value = _number_value(match)
+        if value is not None and math.isfinite(value):
+            yield match.start(), match.end(), value
+
+
 def _numbers(text: str) -> list[float]:
-    # LaTeX writes thousands as 1{,}000 or 1\,000.
-    text = text.replace("{,}", ",").replace("\\,", " ")
-    values = (_number_value(match) for match in _NUMBER.finditer(text))
-    return [value for value in values if value is not None and math.isfinite(value)]
+    return [value for _, _, value in _readable(text)]
 
 
 def _number_value(match: re.Match[str]) -> float | None:

@@ -2,8 +2,9 @@
 cut, dropped, swapped, a number changed by a plausible slip, or the text replaced by filler.
 
 A *step* is a sentence of the (answer-stripped) explanation, as
-:func:`~pytest_xgen.core.strip.split_sentences` finds them. Every function is pure and keeps
-the text between steps as it was.
+:func:`~pytest_xgen.core.strip.split_sentences` finds them, a line of delimiters alone
+(``\\[``, ``$$``, a code fence) joined to a neighbour (:func:`steps`). Every function is pure
+and keeps the text between steps as it was.
 """
 
 from __future__ import annotations
@@ -21,9 +22,61 @@ SLIPS = ("plus_one", "minus_one", "times_ten", "swap_digits")
 FILLER = "... "
 
 
+# What a sentence of no words is made of: LaTeX delimiters (\[ \] \( \) $$), an
+# environment's \begin{...} or \end{...}, a code fence with its language (```python, ~~~),
+# and punctuation (a rule ---, a lone bullet).
+_MARKUP = re.compile(r"\\(?:begin|end)\{[^{}]*\}|(?:```|~~~)[\w+.-]*|\\[\[\]()]|\$\$|[^\w\s]")
+# Delimiters that open what follows; a fence or ``$$`` opens when it is the first of a pair.
+_OPENS = re.compile(r"\\begin\{|\\[\[(]")
+_PAIRED = ("$$", "```", "~~~")
+
+
+def _markup_only(sentence: str) -> bool:
+    """Whether ``sentence`` holds nothing but delimiters and punctuation."""
+    return bool(sentence.strip()) and not _MARKUP.sub("", sentence).strip()
+
+
 def steps(text: str) -> list[Sentence]:
-    """The steps of an explanation: its sentences, with their spans."""
-    return split_sentences(text)
+    """The steps of an explanation: its sentences of reasoning, with their spans.
+
+    A sentence with no word or number of its own (a lone ``\\[``, ``\\]``, ``$$``, a code
+    fence, ``---``) is not a step: an opening delimiter joins the step after it, any other
+    the step before it (the first one, having none, the step after it), so a display formula
+    is one step with its delimiters. A text of delimiters alone has no steps. The spans of
+    the steps still cover the text as the sentences' did: every edit keeps the text between
+    steps as it was."""
+    found = split_sentences(text)
+    groups: list[list[Sentence]] = []
+    pending: list[Sentence] = []  # delimiters waiting for the step they open
+    open_pairs: set[str] = set()
+    for sentence in found:
+        if not _markup_only(sentence.text):
+            groups.append([*pending, sentence])
+            pending = []
+            # A fence or $$ on a line with words still opens or closes its pair.
+            open_pairs ^= {p for p in _PAIRED if sentence.text.count(p) % 2}
+            continue
+        tokens = _MARKUP.findall(sentence.text)
+        opens = False
+        for token in tokens:
+            pair = next((p for p in _PAIRED if token.startswith(p)), None)
+            if pair is not None:
+                opens = pair not in open_pairs
+                open_pairs ^= {pair}
+            elif token.strip():
+                opens = bool(_OPENS.match(token))
+        if opens or pending or not groups:
+            pending.append(sentence)
+        else:
+            groups[-1].append(sentence)
+    if pending and groups:
+        groups[-1].extend(pending)
+    return [
+        group[0]
+        if len(group) == 1
+        else Sentence(text[group[0].start : group[-1].end], group[0].start, group[-1].end)
+        for group in groups
+    ]
 
 
 def truncate(text: str, keep: int) -> str:

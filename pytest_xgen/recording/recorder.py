@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -132,9 +132,18 @@ class CallSite:
     module: str
     model: str
     prompt: str
+    runs_as: str = ""
+    """The model that answers in place of ``model`` under ``--xgen-model-map`` (empty: none)."""
+
+    @property
+    def shown_model(self) -> str:
+        """The model as messages name it: ``smollm→qwen-follower`` when mapped."""
+        if self.runs_as and self.runs_as != self.model:
+            return f"{self.model}\u2192{self.runs_as}"
+        return self.model
 
     def describe(self) -> str:
-        return f"test {self.test}, model {self.model!r}, prompt {self.first_line()!r}"
+        return f"test {self.test}, model {self.shown_model!r}, prompt {self.first_line()!r}"
 
     def first_line(self, limit: int = 80) -> str:
         """The start of the prompt on one line (labels such as "Problem:" keep their text)."""
@@ -157,6 +166,7 @@ class Recorder:
         price_of: Callable[[str], Price | None] = lambda model: None,
         dry_run: bool = False,
         lock_expire: float = 600.0,
+        model_map: dict[str, str] | None = None,
     ) -> None:
         self.mode = mode
         self.store = store
@@ -167,6 +177,7 @@ class Recorder:
         self.price_of = price_of
         self.dry_run = dry_run
         self.lock_expire = lock_expire
+        self.model_map = dict(model_map or {})
         # Dry run: the calls a real run would make live, by key (test, model, prompt, tokens).
         self.planned: dict[str, dict[str, Any]] = {}
         self._flights: dict[str, threading.Lock] = {}
@@ -239,12 +250,16 @@ class Recorder:
         record mode allows and no usable recording exists.
         """
         key = request_key(request)
+        if site.model in self.model_map and not site.runs_as:
+            site = replace(site, runs_as=self.model_map[site.model])
         entry = self._replay(key, site)
         if entry is not None:
             return entry, True
-        self._check_may_record(site, request)
         if self.dry_run:
-            return self._plan(key, request, site), False
+            # Every record mode plans the same calls: those without a recording. A mode
+            # that would not make them live (none, once with a cassette) marks them misses.
+            return self._plan(key, request, site, self._miss(site)), False
+        self._check_may_record(site, request)
         with self._single_flight(key):
             # The same request may have been recorded while this one waited for it.
             entry = self._replay(key, site)
@@ -313,8 +328,8 @@ class Recorder:
         price = self.price_of(site.model)
         if price is None:
             raise BudgetExhaustedError(
-                f"model {site.model!r} has no price, so a cost budget (--xgen-max-cost) cannot "
-                f"hold for its live calls: {site.describe()}. Add price = {{ input = ..., "
+                f"model {site.shown_model!r} has no price, so a cost budget (--xgen-max-cost) "
+                f"cannot hold for its live calls: {site.describe()}. Add price = {{ input = ..., "
                 "output = ... }} (per million tokens) to its model table, or drop --xgen-max-cost"
             )
         cost = estimated_cost(request, price)
@@ -360,20 +375,23 @@ class Recorder:
         with self._lock:
             return sum(1 for p in self.planned.values() if p["test"] == test)
 
-    def _plan(self, key: str, request: dict[str, Any], site: CallSite) -> dict[str, Any]:
-        """Dry run: note the call instead of making it; answer with an empty placeholder."""
+    def _plan(
+        self, key: str, request: dict[str, Any], site: CallSite, miss: str = ""
+    ) -> dict[str, Any]:
+        """Dry run: note the call instead of making it (with ``miss``: why the record mode
+        would not make it, a real run's error); answer with an empty placeholder."""
         prompt, completion = estimate(request)
+        planned = {
+            "test": site.test,
+            "model": site.shown_model,
+            "prompt": site.first_line(),
+            "tokens": prompt + completion,
+            "cost": estimated_cost(request, self.price_of(site.model)),
+        }
+        if miss:
+            planned["miss"] = miss
         with self._lock:
-            self.planned.setdefault(
-                key,
-                {
-                    "test": site.test,
-                    "model": site.model,
-                    "prompt": site.first_line(),
-                    "tokens": prompt + completion,
-                    "cost": estimated_cost(request, self.price_of(site.model)),
-                },
-            )
+            self.planned.setdefault(key, planned)
         response = {"text": "", "usage": {}}
         return {"key": key, "request": request, "response": response}
 
@@ -393,7 +411,7 @@ class Recorder:
             # built-in one is in its client: an impossible answer is never recorded.
             self._settle_cost(reserved, request, 0.0, site)
             raise ModelCallError(
-                f"model {site.model!r} answered with a number no answer can have: {exc}; "
+                f"model {site.shown_model!r} answered with a number no answer can have: {exc}; "
                 "nothing was recorded. Check the endpoint (or a proxy in front of it) and its "
                 "logs"
             ) from None
@@ -420,6 +438,23 @@ class Recorder:
             return ""
         path = cassettes.cassette_path(self.cassette_dir, site.module)
         return miss.describe(request, entry, site.test, str(path))
+
+    def _miss(self, site: CallSite) -> str:
+        """Why the record mode would not make a call without a recording (empty: it would
+        make it live): replay-only mode, or mode once with the module's cassette there."""
+        if self.mode == "none":
+            return "replay-only mode (--xgen-record-mode=none)"
+        if self.mode == "once" and self._cassette_existed.get(site.module, False):
+            assert self.cassette_dir is not None  # only a cassette directory has cassettes
+            path = cassettes.cassette_path(self.cassette_dir, site.module)
+            return f"record mode once: the cassette {path} exists, so it is taken as complete"
+        return ""
+
+    def planned_misses_for(self, test: str) -> int:
+        """Dry run: the calls of ``test`` without a recording that the record mode would
+        not make (a real run fails on each)."""
+        with self._lock:
+            return sum(1 for p in self.planned.values() if p["test"] == test and p.get("miss"))
 
     def _check_may_record(self, site: CallSite, request: dict[str, Any]) -> None:
         where = site.describe()

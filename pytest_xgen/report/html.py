@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pytest_xgen.core.printable import rate, signed
 from pytest_xgen.recording.cost import money
-from pytest_xgen.report.build import worst_verdict
+from pytest_xgen.report.status import TALLY_LABELS, asserted, counts, label, row_status
 
 __all__ = ["pooled_agreement", "render_html", "strike_removed", "transfer_matrix"]
 
@@ -47,7 +47,13 @@ _LABEL_ANGLE = math.radians(35)
 
 _T = TypeVar("_T")
 _DIFF = re.compile(r"\[-(.*?)-\]|\{\+(.*?)\+\}", re.DOTALL)
-_VERDICT_MARK = {"pass": "\u2713", "fail": "\u2717", "inconclusive": "?"}
+_VERDICT_MARK = {
+    "pass": "\u2713",
+    "fail": "\u2717",
+    "inconclusive": "?",
+    "measured": "\u2013",
+    "error": "!",
+}
 
 
 def _e(value: Any) -> str:
@@ -254,7 +260,18 @@ def _verdict_badge(verdict: str | None) -> str:
         return '<span class="muted">\u2014</span>'
     mark = _VERDICT_MARK.get(verdict, "")
     cls = verdict if verdict in _VERDICT_MARK else "other"
-    return f'<span class="verdict v-{cls}">{mark} {_e(verdict)}</span>'
+    return f'<span class="verdict v-{cls}">{mark} {_e(label(verdict))}</span>'
+
+
+def _check_badge(check: Mapping[str, Any]) -> str:
+    """A check's verdict, or ``measured, not asserted`` where nothing asserted it."""
+    return _verdict_badge(check.get("verdict") if asserted(check) else "measured")
+
+
+def _outcome_tag(outcome: object) -> str:
+    """pytest's outcome of a test, a failed or errored one marked."""
+    cls = " bad" if outcome in ("failed", "error") else ""
+    return f'<span class="tag{cls}">{_e(outcome or "")}</span>'
 
 
 def _answers(values: Sequence[Any], correct: Sequence[bool] | None = None) -> str:
@@ -437,11 +454,7 @@ def _header(report: Mapping[str, Any]) -> str:
     calls: Mapping[str, Any] = run.get("calls", {})
     tests = report.get("tests", [])
     transfer_tests = [t for t in tests if any(c["kind"] == "transfer" for c in t["checks"])]
-    counts = {"pass": 0, "fail": 0, "inconclusive": 0}
-    for test in transfer_tests:
-        verdict = worst_verdict([c for c in test["checks"] if c["kind"] == "transfer"])
-        if verdict in counts:
-            counts[verdict] += 1
+    statuses = [row_status(test) for test in transfer_tests]
     kinds: dict[str, int] = {}
     for test in tests:
         for check in test["checks"]:
@@ -495,12 +508,15 @@ def _header(report: Mapping[str, Any]) -> str:
         or '<span class="muted">\u2014</span>'
     )
     kind_text = ", ".join(f"{n} {_e(k)}" for k, n in sorted(kinds.items())) or "none"
-    tally = " ".join(
-        f'<span class="verdict v-{v}">{_VERDICT_MARK[v]} {n} {v}</span>' for v, n in counts.items()
-    )
+    # The same tally as the terminal's and the Markdown summary's, each status a badge.
+    badges = [
+        f'<span class="verdict v-{status}">{_VERDICT_MARK[status]} {count} '
+        f"{_e(TALLY_LABELS.get(status, status))}</span>"
+        for status, count in counts(statuses)
+    ]
     summary = (
         f"{len(tests)} test(s); checks: {kind_text}. "
-        f"{len(transfer_tests)} test(s) with transfer checks: {tally}"
+        f"{len(transfer_tests)} test(s) with transfer checks: {' '.join(badges)}"
     )
     return (
         '<header id="run"><h1>pytest-xgen run report</h1>'
@@ -649,21 +665,24 @@ def _overview(report: Mapping[str, Any]) -> str:
         rows.append(
             f'<tr><td class="mono name"><a href="#test-{index}" title="{_e(nodeid)}">'
             f"{_e(name)}</a></td>"
-            f"<td>{_e(test.get('outcome', ''))}</td>"
             f"<td>{_e(_checks_text(test['checks']))}</td>{cells}"
-            f"<td>{_verdict_badge(worst_verdict(test['checks']))}</td>"
+            f"<td>{_verdict_badge(row_status(test) if test['checks'] else None)}</td>"
+            f"<td>{_outcome_tag(test.get('outcome'))}</td>"
             f'<td class="num">{_e(test.get("calls", 0))}{_e(live)}</td></tr>'
         )
     return (
-        head + '<table class="overview"><thead><tr><th>Test</th><th>Outcome</th><th>Checks</th>'
+        head + '<table class="overview"><thead><tr><th>Test</th><th>Checks</th>'
         '<th class="num" title="pooled agreement without an explanation">Baseline</th>'
         '<th class="num" title="pooled agreement given the explanation">Transfer</th>'
         '<th class="num">Lift</th><th class="num">Accuracy</th><th>Verdict</th>'
+        '<th title="the test\'s outcome in pytest">pytest</th>'
         '<th class="num">Calls</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
         '<p class="small muted">Baseline and transfer: pooled pairwise agreement of the'
         " evaluators' answers without and with the generator's explanation; lift: transfer"
         " minus baseline; accuracy: transfer answers equal to the expected answer. The"
-        " verdict is the worst over the test's checks.</p></section>"
+        " verdict is the worst over the checks that decided the test (in a test marked"
+        " <code>@pytest.mark.transfers</code>); where none did, the checks were measured,"
+        " not asserted; a test that stopped on an error has no verdict.</p></section>"
     )
 
 
@@ -735,10 +754,7 @@ def _verdict_block(check: Mapping[str, Any]) -> str:
     note_html = (
         f'<p class="small"><strong>Notes</strong></p>{_list(notes, "notes")}' if notes else ""
     )
-    return (
-        f'<div class="verdict-block">Verdict {_verdict_badge(check.get("verdict"))}{reasons}</div>'
-        + note_html
-    )
+    return f'<div class="verdict-block">Verdict {_check_badge(check)}{reasons}</div>' + note_html
 
 
 def _meta(check: Mapping[str, Any], *, with_generator: bool) -> str:
@@ -1116,7 +1132,7 @@ def _mirror_check(check: Mapping[str, Any]) -> str:
         for model, c in check.get("contradictions", {}).items()
     )
     return (
-        f"<h5>mirrored questions {_verdict_badge(check.get('verdict'))}</h5>"
+        f"<h5>mirrored questions {_check_badge(check)}</h5>"
         f"<p>{_e(check.get('summary'))}</p>"
         f'<table class="kvt"><tr><th>Question</th><td>{_e(check.get("prompt"))}</td></tr>'
         f"<tr><th>Mirror ({_e(check.get('relation'))})</th><td>{_e(check.get('mirror'))}"
@@ -1147,7 +1163,7 @@ def _intervention_check(check: Mapping[str, Any]) -> str:
         + "</p>"
     )
     return (
-        f"<h5>{_e(str(kind).replace('_', ' '))} {_verdict_badge(check.get('verdict'))}</h5>"
+        f"<h5>{_e(str(kind).replace('_', ' '))} {_check_badge(check)}</h5>"
         f"<p>{_e(check.get('summary'))}</p>{measure}"
         + (f"<ul>{reasons}</ul>" if reasons else "")
         + _share_chart(ordered, check.get("reference"))
@@ -1182,8 +1198,8 @@ def _test_details(index: int, test: Mapping[str, Any]) -> str:
         )
     summary = (
         f'<summary><span class="mono nodeid">{_e(test["nodeid"])}</span> '
-        f"{_verdict_badge(worst_verdict(checks))} "
-        f'<span class="tag">{_e(test.get("outcome", ""))}</span> {brief}</summary>'
+        f"{_verdict_badge(row_status(test) if checks else None)} "
+        f"{_outcome_tag(test.get('outcome'))} {brief}</summary>"
     )
     info = (
         f'<p class="small muted">{_e(test.get("calls", 0))} call(s), {_e(test.get("live", 0))}'
@@ -1200,7 +1216,7 @@ def _test_details(index: int, test: Mapping[str, Any]) -> str:
             content = render(check) if render else _kv_table(check)
             sections.append(
                 f'<section class="check check-{_e(kind)}"><h4>Check {number}: {_e(kind)} '
-                f"{_verdict_badge(check.get('verdict'))}</h4>{content}</section>"
+                f"{_check_badge(check)}</h4>{content}</section>"
             )
         body = "".join(sections)
     return (
@@ -1271,6 +1287,8 @@ td.scaled { font-weight: 600; }
 .v-pass { color: var(--pass); background: var(--pass-bg); }
 .v-fail { color: var(--fail); background: var(--fail-bg); }
 .v-inconclusive { color: var(--inc); background: var(--inc-bg); }
+.v-measured { color: var(--muted); background: #f3f4f6; border-style: dashed; }
+.v-error { color: var(--fail); background: #fff; border-style: dashed; }
 .tag { display: inline-block; padding: 0 6px; border-radius: 4px; font-size: 12px;
   background: #f3f4f6; border: 1px solid #d1d5db; white-space: nowrap; }
 .tag.ok { color: var(--pass); background: var(--pass-bg); border-color: #86efac; }

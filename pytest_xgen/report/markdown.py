@@ -2,8 +2,9 @@
 
 GitHub-flavoured Markdown (tables, ``<details>``), without links or images, so it reads the
 same in ``$GITHUB_STEP_SUMMARY``, a PR comment or a GitLab note. It holds the gate's result
-with each regressed test and its statistics, the verdict table (tests that did not pass
-first; folded under ``<details>`` when long), and the run's calls, tokens and cost.
+with each regressed test and its statistics, the verdict table (each test's verdict beside
+pytest's outcome, tests that did not pass first; folded under ``<details>`` when long), and
+the run's calls, tokens and cost.
 
 Every text that comes from the suite or a report file (test ids, model names, metric names,
 messages) is a code span unless it is plain words: it cannot start a link, an @mention, a
@@ -21,16 +22,23 @@ from typing import Any, TypeVar
 
 from pytest_xgen.core.printable import printable, rate
 from pytest_xgen.recording.cost import money
-from pytest_xgen.report.build import worst_verdict
 from pytest_xgen.report.markdown_limits import COMMENT_LIMIT, MIN_LIMIT
+from pytest_xgen.report.status import check_status, label, needs_look, rank, row_status, tally
 
 # Rows shown open before a table folds under <details>.
 OPEN_ROWS = 10
 # The most characters shown of one test id or name, and of one message line.
 ID_WIDTH = 160
 LINE_WIDTH = 400
-_ORDER = {"fail": 0, "inconclusive": 1, "pass": 2}
-_MARK = {"pass": "pass", "fail": "**fail**", "inconclusive": "*inconclusive*"}
+_MARK = {
+    "pass": "pass",
+    "fail": "**fail**",
+    "inconclusive": "*inconclusive*",
+    "measured": label("measured"),
+    "error": "**error**",
+}
+# pytest's outcome beside the verdict: a failed or errored test stands out.
+_OUTCOME = {"failed": "**failed**", "error": "**error**"}
 # Plain words: nothing here can start emphasis, a link, an autolink, an @mention, a
 # reference (#12), a table cell or HTML; anything else from outside becomes a code span.
 _PLAIN = re.compile(r"[A-Za-z0-9 .,:;()+=%'-]*")
@@ -123,15 +131,26 @@ def _fold(summary: str, body: list[str], *, fold: bool) -> list[str]:
     return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
 
 
-def _verdicts(doc: dict[str, Any]) -> tuple[list[list[str]], dict[str, int]]:
-    counts = {"pass": 0, "fail": 0, "inconclusive": 0}
+@dataclass(frozen=True)
+class _Row:
+    """A row of the verdict table, and whether it is one that did not pass."""
+
+    cells: list[str]
+    open: bool
+
+
+def _verdicts(doc: dict[str, Any]) -> tuple[list[_Row], list[str]]:
+    """The verdict table's rows, the ones that did not pass first (the checks' status, or
+    pytest's outcome), and each row's status (:mod:`pytest_xgen.report.status`)."""
+    statuses = []
     ranked = []
     for test in doc["tests"]:
         metrics = test.get("metrics")
         if metrics is None or not any(c["kind"] == "transfer" for c in test["checks"]):
             continue  # no transfer check (interventions alone): no row of this table
-        verdict = worst_verdict(test["checks"]) or "pass"
-        counts[verdict] += 1
+        status = row_status(test)
+        statuses.append(status)
+        outcome = str(test.get("outcome", "-"))
         accuracy = metrics["accuracy"]["value"] if metrics["accuracy"] else None
         cost = test.get("cost", 0) + test.get("replayed_cost", 0)
         row = [
@@ -140,12 +159,14 @@ def _verdicts(doc: dict[str, Any]) -> tuple[list[list[str]], dict[str, int]]:
             _num(metrics["consistency"]["value"]),
             _num(metrics["lift"], signed=True),
             _num(accuracy),
-            _MARK[verdict],
+            _MARK[status],
+            _OUTCOME.get(outcome, text(outcome)),
             str(test["calls"]),
             money(cost),
         ]
-        ranked.append((_ORDER[verdict], test["nodeid"], row))
-    return [row for *_, row in sorted(ranked, key=lambda r: (r[0], r[1]))], counts
+        shown = _Row(row, open=needs_look(status, outcome))
+        ranked.append((rank(status, outcome), test["nodeid"], shown))
+    return [row for *_, row in sorted(ranked, key=lambda r: (r[0], r[1]))], statuses
 
 
 @dataclass
@@ -303,9 +324,10 @@ def _totals(doc: dict[str, Any], cut: _Cut) -> list[str]:
     return [line]
 
 
-def _verdict_table(rows: list[list[str]], cut: _Cut) -> list[str]:
-    header = ["test", "base", "xfer", "lift", "acc", "verdict", "calls", "cost"]
-    right = {1, 2, 3, 4, 6, 7}
+def _verdict_table(ranked: list[_Row], cut: _Cut) -> list[str]:
+    header = ["test", "base", "xfer", "lift", "acc", "verdict", "pytest", "calls", "cost"]
+    right = {1, 2, 3, 4, 7, 8}
+    rows = [r.cells for r in ranked]
     if not rows:
         return []
     if len(rows) <= OPEN_ROWS:
@@ -314,7 +336,7 @@ def _verdict_table(rows: list[list[str]], cut: _Cut) -> list[str]:
         return [*table, *([""] if table else []), *_more(more, "transfer check(s)")]
     # Long: what did not pass stays open (when it is short), everything folds.
     lines = []
-    open_rows = [r for r in rows if r[5] != _MARK["pass"]]
+    open_rows = [r.cells for r in ranked if r.open]
     if open_rows and len(open_rows) <= OPEN_ROWS:
         # Cut as the folded table is, not counted twice: the fold holds them first.
         shown_open = open_rows if cut.cap is None else open_rows[: cut.cap]
@@ -336,12 +358,9 @@ def render_markdown(doc: dict[str, Any], limit: int = COMMENT_LIMIT) -> str:
     text is cut at a line with a note saying so."""
     if limit < MIN_LIMIT:
         raise ValueError(f"the Markdown limit must be at least {MIN_LIMIT} bytes; got {limit}")
-    rows, counts = _verdicts(doc)
+    rows, statuses = _verdicts(doc)
     gate = _gate_parts(doc["comparison"]) if "comparison" in doc else None
-    heading = (
-        f"### pytest-xgen: {len(rows)} transfer check(s): {counts['pass']} pass, "
-        f"{counts['fail']} fail, {counts['inconclusive']} inconclusive"
-    )
+    heading = f"### pytest-xgen: {len(rows)} transfer check(s): {tally(statuses)}"
     failed = _failed_interventions(doc)
 
     def assemble(cap: int | None) -> str:
@@ -401,29 +420,25 @@ def _cut_at(markdown: str, limit: int) -> str:
 
 def _failed_interventions(doc: dict[str, Any]) -> tuple[str, list[str]]:
     """The tally of the interventions and mirrored questions ("" when there are none), and
-    a line for each that did not pass."""
+    a line for each that failed or was inconclusive (statuses as the verdict table's)."""
     from pytest_xgen.report.terminal import INTERVENTIONS
 
     found = [
-        (test["nodeid"], check)
+        (test["nodeid"], check, check_status(check, test.get("outcome")))
         for test in doc["tests"]
         for check in test["checks"]
         if check["kind"] in INTERVENTIONS
     ]
     if not found:
         return "", []
-    counts = {v: sum(c["verdict"] == v for _, c in found) for v in ("pass", "fail", "inconclusive")}
-    tally = (
-        f"Interventions: {len(found)} check(s): {counts['pass']} pass, {counts['fail']} fail, "
-        f"{counts['inconclusive']} inconclusive."
-    )
+    counted = f"Interventions: {len(found)} check(s): {tally(s for *_, s in found)}."
     failed = [
-        f"- {code(nodeid)} {text(check['kind'].replace('_', ' '))}: {_MARK[check['verdict']]}: "
+        f"- {code(nodeid)} {text(check['kind'].replace('_', ' '))}: {_MARK[status]}: "
         f"{code(check.get('summary', ''), LINE_WIDTH)}"
-        for nodeid, check in found
-        if check["verdict"] != "pass"
+        for nodeid, check, status in found
+        if status in ("fail", "inconclusive")
     ]
-    return tally, failed
+    return counted, failed
 
 
 def _interventions(found: tuple[str, list[str]], cut: _Cut) -> list[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_xgen.core.printable import rate
-from pytest_xgen.report.build import test_metrics, worst_verdict
+from pytest_xgen.report.build import test_metrics
+from pytest_xgen.report.status import check_status, label, row_status, tally
 
 
 def _rate(value: float | None) -> str:
@@ -21,20 +22,22 @@ def _interval(checks: list[dict[str, Any]]) -> str:
 def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[str]:
     """One row per test with transfer checks (all columns with ``verbose``), then totals.
 
-    Columns line up whatever their contents: each is as wide as its widest cell, numbers
-    to the right, words to the left.
+    Each row has the checks' verdict (``measured, not asserted`` where no check decided the
+    test, ``error`` where it stopped on one: :mod:`pytest_xgen.report.status`) beside
+    pytest's outcome. Columns line up whatever their contents: each is as wide as its
+    widest cell, numbers to the right, words to the left.
     """
     from pytest_xgen.recording.cost import money
 
     rows = []
-    verdicts = {"pass": 0, "fail": 0, "inconclusive": 0}
+    statuses = []
     for nodeid, entry in sorted(tests.items()):
         checks = entry["checks"]
         metrics = test_metrics(checks)
         if metrics is None or not any(c["kind"] == "transfer" for c in checks):
             continue
-        verdict = worst_verdict(checks) or "pass"
-        verdicts[verdict] += 1
+        status = row_status(entry)
+        statuses.append(status)
         accuracy = metrics["accuracy"]["value"] if metrics["accuracy"] else None
         lift = metrics["lift"]
         columns = [
@@ -42,7 +45,8 @@ def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[st
             _rate(metrics["consistency"]["value"]),
             "  -  " if lift is None else f"{lift:+.2f}",
             _rate(accuracy),
-            verdict,
+            label(status),
+            str(entry.get("outcome", "-")),
         ]
         if verbose:
             first = next(c for c in checks if c["kind"] == "transfer")
@@ -57,11 +61,12 @@ def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[st
         rows.append([nodeid, *columns])
     if not rows:
         return intervention_lines(tests, verbose=verbose)
-    header = ["transfer check", "base", "xfer", "lift", "acc", "verdict"]
+    header = ["transfer check", "base", "xfer", "lift", "acc", "verdict", "pytest"]
     if verbose:
         header += ["interval", "calls", "tokens", "cost", "checks", "models"]
-    # Words (the test, the verdict, the interval, the models) to the left, numbers right.
-    left = {0, 5, 6, 11}
+    # Words (the test, the verdict, the outcome, the interval, the models) to the left,
+    # numbers right.
+    left = {0, 5, 6, 7, 12}
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
@@ -74,10 +79,7 @@ def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[st
         )
 
     lines = [line(header), *(line(row) for row in rows)]
-    lines.append(
-        f"xgen transfer checks: {len(rows)} test(s): {verdicts['pass']} pass, "
-        f"{verdicts['fail']} fail, {verdicts['inconclusive']} inconclusive"
-    )
+    lines.append(f"xgen transfer checks: {len(rows)} test(s): {tally(statuses)}")
     return lines + intervention_lines(tests, verbose=verbose)
 
 
@@ -91,26 +93,24 @@ INTERVENTIONS = (
 
 
 def intervention_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[str]:
-    """The interventions and mirrored questions: a tally, then each one that did not pass
-    (every one with ``verbose``) with its one-line summary."""
+    """The interventions and mirrored questions: a tally (of their statuses, as the table's:
+    measured where nothing asserted them, error where their test stopped on one), then each
+    one that failed or was inconclusive (every one with ``verbose``) with its one-line
+    summary."""
     from pytest_xgen.core.printable import printable
 
     found = [
-        (nodeid, check)
+        (nodeid, check, check_status(check, entry.get("outcome")))
         for nodeid, entry in sorted(tests.items())
         for check in entry["checks"]
         if check["kind"] in INTERVENTIONS
     ]
     if not found:
         return []
-    counts = {v: sum(c["verdict"] == v for _, c in found) for v in ("pass", "fail", "inconclusive")}
-    lines = [
-        f"xgen interventions: {len(found)} check(s): {counts['pass']} pass, {counts['fail']} "
-        f"fail, {counts['inconclusive']} inconclusive"
-    ]
-    for nodeid, check in found:
-        if verbose or check["verdict"] != "pass":
+    lines = [f"xgen interventions: {len(found)} check(s): {tally(s for *_, s in found)}"]
+    for nodeid, check, status in found:
+        if verbose or status in ("fail", "inconclusive"):
             kind = check["kind"].replace("_", " ")
             # Summaries quote model answers: untrusted text, shown escaped.
-            lines.append(f"  {nodeid}  {kind}: {check['verdict']}: {printable(check['summary'])}")
+            lines.append(f"  {nodeid}  {kind}: {label(status)}: {printable(check['summary'])}")
     return lines

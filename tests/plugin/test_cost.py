@@ -200,6 +200,69 @@ def test_a_dry_run_estimate_bounds_the_run_and_shows_no_verdicts(
     )
 
 
+# A module recorded once, then given a Hypothesis test that has no recording yet.
+RECORDED = """
+def test_recorded(xgen):
+    assert xgen.model('echo')('question 0').text
+"""
+GROWN = (
+    RECORDED
+    + """
+from hypothesis import given, strategies as st
+
+@given(st.integers(0, 1000))
+def test_new(xgen, n):
+    assert xgen.model('echo')(f'count {n}').text is not None
+"""
+)
+
+
+def test_a_dry_run_counts_the_same_calls_in_every_record_mode(
+    pytester: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    priced(pytester, fake, PRICE)
+    pytester.makepyfile(test_calls=RECORDED)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+    pytester.makepyfile(test_calls=GROWN)
+    made = fake.calls
+    counted = {}
+    for mode in ("new_episodes", "once", "none"):
+        dry = pytester.runpytest(
+            "--xgen-dry-run", f"--xgen-record-mode={mode}", "-rs", "-p", "no:randomly"
+        )
+        assert fake.calls == made
+        # The recorded test replays; the new one is never PASSED on blank answers.
+        dry.assert_outcomes(passed=1, skipped=1)
+        counted[mode] = sum(
+            x.startswith("xgen dry run:   test_calls.py::test_new ") for x in dry.stdout.lines
+        )
+        if mode == "new_episodes":
+            dry.stdout.fnmatch_lines(["xgen dry run: at most 10 call(s) would be made live, *"])
+            assert "(a miss)" not in dry.stdout.str()
+        else:
+            # A real run in this mode fails on these calls: the dry run says so.
+            why = (
+                "record mode once: the cassette *test_calls.jsonl exists, so it is taken as "
+                "complete"
+                if mode == "once"
+                else "replay-only mode (--xgen-record-mode=none)"
+            )
+            dry.stdout.fnmatch_lines(
+                [
+                    "xgen dry run: at most 0 call(s) would be made live, *",
+                    f"xgen dry run: at most 10 call(s) have no recording and would be misses, "
+                    f"not made live ({why}): a real run fails on each; record them with "
+                    "--xgen-record-mode=new_episodes",
+                    "xgen dry run:   test_calls.py::test_new  echo  * 'count *'  (a miss)",
+                    f"*dry run: 10 call(s) of this test have no recording, and record mode {mode} "
+                    "would not make 10 of them live (a real run fails on a miss)*",
+                ]
+            )
+    assert counted == {"new_episodes": 10, "once": 10, "none": 10}
+    real = pytester.runpytest("--xgen-record-mode=once", "-p", "no:randomly")
+    real.assert_outcomes(passed=1, errors=1)  # the misses the dry run announced
+
+
 # Tests whose assertions hold on blank answers: a dry run counts every call they make.
 NO_STOP = """
 def test_0(xgen):

@@ -185,6 +185,68 @@ def test_interventions_decide_from_what_the_evaluators_do(suite: pytest.Pytester
     assert again["run"]["calls"]["live"] == 0
 
 
+DOUBTED = f"""
+import pytest
+
+@pytest.mark.transfers(evaluators=["follower", "ignorer"], samples=1, min_steps_needed=1)
+def test_tied(xgen):
+    xgen.interventions({TOM!r}, explanation="Tom starts with 3 apples. He buys 11 more.")
+
+@pytest.mark.transfers(evaluators=["follower", "follower2"], samples=2, min_steps_needed=2)
+def test_not_expected(xgen):
+    xgen.interventions({TOM!r}, explanation={GIVEN!r}, expected=8)
+
+@pytest.mark.transfers(evaluators=["ignorer", "follower"], samples=1)
+def test_asserts_nothing(xgen):
+    found = xgen.interventions({TOM!r}, explanation="Tom starts with 3 apples. He buys 11 more.")
+    assert [c.verdict for c in found.checks] == ["inconclusive"] * 3
+"""
+
+
+def test_a_reference_from_a_tie_or_not_expected_is_inconclusive_and_says_so(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(test_doubted=DOUBTED)
+    result = suite.runpytest("test_doubted.py", "-p", "no:randomly", "--xgen-report=d.json")
+    # Early answering would pass in both (cut short, fewer answers are the reference), but
+    # its reference answer is in doubt: the asserted check is inconclusive, failing the test.
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*early answering INCONCLUSIVE: the answer 14 is stable from step 2 of 2 * "
+            "(reference answer 14: tied at 1 of 2 separate samples)",
+            "*inconclusive: the reference answer 14 came from a tie: 14 and 7 each 1 of the 2 "
+            "separate samples, the first seen taken; ask more samples (samples=...) to decide it",
+            "*measured on that answer the check would pass (min_steps_needed=1); that says "
+            "nothing while the reference answer is in doubt",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*early answering INCONCLUSIVE: * (reference answer 7: not the expected 8)",
+            "*inconclusive: the reference answer 7 (4 of 4 separate samples) is not the "
+            "expected 8: the evaluators given the explanation do not reach the expected answer*",
+        ]
+    )
+    doc = json.loads((suite.path / "d.json").read_text())
+    by_test = {t["nodeid"].split("::")[1]: t for t in doc["tests"]}
+    early = {c["kind"]: c for c in by_test["test_tied"]["checks"]}["early_answering"]
+    assert early["verdict"] == "inconclusive"
+    assert early["reference_origin"] == {
+        "samples": 2,
+        "count": 1,
+        "share": 0.5,
+        "runner_up": 1,
+        "tie": True,
+        "differs_from_expected": None,
+        "doubts": [early["reasons"][-2].removeprefix("inconclusive: ")],
+        "measured": "pass",
+    }
+    wrong = {c["kind"]: c for c in by_test["test_not_expected"]["checks"]}["added_mistake"]
+    assert wrong["reference_origin"]["differs_from_expected"] is True
+    assert wrong["verdict"] == "inconclusive"
+
+
 def test_intervention_keywords_are_validated(suite: pytest.Pytester) -> None:
     suite.makepyfile(
         test_bad="""

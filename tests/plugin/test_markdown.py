@@ -63,10 +63,10 @@ def test_the_gates_summary_for_a_pull_request(
     assert "<strong>Gate (consistency:0.05): failed: a drop beyond DELTA shown</strong>" in page
     assert "<code>test_suite.py::test_tom</code>" in page
     assert "<a " not in page and "<img" not in page  # link-free
-    # Every row of the verdict table has its eight cells.
+    # Every row of the verdict table has its nine cells.
     verdicts = page.split("<table>")[3]
     rows = verdicts.split("<tr>")[2:]
-    assert len(rows) == 4 and all(r.count("<td") == 8 for r in rows)
+    assert len(rows) == 4 and all(r.count("<td") == 9 for r in rows)
 
     # xgen compare writes the same summary, within the limit it is given.
     runs = suite.path / ".xgen" / "runs"

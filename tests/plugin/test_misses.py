@@ -71,3 +71,28 @@ def test_an_edited_hypothesis_test_says_why_it_draws_other_examples(
         "This is a Hypothesis test: its examples come from a seed made from the test's source"
         in text
     )
+
+
+def test_a_mapped_model_is_named_with_what_runs_in_its_place(
+    pytester: pytest.Pytester, fake: FakeOpenAI
+) -> None:
+    tables = (
+        f"[tool.xgen.models.echo]\n{fake_model(fake)}\n"
+        f"[tool.xgen.models.echo2]\n{fake_model(fake, model='echo2')}\n"
+    )
+    pytester.makepyprojecttoml(tables)
+    pytester.makepyfile(test_calls=ONE)
+    # Progress lines of live calls name the model the test asks for and the one answering.
+    live = pytester.runpytest("--xgen-model-map", "echo=echo2", "-p", "no:randomly")
+    live.assert_outcomes(passed=1)
+    live.stdout.fnmatch_lines(["xgen: live call 1 of test_calls.py::test_one (echo\u2192echo2*)"])
+    pytester.makepyfile(test_calls=ONE.replace("2+2", "3+3"))
+    replay = pytester.runpytest("--xgen-model-map", "echo=echo2", "--xgen-record-mode=none")
+    replay.assert_outcomes(errors=1)
+    replay.stdout.fnmatch_lines(
+        [
+            "*RecordingMissError: no recording for this call in replay-only mode "
+            "(--xgen-record-mode=none): test test_calls.py::test_one, model 'echo\u2192echo2', "
+            "prompt 'What is 3+3?'*"
+        ]
+    )

@@ -86,8 +86,8 @@ def test_json_report_validates_and_holds_every_check(suite: pytest.Pytester) -> 
     # The terminal table.
     result.stdout.fnmatch_lines(
         [
-            "*transfer check * base  xfer   lift   acc  verdict",
-            "*test_suite.py::test_tom * 0.40  1.00  +0.60  1.00  pass",
+            "*transfer check * base  xfer   lift   acc  verdict  pytest",
+            "*test_suite.py::test_tom * 0.40  1.00  +0.60  1.00  pass     passed",
             "*xgen transfer checks: 4 test(s): 4 pass, 0 fail, 0 inconclusive",
         ]
     )

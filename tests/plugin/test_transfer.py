@@ -137,6 +137,7 @@ def test_a_failure_explains_itself(scripted: pytest.Pytester) -> None:
             "*a * 7 7 7 7 7 * 7 7 7 7 7 * 1.00 -> 1.00",
             "*b * 6 ? 6 6 6 * 6 6 7 6 6 * 0.00 -> 0.20   <- diverged",
             "*(? = unparseable: 1 answer(s), left out of their pairs)",
+            '*  no number answer read from b\'s baseline (empty) sample 2, line "I am not sure."',
             "*transfer breakdown: consistent-correct 0.20, consistent-wrong 0.00, inconsistent 0.80",
             "*removed from the explanation:",
             "*- Therefore, Tom has 7 apples.",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
+from pytest_xgen.core import answers
 from pytest_xgen.core.answers import AnswerSpec, answer_spec, extract_answer
 
 NUMBER = answer_spec("number")
@@ -424,3 +427,272 @@ def test_a_custom_parser_is_described_by_its_name_or_its_repr() -> None:
 )
 def test_each_marker_reads_its_span_its_own_way(text: str, expected: float) -> None:
     assert NUMBER.extract(text) == expected
+
+
+# --- a corpus of answer lines --------------------------------------------------------------
+#
+# Lines as the embedded models wrote them, mined from every committed version of the demo
+# cassettes (evaluator outputs and generator explanations), each with the number it asserts.
+# "was N" marks a line read as N before an answer line was read for the number its sentence
+# asserts.
+MINED = [
+    # Qwen2.5-Coder-0.5B answer lines.
+    ("   Answer: 3", 3.0),
+    ("Answer: $0.10", 0.1),
+    ("Answer: $1.00", 1.0),
+    ("Answer: $17.50", 17.5),
+    ("Answer: 100 centimeters.", 100.0),
+    ("Answer: 195 minutes", 195.0),
+    ("Answer: 250 centimeters", 250.0),
+    ("Answer: 2500.0", 2500.0),
+    ("Answer: 7.", 7.0),
+    ("Answer: 8 candies left.", 8.0),
+    ("Answer: 12 - 4 = 8", 8.0),
+    ("Answer: 12 - (12/3) = 12 - 4 = 8", 8.0),
+    ("Answer: <answer>7</answer>", 7.0),
+    ("Answer: Sara has 12 - 4 = 8 candies left.", 8.0),  # was 12
+    ("Answer: Sara has 4 candies left.", 4.0),
+    ("Answer: Sara has \\(\\boxed{8}\\) candies left.", 8.0),
+    ("Answer: Sara has \\boxed{4} candies left.", 4.0),
+    ("Answer: The ball costs $1.00 in dollars.", 1.0),
+    ("Answer: The car travels a total of 180 kilometers.", 180.0),
+    ("Answer: The sale price of the shirt is \\(\\boxed{17.0}\\).", 17.0),
+    ("Answer: Tom has \\(\\boxed{7}\\) apples after buying 4 more.", 7.0),
+    ("Answer: \\boxed{5}", 5.0),
+    ("\\[ Answer: 7 \\]", 7.0),
+    ("Answer: Sunday", None),
+    ("Answer: B) Some cats are black.", None),
+    ("Therefore, the final answer is:", None),
+    ("Thus, the final answer is \\(\\boxed{64}\\).", 64.0),
+    ("So, the final answer is \\( \\boxed{8} \\).", 8.0),
+    ("The final answer is \\(3 + 24 = 27\\).", 27.0),
+    ("The answer is that Tom has \\(\\boxed{7}\\) apples after buying 4 more.", 7.0),
+    ("\\boxed{0.35}", 0.35),
+    ("\\boxed{\\text{Tuesday}}", None),
+    # SmolLM2-135M.
+    ("Answer: 259.", 259.0),
+    ("Answer: Answer: \\[ 4 \\times 5 = 20 ]", 20.0),  # was 4
+    ("Answer: One candy is left Sara's candies", None),
+    ("The answer is the total number of candies she has left: 12 - 4 = 8 candies.", 8.0),  # was 12
+    ("- The answer is 9 / 1.4 = 4 cents.", 4.0),
+    ("Final answer is approximately 24.95 minutes", 24.95),
+    (
+        "If Tom has 3 apples and buys a total of 4 more, then he has 9 apples. "
+        "The answer is 9 + 1 = 10.",
+        10.0,
+    ),
+    ("So the answer is \\(6\\).", 6.0),
+    ("So the final answer is 100.", 100.0),
+    ("So, the answer is 1 + 9 = 11, but you want a final answer that has your original", 11.0),
+    ('The answer is "22.5".', 22.5),
+    ('The answer is "5 cm"', 5.0),
+    ("The answer is 07.", 7.0),
+    (
+        "The answer is 1.5 meters, but the original question asked for 2.5 feet or inches "
+        "to centimeters.",
+        1.5,
+    ),
+    (
+        "The answer is 12. To find out how many eggs are in 4 boxes, we need to multiply "
+        "the number of boxes by the number of eggs per box: 4 x 6 = 20. Therefore, there "
+        "are 20 eggs in a box that contains 6 eggs.",
+        12.0,
+    ),
+    ("The answer is 2x + 1 = 5.", 5.0),
+    ("The answer is 46.68 km.", 46.68),
+    ("The answer is 540", 540.0),
+    ("The answer is 9. ", 9.0),
+    ("The answer is `6`.", 6.0),
+    ("The answer is: 30", 30.0),
+    ("The answer is: Answer: 8", 8.0),
+    (
+        "The final answer is that there are 250 centimeters in 2.5 meters, which matches "
+        "the problem's constraints.",
+        250.0,
+    ),
+    ("The sum is 3 times itself, which equals 6 dollars. So the answer is 6 dollars.", 6.0),
+    (
+        "The total cost of the ball and bat together is $1.10. So, 1 + 1.02 = $2. "
+        "The answer is $2.",
+        2.0,
+    ),
+    (
+        "There are 3 x 4 = 12 apples in total. So, Tom has 3 + 4 = 7 apples. The answer is `9`.",
+        9.0,
+    ),
+    (
+        "This calculation uses a straightforward approach and can be simplified with just "
+        "one line. The answer is: $43",
+        43.0,
+    ),
+    (
+        "To calculate the answer, you need to multiply 186.27 by 30 in meters/hour or "
+        '186.27 * m/s where "m" is the speed of car at that moment. You add these numbers '
+        "together and get 259.40 km. So the answer is 259.",
+        259.0,
+    ),
+    ("You are correct, the answer is 36.", 36.0),
+    ('So, the answer is "one-three."', None),
+    ('The answer is either "yes" or "no."', None),
+    ('print("The answer is:", calculate_sara())', None),
+]
+
+# Lines that assert no one number (loops, self-contradictions, an expression for an
+# answer): what the rule reads is pinned, so that a change to it shows.
+INCOHERENT = [
+    ("Answer: 8 Answer: <answer> 6 Answer: <answer> 4 Answer", 8.0),
+    ("Final answer: 9 Answer: <answer>Answer: 8 Answer: <answer>Answer", 9.0),
+    (
+        "Answer: Sara has 12 candies and gives away one third of them, leaving her with "
+        "<answer> Answer: 4 Candy Answer: Sara has 12 candies and gives away one third of "
+        "them, leaving her with 1 Candy Answer: Sara has 12 candies and gives away one third "
+        "of them",
+        12.0,
+    ),
+    ("So the answer is 2x + 1.", 2.0),
+    ("Final answer is 12 - 1 or 10.", 12.0),
+    ("The answer is 9.6cm / 304 = 0.288 which equals about 2.88 centimeters.", 0.288),
+    (
+        "The answer is 4 boxes have 3 eggs and there are only 2 remaining boxes that do not "
+        "contain any eggs, which means the last box contains exactly 1 egg.",
+        2.0,
+    ),
+    (
+        "The answer is `12/3 = 4` but it's actually `(Sara - 1) * 3 / 2 = 6*3 + 4 = 20% of "
+        "the remaining candies. So, Sara has 6% left.",
+        4.0,
+    ),
+    (
+        "A negative answer is not allowed in this case because you can't have a fraction of "
+        "a kilometer (km). Therefore, your answer should be 100 * 2 + 50.",
+        50.0,
+    ),
+]
+
+# How hosted models and people write answers.
+HOSTED = [
+    ("Answer: The total number of pencils in 5 boxes is 30.", 30.0),
+    ("\\boxed{30}", 30.0),
+    ("The final answer is $\\boxed{30}$.", 30.0),
+    ("**Answer:** 30 pencils", 30.0),
+    ("**Final Answer:** The ball costs **$0.05**.", 0.05),
+    ("The answer is 30.", 30.0),
+    ("Answer: 30 (thirty)", 30.0),
+    ("Answer: $1,234.50", 1234.5),
+    ("Answer: 12 - 4 = 8", 8.0),
+    ("Answer: 8 candies", 8.0),
+    ("Answer: -3", -3.0),
+    ("Answer: 2.5 hours", 2.5),
+    ("Answer: 3/4", 0.75),
+    ("Answer: \\( \\frac{3}{4} \\) of the pie", 0.75),
+    ("ANSWER: 1,000,000", 1_000_000.0),
+    ("Answer: approximately 33.3 km", 33.3),
+    ("Answer: 30 pencils in 5 boxes", 30.0),
+    ("Answer: 30 pencils, 6 in each of 5 boxes", 30.0),
+    ("Answer: 5 boxes × 6 pencils = 30 pencils", 30.0),
+    ("Answer: 8 (12 - 4 = 8)", 8.0),
+    ("Answer: 30, because 5 × 6 = 30", 30.0),
+    ("Answer: 30, which is 5 × 6", 30.0),
+    ("Answer: 7 apples; he started with 3", 7.0),
+    ("Answer: The ball costs $0.05, since $1.05 + $0.05 = $1.10", 0.05),
+    ("Answer: There are 5 boxes, so the total is 30.", 30.0),
+    ("Answer: In total, 5 boxes hold 30 pencils.", 30.0),
+    ("Answer: The speed is 60 km/h, so in 3 hours it travels 180 km.", 180.0),
+    ("Answer: It takes 3 hours to travel 180 km.", 3.0),
+    ("Answer: The car travels 180 km in 3 hours.", 180.0),
+    ("Answer: She had 12 candies, gave away 4, and has 8 left.", 8.0),
+    ("Answer: 8 candies are left", 8.0),
+    ("Answer: Tom ends up with 7 apples.", 7.0),
+    ("Answer: approx. 30 km", 30.0),
+    ("Answer: x = 2", 2.0),
+    ('{"answer": "The total is 30 pencils"}', 30.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [pytest.param(line, value, id=line[:50]) for line, value in MINED + INCOHERENT + HOSTED],
+)
+def test_an_answer_line_reads_as_the_number_it_asserts(line: str, expected: float | None) -> None:
+    assert NUMBER.extract(line) == expected
+
+
+def test_the_answer_sentence_wins_over_the_working_before_it() -> None:
+    tutor = (
+        "1. Each box holds 6 pencils.\n2. 5 boxes hold 5 x 6 = 30 pencils.\n"
+        "Answer: The total number of pencils in 5 boxes is 30."
+    )
+    assert NUMBER.extract(tutor) == 30.0
+    assert STRICT.extract(tutor) == 30.0
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("Let me count.\nAnswer: thirty pencils\n", "Answer: thirty pencils"),
+        ("### Final Answer:\n\nthirty", "### Final Answer: thirty"),
+        ('Steps.\n{"answer": "thirty"}', '{"answer": "thirty"}'),
+        ("So it is \\boxed{x}.", "So it is \\boxed{x}."),
+        ("I am not sure.\nMaybe many.\n\n", "Maybe many."),
+        ("Answer: 3\nMore text.\nAnswer: many", "Answer: many"),
+        ("", ""),
+        ("  \n ", ""),
+    ],
+)
+def test_a_miss_names_the_line_the_answer_was_looked_for_in(text: str, line: str) -> None:
+    assert NUMBER.answer_line(text) == line
+
+
+def documented_readings() -> list[tuple[str, float | None]]:
+    """The rows of the table in docs/transfer.md that shows how answers are read: each
+    example in the first column with its value in the second (one value for all, or one
+    each)."""
+    page = Path(__file__).resolve().parents[2] / "docs" / "transfer.md"
+    table = page.read_text(encoding="utf-8").split("| the model writes | read as |", 1)[1]
+    rows = []
+    for line in table.splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        cell, value = line.strip("|").rsplit("|", 1)
+        examples = re.findall(r"`([^`]+)`", cell)
+        values = [None if "miss" in v else float(v) for v in value.strip().split(", ")]
+        rows += zip(examples, values * len(examples) if len(values) == 1 else values, strict=True)
+    return rows
+
+
+def test_the_documented_readings_are_the_readings() -> None:
+    rows = documented_readings()
+    assert len(rows) >= 15
+    assert [(text, NUMBER.extract(text)) for text, _ in rows] == rows
+
+
+class CountingPattern:
+    """A compiled pattern that counts the characters it is asked to scan."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.scanned = 0
+
+    def finditer(self, text: str, *args: int) -> Iterator[re.Match[str]]:
+        self.scanned += len(text)
+        return self.pattern.finditer(text, *args)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Answer: " + "(x " * 3000 + "1",  # asides before any number
+        "Answer: 1 " + "is " * 3000,  # verbs after the last number
+        "Answer: 1 " + "so " * 3000,  # conclusions after the last number
+        "Answer: 1 " + "12 - (" * 3000,  # brackets that group arithmetic
+        "Answer: " + "1 = " * 3000,  # equations
+    ],
+    ids=["asides", "verbs", "conclusions", "brackets", "equations"],
+)
+def test_reading_a_long_answer_line_scans_it_a_few_times_not_once_per_word(
+    monkeypatch: pytest.MonkeyPatch, line: str
+) -> None:
+    counting = CountingPattern(answers._NUMBER)
+    monkeypatch.setattr(answers, "_NUMBER", counting)
+    assert NUMBER.extract(line) is not None
+    assert counting.scanned <= 5 * len(line)

@@ -1,5 +1,7 @@
-"""The CI workflows of docs/ci.md parse as YAML, have the jobs the page describes, and use
-only ``--xgen-*`` options and ``xgen`` commands that exist."""
+"""The CI workflows of docs/ci.md parse as YAML, have the jobs the page describes, use
+only ``--xgen-*`` options and ``xgen`` commands that exist, install the plugin pinned from
+git (it is not on the package index), install the project under test and pin their tools.
+tests/plugin/test_ci_workflows.py runs them."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 from pytest_xgen.cli import main as xgen
 from pytest_xgen.settings.options import SETTINGS
@@ -89,3 +92,52 @@ def help_of(command: str, capsys: pytest.CaptureFixture[str]) -> str:
         status = int(exc.code or 0)
     assert status == 0
     return capsys.readouterr().out
+
+
+def installs(commands: list[str]) -> list[list[str]]:
+    """The arguments of every ``pip install`` in ``commands``, in order."""
+    found = []
+    for command in commands:
+        for line in command.splitlines():
+            if line.strip().startswith("pip install "):
+                found.append(shlex.split(line)[2:])
+    return found
+
+
+def plugin_source(workflow: dict[str, Any]) -> str:
+    """The ``XGEN_PLUGIN`` a workflow installs the plugin from (GitHub ``env``, GitLab
+    ``variables``)."""
+    variables = workflow["env"] if "env" in workflow else workflow["variables"]
+    return str(variables["XGEN_PLUGIN"])
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["github", "gitlab"])
+def test_the_workflows_install_the_plugin_pinned_from_git_not_from_the_index(index: int) -> None:
+    # pytest-xgen is not on the package index: `pip install pytest-xgen` finds nothing.
+    workflow = blocks()[index]
+    requirement = Requirement(plugin_source(workflow))
+    assert requirement.name == "pytest-xgen" and requirement.url, requirement
+    assert re.fullmatch(r"git\+https://\S+/pytest-xgen@[\w.-]+", requirement.url), requirement.url
+    # Replaying needs no llama.cpp build.
+    assert "local" not in requirement.extras
+    arguments = installs(scripts(workflow))
+    assert arguments
+    for args in arguments:
+        assert "$XGEN_PLUGIN" in args or args == ["-e", "."], args
+        assert not any(a.startswith("pytest-xgen") for a in args), args
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["github", "gitlab"])
+def test_every_job_that_runs_pytest_installs_the_project_under_test_and_pins_its_tools(
+    index: int,
+) -> None:
+    workflow = blocks()[index]
+    jobs = workflow.get("jobs", workflow)
+    testing = {n: scripts(j) for n, j in jobs.items() if any("pytest " in c for c in scripts(j))}
+    assert testing
+    for name, commands in testing.items():
+        first_pytest = next(i for i, c in enumerate(commands) if c.lstrip().startswith("pytest "))
+        before = installs(commands[:first_pytest])
+        assert ["-e", "."] in before, (name, before)  # or `import yourapp` fails
+        tools = [a for args in before for a in args if a not in ("-e", ".", "$XGEN_PLUGIN")]
+        assert tools and all(re.fullmatch(r"[\w.-]+==[\w.]+", t) for t in tools), tools

@@ -429,3 +429,43 @@ def test_a_report_without_transfer_checks(demo: dict[str, Any]) -> None:
     assert Page(page).errors == []
     assert "No transfer checks in this run" in page
     assert "transfer-matrix" not in page
+
+
+def test_checks_nothing_asserted_read_measured_and_errors_stand_apart() -> None:
+    """The overview, the header's tally and the drill-down say what the other summaries say:
+    a check nothing asserted is measured (no pass or fail badge), a test that stopped on an
+    error is an error, and pytest's outcome sits beside the verdict."""
+    report = tiny_report()
+    [test] = report["tests"]
+    for check in test["checks"]:
+        check["asserted"] = False
+    errored = copy.deepcopy(test)
+    errored["nodeid"], errored["outcome"] = "t.py::test_miss", "error"
+    for check in errored["checks"]:
+        check["asserted"] = True
+    report["tests"].append(errored)
+    page = render_html(report)
+    assert Page(page).errors == []
+    header = page.split('<p class="summary">')[1].split("</p>")[0]
+    assert '<span class="verdict v-measured">\u2013 1 measured (not asserted)</span>' in header
+    assert '<span class="verdict v-error">! 1 error</span>' in header
+    assert '<span class="verdict v-fail">\u2717 0 fail</span>' in header
+    measured, miss = page.split('<details class="test"')[1:]
+    # The invariant check's verdict is fail, but nothing asserted it.
+    assert "v-fail" not in measured and "v-pass" not in measured
+    # The test, and each of its three checks in its heading and its verdict block.
+    assert measured.count('<span class="verdict v-measured">') == 1 + 3 + 3
+    assert '<span class="tag">passed</span>' in measured
+    # An errored test: no verdict of its own; its checks keep theirs in the drill-down.
+    summary = miss.split("</summary>")[0]
+    assert '<span class="verdict v-error">! error</span>' in summary
+    assert '<span class="tag bad">error</span>' in summary
+    assert "v-fail" in miss.split("</summary>", 1)[1]
+
+
+def test_a_report_without_asserted_fields_reads_as_before() -> None:
+    """Reports written before checks said whether they were asserted show their verdicts."""
+    page = render_html(tiny_report())
+    assert '<span class="verdict v-measured">' not in page
+    header = page.split('<p class="summary">')[1].split("</p>")[0]
+    assert '<span class="verdict v-fail">\u2717 1 fail</span>' in header

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import find, settings
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
 
 from pytest_xgen import strategies as xst
 from pytest_xgen.core import interventions as edits
@@ -38,6 +39,59 @@ def test_steps_cuts_drops_and_swaps_keep_the_text_between_steps() -> None:
     )
     two = "Start with 3.  Add 4."
     assert edits.swap_steps(two, 0) == "Add 4.  Start with 3."
+
+
+# A SmolLM-style explanation: display formulas with their delimiters on lines of their own,
+# a code fence and a rule.
+LATEX = (
+    "Tom has 3 apples.\n\\[\n3 + 4 = 7\n\\]\nSo he has 7 apples.\n$$\n7 - 0 = 7\n$$\n"
+    "```python\nprint(3 + 4)\n```\n---\nThat is all."
+)
+
+
+def test_lone_delimiter_lines_are_not_steps() -> None:
+    found = [s.text.strip() for s in edits.steps(LATEX)]
+    assert found == [
+        "Tom has 3 apples.",
+        "\\[\n3 + 4 = 7\n\\]",
+        "So he has 7 apples.",
+        "$$\n7 - 0 = 7\n$$",
+        "```python\nprint(3 + 4)\n```\n---",
+        "That is all.",
+    ]
+    # The steps still cover the text: cuts keep formulas whole, edits keep the rest as it was.
+    assert edits.truncate(LATEX, 2) == "Tom has 3 apples.\n\\[\n3 + 4 = 7\n\\]"
+    assert edits.drop_step(LATEX, 1) == LATEX.replace("\\[\n3 + 4 = 7\n\\]\n", "")
+    corrupted = edits.corrupt(LATEX, 1, 0)
+    assert corrupted is not None and corrupted.text == LATEX.replace("3 + 4 = 7", "4 + 4 = 8")
+    assert edits.numbered_steps(LATEX) == [0, 1, 2, 3, 4]
+    assert edits.steps("\\[\n\\]\n") == []
+    # A closing $$ closes the one opened on a line with words: it joins that step.
+    opened = "First we add.\n$$ 3 + 4 = 7\n$$\nSo 7 in all."
+    assert [s.text for s in edits.steps(opened)][1] == "$$ 3 + 4 = 7\n$$\n"
+    # A leading delimiter with no step before it joins the one after it.
+    assert [s.text for s in edits.steps("---\nStart with 3.")] == ["---\nStart with 3."]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["\\[", "\\]", "$$", "```", "---", "Add 3 to 4.", "It is 7.", "x = 2"]),
+        max_size=8,
+    )
+)
+@settings(database=None, max_examples=60, deadline=None)
+def test_steps_cover_the_text_and_none_is_a_delimiter_alone(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    found = edits.steps(text)
+    for step in found:
+        assert text[step.start : step.end] == step.text
+        assert not edits._markup_only(step.text)
+    for before, after in zip(found, found[1:], strict=False):
+        assert before.end <= after.start and not text[before.end : after.start].strip()
+    if found:
+        assert not text[: found[0].start].strip() and not text[found[-1].end :].strip()
+        for keep in range(len(found) + 1):
+            assert text.startswith(edits.truncate(text, keep))
 
 
 @pytest.mark.parametrize(
@@ -169,7 +223,7 @@ PROBLEM = "Tom has 3 apples and buys 4 more. How many apples does he have?"
 GIVEN = "Tom starts with 3 apples. He buys 4 more."
 
 
-def _run(answer: Any, seed: int = 0, **values: Any) -> Any:
+def _run(answer: Any, seed: int = 0, expected: Any = None, **values: Any) -> Any:
     """``interventions.run`` on :data:`GIVEN` with two evaluators answering
     ``answer(explanation given, sample index, a generator for this request)``."""
     import hashlib
@@ -200,7 +254,8 @@ def _run(answer: Any, seed: int = 0, **values: Any) -> Any:
         return spec.extract(text)
 
     made = transfer.given("given", GIVEN, opts, spec, ask, extract, "given", "text")
-    return interventions.run(PROBLEM, opts, spec, made, ask, extract), asked
+    found = interventions.run(PROBLEM, opts, spec, made, ask, extract, expected=expected)
+    return found, asked
 
 
 def test_the_reference_answer_comes_from_separate_samples_of_the_original() -> None:
@@ -221,7 +276,7 @@ def test_the_reference_answer_comes_from_separate_samples_of_the_original() -> N
     data = mistake.to_dict()
     assert data["reference_samples"]["reference"] == {"hits": 10, "total": 10, "rate": 1.0}
     assert data["reference_tie"] is False
-    assert "(the most common given the original explanation on 10 separate samples)" in (
+    assert "(the most common given the original explanation, in 10 of 10 separate samples)" in (
         mistake.explain()
     )
     # The reference is not even the original's most common answer: nothing is stable.
@@ -244,6 +299,64 @@ def test_a_tied_reference_goes_to_the_answer_seen_first_and_says_so() -> None:
     assert most_common([None, 7, 8, 8, 7], spec.equal) == (7, True)
     assert most_common([8, 7, 7], spec.equal) == (7, False) and modal([8, 7, 7], spec) == 7
     assert most_common([None], spec.equal) == (None, False)
+
+
+def test_a_tied_reference_makes_every_intervention_inconclusive() -> None:
+    # Two evaluators, samples=2: the separate samples (indices 2 and 3) answer 2 and 14 for
+    # each, a 2-2 tie. Nothing follows the explanation, so each measure "passes" on 2.
+    found, _ = _run(
+        lambda given, sample, rng: 14 if sample == 3 else 2,
+        samples=2,
+        confidence=None,
+        max_filler_lift=1.0,
+        max_paraphrase_change=None,
+    )
+    assert found.mistake.reference == 2 and found.mistake.tie
+    for check in found.checks:
+        assert check.verdict == "inconclusive", check.explain()
+        reason = "came from a tie: 2 and 14 each 2 of the 4 separate samples, the first seen"
+        assert any(reason in r for r in check.reasons)
+        assert check.summary.endswith("(reference answer 2: tied at 2 of 4 separate samples)")
+        origin = check.to_dict()["reference_origin"]
+        assert origin["samples"] == 4 and origin["count"] == 2 and origin["runner_up"] == 2
+        assert origin["tie"] is True and origin["share"] == 0.5
+    # The filler control would pass (asserted), the others are reported only.
+    assert found.filler.measured == "pass"
+    assert "measured on that answer the check would pass (max_filler_lift=1)" in (
+        found.filler.explain()
+    )
+    assert not found.passed
+
+
+def test_a_reference_that_is_not_the_expected_answer_is_inconclusive() -> None:
+    # Given the whole explanation every answer is 2 (no tie), without it 0: early answering
+    # would pass, but the problem's answer is 7.
+    def answer(given: str | None, sample: int, rng: Any) -> int:
+        return 2 if given is not None and "4 more" in given else 0
+
+    found, _ = _run(answer, expected=7, min_steps_needed=1, confidence=None)
+    early = found.early
+    assert early.reference == 2 and not early.tie
+    assert early.verdict == "inconclusive" and early.to_dict()["reference_origin"] == {
+        "samples": 10,
+        "count": 10,
+        "share": 1.0,
+        "runner_up": 0,
+        "tie": False,
+        "differs_from_expected": True,
+        "doubts": [
+            "the reference answer 2 (10 of 10 separate samples) is not the expected 7: the "
+            "evaluators given the explanation do not reach the expected answer, so whether "
+            "they follow its reasoning cannot be told from their answers"
+        ],
+        "measured": "pass",
+    }
+    assert early.summary.endswith("(reference answer 2: not the expected 7)")
+    assert "in 10 of 10 separate samples; expected 7: it differs" in early.explain()
+    # The expected answer as reference: the same measures decide as before.
+    right, _ = _run(answer, expected=2, min_steps_needed=1, confidence=None)
+    assert right.early.verdict == "pass" and not right.early.doubts
+    assert right.early.to_dict()["reference_origin"]["differs_from_expected"] is False
 
 
 def test_an_edit_that_changes_nothing_has_no_follow_rate() -> None:

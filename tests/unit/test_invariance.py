@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -287,3 +288,103 @@ def test_a_failure_by_the_reference_answer_names_it() -> None:
     assert result.reasons[0].startswith(
         "a: the base's most common answer (8) fell from 1.00 to 0.00 (screen p="
     )
+
+
+# -- a product under perturbation: explanation= a callable --------------------------------
+
+RENAMED = BASE.replace("Tom", "Sam")
+
+
+class Product:
+    """A product's explain(): answers 7, but 9 once the prompt names Sam; logs its prompts."""
+
+    def __init__(self, base_answer: int = 7) -> None:
+        self.base_answer = base_answer
+        self.seen: list[str] = []
+
+    def explain(self, prompt: str) -> str:
+        self.seen.append(prompt)
+        answer = 9 if "Sam" in prompt else self.base_answer
+        return f"Step 1: we carry {answer} forward.\nAnswer: {answer}"
+
+
+def following(model: str, messages: list[dict[str, str]], sample: int, params: Any) -> ChatResult:
+    """An evaluator that answers the last number of the explanation it was handed (8 when
+    it was handed none: the plugin's own prompt)."""
+    content = messages[-1]["content"]
+    carried = re.findall(r"carry (\d+)", content.split("Explanation:")[-1])
+    value = carried[-1] if "Explanation:" in content and carried else 8
+    return ChatResult(text=f"Answer: {value}", finish_reason="stop", usage=Usage(1, 1, 2))
+
+
+def product_check(
+    product: Product, perturbed: str, expected: Any = 7, **values: Any
+) -> invariance.InvariantResult:
+    values.setdefault("samples", 1)
+    values.setdefault("temperature", 0)
+    return invariant(
+        BASE,
+        perturbed,
+        options(**values),
+        SPEC,
+        expected,
+        following,
+        extract,
+        explanation=product.explain,
+    )
+
+
+def test_a_product_explains_both_prompts_and_its_answers_are_compared() -> None:
+    product = Product()
+    same = product_check(product, BASE)
+    assert product.seen == [BASE]  # one call: the base is its own perturbation here
+    assert same.verdict == "pass" and not same.explanation_changed
+    assert same.explanation is not None and same.explanation.answer == 7
+    assert same.explanation.origin.startswith("callable ")
+    changed = product_check(product, RENAMED)
+    assert product.seen[-2:] == [BASE, RENAMED]
+    assert changed.base_explanation is not None and changed.base_explanation.answer == 7
+    assert changed.explanation is not None and changed.explanation.answer == 9
+    assert changed.verdict == "fail" and changed.explanation_changed
+    text = changed.explain()
+    assert "the explanation's answer changed from 7 on the base prompt to 9" in text
+    assert "  explanation  7" in text and "<- flipped" in text
+    data = changed.to_dict()["explanation"]
+    assert data["changed"] and data["base"]["answer"] == 7 and data["perturbed"]["answer"] == 9
+
+
+def test_the_evaluators_are_handed_the_products_explanation_of_each_prompt() -> None:
+    result = product_check(Product(), RENAMED, expected=None)
+    # Following the product's explanation they answer 7 on the base prompt and 9 on the
+    # renamed one (answering by themselves, they would say 8 on both).
+    assert result.base_answers == {"a": [7]} and result.perturbed_answers == {"a": [9]}
+    assert result.flipped == ["a"]
+
+
+def test_a_wrong_base_answer_is_the_reference_unless_right_answers_are_required() -> None:
+    # The product is wrong on the base prompt (5, expected 7) and stays wrong on a
+    # perturbation that keeps its answer: its answer survived, the check passes.
+    product = Product(base_answer=5)
+    kept = BASE.replace("apples and", "apples  and")
+    assert product_check(product, kept).verdict == "pass"
+    asked = product_check(product, kept, require_correct=True)
+    assert asked.verdict == "fail"
+    assert "the explanation's answer on the base prompt is 5 (expected 7: wrong" in asked.explain()
+
+
+def test_a_product_in_a_screened_check_fails_on_a_changed_answer_without_a_confirmation() -> None:
+    result = product_check(Product(), RENAMED, samples="auto", temperature=0.7)
+    assert not result.exact
+    assert result.explanation_changed and result.verdict == "fail"
+
+
+def test_without_a_product_the_evaluators_are_asked_with_the_projects_own_prompt() -> None:
+    systems: list[str] = []
+
+    def ask(model: str, messages: list[dict[str, str]], sample: int, params: Any) -> ChatResult:
+        systems.append(messages[0]["content"])
+        return ChatResult(text="Answer: 7", finish_reason="stop", usage=Usage(1, 1, 2))
+
+    opts = options(samples=1, temperature=0, prompts={"own_system": "Answer as our app does."})
+    invariant(BASE, RENAMED, opts, SPEC, 7, ask, extract)
+    assert systems == ["Answer as our app does."] * 2

@@ -73,7 +73,7 @@ def test_hostile_test_ids_stay_text_in_their_cell() -> None:
     body = page.split("<tbody>")[1]
     rows = body.split("<tr>")[1:]
     assert len(rows) == len(HOSTILE)
-    assert all(r.count("<td") == 8 for r in rows)  # no "|" opened a cell
+    assert all(r.count("<td") == 9 for r in rows)  # no "|" opened a cell
 
 
 def test_text_and_code_spans() -> None:
@@ -222,3 +222,81 @@ def test_the_summary_never_passes_its_limit(limit: int) -> None:
 def test_a_limit_below_the_smallest_is_refused() -> None:
     with pytest.raises(ValueError, match=f"at least {MIN_LIMIT} bytes; got 100"):
         render_markdown(demo(), limit=100)
+
+
+def test_a_long_table_keeps_what_pytest_failed_open_and_measured_checks_folded() -> None:
+    """Past the fold, what stays open is what did not pass in the checks or in pytest: a
+    failed check, a test that errored, a passing check in a test that failed; checks nothing
+    asserted are measured (no pass or fail) and fold with the passes."""
+    doc = many_tests(15)  # the last check fails
+    tests = doc["tests"]
+    tests[0]["outcome"] = "failed"  # its check passed; the test failed on its own assert
+    for test in tests[1:4]:  # unmarked: the thresholds fail, nothing asserts them
+        test["checks"][0].update(verdict="fail", asserted=False)
+    tests[4]["outcome"] = "error"  # stopped on a replay miss after its check
+    assert schema_problem(doc) is None
+    summary = render_markdown(doc)
+    assert summary.startswith(
+        "### pytest-xgen: 15 transfer check(s): 10 pass, 1 fail, 0 inconclusive, "
+        "3 measured (not asserted), 1 error\n"
+    )
+    opened = summary.split("<details>")[0]
+    rows = [line for line in opened.splitlines() if line.startswith("| `")]
+    assert [(row.split(" | ")[0][-6:], row.split(" | ")[5:7]) for row in rows] == [
+        ("[014]`", ["**fail**", "passed"]),
+        ("[004]`", ["**error**", "**error**"]),
+        ("[000]`", ["pass", "**failed**"]),
+    ]
+    folded = summary.split("<details>")[1]
+    assert folded.count("| measured, not asserted | passed |") == 3
+    assert folded.count("**fail**") == 1  # the asserted one
+
+
+def test_interventions_nothing_asserted_are_measured_not_failed() -> None:
+    """An intervention's verdict counts as pass or fail only where the test asserted it; the
+    terminal and the Markdown summary tally and list them alike."""
+    from pytest_xgen.report.terminal import intervention_lines
+
+    def check(kind: str, verdict: str, asserted: bool) -> dict:
+        summary = f"{kind} summary"
+        return dict(
+            kind=kind, prompt="p", verdict=verdict, reasons=[], summary=summary, asserted=asserted
+        )
+
+    doc = demo()
+    doc["tests"] = [
+        {
+            "nodeid": "t.py::test_unmarked",
+            "outcome": "passed",
+            "checks": [
+                check("early_answering", "fail", False),
+                check("filler_control", "pass", False),
+            ],
+        },
+        {
+            "nodeid": "t.py::test_marked",
+            "outcome": "failed",
+            "checks": [check("added_mistake", "fail", True), check("mirrored", "pass", True)],
+        },
+        {
+            "nodeid": "t.py::test_miss",
+            "outcome": "error",
+            "checks": [check("mirrored", "fail", True)],
+        },
+    ]
+    tally = "5 check(s): 1 pass, 1 fail, 0 inconclusive, 2 measured (not asserted), 1 error"
+    summary = render_markdown(doc)
+    assert f"Interventions: {tally}." in summary
+    listed = [line for line in summary.splitlines() if line.startswith("- ")]
+    assert listed == ["- `t.py::test_marked` added mistake: **fail**: `added_mistake summary`"]
+    tests = {t["nodeid"]: t for t in doc["tests"]}
+    assert intervention_lines(tests, verbose=False) == [
+        f"xgen interventions: {tally}",
+        "  t.py::test_marked  added mistake: fail: added_mistake summary",
+    ]
+    verbose = intervention_lines(tests, verbose=True)
+    assert (
+        "  t.py::test_unmarked  early answering: measured, not asserted: early_answering summary"
+        in verbose
+    )
+    assert "  t.py::test_miss  mirrored: error: mirrored summary" in verbose

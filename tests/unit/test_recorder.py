@@ -509,10 +509,13 @@ def test_a_dry_run_plans_each_live_call_once_and_makes_none(store: Store, tmp_pa
     assert rec.take_pending() == {MODULE: [recorded]}  # the replay, not the plans
 
 
-def test_a_dry_run_in_replay_only_mode_still_names_a_miss(store: Store, tmp_path: Path) -> None:
+def test_a_dry_run_in_replay_only_mode_counts_a_miss(store: Store, tmp_path: Path) -> None:
     rec = make("none", store, tmp_path, dry_run=True)
-    with pytest.raises(RecordingMissError):
-        rec.call(request(), Live(), SITE)
+    live = Live()
+    planned, replayed = rec.call(request(), live, SITE)
+    assert not replayed and live.calls == 0
+    assert rec.planned[planned["key"]]["miss"] == "replay-only mode (--xgen-record-mode=none)"
+    assert rec.planned_misses_for(TEST) == 1 == rec.planned_for(TEST)
 
 
 # -- writing cassettes ----------------------------------------------------------------------
