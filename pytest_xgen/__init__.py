@@ -19,6 +19,7 @@ _LAZY = {
     # the fixture and the models a test sees
     "Xgen": "pytest_xgen.fixture",
     "RecordedModel": "pytest_xgen.fixture",
+    "Patched": "pytest_xgen.fixture",
     "RecordedClient": "pytest_xgen.client",
     "AsyncRecordedClient": "pytest_xgen.client",
     "Prompts": "pytest_xgen.core.prompts",
@@ -31,6 +32,9 @@ _LAZY = {
     "Condition": "pytest_xgen.checks.transfer",
     "Explanation": "pytest_xgen.checks.transfer",
     "InvariantResult": "pytest_xgen.checks.invariance",
+    "Interventions": "pytest_xgen.checks.interventions",
+    "Intervention": "pytest_xgen.checks.interventions",
+    "MirrorResult": "pytest_xgen.checks.interventions",
     "ReviewResult": "pytest_xgen.checks.review",
     "StepReview": "pytest_xgen.checks.review",
     "EnsembleExplanation": "pytest_xgen.checks.ensemble",
@@ -79,10 +83,14 @@ __all__ = [
     "Edit",
     "EnsembleExplanation",
     "Explanation",
+    "Intervention",
+    "Interventions",
     "InvariantResult",
     "LocalModelError",
+    "MirrorResult",
     "ModelCallError",
     "PairAgreement",
+    "Patched",
     "PerturbedPrompt",
     "RecordedModel",
     "RecordedClient",
@@ -115,6 +123,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from pytest_xgen.checks.ensemble import EnsembleExplanation
+    from pytest_xgen.checks.interventions import Intervention, Interventions, MirrorResult
     from pytest_xgen.checks.invariance import InvariantResult
     from pytest_xgen.checks.review import ReviewResult, StepReview
     from pytest_xgen.checks.transfer import Condition, Explanation, TransferResult
@@ -145,7 +154,7 @@ if TYPE_CHECKING:
         XgenError,
         XgenInfraError,
     )
-    from pytest_xgen.fixture import RecordedModel, Xgen
+    from pytest_xgen.fixture import Patched, RecordedModel, Xgen
     from pytest_xgen.models.base import ChatModel, ChatResult, CompletionResult, Usage
     from pytest_xgen.strategies import Transform
 

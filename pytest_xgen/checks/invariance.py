@@ -495,6 +495,13 @@ def invariant(
     for test in result.tests.values():
         test.screened = _suggests(test, margin)
         test.power = confirmation_power(test.base_rate, size, result.level, margin)
+    # Without ``expected`` the base prompt's answers are the reference: with none readable
+    # there is nothing to compare, which is no evidence of invariance (as in exact mode).
+    unreadable = [
+        m
+        for m, t in result.tests.items()
+        if expected is None and t.reference is None and not any(a is not None for a in found[0][m])
+    ]
     smallest = significance.drop_beyond_p(size, size, 0, size, margin)
     suspects = [m for m, t in result.tests.items() if t.screened]
     if smallest >= result.level:
@@ -529,8 +536,13 @@ def invariant(
             f"{test.confirmation[1]:.2f} (p={test.confirmation[2]:.3g} < {result.level:.2g}, "
             f"beyond a drop of {margin:g})"
         )
+    for model in unreadable:
+        result.reasons.append(
+            f"{model} gave no parseable answer on the base prompt's {base_n} screening "
+            "sample(s), so there is no reference answer to compare with"
+        )
     _product(result)
-    if result.flipped or result.explanation_changed or _product_wrong(result):
+    if result.flipped or unreadable or result.explanation_changed or _product_wrong(result):
         result.verdict = "fail"
     budget.decided[key] = copy.deepcopy(result)
     return result

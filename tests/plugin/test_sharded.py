@@ -155,6 +155,12 @@ def test_merge_refuses_shards_that_are_not_one_run(
     assert xgen(["merge", a, c, "-o", x]) == 2
     err = capsys.readouterr().err
     assert "ran with model_map {a=worse} and" in err and a in err and c in err
+    # Sample i asks with seed+i: a shard run with another seed drew other samples.
+    run(suite, "d", "-k", "test_plain", "--xgen-seed=1").assert_outcomes(passed=1)
+    d = str(suite.path / "d.json")
+    assert xgen(["merge", a, d, "-o", x]) == 2
+    err = capsys.readouterr().err
+    assert f"{d} ran with seed 1 and {a} with 0: " in err and "the same seed" in err
     doc = json.loads(Path(c).read_text())
     doc["run"]["model_map"] = {}
     doc["run"]["models"]["a"]["model"] = "another"

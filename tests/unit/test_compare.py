@@ -521,6 +521,139 @@ def paired_margin_p(comparison: Comparison, metric: str) -> float:
     return result.p_regressed
 
 
+# --- which p-value makes a test regressed ----------------------------------------------------
+#
+# A metric of a paired test is regressed when *its own* drop test, adjusted with the family,
+# has p below alpha (and the drop is beyond the margin). The runs below are built so that the
+# other p-values at hand (the raw one, the suite's, another metric's) decide otherwise.
+
+
+def assert_decided_by_own_adjusted_p(comparison: Comparison) -> None:
+    """Every judged change is regressed exactly when its adjusted p is below alpha and its
+    drop beyond its margin."""
+    judged = 0
+    for test in comparison.tests:
+        for change in test.changes.values():
+            if change.p_adjusted is None:
+                assert not change.regressed
+                continue
+            judged += 1
+            beyond = change.delta is not None and change.delta < -change.margin
+            expected = change.p_adjusted < comparison.alpha and beyond
+            assert change.regressed is expected, (test.nodeid, change.metric)
+    assert judged
+
+
+def test_a_test_regresses_on_its_adjusted_p_not_its_raw_p_nor_the_suites() -> None:
+    """Six tests each drop 0.90 -> 0.60: each drop alone is significant (raw p 0.04), not
+    after Holm over six tests and the split of alpha; the suite's mean drop is clear (its p
+    is 0.006). No test is regressed, the suite is."""
+    before = report(dict.fromkeys([f"t::{i}" for i in range(6)], metrics(18, 20)))
+    after = report(dict.fromkeys([f"t::{i}" for i in range(6)], metrics(12, 20)))
+    comparison = compare(before, after, thresholds={"consistency": 0.05})
+    raw_p = drop_beyond_p(18, 20, 12, 20, margin=0.05)
+    assert 0.03 < raw_p < 0.05
+    holm = [min(1.0, 2 * p) for p in adjust([raw_p] * 6, "holm")]
+    for test in comparison.tests:
+        change = test.changes["consistency"]
+        assert change.delta is not None and change.p_adjusted is not None
+        assert change.delta == pytest.approx(-0.3) and change.delta < -change.margin
+        assert change.p_value == pytest.approx(raw_p)
+        assert change.p_adjusted == pytest.approx(holm[0]) and change.p_adjusted > 0.4
+        assert not change.regressed and not change.significant
+        assert test.verdict == "unchanged"
+    suite = comparison.suite["consistency"]
+    assert suite.p_regressed is not None and suite.p_regressed < 0.01
+    assert suite.verdict == "regressed"
+    assert comparison.counts()["regressed"] == 0
+    assert_decided_by_own_adjusted_p(comparison)
+    failures = gate(comparison).failures
+    assert len(failures) == 1 and failures[0].startswith("suite: consistency: REGRESSED")
+    # Without an adjustment the same drops, read with the same p, are each regressed.
+    plain = compare(before, after, adjust_with="none", thresholds={"consistency": 0.05})
+    assert plain.counts()["regressed"] == 6
+    assert_decided_by_own_adjusted_p(plain)
+
+
+def test_a_test_regresses_on_its_own_metrics_p_whatever_the_suite_and_other_metrics_say() -> None:
+    """Two gated metrics: tests a and c lose consistency hard and accuracy a little, test b
+    the other way round; lift (not gated) falls hard in a. Each metric is regressed by its own
+    drop test (not by the test's other metric, nor by the same metric of another test), while
+    the suite tests (three tests, one of them unchanged) show nothing."""
+    before = report(
+        {
+            "t::a": metrics(19, 20, accuracy=(18, 20)),
+            "t::b": metrics(14, 20, accuracy=(19, 20)),
+            "t::c": metrics(19, 20, accuracy=(18, 20)),
+        }
+    )
+    after = report(
+        {
+            "t::a": metrics(2, 20, accuracy=(14, 20)),
+            "t::b": metrics(10, 20, accuracy=(2, 20)),
+            "t::c": metrics(2, 20, accuracy=(14, 20)),
+        }
+    )
+    comparison = compare(before, after, thresholds={"consistency": 0.05, "accuracy": 0.05})
+    by_id = {t.nodeid: t for t in comparison.tests}
+    a, b = by_id["t::a"].changes, by_id["t::b"].changes
+    assert by_id["t::c"].changes == a
+    hard, slight = drop_beyond_p(19, 20, 2, 20, margin=0.05), drop_beyond_p(18, 20, 14, 20, 0.05)
+    assert hard < 1e-6 and slight > 0.1
+    assert a["consistency"].p_value == pytest.approx(hard)
+    assert a["accuracy"].p_value == pytest.approx(slight)
+    assert b["accuracy"].p_value == pytest.approx(hard)
+    assert b["consistency"].p_value == pytest.approx(drop_beyond_p(14, 20, 10, 20, margin=0.05))
+    # Each metric's drop is beyond the margin; only the hard one is shown.
+    for change in (a["consistency"], a["accuracy"], b["consistency"], b["accuracy"]):
+        assert change.delta is not None and change.delta < -0.15
+    assert a["consistency"].regressed and not a["accuracy"].regressed
+    assert b["accuracy"].regressed and not b["consistency"].regressed
+    # Lift is not gated: its tiny p makes nothing regressed.
+    assert a["lift"].p_value is not None and a["lift"].p_value < 1e-4
+    assert not a["lift"].regressed
+    assert verdicts(comparison) == {"t::a": "regressed", "t::b": "regressed", "t::c": "regressed"}
+    for metric in ("consistency", "accuracy"):
+        suite = comparison.suite[metric]
+        assert suite.p_regressed is not None and suite.p_regressed > 0.1
+        assert suite.verdict != "regressed"
+    assert_decided_by_own_adjusted_p(comparison)
+    failures = gate(comparison).failures
+    assert [line.split(" (")[0] for line in failures] == [
+        "t::a: consistency 0.95 -> 0.10",
+        "t::b: accuracy 0.95 -> 0.10",
+        "t::c: consistency 0.95 -> 0.10",
+    ]
+
+
+def test_the_suite_regresses_on_its_adjusted_p() -> None:
+    """Four tests each drop 0.90 -> 0.65: the suite's mean drop has a raw p of 0.028. When
+    the tests are paired, per-test tests share the family and the suite's p is doubled
+    (0.056): not shown, underpowered. When every explanation is new, the suite test is the
+    whole family and the same raw p shows the drop."""
+    before = report({f"t::{i}": metrics(18, 20, explanations=(f"e{i}",)) for i in range(4)})
+    paired = report({f"t::{i}": metrics(13, 20, explanations=(f"e{i}",)) for i in range(4)})
+    fresh = report({f"t::{i}": metrics(13, 20, explanations=(f"new{i}",)) for i in range(4)})
+    thresholds = {"consistency": 0.05}
+    with_tests = compare(before, paired, thresholds=thresholds)
+    raw_p = paired_margin_p(with_tests, "consistency")
+    assert 0.025 < raw_p < 0.05
+    suite = with_tests.suite["consistency"]
+    assert suite.p_regressed is not None
+    assert suite.p_regressed == pytest.approx(2 * raw_p) and suite.p_regressed > 0.05
+    assert suite.verdict == "underpowered"
+    assert with_tests.counts()["regressed"] == 0  # each test's own drop is not shown either
+    result = gate(with_tests)
+    assert result.result == "pass" and result.failures == []
+    assert [line.split(":")[0] for line in result.warnings] == ["consistency"]
+    alone = compare(before, fresh, thresholds=thresholds)
+    assert alone.counts()["unpaired"] == 4
+    suite = alone.suite["consistency"]
+    assert suite.p_regressed == pytest.approx(raw_p)
+    assert suite.verdict == "regressed"
+    assert gate(alone).failures[0].startswith("suite: consistency: REGRESSED")
+
+
 RECIPE = {"consistency": 0.05, "accuracy": 0.05, "explanation": 0.05}
 
 

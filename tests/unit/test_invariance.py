@@ -388,3 +388,109 @@ def test_without_a_product_the_evaluators_are_asked_with_the_projects_own_prompt
     opts = options(samples=1, temperature=0, prompts={"own_system": "Answer as our app does."})
     invariant(BASE, RENAMED, opts, SPEC, 7, ask, extract)
     assert systems == ["Answer as our app does."] * 2
+
+
+# -- fresh samples, and answers that cannot be read ----------------------------------------
+
+
+def flips(model: str, perturbed: bool, sample: int, rng: random.Random) -> int:
+    return 9 if perturbed else 7
+
+
+@pytest.mark.parametrize(
+    ("samples", "screen", "size"),
+    [("auto", 10, 40), (5, 5, 20)],
+    ids=["auto", "fixed"],
+)
+def test_a_confirmation_asks_both_prompts_at_indices_the_screen_never_used(
+    samples: Any, screen: int, size: int
+) -> None:
+    ask = Scripted(flips)
+    result = check(ask, BASE + " Sam reads.", samples=samples)
+    assert result.verdict == "fail" and result.tests["a"].confirmation is not None
+    assert result.confirmation_samples == size
+    # The confirmation is the last round: `size` calls per prompt.
+    screened, confirmed = ask.calls[: -2 * size], ask.calls[-2 * size :]
+    used = {sample for _, _, sample in screened}
+    assert used == set(range(screen))
+    for prompt in (BASE, BASE + " Sam reads."):
+        fresh = [sample for _, asked, sample in confirmed if asked == prompt]
+        assert fresh == list(range(screen, screen + size))
+        assert not used & set(fresh)
+
+
+def test_the_confirmations_of_a_search_never_share_an_index_on_either_prompt() -> None:
+    ask = Scripted(flips)
+    budget = SearchBudget.for_search(10)
+    for i in range(4):
+        check(ask, f"{BASE}{' ' * (i + 1)} Sam reads.", budget)
+    assert budget.spent == 3
+    perturbed = Counter(sample for _, prompt, sample in ask.calls if prompt != BASE)
+    base = Counter(sample for _, prompt, sample in ask.calls if prompt == BASE)
+    # Three confirmations of 40 past the screens (10 samples each prompt), then one screened
+    # example: every perturbed prompt's screen reuses 0..9, every fresh index is asked once.
+    assert {i: n for i, n in perturbed.items() if i >= 10} == {i: 1 for i in range(10, 130)}
+    assert {i: n for i, n in base.items() if i >= 10} == {i: 1 for i in range(10, 130)}
+    assert {i: n for i, n in perturbed.items() if i < 10} == {i: 4 for i in range(10)}
+    assert {i: n for i, n in base.items() if i < 10} == {i: 4 for i in range(10)}
+
+
+class Unreadable(Scripted):
+    """A ``Scripted`` whose answers to the prompts ``unread`` picks (by "perturbed?") have no
+    answer in them."""
+
+    def __init__(self, script: Script, unread: Callable[[bool], bool]) -> None:
+        super().__init__(script)
+        self.unread = unread
+
+    def __call__(
+        self, model: str, messages: list[dict[str, str]], sample: int, params: dict[str, Any]
+    ) -> ChatResult:
+        result = super().__call__(model, messages, sample, params)
+        if model == "a" and self.unread(messages[-1]["content"] != BASE):
+            return ChatResult(text="I am not sure.", finish_reason="stop", usage=Usage(1, 1, 2))
+        return result
+
+
+@pytest.mark.parametrize("unread", ["perturbed", "base", "both"])
+@pytest.mark.parametrize(
+    "mode",
+    [{"samples": 1, "temperature": 0}, {"samples": 5, "confidence": None}],
+    ids=["greedy", "point"],
+)
+@pytest.mark.parametrize("expected", [7, None])
+def test_an_evaluator_without_a_readable_answer_pair_fails_the_exact_comparison(
+    unread: str, mode: dict[str, Any], expected: Any
+) -> None:
+    # Evaluator a's answers cannot be read on one prompt or both: its agreement has no
+    # pair to count (rate None). That fails, never passes; b, readable and unchanged, passes.
+    which = {"perturbed": lambda p: p, "base": lambda p: not p, "both": lambda p: True}[unread]
+    ask = Unreadable(lambda m, p, i, rng: 7, which)
+    result = check(ask, BASE + " Sam reads.", expected=expected, evaluators=("a", "b"), **mode)
+    assert result.exact
+    assert result.agreement["a"].total == 0 and result.agreement["a"].rate is None
+    assert result.agreement["b"].rate == 1.0
+    assert result.verdict == "fail" and not result.passed
+    assert result.flipped == ["a"]
+    assert result.reasons == ["a gave no parseable answer pair"]
+    assert result.to_dict()["flipped"] == ["a"]
+    assert "<- flipped" in next(line for line in result.explain().splitlines() if "  a  " in line)
+
+
+@pytest.mark.parametrize("unread", ["base", "both"])
+def test_a_screen_without_a_readable_base_answer_fails_without_expected(unread: str) -> None:
+    # Screened mode, no expected answer: a's base answers are the reference, and none can be
+    # read. Nothing can be compared, which is no evidence of invariance: fail, as exact mode.
+    which = {"base": lambda p: not p, "both": lambda p: True}[unread]
+    ask = Unreadable(lambda m, p, i, rng: 7, which)
+    result = check(ask, BASE + " Sam reads.", expected=None, evaluators=("a", "b"))
+    assert not result.exact
+    assert result.tests["a"].reference is None and result.tests["b"].reference == 7
+    assert result.verdict == "fail" and not result.passed
+    assert result.reasons == [
+        "a gave no parseable answer on the base prompt's 10 screening sample(s), so there is "
+        "no reference answer to compare with"
+    ]
+    # b alone, readable and unchanged, passes.
+    alone = check(ask, BASE + " Sam reads.", expected=None, evaluators=("b",))
+    assert alone.verdict == "pass"
