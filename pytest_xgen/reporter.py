@@ -96,7 +96,8 @@ class XgenReporter:
         # explanation's own code), the count goes on without a total it has passed.
         within = planned > 0 and done <= planned
         count = f"{done}/{'<=' if at_most else ''}{planned}" if within else str(done)
-        from pytest_xgen.recording.cost import call_cost, money
+        from pytest_xgen.core.printable import money
+        from pytest_xgen.recording.cost import call_cost
 
         price = self.session.price(model)
         usage = entry["response"].get("usage") or {}
@@ -161,7 +162,7 @@ class XgenReporter:
         """Dry run: the calls a real run would make live, their tokens and cost."""
         if not self.session.dry_run:
             return
-        from pytest_xgen.recording.cost import money
+        from pytest_xgen.core.printable import money
 
         planned = sorted(
             self.session.recorder.planned.values(), key=lambda p: (p["test"], p["model"])
@@ -208,7 +209,7 @@ class XgenReporter:
         record, and the bound a Hypothesis test's examples and shrinking stayed within."""
         if not per_test:
             return
-        from pytest_xgen.recording.cost import money
+        from pytest_xgen.core.printable import money
 
         def spent(counts: dict[str, Any]) -> float:
             return float(counts.get("cost", 0)) + float(counts.get("replayed_cost", 0))
@@ -226,7 +227,7 @@ class XgenReporter:
 def calls_line(calls: dict[str, Any]) -> str:
     """The summary line of a run's calls: live ones with their tokens and cost, and what the
     replayed ones took when they were recorded."""
-    from pytest_xgen.recording.cost import money
+    from pytest_xgen.core.printable import money
 
     line = (
         f"xgen: {calls['live'] + calls['replayed']} model calls: {calls['replayed']} replayed, "

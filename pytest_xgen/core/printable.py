@@ -8,6 +8,7 @@ character is written as its Python escape instead; newlines are kept where asked
 
 from __future__ import annotations
 
+import math
 import unicodedata
 
 
@@ -37,3 +38,14 @@ def rate(value: float | None, missing: str = "n/a") -> str:
 def signed(value: float | None, missing: str = "n/a") -> str:
     """A difference (a lift, a change) with its sign: ``+0.20``, ``-0.05``."""
     return missing if value is None else f"{value:+.2f}"
+
+
+def money(amount: float) -> str:
+    """A cost as the terminal and reports show it: 0, four significant digits below 1 (in
+    plain decimals), else two decimals."""
+    if amount == 0:
+        return "0"
+    if amount >= 1:
+        return f"{amount:.2f}"
+    digits = 3 - math.floor(math.log10(amount))
+    return f"{amount:.{digits}f}".rstrip("0").rstrip(".")

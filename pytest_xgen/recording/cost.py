@@ -207,14 +207,3 @@ def spent_cost(
 ) -> float:
     """What a made call cost: :func:`call_cost` of :func:`spent_tokens`."""
     return call_cost(spent_tokens(request, response), price)
-
-
-def money(amount: float) -> str:
-    """A cost as the terminal and reports show it: 0, four significant digits below 1 (in
-    plain decimals), else two decimals."""
-    if amount == 0:
-        return "0"
-    if amount >= 1:
-        return f"{amount:.2f}"
-    digits = 3 - math.floor(math.log10(amount))
-    return f"{amount:.{digits}f}".rstrip("0").rstrip(".")

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_xgen.core import finite
+from pytest_xgen.core.printable import money
 from pytest_xgen.errors import (
     BudgetExhaustedError,
     CassetteError,
@@ -42,7 +43,6 @@ from pytest_xgen.recording.cost import (
     Price,
     estimate,
     estimated_cost,
-    money,
     prompt_cost,
     spent_cost,
     spent_tokens,

@@ -15,8 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from pytest_xgen.core.printable import rate, signed
-from pytest_xgen.recording.cost import money
+from pytest_xgen.core.printable import money, rate, signed
 from pytest_xgen.report.status import TALLY_LABELS, asserted, counts, label, row_status
 
 __all__ = ["pooled_agreement", "render_html", "strike_removed", "transfer_matrix"]

@@ -20,8 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pytest_xgen.core.printable import printable, rate
-from pytest_xgen.recording.cost import money
+from pytest_xgen.core.printable import money, printable, rate
 from pytest_xgen.report.markdown_limits import COMMENT_LIMIT, MIN_LIMIT
 from pytest_xgen.report.status import check_status, label, needs_look, rank, row_status, tally
 

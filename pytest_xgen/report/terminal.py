@@ -27,7 +27,7 @@ def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[st
     pytest's outcome. Columns line up whatever their contents: each is as wide as its
     widest cell, numbers to the right, words to the left.
     """
-    from pytest_xgen.recording.cost import money
+    from pytest_xgen.core.printable import money
 
     rows = []
     statuses = []

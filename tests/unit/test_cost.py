@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pytest_xgen.core.printable import money
 from pytest_xgen.errors import BudgetExhaustedError
 from pytest_xgen.recording.budget import CAP, SCALE, CostBudget
 from pytest_xgen.recording.cost import (
@@ -18,7 +19,6 @@ from pytest_xgen.recording.cost import (
     call_cost,
     estimate,
     estimated_cost,
-    money,
     prompt_cost,
     received_estimate,
     spent_cost,

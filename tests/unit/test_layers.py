@@ -38,10 +38,6 @@ PACKAGE_RANKS = {
     "client": 8,
     "plugin": 9,
     "cli": 9,
-    # the deprecated aliases re-export the public API, as the package itself does
-    "metrics": 9,
-    "perturb": 9,
-    "answers": 9,
 }
 TOP_RANK = 9
 

@@ -143,21 +143,11 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         _ = pytest_xgen.Nope  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(
-    ("old", "name"),
-    [
-        ("metrics", "pairwise_consistency"),
-        ("perturb", "PerturbedPrompt"),
-        ("answers", "AnswerSpec"),
-    ],
-)
-def test_the_old_import_paths_work_and_say_where_to_import_from(old: str, name: str) -> None:
-    sys.modules.pop(f"pytest_xgen.{old}", None)
-    with pytest.warns(
-        DeprecationWarning, match=f"pytest_xgen.{old} is deprecated; import from pytest_xgen"
-    ):
-        module = importlib.import_module(f"pytest_xgen.{old}")
-    assert getattr(module, name) is getattr(pytest_xgen, name)
+@pytest.mark.parametrize("old", ["metrics", "perturb", "answers"])
+def test_the_modules_moved_into_core_have_no_alias_at_the_top(old: str) -> None:
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(f"pytest_xgen.{old}")
+    assert importlib.import_module(f"pytest_xgen.core.{old}") is not None
 
 
 def test_importing_the_package_loads_no_heavy_dependency() -> None:
