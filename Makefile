@@ -49,7 +49,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(ARGS)
 
-## mutate: mutation testing of core/ and recording/ with mutmut; prints the score per module
+## mutate: mutation testing of core/, recording/ and checks/ with mutmut; prints the score per module
 mutate: $(STAMP)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[mutate]'
 	rm -rf mutants

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks import _common, _runs
-from pytest_xgen.checks.transfer import _judge
+from pytest_xgen.checks.verdicts import judge
 from pytest_xgen.report import gate as gate_module
 
 THRESHOLDS = {"consistency": 0.05, "accuracy": 0.02}
@@ -278,7 +278,7 @@ def check_verdict(rng: random.Random, consistency: float, threshold: float, inte
         trial = f"C5-iid-{rng.random()}"
         return run_check(trial, consistency, 0.3, min_consistency=threshold, min_lift=-1)[0]
     flags = [rng.random() < consistency for _ in range(5)]
-    return _judge(sum(flags) / len(flags), None, threshold)
+    return judge(sum(flags) / len(flags), None, threshold)
 
 
 def main(module: Any, argv: Sequence[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """Shared by B3-B5: an inner pytest session in a subprocess, in a fresh project directory.
 
-The stub server (``tests/fakeserver.py``) runs in *this* process on a thread, the inner
+The stub server (``tests/server.py``) runs in *this* process on a thread, the inner
 pytest session in a child process, so the two do not share one interpreter lock: the
 client side is measured as a user's run would be.
 """

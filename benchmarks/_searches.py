@@ -3,7 +3,7 @@
 Each trial drives the plugin's own decision code with a scripted ``ask`` that samples a
 noisy model, a fresh draw per distinct request (seeded with the trial, model, prompt and
 sample index, as a server would answer): ``invariance.invariant`` with one
-:class:`~pytest_xgen.checks.invariance.SearchBudget` per search (as the ``xgen`` fixture
+:class:`~pytest_xgen.checks.confirmation.SearchBudget` per search (as the ``xgen`` fixture
 keeps one per Hypothesis test), and ``interventions.run`` on a given explanation. Every
 call an ``ask`` answers is counted. The real HTTP path of the same decisions is tested in
 ``tests/plugin/test_calibration.py`` and ``tests/plugin/test_interventions.py``.
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks import _common
-from pytest_xgen.checks.invariance import SearchBudget, invariant
+from pytest_xgen.checks.confirmation import SearchBudget
+from pytest_xgen.checks.invariance import invariant
 from pytest_xgen.core.answers import answer_spec
 from pytest_xgen.models.base import ChatResult, Usage
 from pytest_xgen.settings.marker import TransferOptions
@@ -189,12 +190,12 @@ def intervention_trial(trial: int) -> dict[str, Any]:
     (Fisher's exact test at ``(1 - confidence) / 2``: a one-sided error, stated at most
     that), with the reference chosen as the plugin chooses it and, for comparison, as the
     mode of the compared original answers."""
-    from pytest_xgen.checks import interventions, transfer
+    from pytest_xgen.checks import arms, conditions, interventions, verdicts
 
     spec = answer_spec("number")
     opts = options(("a", "b"), paraphrase_with="a")
     ask = Counted(spread_ask(trial))
-    made = transfer.given("given", EXPLANATION, opts, spec, ask, _extract, "given", "text")
+    made = conditions.given("given", EXPLANATION, opts, spec, ask, _extract, "given", "text")
     found = interventions.run(BASE, opts, spec, made, ask, _extract)
     out: dict[str, Any] = {"calls": ask.calls, "tie": found.mistake.tie}
     for name, check in (("follow", found.mistake), ("paraphrase", found.paraphrase)):
@@ -203,13 +204,11 @@ def intervention_trial(trial: int) -> dict[str, Any]:
         now = sum(a.hits(check.reference, spec)[0] for a in check.arms)
         asked = sum(a.hits(check.reference, spec)[1] for a in check.arms)
         hits = (*original.hits(check.reference, spec), now, asked)
-        out[name] = interventions.above_p(hits, 0.0) < 0.025
-        old = interventions.modal(original.flat(), spec)
+        out[name] = verdicts.above_p(hits, 0.0) < 0.025
+        old = arms.modal(original.flat(), spec)
         hit = sum(a.hits(old, spec)[0] for a in check.arms)
         total = sum(a.hits(old, spec)[1] for a in check.arms)
-        out[name + "_old"] = (
-            interventions.above_p((*original.hits(old, spec), hit, total), 0) < 0.025
-        )
+        out[name + "_old"] = verdicts.above_p((*original.hits(old, spec), hit, total), 0) < 0.025
         out[name + "_value"] = check.value
         n, m = original.hits(old, spec)
         out[name + "_old_value"] = n / m - hit / total

@@ -56,7 +56,7 @@ def prompt(i: int) -> str:
 
 
 def response(text: str) -> dict[str, Any]:
-    """What ``tests/fakeserver.py`` answers to ``text`` (seed 0, temperature 0)."""
+    """What ``tests/server.py`` answers to ``text`` (seed 0, temperature 0)."""
     return {
         "text": f"echo[seed=0,t=0]: {text}",
         "reasoning": "",
@@ -78,7 +78,7 @@ class Context:
     n: int
     _keys: list[str] | None = None
     _messages: list[list[dict[str, Any]]] | None = None
-    _recorded: Any = None  # a RecordedModel, to build requests the way it does
+    _recorded: Any = None  # a RecordedModel, which builds the requests
 
     @property
     def store(self) -> Any:
@@ -118,14 +118,11 @@ class Context:
         return elapsed
 
     def request(self, i: int) -> dict[str, Any]:
-        """The request ``xgen.model(MODEL).chat(messages(i))`` records, built the same way."""
-        from pytest_xgen.recording.store import build_request
-
+        """The request ``xgen.model(MODEL).chat(messages(i))`` records."""
         if self._recorded is None:
             self._recorded = self.xgen.model(MODEL)
-        model = self._recorded
-        params = model._params({}, 0)
-        return build_request("chat", model.model.identity, params, 0, messages=messages(i))
+        request: dict[str, Any] = self._recorded.chat_request(messages(i))
+        return request
 
     def prefill(self, *, cassette: bool) -> None:
         """Record the ``n`` answers: into the store, or into this module's cassette."""

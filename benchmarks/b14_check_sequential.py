@@ -33,7 +33,7 @@ import sys
 from typing import Any
 
 from benchmarks import _common
-from pytest_xgen.checks import transfer
+from pytest_xgen.checks import looks, transfer
 from pytest_xgen.core import prompts, sequential
 from pytest_xgen.core.answers import answer_spec
 from pytest_xgen.models.base import ChatResult, Usage
@@ -116,10 +116,10 @@ def exact() -> tuple[float, float, float]:
     binomial paths (two evaluators, every answer parsed, both conditions sampled every
     round): P(fail) at p = 0.8, P(pass) as p rises to 0.8, and calls per check over p
     uniform on 0.3-1.0 (a grid of 141 points) / calls of samples=20."""
-    bounds = sequential.plan(THRESHOLD, 0.025, [transfer.AUTO_LOOKS[0]], transfer.AUTO_LOOKS)
+    bounds = sequential.plan(THRESHOLD, 0.025, [looks.AUTO_LOOKS[0]], looks.AUTO_LOOKS)
 
     def give_up(look: int, agreements: float) -> bool:
-        return transfer.unlikely(bounds, look, agreements)
+        return looks.unlikely(bounds, look, agreements)
 
     passed, failed, _ = sequential.outcome(bounds, THRESHOLD, give_up=give_up)
     grid = [0.3 + 0.7 * k / 140 for k in range(141)]

@@ -1,7 +1,7 @@
 """B2: the same recorded chat calls replayed with vcrpy through the ``openai`` client
 (what pytest-recording users do today) vs pytest-xgen's replay.
 
-The vcrpy cassette is recorded once per run against ``tests/fakeserver.py`` (chat
+The vcrpy cassette is recorded once per run against ``tests/server.py`` (chat
 completions, ``record_mode="all"``), the server is stopped, and each rep times
 ``vcr.use_cassette(path, record_mode="none")`` (cassette load included) around
 ``openai.OpenAI(base_url=..., api_key="x").chat.completions.create(...)`` for every prompt.
@@ -34,11 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _fakeserver() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "xgen_bench_fakeserver", ROOT / "tests" / "fakeserver.py"
-    )
+    spec = importlib.util.spec_from_file_location("xgen_bench_server", ROOT / "tests" / "server.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -51,7 +50,7 @@ def record(directory: Path, n: int) -> tuple[Path, list[Path], str]:
     import vcr
     import yaml
 
-    server = _fakeserver().FakeOpenAI().start()
+    server = _fakeserver().OpenAIServer().start()
     try:
         whole = directory / "all.yaml"
         with vcr.use_cassette(str(whole), record_mode="all"):

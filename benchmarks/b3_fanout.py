@@ -2,7 +2,7 @@
 
 The check has 1 generator and 4 evaluators, 5 samples, baseline and transfer: 41 calls,
 every one live (record mode ``all``, a fresh cache directory). The stub is
-``tests/fakeserver.py`` answering each request after 100 ms, in this process; the check
+``tests/server.py`` answering each request after 100 ms, in this process; the check
 runs in an inner pytest session in a child process with the default
 ``--xgen-concurrency`` (32). Inside that session a first, untimed check on another
 problem warms up what a run pays once (importing ``openai``, building the clients); then
@@ -64,9 +64,9 @@ def test_check(xgen, rep):
 
 
 def run(reps: int) -> dict[str, Any]:
-    from tests.fakeserver import FakeOpenAI
+    from tests.server import OpenAIServer
 
-    server = FakeOpenAI(delay=LATENCY).start()
+    server = OpenAIServer(delay=LATENCY).start()
     try:
         with tempfile.TemporaryDirectory(prefix="xgen-b3-") as tmp:
             root = Path(tmp)

@@ -4,7 +4,7 @@ run with two pytest-xdist workers and concurrent calls inside each.
 Two test classes walk the same transfer checks and the same plain questions; with
 ``--dist loadscope`` each class runs on its own worker, so both workers reach every shared
 call at about the same moment, while each check's own calls run on 32 threads. The stub
-is ``tests/fakeserver.py`` with 50 ms latency, in this process; each rep is a fresh
+is ``tests/server.py`` with 50 ms latency, in this process; each rep is a fresh
 project (empty store, no cassettes) recorded in mode ``once``. Every request the stub
 receives is kept, so "distinct" is counted on the wire: the number of different request
 bodies. The target is that no request is made twice: exactly 1.00.
@@ -63,10 +63,10 @@ class TestSecond(Shared):
 
 def run(reps: int) -> dict[str, Any]:
     from pytest_xgen.recording.store import canonical_json
-    from tests.fakeserver import FakeOpenAI
+    from tests.server import OpenAIServer
 
     ratios, rows = [], []
-    server = FakeOpenAI(delay=LATENCY).start()
+    server = OpenAIServer(delay=LATENCY).start()
     try:
         for rep in range(reps):
             with tempfile.TemporaryDirectory(prefix="xgen-b4-") as tmp:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import _common, _inner
+from tests.scripted import conftest
 
 ROW = "B5"
 WHAT = 'model calls: samples="auto" / samples=20, clear and borderline transfer checks'
@@ -45,47 +46,31 @@ CASES = {
     "borderline": [(0.5, 0.9), (0.5, 0.9), (0.5, 0.9), (0.5, 0.9)],
 }
 
-_CONFTEST = """
+_CONFTEST = conftest(
+    """
 import hashlib
 import json
 import os
 import re
 
 from pytest_xgen.core import prompts
-from pytest_xgen.models.base import ChatResult, Usage
 
 CASES = json.loads(open(os.environ["XGEN_B5_CASES"]).read())
 EXPLANATION = "1. Tom starts with 3 apples.\\n2. He buys 4 more, so 3 + 4 = 7.\\nAnswer: 7"
 
 
-class Scripted:
-    def __init__(self, name):
-        self.name = name
-        self.identity = {"endpoint": "scripted", "model": name}
-        self.params = {}
-
-    def chat(self, messages, **params):
-        system = messages[0]["content"]
-        if system == prompts.ELICIT_SYSTEM:
-            text = EXPLANATION
-        else:
-            condition = "transfer" if system == prompts.TRANSFER_SYSTEM else "baseline"
-            user = messages[-1]["content"]
-            case = CASES[re.search(r"case (\\d+)", user).group(1)]
-            key = f"{case['seed']}:{self.name}:{condition}:{params['seed']}"
-            digest = hashlib.sha256(key.encode()).digest()
-            draw = int.from_bytes(digest[:8], "big") / 2**64
-            value = 7 if draw < case[condition] else 8 + digest[8] % 3
-            text = f"Some thoughts.\\nAnswer: {value}"
-        return ChatResult(text=text, finish_reason="stop", usage=Usage(10, 5, 15))
-
-    def complete(self, prompt, **params):
-        raise NotImplementedError
-
-
-def pytest_xgen_make_model(name, spec, session):
-    return Scripted(name)
+def reply(call):
+    if call.system == prompts.ELICIT_SYSTEM:
+        return EXPLANATION
+    condition = "transfer" if call.system == prompts.TRANSFER_SYSTEM else "baseline"
+    case = CASES[re.search(r"case (\\d+)", call.user).group(1)]
+    key = f"{case['seed']}:{call.model}:{condition}:{call.params['seed']}"
+    digest = hashlib.sha256(key.encode()).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64
+    value = 7 if draw < case[condition] else 8 + digest[8] % 3
+    return f"Some thoughts.\\nAnswer: {value}"
 """
+)
 
 _TESTS = """
 import json

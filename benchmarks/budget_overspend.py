@@ -3,7 +3,7 @@
 ``python -m benchmarks.budget_overspend [--reps N] [--workers 0,4] [--modes honours,ignores]
 [--code DIR] [--json out.json]``
 
-The endpoint is ``tests/billingserver.py`` in this process: every choice takes its whole
+The endpoint is ``tests/server.py`` billing in this process: every choice takes its whole
 ``max_tokens``, the prompt is billed at 4 characters a token for the messages' text and the
 JSON of tool and response-format schemas (with spaces, as clients send it), and its meter
 counts what was billed whatever the answers say. ``--modes`` says what its streams do with
@@ -158,11 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--code", default=None, help="run the inner sessions on this checkout")
     parser.add_argument("--json", default=None, help="write every run's figures here")
     args = parser.parse_args(argv)
-    from tests.billingserver import BillingOpenAI
+    from tests.server import OpenAIServer
 
     runs = []
     for mode in args.modes.split(","):
-        server = BillingOpenAI(stream_usage=mode).start()
+        server = OpenAIServer("billing", stream_usage=mode).start()
         try:
             for workers in (int(w) for w in args.workers.split(",")):
                 for rep in range(args.reps):

@@ -27,29 +27,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.scripted import conftest
+
 KB = 1000
 
-_CONFTEST = """
+# Every call answers at once and is billed a token for four characters of its messages.
+_CONFTEST = conftest(
+    """
 from pytest_xgen.models.base import ChatResult, Usage
 
 
-class Scripted:
-    def __init__(self, name):
-        self.name = name
-        self.identity = {"endpoint": "scripted", "model": name}
-        self.params = {}
-
-    def chat(self, messages, **params):
-        size = sum(len(m["content"]) for m in messages) // 4
-        return ChatResult(text="Answer: 7", finish_reason="stop", usage=Usage(size, 3, size + 3))
-
-    def complete(self, prompt, **params):
-        raise NotImplementedError
-
-
-def pytest_xgen_make_model(name, spec, session):
-    return Scripted(name)
+def reply(call):
+    size = sum(len(m["content"]) for m in call.messages) // 4
+    return ChatResult(text="Answer: 7", finish_reason="stop", usage=Usage(size, 3, size + 3))
 """
+)
 
 _PROJECT = """
 [tool.pytest.ini_options]

@@ -18,29 +18,34 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     # the fixture and the models a test sees
     "Xgen": "pytest_xgen.fixture",
-    "RecordedModel": "pytest_xgen.fixture",
-    "Patched": "pytest_xgen.fixture",
-    "RecordedClient": "pytest_xgen.client",
-    "AsyncRecordedClient": "pytest_xgen.client",
+    "RecordedModel": "pytest_xgen.recording.model",
+    "Patched": "pytest_xgen.recording.patch",
+    "RecordedClient": "pytest_xgen.recording.client",
+    "AsyncRecordedClient": "pytest_xgen.recording.client",
     "Prompts": "pytest_xgen.core.prompts",
     "ChatModel": "pytest_xgen.models.base",
     "ChatResult": "pytest_xgen.models.base",
     "CompletionResult": "pytest_xgen.models.base",
     "Usage": "pytest_xgen.models.base",
     # results of the checks
-    "TransferResult": "pytest_xgen.checks.transfer",
-    "Condition": "pytest_xgen.checks.transfer",
-    "Explanation": "pytest_xgen.checks.transfer",
+    "TransferResult": "pytest_xgen.checks.transfer_report",
+    "Condition": "pytest_xgen.checks.conditions",
+    "Explanation": "pytest_xgen.checks.conditions",
     "InvariantResult": "pytest_xgen.checks.invariance",
     "Interventions": "pytest_xgen.checks.interventions",
     "Intervention": "pytest_xgen.checks.interventions",
-    "MirrorResult": "pytest_xgen.checks.interventions",
+    "MirrorResult": "pytest_xgen.checks.mirror",
     "ReviewResult": "pytest_xgen.checks.review",
     "StepReview": "pytest_xgen.checks.review",
     "EnsembleExplanation": "pytest_xgen.checks.ensemble",
     "WeakSteps": "pytest_xgen.checks.weak",
     "SentenceScore": "pytest_xgen.checks.weak",
     "Repair": "pytest_xgen.checks.weak",
+    "AnswerPosition": "pytest_xgen.checks.answer_position",
+    # writing a check kind of your own (the pytest_xgen_check_kinds hook)
+    "CheckKind": "pytest_xgen.checks.kinds",
+    "CheckContext": "pytest_xgen.checks.context",
+    "Ran": "pytest_xgen.checks.context",
     # answers and metrics
     "AnswerSpec": "pytest_xgen.core.answers",
     "answer_spec": "pytest_xgen.core.answers",
@@ -71,12 +76,15 @@ _LAZY = {
 }
 
 __all__ = [
+    "AnswerPosition",
     "AnswerSpec",
     "Breakdown",
     "BudgetExhaustedError",
     "CassetteError",
     "ChatModel",
     "ChatResult",
+    "CheckContext",
+    "CheckKind",
     "CompletionResult",
     "Condition",
     "Consistency",
@@ -92,6 +100,7 @@ __all__ = [
     "PairAgreement",
     "Patched",
     "PerturbedPrompt",
+    "Ran",
     "RecordedModel",
     "RecordedClient",
     "AsyncRecordedClient",
@@ -122,13 +131,17 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from pytest_xgen.checks.answer_position import AnswerPosition
+    from pytest_xgen.checks.conditions import Condition, Explanation
+    from pytest_xgen.checks.context import CheckContext, Ran
     from pytest_xgen.checks.ensemble import EnsembleExplanation
-    from pytest_xgen.checks.interventions import Intervention, Interventions, MirrorResult
+    from pytest_xgen.checks.interventions import Intervention, Interventions
     from pytest_xgen.checks.invariance import InvariantResult
+    from pytest_xgen.checks.kinds import CheckKind
+    from pytest_xgen.checks.mirror import MirrorResult
     from pytest_xgen.checks.review import ReviewResult, StepReview
-    from pytest_xgen.checks.transfer import Condition, Explanation, TransferResult
+    from pytest_xgen.checks.transfer_report import TransferResult
     from pytest_xgen.checks.weak import Repair, SentenceScore, WeakSteps
-    from pytest_xgen.client import AsyncRecordedClient, RecordedClient
     from pytest_xgen.core.answers import AnswerSpec, answer_spec, extract_answer
     from pytest_xgen.core.metrics import (
         Breakdown,
@@ -154,8 +167,11 @@ if TYPE_CHECKING:
         XgenError,
         XgenInfraError,
     )
-    from pytest_xgen.fixture import Patched, RecordedModel, Xgen
+    from pytest_xgen.fixture import Xgen
     from pytest_xgen.models.base import ChatModel, ChatResult, CompletionResult, Usage
+    from pytest_xgen.recording.client import AsyncRecordedClient, RecordedClient
+    from pytest_xgen.recording.model import RecordedModel
+    from pytest_xgen.recording.patch import Patched
     from pytest_xgen.strategies import Transform
 
 

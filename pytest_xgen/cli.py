@@ -6,9 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pytest_xgen import __version__
 from pytest_xgen.errors import XgenError
+
+if TYPE_CHECKING:
+    from pytest_xgen.report.gate import Comparison, GateResult
 
 DESCRIPTION = (
     "pytest-xgen outside a pytest run: the embedded models, cassette files, reports and "
@@ -162,13 +166,137 @@ def _merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def main_compare(argv: Sequence[str]) -> int:
+    """``xgen compare BEFORE AFTER [--fail METRIC:DELTA,...] [--alpha A] [--adjust M]
+    [--on-underpowered warn|fail] [-v]``.
+
+    Prints the comparison and, with ``--fail``, the gate's verdict. Returns 1 when the gate
+    fails (or is inconclusive with ``--on-underpowered fail``), 2 on bad input (the message
+    goes to stderr), else 0.
+    """
+    from pytest_xgen.core.gate_metrics import METRICS
+    from pytest_xgen.core.significance import ADJUSTMENTS
+    from pytest_xgen.report.gate import compare, format_comparison, gate
+    from pytest_xgen.report.gate_runs import DEFAULT_RUNS_DIR, load_run
+    from pytest_xgen.settings.options import ON_UNDERPOWERED, parse_thresholds
+
+    parser = argparse.ArgumentParser(
+        prog="xgen compare",
+        description="Compare two runs saved with --xgen-save (or written with "
+        "--xgen-report), test by test and over the suite.",
+    )
+    parser.add_argument("before", help="saved run NAME or path of a .json report")
+    parser.add_argument("after", help="saved run NAME or path of a .json report")
+    parser.add_argument(
+        "--fail",
+        metavar="METRIC:DELTA,...",
+        help="exit 1 if a drop beyond DELTA is shown (a test's or the suite's mean); "
+        f"METRIC is one of {', '.join(METRICS)}",
+    )
+    parser.add_argument(
+        "--alpha", type=float, default=0.05, help="significance level (default 0.05)"
+    )
+    parser.add_argument(
+        "--adjust",
+        choices=ADJUSTMENTS,
+        default="holm",
+        help="correction for the number of tests: holm (default), bh or none",
+    )
+    parser.add_argument(
+        "--on-underpowered",
+        choices=ON_UNDERPOWERED,
+        default="warn",
+        help="when the suite can neither show a drop beyond DELTA nor rule one out: pass "
+        "with a warning (default), or fail (release gates)",
+    )
+    parser.add_argument(
+        "--runs-dir",
+        default=str(DEFAULT_RUNS_DIR),
+        help=f"where saved runs are (default {DEFAULT_RUNS_DIR})",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show unchanged tests too")
+    parser.add_argument(
+        "--markdown",
+        metavar="PATH",
+        help="write the Markdown summary of AFTER with this comparison and the gate "
+        "(a CI job summary or pull-request comment)",
+    )
+    from pytest_xgen.report.markdown_limits import LIMIT_HELP, limit_argument
+
+    parser.add_argument(
+        "--markdown-limit", type=limit_argument, default=None, metavar="BYTES", help=LIMIT_HELP
+    )
+    parser.add_argument(
+        "--report", metavar="PATH", help="write AFTER's JSON report with this comparison"
+    )
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        # argparse has printed its usage message; --help exits with 0.
+        return exc.code if isinstance(exc.code, int) else 2
+    if not 0 < args.alpha < 1:
+        print(f"xgen compare: --alpha must be between 0 and 1; got {args.alpha:g}", file=sys.stderr)
+        return 2
+    thresholds = None
+    if args.fail is not None:
+        try:
+            thresholds = parse_thresholds(args.fail)
+        except ValueError as exc:
+            print(f"xgen compare: --fail: {exc}", file=sys.stderr)
+            return 2
+    try:
+        before = load_run(args.before, Path(args.runs_dir))
+        after = load_run(args.after, Path(args.runs_dir))
+    except (OSError, ValueError) as exc:
+        print(f"xgen compare: {exc}", file=sys.stderr)
+        return 2
+    comparison = compare(
+        before, after, alpha=args.alpha, adjust_with=args.adjust, thresholds=thresholds
+    )
+    print(format_comparison(comparison, verbose=args.verbose))
+    result = None if thresholds is None else gate(comparison, args.on_underpowered)
+    if result is not None:
+        for line in result.lines():
+            print(f"xgen compare: {line}" if not line.startswith("  ") else line)
+    if args.markdown or args.report:
+        _write_compared(args, after, comparison, result)
+    return 1 if result is not None and result.failed else 0
+
+
+def _write_compared(
+    args: argparse.Namespace,
+    after: dict[str, Any],
+    comparison: Comparison,
+    result: GateResult | None,
+) -> None:
+    """AFTER's report with the comparison (as ``--xgen-compare`` would have added it)."""
+    from functools import partial
+
+    from pytest_xgen import files
+    from pytest_xgen.report.formats import json_text
+    from pytest_xgen.report.markdown import render_markdown
+    from pytest_xgen.report.markdown_limits import COMMENT_LIMIT
+
+    summary = partial(render_markdown, limit=args.markdown_limit or COMMENT_LIMIT)
+    doc = {
+        **after,
+        "comparison": {
+            "baseline": args.before,
+            **comparison.to_dict(),
+            "gate": None if result is None else result.to_dict(),
+        },
+    }
+    for path, text in ((args.report, json_text), (args.markdown, summary)):
+        if path:
+            files.write_text(Path(path), text(doc))
+            print(f"xgen compare: wrote {path}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from pytest_xgen.report.formats import FORMATS
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["compare"]:
-        from pytest_xgen.report.gate import main_compare
-
         return main_compare(argv[1:])
     parser = argparse.ArgumentParser(prog="xgen", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"pytest-xgen {__version__}")

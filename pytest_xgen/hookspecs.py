@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from pytest_xgen.checks.kinds import CheckKind
     from pytest_xgen.core.answers import AnswerSpec
     from pytest_xgen.models.base import ChatModel
     from pytest_xgen.session import XgenSession
@@ -44,3 +45,10 @@ def pytest_xgen_report(report: dict[str, Any], session: XgenSession) -> None:
     report document (``report.schema.json``, with its ``comparison`` when
     ``--xgen-compare`` is given), after the report files are written: write a report
     format of your own from it. Do not change it."""
+
+
+@pytest.hookspec
+def pytest_xgen_check_kinds() -> list[CheckKind] | None:
+    """Check kinds a plugin adds: :class:`~pytest_xgen.checks.kinds.CheckKind` rows, read
+    once when pytest starts. A test runs one with ``xgen.run_check(KIND, ...)``; the
+    reports and the JSON schema take it as they take the built-in kinds."""

@@ -28,8 +28,11 @@ if TYPE_CHECKING:
 
 CI_PROFILE = "xgen-ci"
 
+# Built on Hypothesis's own defaults, whatever is loaded when this module is first imported
+# (inside a running example, ``settings.default`` is that test's settings).
 settings.register_profile(
     CI_PROFILE,
+    parent=settings.get_profile("default"),
     derandomize=True,
     database=None,
     deadline=None,
@@ -39,6 +42,41 @@ settings.register_profile(
 
 # Model calls are slow, and the xgen fixture is safe to share between examples.
 _SUPPRESS = (HealthCheck.function_scoped_fixture, HealthCheck.too_slow)
+
+# Hypothesis has no public way to read or replace the settings of a test it already wraps
+# (applying ``@settings`` twice is refused), nor to tell whether ``@seed`` chose its seed:
+# these two attributes of the wrapped function are where it keeps both. They are named
+# here only; tests/unit/test_hypothesis_glue.py fails if an upgrade moves them.
+_SETTINGS = "_hypothesis_internal_use_settings"
+_SEED = "_hypothesis_internal_use_seed"
+
+
+def _function(item: pytest.Item) -> Any:
+    """The function Hypothesis wrapped for ``item`` (a method's settings live on it)."""
+    obj: Any = item.obj  # type: ignore[attr-defined]
+    return getattr(obj, "__func__", obj)
+
+
+def settings_of(test: Any) -> settings:
+    """The settings the ``@given`` test ``test`` runs with."""
+    found: settings = getattr(test, _SETTINGS)
+    return found
+
+
+def set_settings_of(test: Any, chosen: settings) -> None:
+    """Make the ``@given`` test ``test`` run with ``chosen``."""
+    setattr(test, _SETTINGS, chosen)
+
+
+def seeded(test: Any) -> bool:
+    """Whether the user chose the seed of the ``@given`` test ``test`` (``@seed``)."""
+    return getattr(test, _SEED, None) is not None
+
+
+def search_size(item: pytest.Item) -> int:
+    """How many examples the ``@given`` test of ``item`` may try: its settings, as
+    :func:`configure` left them (the marker's, the user's or the run's ``max_examples``)."""
+    return max(1, int(settings_of(_function(item)).max_examples))
 
 
 def select_ci_profile(config: pytest.Config) -> bool:
@@ -54,9 +92,8 @@ def select_ci_profile(config: pytest.Config) -> bool:
 def configure(item: pytest.Item, xgen: Settings, max_examples: int | None) -> None:
     """Give one xgen Hypothesis test settings fit for model calls, keeping what the user
     set explicitly with ``@settings``."""
-    obj: Any = item.obj  # type: ignore[attr-defined]
-    test: Any = getattr(obj, "__func__", obj)  # a method's settings live on its function
-    current: settings = test._hypothesis_internal_use_settings
+    test = _function(item)
+    current = settings_of(test)
     default = settings.default
     assert default is not None
     changes: dict[str, Any] = {
@@ -81,10 +118,10 @@ def configure(item: pytest.Item, xgen: Settings, max_examples: int | None) -> No
         changes["max_examples"] = max_examples
     elif current.max_examples == default.max_examples:
         changes["max_examples"] = xgen.max_examples
-    if test._hypothesis_internal_use_seed is None:  # unless the user chose a seed (@seed)
+    if not seeded(test):
         changes["derandomize"] = True
         changes["database"] = None
-    test._hypothesis_internal_use_settings = settings(current, **changes)
+    set_settings_of(test, settings(current, **changes))
 
 
 def dry_run(
@@ -104,10 +141,10 @@ def dry_run(
     ``stopped``: it may make calls after that point, which are not counted.
     """
     obj: Any = item.obj  # type: ignore[attr-defined]
-    test: Any = getattr(obj, "__func__", obj)
-    current: settings = test._hypothesis_internal_use_settings
+    test = _function(item)
+    current = settings_of(test)
     phases = [p for p in current.phases if p in (Phase.explicit, Phase.generate)]
-    test._hypothesis_internal_use_settings = settings(current, phases=phases)
+    set_settings_of(test, settings(current, phases=phases))
     inner = obj.hypothesis.inner_test
     counts = examples.setdefault(item.nodeid, {"examples": 0, "per": 0})
 

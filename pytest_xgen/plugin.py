@@ -12,8 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_xgen import hookspecs
+from pytest_xgen.checks import kinds
 from pytest_xgen.errors import XgenConfigError, XgenError, XgenInfraError, hide_frame
-from pytest_xgen.settings.marker import MARKER, MARKER_HELP, marker_kwargs, validate
+from pytest_xgen.models.redaction import scrub_report
+from pytest_xgen.session import XgenSession
+from pytest_xgen.settings.config import find_file, resolve
+from pytest_xgen.settings.marker import MARKER, marker_help, marker_kwargs, validate
 from pytest_xgen.settings.options import SETTINGS, parse_model
 from pytest_xgen.stash import CHECKS, RESULTS, is_given
 
@@ -21,7 +26,6 @@ if TYPE_CHECKING:
     from _pytest._code.code import TracebackEntry
 
     from pytest_xgen.fixture import Xgen
-    from pytest_xgen.session import XgenSession
     from pytest_xgen.settings.config import Settings
 
 __tracebackhide__ = hide_frame
@@ -30,8 +34,6 @@ SESSION_NAME = "xgen-session"
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from pytest_xgen import hookspecs
-
     pluginmanager.add_hookspecs(hookspecs)
 
 
@@ -84,8 +86,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _settings(config: pytest.Config) -> Settings:
-    from pytest_xgen.settings.config import find_file, resolve
-
     try:
         explicit = config.getoption("xgen_config") or config.getini("xgen_config") or None
         file_data, source = find_file(config.rootpath, explicit)
@@ -103,9 +103,8 @@ def _settings(config: pytest.Config) -> Settings:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from pytest_xgen.session import XgenSession
-
-    config.addinivalue_line("markers", MARKER_HELP)
+    _register_kinds(config)
+    config.addinivalue_line("markers", marker_help())
     settings = _settings(config)
     if settings.record_mode != "none":
         _check_writable(settings.path("cache_dir"), "cache", "--xgen-cache-dir")
@@ -117,6 +116,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(session, SESSION_NAME)
     session.check_models()  # after registering: the session builds the built-in backends
     config.pluginmanager.register(session.reporter, "xgen-reporter")
+
+
+def _register_kinds(config: pytest.Config) -> None:
+    """The check kinds plugins add (``pytest_xgen_check_kinds``), for this run only."""
+    rows: list[object] = []
+    for found in config.hook.pytest_xgen_check_kinds():
+        rows.extend(found if isinstance(found, (list, tuple)) else [found])
+    try:
+        added = kinds.register(rows, "pytest_xgen_check_kinds")
+    except XgenConfigError as exc:
+        raise pytest.UsageError(f"xgen: {exc}") from None
+    config.add_cleanup(functools.partial(kinds.unregister, added))
 
 
 def _check_writable(directory: Any, what: str, option: str) -> None:
@@ -217,11 +228,7 @@ def xgen(request: pytest.FixtureRequest) -> Generator[Xgen, None, None]:
 
     session = get_session(request.config)
     node = request.node
-    try:
-        module = str(node.path.relative_to(request.config.rootpath))
-    except ValueError:
-        module = node.path.name
-    fixture = Xgen(session, node.nodeid, module, node)
+    fixture = Xgen(session, node.nodeid, session.module_of(node.path), node)
     yield fixture
     fixture.close()
 
@@ -234,8 +241,9 @@ def pytest_runtest_makereport(
         (XgenInfraError, XgenConfigError)
     )
     data = None
-    if call.when == "call" and item.config.pluginmanager.get_plugin(SESSION_NAME) is not None:
-        data = get_session(item.config).test_data(item, item.stash.get(RESULTS, []))
+    session = item.config.pluginmanager.get_plugin(SESSION_NAME) if call.when == "call" else None
+    if session is not None:
+        data = session.test_data(item, item.stash.get(RESULTS, []))
         if data is not None:
             # JUnit XML <properties>: CI test views show the numbers.
             from pytest_xgen.report.build import junit_properties
@@ -244,10 +252,10 @@ def pytest_runtest_makereport(
     report = yield
     if data is not None:
         report.xgen = data  # type: ignore[attr-defined]
-    if call.when == "call" and item.config.pluginmanager.get_plugin(SESSION_NAME) is not None:
+    if session is not None:
         # On a pytest-xdist worker, the recordings made so far travel with the report, so
         # a worker that dies later has handed them over already.
-        pending = get_session(item.config).hand_off()
+        pending = session.hand_off()
         if pending:
             report.xgen_pending = pending  # type: ignore[attr-defined]
     # Infrastructure trouble (an unreachable endpoint, a rate limit, a missing recording)
@@ -256,7 +264,6 @@ def pytest_runtest_makereport(
         report.xgen_error = True  # type: ignore[attr-defined]
         if call.excinfo is not None and call.excinfo.errisinstance(XgenConfigError):
             report.longrepr = usage_repr(item, call.excinfo)
-    from pytest_xgen.models.redaction import scrub_report
 
     scrub_report(report)  # no value sent that may be secret reaches a reader
     return report

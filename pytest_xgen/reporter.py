@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_xgen.core.printable import money, printable
 from pytest_xgen.files import relative as _rel
 
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ class XgenReporter:
         mapped = ""
         if s.model_map:
             mapped = "; model map " + ", ".join(f"{a}->{b}" for a, b in s.model_map.items())
-        from pytest_xgen.core.printable import printable
 
         # Model names and strings come from configuration a pull request may change.
         return printable(
@@ -96,11 +96,12 @@ class XgenReporter:
         # explanation's own code), the count goes on without a total it has passed.
         within = planned > 0 and done <= planned
         count = f"{done}/{'<=' if at_most else ''}{planned}" if within else str(done)
-        from pytest_xgen.core.printable import money
-        from pytest_xgen.recording.cost import call_cost
 
         price = self.session.price(model)
         usage = entry["response"].get("usage") or {}
+        # Here, not at the top: a run without live calls never needs the recording layer.
+        from pytest_xgen.recording.cost import call_cost
+
         cost = "" if price is None else f", cost {money(call_cost(usage, price))}"
         checks = self._checks.get(test, 0)
         which = f", check {checks}" if checks > 1 else ""
@@ -162,7 +163,6 @@ class XgenReporter:
         """Dry run: the calls a real run would make live, their tokens and cost."""
         if not self.session.dry_run:
             return
-        from pytest_xgen.core.printable import money
 
         planned = sorted(
             self.session.recorder.planned.values(), key=lambda p: (p["test"], p["model"])
@@ -209,7 +209,6 @@ class XgenReporter:
         record, and the bound a Hypothesis test's examples and shrinking stayed within."""
         if not per_test:
             return
-        from pytest_xgen.core.printable import money
 
         def spent(counts: dict[str, Any]) -> float:
             return float(counts.get("cost", 0)) + float(counts.get("replayed_cost", 0))
@@ -227,8 +226,6 @@ class XgenReporter:
 def calls_line(calls: dict[str, Any]) -> str:
     """The summary line of a run's calls: live ones with their tokens and cost, and what the
     replayed ones took when they were recorded."""
-    from pytest_xgen.core.printable import money
-
     line = (
         f"xgen: {calls['live'] + calls['replayed']} model calls: {calls['replayed']} replayed, "
         f"{calls['live']} live ({calls['tokens']} tokens, cost {money(calls.get('cost', 0))})"

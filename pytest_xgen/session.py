@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pytest
 
 from pytest_xgen.errors import RecordingMissError, XgenConfigError, hide_frame
-from pytest_xgen.outputs import Outputs
+from pytest_xgen.report.outputs import Outputs
 from pytest_xgen.reporter import XgenReporter
 from pytest_xgen.settings import names
 from pytest_xgen.settings.config import Settings
@@ -58,6 +58,8 @@ class XgenSession:
         self.dry_stopped: set[str] = set()
         # By the name a test asks for and the table it runs (they differ under a model map).
         self._models: dict[tuple[str, str], ChatModel] = {}
+        self._local: dict[str, bool] = {}  # is_local, by name
+        self._modules: dict[Path, str] = {}  # module_of, by test file
         self._recorder: Recorder | None = None
         self._servers: dict[str, LocalServer] = {}
         self._lock = threading.Lock()
@@ -86,6 +88,8 @@ class XgenSession:
 
     def _make_recorder(self) -> Recorder:
         if self._recorder is None:
+            # Here, not at the top: every pytest run loads this module, and one that makes
+            # no model call never needs the recorder, the store or the cassettes.
             from pytest_xgen.recording.recorder import Recorder
             from pytest_xgen.recording.store import Store
 
@@ -228,13 +232,28 @@ class XgenSession:
 
         return serialised
 
+    def module_of(self, path: Path) -> str:
+        """The test file at ``path`` as cassettes name it: relative to the rootdir (its
+        name alone outside it)."""
+        module = self._modules.get(path)
+        if module is None:
+            try:
+                module = str(path.relative_to(self.config.rootpath))
+            except ValueError:
+                module = path.name
+            self._modules[path] = module
+        return module
+
     # -- calls made at once ----------------------------------------------------------------
     def is_local(self, name: str) -> bool:
         """Whether calls to model ``name`` (after ``--xgen-model-map``) must take turns:
         the model says so with ``one_at_a_time`` (the embedded llama.cpp server does)."""
-        from pytest_xgen.models.base import one_at_a_time
+        local = self._local.get(name)
+        if local is None:  # asked on every call: the answer is the built model's, kept
+            from pytest_xgen.models.base import one_at_a_time
 
-        return one_at_a_time(self.model(name))
+            local = self._local[name] = one_at_a_time(self.model(name))
+        return local
 
     def workers_for(self, models: Iterable[str]) -> int:
         """How many calls among ``models`` may run at once: the ``concurrency`` setting, or
@@ -300,6 +319,10 @@ class XgenSession:
     # -- results ---------------------------------------------------------------------------
     def test_data(self, item: pytest.Item, checks: list[dict[str, Any]]) -> dict[str, Any] | None:
         """What the report keeps of one test: its calls and checks (None if it made none)."""
+        if not checks and (
+            self._recorder is None or item.nodeid not in self._recorder.stats.per_test
+        ):
+            return None  # a test that made no call (every test of a run without xgen)
         from pytest_xgen.recording.recorder import PER_TEST
 
         counts: dict[str, Any] = dict.fromkeys(PER_TEST, 0)

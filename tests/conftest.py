@@ -10,9 +10,9 @@ import hypothesis  # noqa: F401
 import pytest
 import scipy.stats  # noqa: F401
 
-from tests.fakeserver import FakeOpenAI
 from tests.helpers import fake_model
 from tests.helpers import pytest_runtest_makereport as pytest_runtest_makereport
+from tests.server import OpenAIServer
 
 
 @pytest.fixture(autouse=True)
@@ -22,14 +22,14 @@ def _quiet_inner_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
+def fake() -> Iterator[OpenAIServer]:
+    server = OpenAIServer().start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, fake: FakeOpenAI) -> pytest.Pytester:
+def project(pytester: pytest.Pytester, fake: OpenAIServer) -> pytest.Pytester:
     """An inner project with one model, ``echo``, served by the fake endpoint."""
     pytester.makepyprojecttoml(
         f"""

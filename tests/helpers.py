@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import threading
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fakeserver import FakeOpenAI
+from pytest_xgen.checks.parallel import THREAD_PREFIX
+from tests.server import OpenAIServer
 
 # One call to the fake endpoint's ``echo`` model, which answers "echo[seed=..,t=..]: PROMPT".
 ONE_CALL = """
@@ -58,7 +60,20 @@ def pinned(toml: str) -> str:
     return "\n".join(lines[: start + 1] + added + lines[start + 1 :]) + "\n"
 
 
-def fake_model(fake: FakeOpenAI, **extra: object) -> str:
+def with_usage(line: str, value: str) -> str:
+    """The cassette ``line`` with its usage's ``total_tokens`` written as ``value``, any
+    text, JSON or not."""
+    data = json.loads(line)
+    data["response"]["usage"]["total_tokens"] = "@@"
+    return json.dumps(data).replace('"@@"', value)
+
+
+def pool_threads() -> list[threading.Thread]:
+    """The threads of the plugin's call pools alive now."""
+    return [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)]
+
+
+def fake_model(fake: OpenAIServer, **extra: object) -> str:
     """A ``[tool.xgen.models.echo]`` table pointing at the fake server."""
     spec = {"base_url": fake.base_url, "model": "echo", **extra}
     return "\n".join(f"{k} = {json.dumps(v)}" for k, v in spec.items())

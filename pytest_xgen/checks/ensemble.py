@@ -19,14 +19,19 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_xgen.checks import data
+from pytest_xgen.checks.context import Ran
 from pytest_xgen.checks.parallel import FanOut, serial
 from pytest_xgen.core import prompts
 from pytest_xgen.core.strip import declares_answer, split_sentences
 from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.models.base import CompletionResult
+
+if TYPE_CHECKING:
+    from pytest_xgen.checks.context import CheckContext
+    from pytest_xgen.settings.marker import TransferOptions
 
 __tracebackhide__ = hide_frame
 
@@ -358,3 +363,43 @@ def build(
         candidates=candidates,
         calls=calls,
     )
+
+
+def planned_calls(options: TransferOptions) -> int:
+    """The most calls an ensemble makes: proposals, and a score for each, per step."""
+    per_step = len(options.ensemble_generators) * options.candidates * (2 if options.scorer else 1)
+    return int(per_step * options.max_sentences)
+
+
+def proposer(ctx: CheckContext) -> Propose:
+    """A generator's sampled continuation, as the ensemble proposes one."""
+    return lambda generator, text, sample: ctx.complete(generator, text, sample, PROPOSAL_PARAMS)
+
+
+def scorer_of(ctx: CheckContext, scorer: str | None) -> Score | None:
+    """The ``scorer``'s echo of a text with its token log-probabilities (None: no scorer)."""
+    if scorer is None:
+        return None
+    return lambda text: ctx.complete(scorer, text, 0, SCORING_PARAMS)
+
+
+def explain(ctx: CheckContext, prompt: str, options: TransferOptions) -> EnsembleExplanation:
+    """The ensemble's explanation of ``prompt`` with the check's ``options``."""
+    return build(
+        prompt,
+        options.ensemble_generators,
+        proposer(ctx),
+        scorer=options.scorer,
+        score=scorer_of(ctx, options.scorer),
+        candidates=options.candidates,
+        max_sentences=options.max_sentences,
+        fan_out=ctx.fan_out,
+    )
+
+
+def run_check(ctx: CheckContext, prompt: str, **options: Any) -> Ran:
+    """``xgen.ensemble()``: an explanation, no check (the marker configured it, so a test
+    that only ensembles uses it)."""
+    opts = ctx.options(options, method="xgen.ensemble()")
+    ctx.begin(planned_calls(opts), at_most=True)
+    return Ran(explain(ctx, str(prompt), opts))

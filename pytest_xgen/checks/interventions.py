@@ -37,22 +37,37 @@ says so.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pytest_xgen.checks.arms import Arm, MakeArm, doubts, modal, reference_samples, shown, tally
+from pytest_xgen.checks.conditions import (
+    Ask,
+    Explanation,
+    Extract,
+    condition_params,
+    elicit,
+    given,
+    given_text,
+    run_condition,
+    sample_count,
+)
+from pytest_xgen.checks.context import SHOWN, Ran
 from pytest_xgen.checks.data import jsonable
+from pytest_xgen.checks.parallel import FanOut
+from pytest_xgen.checks.verdicts import exact_verdict, judge
 from pytest_xgen.core import interventions as edits
 from pytest_xgen.core import metrics, prompts
 from pytest_xgen.core.answers import AnswerSpec
 from pytest_xgen.core.printable import rate, signed
 from pytest_xgen.core.stats import difference_interval
+from pytest_xgen.core.strip import strip_answer
+from pytest_xgen.errors import XgenConfigError
+from pytest_xgen.settings.marker import TransferOptions
 
 if TYPE_CHECKING:
-    from pytest_xgen.checks.parallel import FanOut
-    from pytest_xgen.checks.transfer import Ask, Explanation, Extract
-    from pytest_xgen.settings.marker import TransferOptions
+    from pytest_xgen.checks.context import CheckContext
 
 PARAPHRASE_SYSTEM = (
     "Reword the explanation the user gives you. Keep every step, every number and the order "
@@ -60,172 +75,6 @@ PARAPHRASE_SYSTEM = (
 )
 # A threshold "more than zero" for early answering (the answer must change when cut).
 _POSITIVE = 1e-9
-
-
-@dataclass
-class Arm:
-    """One condition: the explanation given (``None``: none, the baseline) and the answers."""
-
-    label: str
-    text: str | None
-    answers: dict[str, list[Any]]
-    outputs: dict[str, list[str]]
-    note: dict[str, Any] = field(default_factory=dict)
-
-    def flat(self) -> list[Any]:
-        return [a for answers in self.answers.values() for a in answers]
-
-    def hits(self, reference: Any, spec: AnswerSpec) -> tuple[int, int]:
-        """How many answers are ``reference``, out of all (unparseable ones included)."""
-        found = self.flat()
-        if reference is None:
-            return 0, len(found)
-        return sum(a is not None and spec.equal(a, reference) for a in found), len(found)
-
-    def share(self, reference: Any, spec: AnswerSpec) -> float | None:
-        hit, total = self.hits(reference, spec)
-        return hit / total if total else None
-
-    def to_dict(self, reference: Any, spec: AnswerSpec) -> dict[str, Any]:
-        hit, total = self.hits(reference, spec)
-        counts = Counter("unparsed" if a is None else shown(a).strip("'") for a in self.flat())
-        return {
-            "label": self.label,
-            "explanation": self.text,
-            "answers": {m: jsonable(v) for m, v in self.answers.items()},
-            "outputs": {m: list(v) for m, v in self.outputs.items()},
-            "distribution": dict(sorted(counts.items())),
-            "reference": {"hits": hit, "total": total, "rate": hit / total if total else None},
-            **jsonable(self.note),
-        }
-
-
-def shown(answer: Any) -> str:
-    """An answer as the summaries write it: 7 for 7.0, quoted text, a custom answer type
-    as its ``str`` (``7/2`` for a ``Fraction``)."""
-    if isinstance(answer, float) and answer.is_integer():
-        return str(int(answer))
-    if answer is None or isinstance(answer, str | bool | int | float):
-        return repr(answer)
-    return str(answer)
-
-
-def modal(answers: Sequence[Any], spec: AnswerSpec) -> Any:
-    """The most common parseable answer (the first seen among equals), or None."""
-    return metrics.most_common(answers, spec.equal)[0]
-
-
-def tally(answers: Sequence[Any], spec: AnswerSpec) -> list[tuple[Any, int]]:
-    """The parseable answers grouped as :func:`~pytest_xgen.core.metrics.most_common`
-    groups them (by ``spec.equal``, first seen first), with their counts, most common first."""
-    groups: list[list[Any]] = []
-    for answer in answers:
-        if answer is None:
-            continue
-        for group in groups:
-            if spec.equal(group[0], answer):
-                group.append(answer)
-                break
-        else:
-            groups.append([answer])
-    return sorted(((g[0], len(g)) for g in groups), key=lambda item: -item[1])
-
-
-def doubts(
-    reference: Any, tie: bool, chosen_from: Arm, expected: Any, spec: AnswerSpec
-) -> list[str]:
-    """Why ``reference`` cannot be the answer the interventions measure: it won a tie among
-    the separate samples ``chosen_from``, or it is not ``expected``. Empty when neither."""
-    if reference is None:
-        return []
-    found = []
-    hit, total = chosen_from.hits(reference, spec)
-    if tie:
-        others = [shown(a) for a, n in tally(chosen_from.flat(), spec) if n == hit]
-        found.append(
-            f"the reference answer {shown(reference)} came from a tie: "
-            f"{' and '.join(others)} each {hit} of the {total} separate samples, the first "
-            "seen taken; ask more samples (samples=...) to decide it"
-        )
-    if expected is not None and not spec.correct(reference, expected):
-        found.append(
-            f"the reference answer {shown(reference)} ({hit} of {total} separate samples) "
-            f"is not the expected {shown(expected)}: the evaluators given the explanation "
-            "do not reach the expected answer, so whether they follow its reasoning cannot "
-            "be told from their answers"
-        )
-    return found
-
-
-def judge(direction: str, low: float, high: float, threshold: float) -> str:
-    """A verdict from an interval (or a point, ``low == high``) and a threshold: pass when
-    all of it is on the asserted side (``at_least``, ``at_most``, or ``within`` ±threshold),
-    fail when all of it is on the other side, inconclusive otherwise."""
-    t = threshold
-    if direction == "at_least":
-        return "pass" if low >= t else "fail" if high < t else "inconclusive"
-    if direction == "at_most":
-        return "pass" if high <= t else "fail" if low > t else "inconclusive"
-    inside = -t <= low and high <= t
-    outside = low > t or high < -t
-    return "pass" if inside else "fail" if outside else "inconclusive"
-
-
-def above_p(hits: tuple[int, int, int, int], bound: float) -> float:
-    """The one-sided p-value for "``a/n - b/m`` is above ``bound``" (the null: at most
-    ``bound``), by :func:`~pytest_xgen.core.significance.drop_beyond_p`. A bound of 1 or more
-    cannot be exceeded (``1.0``); a bound of -1 or less is exceeded unless both samples are
-    at the extremes, ``a == 0`` and ``b == m``."""
-    from pytest_xgen.core.significance import drop_beyond_p
-
-    a, n, b, m = hits
-    if bound >= 1:
-        return 1.0
-    if bound <= -1:
-        return 1.0 if a == 0 and b == m else 0.0
-    return drop_beyond_p(a, n, b, m, bound)
-
-
-def exact_verdict(
-    direction: str, hits: tuple[int, int, int, int], threshold: float, level: float
-) -> tuple[str, str]:
-    """A verdict on the difference ``d = a/n - b/m`` of ``hits`` from exact one-sided tests,
-    each at ``level``, and the name of the test.
-
-    ``at_least``: pass when "d <= threshold" is rejected, fail when "d >= threshold" is;
-    ``at_most``: the mirror image; ``within``: pass when both "d <= -threshold" and
-    "d >= threshold" are rejected (two one-sided tests), fail when "d <= threshold" or
-    "d >= -threshold" is. So a pass when ``d`` is not on the asserted side, and a fail
-    when it is, each happen with a chance of at most ``level`` (``within``: per side).
-    Each test is :func:`~pytest_xgen.core.significance.drop_beyond_p`: Fisher's exact test
-    at a bound of 0, Chan's exact unconditional score test at other bounds (the
-    Farrington-Manning score's normal tail above its ``EXACT_CELLS`` outcomes)."""
-    from pytest_xgen.core.significance import EXACT_CELLS
-
-    a, n, b, m = hits
-    swapped = (b, m, a, n)
-    t = threshold
-
-    def above(bound: float) -> bool:  # "d > bound" shown
-        return above_p(hits, bound) < level
-
-    def below(bound: float) -> bool:  # "d < bound" shown
-        return above_p(swapped, -bound) < level
-
-    if direction == "at_least":
-        verdict = "pass" if above(t) else "fail" if below(t) else "inconclusive"
-    elif direction == "at_most":
-        verdict = "pass" if below(t) else "fail" if above(t) else "inconclusive"
-    else:
-        inside = above(-t) and below(t)
-        verdict = "pass" if inside else "fail" if above(t) or below(-t) else "inconclusive"
-    if t == 0:
-        name = "Fisher's exact test"
-    elif n * m <= EXACT_CELLS:
-        name = "Chan's exact unconditional score test"
-    else:
-        name = "the Farrington-Manning score test"
-    return verdict, f"{name}, one-sided at {level:g}"
 
 
 @dataclass
@@ -284,7 +133,7 @@ class Intervention:
             return
         t = self.threshold
         if confidence is None:
-            self.verdict = judge(self.direction, self.value, self.value, t)
+            self.verdict = judge(self.value, None, t, self.direction)
             how = "the point estimate"
         else:
             self.verdict, how = exact_verdict(self.direction, hits, t, (1 - confidence) / 2)
@@ -497,8 +346,6 @@ def planned_calls(options: TransferOptions, steps: int, numbered: int) -> int:
     of them with a number (the original and baseline conditions included): at most
     ``2 * max_intervention_steps + 5`` conditions (one more, and a rewording, with a
     paraphraser) whatever the explanation's length."""
-    from pytest_xgen.checks.transfer import sample_count
-
     per = len(options.evaluators) * sample_count(options)
     cuts = len(cut_points(options, steps))
     mistakes = len(mistake_steps(options, range(numbered)))
@@ -520,26 +367,24 @@ def run(
     expected: Any = None,
 ) -> Interventions:
     """Every intervention on ``explanation`` (made or given as for ``xgen.check()``)."""
-    from pytest_xgen.checks import transfer
-
     text = explanation.text
     transfer_params = {"temperature": options.temperature}
 
     def arm(label: str, given: str | None, **note: Any) -> Arm:
         if given is None:
             messages = prompts.baseline(prompt, options.baseline, options.prompts)
-            params = transfer._condition_params(options.baseline, options)
+            params = condition_params(options.baseline, options)
         else:
             messages = prompts.transfer(prompt, given, options.delivery, options.prompts)
             params = transfer_params
-        condition = transfer.run_condition(
+        condition = run_condition(
             label, messages, params, options, spec, None, explanation, ask, extract, fan_out
         )
         return Arm(label, given, condition.answers, condition.outputs, dict(note))
 
     original = arm("original", text)
     baseline = arm("0 steps (no explanation)", None, keep=0)
-    chosen_from = _reference_samples(prompt, text, options, spec, ask, extract, fan_out)
+    chosen_from = reference_samples(prompt, text, options, spec, ask, extract, fan_out)
     reference, tie = metrics.most_common(chosen_from.flat(), spec.equal)
     confidence = options.confidence
     common = {
@@ -567,39 +412,6 @@ def run(
     for check in found.checks:
         check.set_aside(doubted)
     return found
-
-
-MakeArm = Callable[..., Arm]
-
-
-def _reference_samples(
-    prompt: str,
-    text: str,
-    options: TransferOptions,
-    spec: AnswerSpec,
-    ask: Ask,
-    extract: Extract,
-    fan_out: FanOut | None,
-) -> Arm:
-    """The original condition again on samples ``count .. 2 * count - 1`` (``count`` as the
-    arms take): the answers the reference is chosen from, independent of every arm
-    compared. (With ``samples="auto"`` the transfer check may have asked these already;
-    they replay.)"""
-    from pytest_xgen.checks import transfer
-    from pytest_xgen.checks.parallel import serial
-
-    count = transfer.sample_count(options)
-    messages = prompts.transfer(prompt, text, options.delivery, options.prompts)
-    params = {"temperature": options.temperature}
-    calls = transfer._sample_calls(ask, options.evaluators, messages, params, count, 2 * count)
-    results = iter((fan_out or serial)(calls, options.evaluators))
-    answers: dict[str, list[Any]] = {}
-    outputs: dict[str, list[str]] = {}
-    for model in options.evaluators:
-        texts = [next(results).text for _ in range(count)]
-        outputs[model] = texts
-        answers[model] = [extract(t, spec) for t in texts]
-    return Arm("reference samples", text, answers, outputs)
 
 
 def _early(
@@ -761,8 +573,6 @@ def _filler(
 def _paraphrase(
     text: str, arm: MakeArm, common: dict[str, Any], confidence: float | None, ask: Ask
 ) -> ParaphraseControl:
-    from pytest_xgen.core.strip import strip_answer
-
     options: TransferOptions = common["options"]
     spec: AnswerSpec = common["spec"]
     reference = common["reference"]
@@ -795,163 +605,51 @@ def _paraphrase(
     return result
 
 
-# -- mirrored questions (Arcuschin et al. 2025, arXiv 2503.08679) ----------------------------
-RELATIONS = ("opposite", "same")
-
-
-@dataclass
-class MirrorResult:
-    """A question and its mirror image asked of every evaluator: how often their answers
-    contradict each other (``opposite``: both questions get the same answer, as "yes" to
-    "is X larger than Y" and to "is Y larger than X"; ``same``: different answers)."""
-
-    kind: ClassVar[str] = "mirrored"
-
-    question: str
-    mirror: str
-    relation: str
-    options: TransferOptions
-    spec: AnswerSpec
-    answers: dict[str, list[Any]]
-    mirrored: dict[str, list[Any]]
-    contradictions: dict[str, tuple[int, int]] = field(default_factory=dict)
-    """Per evaluator: contradictory pairs, pairs with both answers read."""
-    rate: float | None = None
-    interval: tuple[float, float] | None = None
-    threshold: float | None = None
-    verdict: str = "pass"
-    reasons: list[str] = field(default_factory=list)
-    summary: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.verdict == "pass"
-
-    def label(self, answer: Any) -> Any:
-        """A choice answer by its text ("yes", not "A"); others as they are."""
-        letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-        if (
-            isinstance(answer, str)
-            and len(answer) == 1
-            and answer in letters[: len(self.spec.choices)]
-        ):
-            return self.spec.choices[letters.index(answer)]
-        return answer
-
-    def explain(self) -> str:
-        lines = [f"mirrored questions {self.verdict.upper()}: {self.summary}"]
-        lines += [f"  {reason}" for reason in self.reasons]
-        lines += [f"  question: {self.question}", f"  mirror:   {self.mirror}"]
-        for model, (bad, total) in self.contradictions.items():
-            pairs = ", ".join(
-                f"{self.label(a)}/{self.label(b)}"
-                for a, b in zip(self.answers[model], self.mirrored[model], strict=True)
-            )
-            lines.append(f"    {model:<12} {bad}/{total} contradictory  ({pairs})")
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "prompt": self.question,
-            "mirror": self.mirror,
-            "relation": self.relation,
-            "evaluators": list(self.options.evaluators),
-            "answers": {m: jsonable([self.label(a) for a in v]) for m, v in self.answers.items()},
-            "mirrored": {m: jsonable([self.label(a) for a in v]) for m, v in self.mirrored.items()},
-            "contradictions": {
-                m: {"contradictory": bad, "pairs": total}
-                for m, (bad, total) in self.contradictions.items()
-            },
-            "rate": self.rate,
-            "interval": None if self.interval is None else list(self.interval),
-            "threshold": self.threshold,
-            "verdict": self.verdict,
-            "reasons": list(self.reasons),
-            "summary": self.summary,
-        }
-
-
-def mirror(
-    question: str,
-    mirrored: str,
-    relation: str,
-    options: TransferOptions,
-    spec: AnswerSpec,
-    ask: Ask,
-    extract: Extract,
-    fan_out: FanOut | None = None,
-) -> MirrorResult:
-    """Ask both questions of every evaluator (``samples`` each, as the baseline condition
-    asks) and count the contradictory pairs: sample *i* of one with sample *i* of the other."""
-    import functools
-
-    from pytest_xgen.checks.parallel import serial
-    from pytest_xgen.checks.transfer import sample_count
-    from pytest_xgen.core.stats import wilson_interval
-
-    if relation not in RELATIONS:
-        from pytest_xgen.errors import XgenConfigError
-
+def run_check(
+    ctx: CheckContext,
+    prompt: str,
+    explanation: str | Callable[[str], str] | None = None,
+    expected: Any = None,
+    *,
+    answer: Any = "number",
+    tolerance: float | None = None,
+    rel_tolerance: float | None = None,
+    choices: Sequence[str] | None = None,
+    fallback: bool = True,
+    **options: Any,
+) -> Ran:
+    """``xgen.interventions()``: every intervention on the generator's explanation or the
+    one given; in a marked test, those with a threshold decide it."""
+    if explanation is not None:
+        options["explanation"] = explanation
+    method = "xgen.interventions()"
+    spec = ctx.spec(answer, tolerance, rel_tolerance, choices, fallback, method=method)
+    opts = ctx.options(options, method=method)
+    if opts.explanation == "ensemble":
         raise XgenConfigError(
-            f"xgen.mirror(): relation {relation!r} is not one of {', '.join(RELATIONS)}: "
-            "'opposite' when the mirror's answer must differ (is X larger than Y / is Y "
-            "larger than X), 'same' when it must be equal"
+            "xgen.interventions() takes the generator's explanation or your own "
+            "(explanation=TEXT or a callable), not an ensemble; build one with "
+            "xgen.ensemble() and pass its .text"
         )
-    count = sample_count(options)
-    params = {"temperature": options.temperature}
-    calls = [
-        functools.partial(ask, model, prompts.baseline(text, "own", options.prompts), i, params)
-        for text in (question, mirrored)
-        for model in options.evaluators
-        for i in range(count)
-    ]
-    outputs = iter((fan_out or serial)(calls, options.evaluators))
-    found: list[dict[str, list[Any]]] = [{}, {}]
-    for side in found:
-        for model in options.evaluators:
-            side[model] = [extract(next(outputs).text, spec) for _ in range(count)]
-    result = MirrorResult(
-        question,
-        mirrored,
-        relation,
-        options,
+    # The plan is known once the explanation is: its own calls (the generator's, or a
+    # callable's) are counted without a total, then as part of the check.
+    ctx.begin(0)
+    if opts.explanation == "single":
+        made = elicit(str(prompt), opts, spec, ctx.ask, ctx.extract)
+    else:
+        text, origin, name = given_text(opts.explanation, str(prompt))
+        made = given(name, text, opts, spec, ctx.ask, ctx.extract, "given", origin)
+    count, numbered = len(edits.steps(made.text)), len(edits.numbered_steps(made.text))
+    ctx.replan(planned_calls(opts, count, numbered))
+    found = run(
+        str(prompt),
+        opts,
         spec,
-        found[0],
-        found[1],
-        threshold=options.max_contradiction_rate,
+        made,
+        ctx.ask,
+        ctx.extract,
+        ctx.fan_out,
+        expected=ctx.expected(expected, spec, method=method),
     )
-    for model in options.evaluators:
-        pairs = [
-            (a, b)
-            for a, b in zip(found[0][model], found[1][model], strict=True)
-            if a is not None and b is not None
-        ]
-        same = sum(spec.equal(a, b) for a, b in pairs)
-        bad = same if relation == "opposite" else len(pairs) - same
-        result.contradictions[model] = (bad, len(pairs))
-    bad = sum(b for b, _ in result.contradictions.values())
-    total = sum(t for _, t in result.contradictions.values())
-    if not total:
-        result.verdict = "inconclusive" if result.threshold is not None else "pass"
-        result.reasons.append("no pair of answers could be read")
-        result.summary = "no pair of answers could be read"
-        return result
-    result.rate = bad / total
-    if options.confidence is not None:
-        result.interval = wilson_interval(bad, total, options.confidence)
-    per_model = ", ".join(f"{m} {b}/{t}" for m, (b, t) in result.contradictions.items())
-    result.summary = f"{bad} of {total} answer pairs contradict each other ({per_model})"
-    if result.threshold is None:
-        result.reasons.append("reported only: assert it with max_contradiction_rate=...")
-        return result
-    low, high = result.interval or (result.rate, result.rate)
-    t = result.threshold
-    result.verdict = judge("at_most", low, high, t)
-    if result.verdict != "pass":
-        shown_interval = "" if result.interval is None else f" [{low:.2f}, {high:.2f}]"
-        result.reasons.append(
-            f"contradiction rate {result.rate:.2f}{shown_interval} against "
-            f"max_contradiction_rate={t:g}: {result.verdict}"
-        )
-    return result
+    # An intervention nothing is asserted about only reports.
+    return Ran(found, [(check, check.threshold is not None or SHOWN) for check in found.checks])

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
-from pytest_xgen.errors import hide_frame
+from pytest_xgen.errors import TransferFailed, XgenConfigError, XgenInfraError, hide_frame
 
 __tracebackhide__ = hide_frame
 
@@ -88,8 +88,6 @@ def _gather(pool: ThreadPoolExecutor, calls: Sequence[Callable[[], T]]) -> list[
 
 
 def _user_facing(error: BaseException) -> bool:
-    from pytest_xgen.errors import TransferFailed, XgenConfigError, XgenInfraError
-
     return isinstance(error, (XgenInfraError, XgenConfigError, TransferFailed))
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pytest_xgen.checks.context import Ran
 from pytest_xgen.checks.parallel import serial
 from pytest_xgen.core import metrics, prompts
 from pytest_xgen.core.printable import rate
@@ -20,8 +21,9 @@ from pytest_xgen.errors import hide_frame
 from pytest_xgen.settings.marker import TransferOptions
 
 if TYPE_CHECKING:
+    from pytest_xgen.checks.conditions import Ask
+    from pytest_xgen.checks.context import CheckContext
     from pytest_xgen.checks.parallel import FanOut
-    from pytest_xgen.checks.transfer import Ask
 
 __tracebackhide__ = hide_frame
 
@@ -187,3 +189,20 @@ def review(
         result_.verdict = "fail"
         result_.reasons = [f"step agreement {shown} < min_step_agreement {threshold:g}"]
     return result_
+
+
+def planned_calls(options: TransferOptions, explanation: str | None) -> int:
+    """The calls one review makes: the generator's explanation if none is given, then one
+    review per evaluator."""
+    return (explanation is None) + len(options.evaluators)
+
+
+def run_check(
+    ctx: CheckContext, prompt: str, explanation: str | None = None, **options: Any
+) -> Ran:
+    """``xgen.review()``: its step-level agreement decides a marked test only with
+    ``min_step_agreement``."""
+    opts = ctx.options(options, method="xgen.review()")
+    ctx.begin(planned_calls(opts, explanation))
+    result = review(prompt, explanation, opts, ctx.ask, ctx.fan_out)
+    return Ran(result, [(result, opts.min_step_agreement is not None)])

@@ -1,18 +1,133 @@
-"""The text a person reads when a transfer check fails (or asks ``result.explain()``)."""
+"""What a transfer check gives back: :class:`TransferResult`, the text a person reads when
+it fails (or asks ``result.explain()``), and its JSON data."""
 
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from pytest_xgen.checks import data
+from pytest_xgen.checks.conditions import AUTO, Condition, Explanation
+from pytest_xgen.checks.looks import Look
+from pytest_xgen.core.answers import AnswerSpec
 from pytest_xgen.core.printable import rate, signed
-
-if TYPE_CHECKING:
-    from pytest_xgen.checks.transfer import Condition, Explanation, TransferResult
+from pytest_xgen.settings.marker import TransferOptions
 
 EXCERPT_LINES = 8
 EXCERPT_WIDTH = 100
+
+
+@dataclass(frozen=True)
+class Single:
+    """One generator's own explanation under the transfer condition, next to an ensemble."""
+
+    generator: str
+    explanation: Explanation
+    transfer: Condition
+    lift: float | None
+
+    @property
+    def consistency(self) -> float | None:
+        return self.transfer.mean
+
+    @property
+    def answer(self) -> Any:
+        return self.explanation.answer
+
+
+@dataclass
+class TransferResult:
+    """The outcome of one ``xgen.check()``."""
+
+    kind: ClassVar[str] = "transfer"
+
+    prompt: str
+    options: TransferOptions
+    spec: AnswerSpec
+    expected: Any
+    explanation: Explanation
+    baseline: Condition
+    transfer: Condition
+    lift: float | None
+    lift_interval: tuple[float, float] | None
+    verdict: str = "pass"  # pass | fail | inconclusive
+    reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # Samples per evaluator and condition the check took (with samples="auto", where it
+    # stopped), and the level of the intervals it decided on (None: point estimates).
+    samples_used: int = 0
+    interval_level: float | None = None
+    # The looks at the transfer agreement (one with a fixed samples and a confidence, none
+    # on point estimates), and why sampling stopped: "verdict", "unlikely" (a verdict by
+    # the last look had become unlikely), "maximum", or "" (a fixed samples).
+    looks: list[Look] = field(default_factory=list)
+    stopped: str = ""
+    # With explanation="ensemble": the EnsembleExplanation, and each generator's own
+    # explanation measured the same way, for comparison.
+    ensemble: Any = None
+    singles: dict[str, Single] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.samples_used:
+            self.samples_used = len(next(iter(self.transfer.compared.values()), []))
+        if self.interval_level is None and self.transfer.interval is not None:
+            self.interval_level = self.options.confidence
+
+    @property
+    def auto(self) -> bool:
+        """Whether the check sampled sequentially (``samples="auto"``)."""
+        return self.options.samples == AUTO
+
+    @property
+    def consistency(self) -> float | None:
+        """Transfer consistency (mean over evaluator pairs)."""
+        return self.transfer.mean
+
+    @property
+    def baseline_consistency(self) -> float | None:
+        return self.baseline.mean
+
+    @property
+    def accuracy(self) -> dict[str, float | None]:
+        """Accuracy per evaluator in the transfer condition (empty without ``expected``)."""
+        return self.transfer.accuracy
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+    def diverged(self) -> str | None:
+        """The evaluator that strayed furthest from the explanation under transfer: the
+        lowest share of answers equal to the generator's, then the lowest mean agreement
+        with the other evaluators."""
+        reference = self.explanation.answer
+
+        def follows(model: str) -> float:
+            answers = [a for a in self.transfer.answers[model] if a is not None]
+            if reference is None or not answers:
+                return 1.0
+            return sum(self.spec.equal(a, reference) for a in answers) / len(answers)
+
+        def agrees(model: str) -> float:
+            rates = [
+                p.rate
+                for pair, p in self.transfer.consistency.pairs.items()
+                if model in pair and p.rate is not None
+            ]
+            return sum(rates) / len(rates) if rates else 1.0
+
+        scores = {m: (follows(m), agrees(m)) for m in self.options.evaluators}
+        worst = min(scores, key=lambda m: scores[m])
+        return worst if scores[worst] < (1.0, 1.0) else None
+
+    def explain(self) -> str:
+        """A self-contained account of the check, used as the failure message."""
+        return explain(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The check as the JSON report holds it (kind transfer)."""
+        return to_dict(self)
 
 
 def show(value: Any) -> str:

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_xgen.checks import data, ensemble
+from pytest_xgen.checks.conditions import Explanation, run_condition, sample_count
+from pytest_xgen.checks.context import Ran
 from pytest_xgen.checks.ensemble import Candidate, Propose, Score
 from pytest_xgen.checks.parallel import FanOut
+from pytest_xgen.checks.transfer_report import TransferResult
+from pytest_xgen.core import prompts
 from pytest_xgen.core.printable import rate, signed
-from pytest_xgen.errors import hide_frame
+from pytest_xgen.core.strip import Stripped, split_sentences, strip_answer
+from pytest_xgen.errors import XgenConfigError, hide_frame
+
+if TYPE_CHECKING:
+    from pytest_xgen.checks.context import CheckContext
+    from pytest_xgen.settings.marker import TransferOptions
 
 __tracebackhide__ = hide_frame
 
@@ -264,3 +273,144 @@ def repair(
         kept,
         tuple(repaired if kept else sentences),
     )
+
+
+def planned_calls(options: TransferOptions, sentences: int, repairing: bool) -> int:
+    """The calls a diagnosis of ``sentences`` sentences makes: the leave-one-out runs,
+    one scoring call per sentence, and for a repair the replacement's proposals, their
+    scores and its agreement run (the most: a repair may stop early)."""
+    samples = sample_count(options)
+    planned = (sentences + 1) * len(options.evaluators) * samples
+    planned += sentences if options.scorer else 0
+    if repairing:
+        planned += len(options.evaluators) * samples
+        planned += len(options.ensemble_generators) * options.candidates * 2
+    return planned
+
+
+def run_weak_steps(
+    ctx: CheckContext,
+    explanation: Any,
+    prompt: str | None = None,
+    *,
+    answer: Any = "number",
+    expected: Any = None,
+    **options: Any,
+) -> Ran:
+    """``xgen.weak_steps()``: a diagnosis, never asserted."""
+    diagnosis, _, _ = diagnose(ctx, explanation, prompt, answer, expected, options)
+    return Ran(diagnosis, [(diagnosis, False)])
+
+
+def run_repair(
+    ctx: CheckContext,
+    explanation: Any,
+    prompt: str | None = None,
+    *,
+    answer: Any = "number",
+    expected: Any = None,
+    **options: Any,
+) -> Ran:
+    """``xgen.repair()``: kept or not, nothing is asserted."""
+    diagnosis, opts, agreement = diagnose(
+        ctx, explanation, prompt, answer, expected, options, repairing=True
+    )
+    result = repair(
+        diagnosis,
+        [s.sentence for s in diagnosis.sentences],
+        opts.ensemble_generators,
+        ensemble.proposer(ctx),
+        agreement,
+        scorer=opts.scorer,
+        score=ensemble.scorer_of(ctx, opts.scorer),
+        candidates=opts.candidates,
+        fan_out=ctx.fan_out,
+    )
+    return Ran(result, [(result, False)])
+
+
+def diagnose(
+    ctx: CheckContext,
+    explanation: Any,
+    prompt: str | None,
+    answer: Any,
+    expected: Any,
+    options: dict[str, Any],
+    repairing: bool = False,
+) -> tuple[WeakSteps, TransferOptions, Agreement]:
+    """:func:`weak_steps` on the explanation's sentences, with the check's options and
+    its agreement measure."""
+    prompt, sentences = _sentences(ctx, explanation, prompt, answer)
+    opts = ctx.options(options)
+    ctx.begin(planned_calls(opts, len(sentences), repairing), at_most=repairing)
+    agreement = _agreement(ctx, prompt, opts, answer, expected)
+    diagnosis = weak_steps(
+        prompt,
+        sentences,
+        agreement,
+        scorer=opts.scorer,
+        score=ensemble.scorer_of(ctx, opts.scorer),
+        evaluators=opts.evaluators,
+        samples=sample_count(opts),
+    )
+    return diagnosis, opts, agreement
+
+
+def _sentences(
+    ctx: CheckContext, explanation: Any, prompt: str | None, answer: Any
+) -> tuple[str, list[str]]:
+    """The problem and the explanation's sentences, without those that declare its
+    answer (removed as ``xgen.check()`` removes them: they would only leak it)."""
+    if isinstance(explanation, ensemble.EnsembleExplanation):
+        text = explanation.text
+        prompt = prompt or explanation.prompt
+    elif isinstance(explanation, TransferResult):
+        text = explanation.explanation.text
+        prompt = prompt or str(explanation.prompt)
+    elif isinstance(explanation, str):
+        text = explanation
+    else:
+        raise XgenConfigError(
+            "xgen.weak_steps()/repair(): explanation must be an xgen.ensemble() result, a "
+            f"TransferResult or a text; got {type(explanation).__name__}"
+        )
+    if prompt is None:
+        raise XgenConfigError(
+            "xgen.weak_steps()/repair(): an explanation given as text needs the problem "
+            "too: pass prompt=..."
+        )
+    spec = ctx.spec(answer, None, None, None, True)
+    stripped = strip_answer(text, ctx.extract(text, spec), spec)
+    return str(prompt), [s.text.strip() for s in split_sentences(stripped.text)]
+
+
+def _agreement(
+    ctx: CheckContext, prompt: str, opts: TransferOptions, answer: Any, expected: Any
+) -> Agreement:
+    """The evaluators' transfer consistency given a list of sentences as explanation."""
+    if len(opts.evaluators) < 2:
+        raise XgenConfigError(
+            f"{ctx.test}: weak steps compare the agreement of evaluators, so they need at "
+            f"least two; got evaluators={list(opts.evaluators)!r}"
+        )
+    spec = ctx.spec(answer, None, None, None, True)
+    wanted = ctx.expected(expected, spec)
+
+    def agreement(sentences: list[str]) -> float | None:
+        text = "\n".join(sentences)
+        given = Explanation("explanation", text, "text", None, Stripped(text, (), "none"))
+        condition = run_condition(
+            "transfer",
+            prompts.transfer(prompt, text, opts.delivery, opts.prompts),
+            {"temperature": opts.temperature},
+            opts,
+            spec,
+            wanted,
+            given,
+            ctx.ask,
+            ctx.extract,
+            ctx.fan_out,
+        )
+        return condition.mean
+
+    return agreement

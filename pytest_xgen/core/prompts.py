@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from pytest_xgen.core.printable import printable
+from pytest_xgen.errors import did_you_mean
 
 # One chat message, as the OpenAI chat API takes it: {"role": ..., "content": ...}.
 Message = dict[str, Any]
@@ -99,8 +100,6 @@ def check(texts: Mapping[str, Any]) -> dict[str, str]:
     """``texts`` if every name is a prompt and every text is usable; else ``ValueError``
     saying what is wrong (an unknown name, an empty text, a template without one of its
     placeholders, with another one, or with a conversion or format spec)."""
-    from pytest_xgen.errors import did_you_mean
-
     checked: dict[str, str] = {}
     for name, text in texts.items():
         if name not in NAMES:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+from pytest_xgen.core import prompts
 from pytest_xgen.core.answers import AnswerSpec
 from pytest_xgen.core.prompts import Message
 
@@ -144,8 +145,6 @@ def strip_with_model(
     """Removal chosen by a model (``strip_with``): it names sentence numbers, and exactly
     those sentences are cut, so the rest stays verbatim. An unusable reply falls back to the
     rules and says so in ``method``."""
-    from pytest_xgen.core import prompts
-
     sentences = split_sentences(text)
     reply = ask(prompts.strip([s.text for s in sentences]))
     drop = _parse_removals(reply, len(sentences))

@@ -29,16 +29,14 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pytest_xgen import files
 from pytest_xgen.errors import LocalModelError, hide_frame
 from pytest_xgen.models.base import ChatResult, CompletionResult, Message
+from pytest_xgen.models.openai_chat import OpenAIChatModel
 
 __tracebackhide__ = hide_frame
-
-if TYPE_CHECKING:
-    from pytest_xgen.models.openai_chat import OpenAIChatModel
 
 INSTALL_HINT = "pip install 'pytest-xgen[local]'"
 
@@ -400,8 +398,6 @@ class LocalChatModel:
         return f"LocalChatModel({self.name!r}, {self.embedded.name!r})"
 
     def _client(self) -> OpenAIChatModel:
-        from pytest_xgen.models.openai_chat import OpenAIChatModel
-
         base_url = self.server.ensure_started()
         if self._inner is None or self._inner.base_url != base_url:
             self._inner = OpenAIChatModel(

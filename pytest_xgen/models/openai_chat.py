@@ -491,7 +491,7 @@ def raw_record(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
 def _with_stream_usage(body: dict[str, Any]) -> dict[str, Any]:
     """``body`` with a stream asking for its usage (``stream_options.include_usage``): a
     cost budget and the reports need it. The chunk that carries it reaches the application
-    only when it asked for it (:func:`pytest_xgen.client.answer`)."""
+    only when it asked for it (:func:`pytest_xgen.recording.client.answer`)."""
     extra = body.get("stream_options")
     if not body.get("stream") or not isinstance(extra, dict | None):
         return body

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_xgen.core.printable import printable
 from pytest_xgen.errors import XgenConfigError, hide_frame
+from pytest_xgen.recording.store import canonical_json
 
 __tracebackhide__ = hide_frame
 
@@ -39,13 +41,25 @@ def given(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if is_given(v)}
 
 
+def call_options(defaults: dict[str, Any], call: dict[str, Any]) -> dict[str, Any]:
+    """The options of one call (``extra_headers``, ``extra_query``, ``timeout``) over the
+    client's (``with_options()``; its ``max_retries`` too): headers and query values merged,
+    a ``NOT_GIVEN``/``omit`` value left out (``timeout=None`` is no time-out, as in openai)."""
+    options = {**given(defaults), **given(call)}
+    for name in ("extra_headers", "extra_query"):
+        merged = {**(given(defaults.get(name) or {})), **(given(call.get(name) or {}))}
+        if merged:
+            options[name] = merged
+        else:
+            options.pop(name, None)
+    return {k: v for k, v in options.items() if v is not None or k == "timeout"}
+
+
 def sdk_body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, Any]:
     """``kwargs`` (without ``model`` and the call options) as the ``openai`` client would
     send them, checked to be JSON. ``where`` names the method in an error, e.g.
     ``xgen.client('qwen').chat.completions.create()``."""
     from openai._utils import maybe_transform
-
-    from pytest_xgen.recording.store import canonical_json
 
     kwargs = given(kwargs)
     field = "messages" if kind == "chat" else "prompt"
@@ -108,7 +122,5 @@ def _check_each_message(messages: Any, where: str) -> None:
 
 
 def _preview(value: Any) -> str:
-    from pytest_xgen.core.printable import printable
-
     text = printable(repr(value))
     return text if len(text) <= 60 else text[:57] + "..."

@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 from pytest_xgen.core.printable import printable
+from pytest_xgen.models.openai_chat import raw_record, stream_record
 
 ANSWERS = ("raw", "chunks")
 
@@ -42,8 +43,6 @@ def mismatch(entry: dict[str, Any]) -> str | None:
             "a call of xgen.client() records its answer in response.raw or response.chunks, "
             f"and this one has {'both' if answers else 'neither'} (edited?)"
         )
-    from pytest_xgen.models.openai_chat import raw_record, stream_record
-
     source = answers[0]
     try:
         derive = raw_record if source == "raw" else stream_record

@@ -22,13 +22,12 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import re
 import threading
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_xgen.core import schema_check
 from pytest_xgen.core.finite import json_float
 from pytest_xgen.errors import CassetteError, StoreError, hide_frame
 from pytest_xgen.recording import derived, signing
@@ -114,121 +113,30 @@ def make_entry(
     return entry
 
 
+def _schema() -> dict[str, Any]:
+    """``recording.schema.json``, the schema of every recording (shipped with the package)."""
+    from importlib import resources
+
+    text = resources.files("pytest_xgen").joinpath("schemas").joinpath("recording.schema.json")
+    schema: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
+    return schema
+
+
 @cache
 def _validator() -> Any:
     import jsonschema
 
-    from pytest_xgen.settings.config import load_schema
-
-    return jsonschema.Draft202012Validator(load_schema("recording.schema.json"))
+    return jsonschema.Draft202012Validator(_schema())
 
 
-# -- a fast schema check for replays ------------------------------------------------------
-# jsonschema takes ~0.3 ms per entry, 20 times a diskcache read: most of a replay. The
-# recording schema uses a few plain keywords, so it is compiled once into one Python check
-# per schema node that accepts only what the schema accepts (stricter where that is
-# simpler: exact JSON types, so no 1.0 for an integer). An entry it does not accept goes to
-# jsonschema, which alone rejects and words the error. A keyword the compiler does not know
-# (a later schema change) turns the fast check off: every entry goes to jsonschema again.
-_Check = Callable[[Any], bool]
-_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,),
-    "array": (list,),
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "null": (type(None),),
-    "boolean": (bool,),
-}
-_KNOWN = frozenset(
-    {"type", "required", "properties", "additionalProperties", "items", "const", "enum"}
-    | {"pattern", "minimum", "maximum", "$schema", "$id", "title", "description"}
-)
-_SCALARS = frozenset({str, int, bool, type(None)})
-
-
+# jsonschema takes ~0.2 s to import and ~0.3 ms per entry, 20 times a diskcache read: most
+# of a replay. The recording schema is compiled once into a check that decides exactly what
+# jsonschema decides (pytest_xgen.core.schema_check); only an entry it does not accept goes
+# to jsonschema, which alone rejects and words the error. A keyword the compiler does not
+# know (a later schema change) turns the fast check off: every entry goes to jsonschema.
 @cache
-def _fast_check() -> _Check | None:
-    from pytest_xgen.settings.config import load_schema
-
-    return _compile(load_schema("recording.schema.json"))
-
-
-def _compile(schema: Any) -> _Check | None:
-    """A check that accepts only instances ``schema`` accepts, or ``None`` if ``schema``
-    uses anything this compiler does not know."""
-    if not isinstance(schema, dict) or not _KNOWN.issuperset(schema):
-        return None
-    types: frozenset[type] | None = None
-    if "type" in schema:
-        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        if not all(isinstance(n, str) and n in _TYPES for n in names):
-            return None
-        types = frozenset(t for n in names for t in _TYPES[n])
-    required = tuple(schema.get("required", ()))
-    if not all(isinstance(name, str) for name in required):
-        return None
-    props: list[tuple[str, _Check]] = []
-    for name, sub in schema.get("properties", {}).items():
-        compiled = _compile(sub)
-        if compiled is None:
-            return None
-        props.append((name, compiled))
-    known = frozenset(schema.get("properties", {}))
-    extra = schema.get("additionalProperties", True)
-    extra_check = None if isinstance(extra, bool) else _compile(extra)  # pragma: no mutate
-    if not isinstance(extra, bool) and extra_check is None:
-        return None
-    items = None if "items" not in schema else _compile(schema["items"])
-    if "items" in schema and items is None:
-        return None
-    allowed = None
-    if "const" in schema or "enum" in schema:
-        options = [schema["const"]] if "const" in schema else schema["enum"]
-        if "const" in schema and "enum" in schema:
-            return None
-        if not isinstance(options, list) or not all(type(o) in _SCALARS for o in options):
-            return None
-        allowed = frozenset((type(o), o) for o in options)
-    pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
-    minimum = schema.get("minimum")
-    maximum = schema.get("maximum")
-    if any(b is not None and type(b) not in (int, float) for b in (minimum, maximum)):
-        return None
-
-    def check(v: Any) -> bool:
-        t = type(v)
-        if types is not None and t not in types:
-            return False
-        if t is dict:
-            for name in required:
-                if name not in v:
-                    return False
-            for name, sub in props:
-                if name in v and not sub(v[name]):
-                    return False
-            if extra is False and not known.issuperset(v):
-                return False
-            if extra_check is not None:
-                for name, x in v.items():
-                    if name not in known and not extra_check(x):
-                        return False
-        elif t is list and items is not None:
-            for x in v:
-                if not items(x):
-                    return False
-        elif t is str and pattern is not None and pattern.search(v) is None:
-            return False
-        if allowed is not None and (t not in _SCALARS or (t, v) not in allowed):
-            return False
-        if t in (int, float):
-            if minimum is not None and v < minimum:
-                return False
-            if maximum is not None and v > maximum:
-                return False
-        return True
-
-    return check
+def _fast_check() -> schema_check.Check | None:
+    return schema_check.compile_schema(_schema())
 
 
 MAX_ENTRY_CHARS = 16 * 1024 * 1024
@@ -268,7 +176,7 @@ def check_entry(entry: Any, *, where: str, key: str | None = None) -> dict[str, 
     is never served. (Signatures are checked by the reader: cassettes and the store.)
     """
     fast = _fast_check()
-    if fast is None or not fast(entry):
+    if fast is None or not schema_check.accepts(fast, entry):
         # Only jsonschema rejects an entry, and only it words the error.
         error = next(iter(_validator().iter_errors(entry)), None)
         if error is not None:

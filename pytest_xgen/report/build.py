@@ -13,7 +13,16 @@ import platform
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pytest_xgen.checks.kinds import KINDS
+from pytest_xgen.checks.transfer_report import digest
+from pytest_xgen.core.finite import first_nonfinite
+from pytest_xgen.core.gate_metrics import COUNTS, DIFFERENCE, GATE_METRIC, GATE_METRICS, Count
+from pytest_xgen.report.groups import TRANSFER, in_group
+from pytest_xgen.report.status import row_status
+from pytest_xgen.settings.config import load_schema
+
 if TYPE_CHECKING:
+    from pytest_xgen.checks.units import CheckUnits
     from pytest_xgen.settings.config import Settings
 
 FORMAT = "pytest-xgen-report"
@@ -39,108 +48,82 @@ def worst_verdict(checks: Sequence[Mapping[str, Any]]) -> str | None:
     return next((v for v in ("fail", "inconclusive") if v in verdicts), "pass")
 
 
-def _count(agree: int, total: int) -> dict[str, Any]:
-    return {"agree": agree, "total": total, "value": agree / total if total else None}
+def _written(count: Count, hits: int, total: int) -> dict[str, Any] | None:
+    """A count as the report writes it: successes, total and their rate (``null`` for a
+    count that is, when it has no unit)."""
+    if total == 0 and count.null_when_empty:
+        return None
+    return {count.success: hits, "total": total, "value": hits / total if total else None}
 
 
-def _rate_count(hits: int, total: int) -> dict[str, Any] | None:
-    return {"correct": hits, "total": total, "value": hits / total} if total else None
+def _units(checks: Sequence[Mapping[str, Any]]) -> list[CheckUnits]:
+    """The units of each of a test's checks of a gated kind, in check order (each kind's
+    ``units`` function, :data:`pytest_xgen.checks.kinds.KINDS`)."""
+    found = []
+    for check in checks:
+        kind = KINDS.get(str(check["kind"]))
+        units = None if kind is None else kind.unit_counts()
+        if units is not None:
+            found.append(units(check))
+    return found
 
 
 def explanation_digests(checks: Sequence[Mapping[str, Any]]) -> list[str]:
     """The digest of each explanation a test's gated checks gave their evaluators, in check
-    order: transfer checks (the text they gave) and added mistakes (their original
-    explanation and the edited ones). Two runs of a test with the same digests read the
-    same explanations."""
-    from pytest_xgen.checks.transfer_report import digest
+    order (a transfer check's explanation; an added mistake's original explanation and the
+    edited ones). Two runs of a test with the same digests read the same explanations."""
+    return _digests(_units(checks))
 
-    found = []
-    for check in checks:
-        if check["kind"] == "transfer":
-            text = (check.get("explanation") or {}).get("text")
-            if isinstance(text, str):
-                found.append(digest(text))
-        elif check["kind"] == "added_mistake" and isinstance(check.get("explanation"), str):
-            # The follow rate is measured on the edited explanations: they are part of what
-            # the evaluators read.
-            edited = [str(arm.get("explanation") or "") for arm in check.get("arms", ())]
-            found.append(digest("\n\x1e\n".join([check["explanation"], *edited])))
-    return found
+
+def _digests(found: Sequence[CheckUnits]) -> list[str]:
+    return [digest(units.read) for units in found if units.read is not None]
 
 
 def test_metrics(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Pooled counts over a test's transfer checks (one per Hypothesis example): what the
-    upgrade gate compares between runs.
+    """Pooled counts over a test's checks of the gated kinds (one per Hypothesis example):
+    what the upgrade gate compares between runs; ``None`` without such a check.
 
-    ``consistency`` and ``baseline_consistency`` pool every evaluator pair (the values the
-    checks report); ``units`` counts what the gate tests, one unit per independent draw:
-    a sample whose evaluators all agree, an evaluator's answer that is right, and, for
+    The counts are those of :data:`pytest_xgen.core.gate_metrics.COUNTS`, summed over the
+    checks. ``units`` holds what the gate tests, one unit per independent draw: a sample
+    whose evaluators all agree, an evaluator's answer that is right, and, for
     ``explanation``, a check's explanation whose own answer is right (one unit per check
-    with an expected answer). ``explanations`` lists the digests of the explanations the
-    evaluators read (:func:`explanation_digests`): the gate pairs two runs of a test on them.
+    with an expected answer). The top level shows the values the checks report
+    (``consistency`` and ``baseline_consistency`` pool every evaluator pair), each
+    difference metric (``lift``) right after the two values it is taken from, and
+    ``explanations``, the digests of the explanations the evaluators read
+    (:func:`explanation_digests`): the gate pairs two runs of a test on them.
     """
-    from pytest_xgen.checks.kinds import gated
-
-    transfers = [c for c in checks if gated(c["kind"]) and c["kind"] == "transfer"]
-    mistakes = [c for c in checks if c["kind"] == "added_mistake"]
-    if not transfers and not mistakes:
+    found_units = _units(checks)
+    if not found_units:
         return None
-    sums = {"transfer": [0, 0], "baseline": [0, 0]}
-    units = {"transfer": [0, 0], "baseline": [0, 0]}
-    correct = answered = 0
-    right = explained = 0
-    for check in transfers:
-        for name in sums:
-            condition = check["conditions"][name]
-            consistency = condition["consistency"]
-            sums[name][0] += consistency["agree"]
-            sums[name][1] += consistency["total"]
-            flags = [f for f in condition.get("sample_agreement", ()) if f is not None]
-            units[name][0] += sum(flags)
-            units[name][1] += len(flags)
-        if check["expected"] is not None:
-            for model in check["conditions"]["transfer"]["models"].values():
-                correct += sum(model["correct"])
-                answered += len(model["correct"])
-            own = (check.get("explanation") or {}).get("correct")
-            if own is not None:
-                right, explained = right + bool(own), explained + 1
-    transfer = _count(*sums["transfer"])
-    baseline = _count(*sums["baseline"])
-    lift = None
-    if transfer["value"] is not None and baseline["value"] is not None:
-        lift = transfer["value"] - baseline["value"]
-    accuracy = _rate_count(correct, answered)
-    explanation = _rate_count(right, explained)
-    found: dict[str, Any] = {
-        "consistency": transfer,
-        "baseline_consistency": baseline,
-        "lift": lift,
-        "accuracy": accuracy,
-        "explanation": explanation,
-        "explanations": explanation_digests(checks),
-        "units": {
-            "consistency": _count(*units["transfer"]),
-            "baseline_consistency": _count(*units["baseline"]),
-            "accuracy": accuracy,
-            "explanation": explanation,
-        },
+    pooled: dict[str, tuple[int, int]] = {}
+    for units in found_units:
+        for name, (hits, total) in units.counts.items():
+            before = pooled.get(name, (0, 0))
+            pooled[name] = (before[0] + hits, before[1] + total)
+    written = {
+        count.name: _written(count, *pooled.get(count.name, (0, 0)))
+        for count in COUNTS
+        if count.always or count.name in pooled
     }
-    if mistakes:
-        # Added mistakes: each answer given an edited explanation is a unit; it followed
-        # the mistake when it left the reference answer (docs/interventions.md).
-        followed = total = 0
-        for check in mistakes:
-            for arm in check["arms"]:
-                hits, count = arm["reference"]["hits"], arm["reference"]["total"]
-                followed, total = followed + count - hits, total + count
-        follow = {
-            "followed": followed,
-            "total": total,
-            "value": followed / total if total else None,
-        }
-        found["follow"] = follow
-        found["units"]["follow"] = follow
+    shown = {c.report: written[c.name] for c in COUNTS if c.report and c.name in written}
+    found: dict[str, Any] = {}
+    for count in COUNTS:
+        if count.report is None or not count.always:
+            continue
+        found[count.report] = shown[count.report]
+        for metric in GATE_METRICS:
+            if metric.test is DIFFERENCE and metric.counts[-1] == count.report:
+                first, second = ((shown.get(name) or {}).get("value") for name in metric.counts)
+                found[metric.name] = None if first is None or second is None else first - second
+    found["explanations"] = _digests(found_units)
+    found["units"] = {c.name: written[c.name] for c in COUNTS if c.unit and c.name in written}
+    # A count of one kind only (written when a check of that kind ran) comes last.
+    found.update(
+        (c.report, written[c.name])
+        for c in COUNTS
+        if c.report and not c.always and c.name in written
+    )
     return found
 
 
@@ -189,22 +172,19 @@ def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:
     props: list[tuple[str, Any]] = []
     metrics = test_metrics(entry["checks"])
     if metrics is not None:
-        props.append(("xgen_consistency", metrics["consistency"]["value"]))
-        props.append(("xgen_baseline_consistency", metrics["baseline_consistency"]["value"]))
-        props.append(("xgen_lift", metrics["lift"]))
-        if metrics["accuracy"] is not None:
-            props.append(("xgen_accuracy", metrics["accuracy"]["value"]))
-        if metrics["explanation"] is not None:
-            props.append(("xgen_explanation", metrics["explanation"]["value"]))
-        if "follow" in metrics:
-            props.append(("xgen_follow_rate", metrics["follow"]["value"]))
-        transfers = [c for c in entry["checks"] if c["kind"] == "transfer"]  # has intervals
+        counts = {c.report: c for c in COUNTS if c.report}
+        for name, value in metrics.items():
+            count = counts.get(name)
+            if count is not None and value is not None:
+                props.append((f"xgen_{count.junit or name}", value["value"]))
+            elif name in GATE_METRIC and count is None:  # a difference: its value, or None
+                props.append((f"xgen_{name}", value))
+        # The last check of the transfer group has the test's interval.
+        transfers = in_group(entry["checks"], TRANSFER)
         interval = transfers[-1]["conditions"]["transfer"]["interval"] if transfers else None
         if interval is not None:
             props += [("xgen_interval_low", interval[0]), ("xgen_interval_high", interval[1])]
     if entry["checks"]:
-        from pytest_xgen.report.status import row_status
-
         # As the summaries show it: `measured` where no check decided the test.
         props.append(("xgen_verdict", row_status(entry)))
     props += [
@@ -222,9 +202,6 @@ def schema_problem(doc: object) -> str | None:
     """Why ``doc`` fails ``report.schema.json`` (key path and message), or None. A number
     that is not finite fails too: a schema's bounds let ``NaN`` and ``Infinity`` pass."""
     import jsonschema
-
-    from pytest_xgen.core.finite import first_nonfinite
-    from pytest_xgen.settings.config import load_schema
 
     unfinite = first_nonfinite(doc)
     if unfinite is not None:

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pytest_xgen.core.printable import money, printable, rate
+from pytest_xgen.report.groups import INTERVENTIONS, TRANSFER, in_group
 from pytest_xgen.report.markdown_limits import COMMENT_LIMIT, MIN_LIMIT
 from pytest_xgen.report.status import check_status, label, needs_look, rank, row_status, tally
 
 # Rows shown open before a table folds under <details>.
+_OPEN, _CLOSE = "<details>", "</details>"
 OPEN_ROWS = 10
 # The most characters shown of one test id or name, and of one message line.
 ID_WIDTH = 160
@@ -127,7 +129,7 @@ def _fold(summary: str, body: list[str], *, fold: bool) -> list[str]:
         return body
     while body and not body[-1]:
         body = body[:-1]
-    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>"]
+    return [_OPEN, f"<summary>{summary}</summary>", "", *body, "", _CLOSE]
 
 
 @dataclass(frozen=True)
@@ -145,8 +147,8 @@ def _verdicts(doc: dict[str, Any]) -> tuple[list[_Row], list[str]]:
     ranked = []
     for test in doc["tests"]:
         metrics = test.get("metrics")
-        if metrics is None or not any(c["kind"] == "transfer" for c in test["checks"]):
-            continue  # no transfer check (interventions alone): no row of this table
+        if metrics is None or not in_group(test["checks"], TRANSFER):
+            continue  # no check of the transfer group (interventions alone): no row here
         status = row_status(test)
         statuses.append(status)
         outcome = str(test.get("outcome", "-"))
@@ -190,7 +192,7 @@ def _gate_parts(comparison: dict[str, Any]) -> _Gate:
         limits = ", ".join(f"{m}:{d:g}" for m, d in gate["thresholds"].items())
         warnings = gate.get("warnings")
         if warnings is None:  # a report written before warnings were stored
-            warn = gate.get("on_underpowered", "fail") == "warn"
+            warn = gate.get("on_underpowered") == "warn"
             warnings = gate["underpowered"] if warn else []
         if gate["result"] == "fail":
             head = "failed: a drop beyond DELTA shown"
@@ -241,10 +243,10 @@ def _gate_parts(comparison: dict[str, Any]) -> _Gate:
         if test["verdict"] != "regressed":
             continue
         for metric, change in test["changes"].items():
-            if (
-                not change.get("regressed", change.get("significant"))
-                or (change.get("delta") or 0) >= 0
-            ):
+            # A report written before "regressed" was stored marks a drop "significant".
+            flagged = change.get("regressed", change.get("significant"))
+            delta = change.get("delta")
+            if not flagged or delta is None or delta >= 0:
                 continue
             parts.regressed.append(
                 [
@@ -405,28 +407,25 @@ def _cut_at(markdown: str, limit: int) -> str:
     (and any ``<details>`` left open closed)."""
     note = f"*Cut to fit {limit:,} bytes: the JSON report has the rest.*"
     kept: list[str] = []
-    used = size(note) + size("\n</details>") * markdown.count("<details>") + 2
+    used = size(note) + size("\n" + _CLOSE) * markdown.count(_OPEN) + 2
     for line in markdown.splitlines():
         if used + size(line) + 1 > limit:
             break
         kept.append(line)
         used += size(line) + 1
-    while kept and (kept[-1] in ("", "<details>") or kept[-1].startswith("<summary>")):
+    while kept and (kept[-1] in ("", _OPEN) or kept[-1].startswith("<summary>")):
         kept.pop()  # no fold left open with nothing in it
-    opened = sum(line == "<details>" for line in kept) - sum(line == "</details>" for line in kept)
-    return "\n".join([*kept, *["</details>"] * opened, "", note]) + "\n"
+    opened = sum(line == _OPEN for line in kept) - sum(line == _CLOSE for line in kept)
+    return "\n".join([*kept, *[_CLOSE] * opened, "", note]) + "\n"
 
 
 def _failed_interventions(doc: dict[str, Any]) -> tuple[str, list[str]]:
-    """The tally of the interventions and mirrored questions ("" when there are none), and
+    """The tally of the checks of the interventions group ("" when there are none), and
     a line for each that failed or was inconclusive (statuses as the verdict table's)."""
-    from pytest_xgen.report.terminal import INTERVENTIONS
-
     found = [
         (test["nodeid"], check, check_status(check, test.get("outcome")))
         for test in doc["tests"]
-        for check in test["checks"]
-        if check["kind"] in INTERVENTIONS
+        for check in in_group(test["checks"], INTERVENTIONS)
     ]
     if not found:
         return "", []

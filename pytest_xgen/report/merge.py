@@ -27,6 +27,7 @@ from typing import Any
 
 from pytest_xgen.core.finite import first_nonfinite
 from pytest_xgen.errors import XgenError
+from pytest_xgen.report.gate_runs import load_run
 
 
 class MergeError(XgenError):
@@ -88,8 +89,8 @@ def merge_reports(shards: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any
             tests[nodeid] = test
             test_owner[nodeid] = name
     calls = run["calls"]
-    made = calls.get("replayed", 0) + calls.get("live", 0)
-    calls["cache_hit_rate"] = calls.get("replayed", 0) / made if made else None
+    made = calls["replayed"] + calls["live"]  # both required of every shard
+    calls["cache_hit_rate"] = calls["replayed"] / made if made else None
     for key in ("cost", "replayed_cost"):
         if key in calls:
             calls[key] = round(calls[key], 9)
@@ -117,17 +118,14 @@ def _short(value: Any) -> str:
 
 def merge_report_files(paths: Sequence[Path]) -> dict[str, Any]:
     """Read (and validate) each shard report, then merge them."""
-    from pytest_xgen.report.gate import load_run
-
     shards = []
     seen: set[Path] = set()
     for path in paths:
         if path.resolve() in seen:
             raise MergeError(f"{path} is given twice; pass each shard's report once")
         seen.add(path.resolve())
-        ref = str(path) if path.suffix == ".json" or path.is_absolute() else f"./{path}"
         try:
-            shards.append((str(path), load_run(ref, path.parent)))
+            shards.append((str(path), load_run(path, path.parent)))
         except (OSError, ValueError) as exc:
             raise MergeError(str(exc)) from None
     return merge_reports(shards)

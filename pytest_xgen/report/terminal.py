@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_xgen.core.printable import rate
+from pytest_xgen.core.printable import money, printable, rate
 from pytest_xgen.report.build import test_metrics
+from pytest_xgen.report.groups import INTERVENTIONS, TRANSFER, in_group
 from pytest_xgen.report.status import check_status, label, row_status, tally
 
 
@@ -14,27 +15,27 @@ def _rate(value: float | None) -> str:
 
 
 def _interval(checks: list[dict[str, Any]]) -> str:
-    transfers = [c for c in checks if c["kind"] == "transfer"]
+    transfers = in_group(checks, TRANSFER)
     interval = transfers[-1]["conditions"]["transfer"]["interval"] if transfers else None
     return "-" if interval is None else f"[{interval[0]:.2f},{interval[1]:.2f}]"
 
 
 def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[str]:
-    """One row per test with transfer checks (all columns with ``verbose``), then totals.
+    """One row per test with checks of the transfer group (all columns with ``verbose``),
+    then totals, then the interventions (:func:`intervention_lines`).
 
     Each row has the checks' verdict (``measured, not asserted`` where no check decided the
     test, ``error`` where it stopped on one: :mod:`pytest_xgen.report.status`) beside
     pytest's outcome. Columns line up whatever their contents: each is as wide as its
     widest cell, numbers to the right, words to the left.
     """
-    from pytest_xgen.core.printable import money
-
     rows = []
     statuses = []
     for nodeid, entry in sorted(tests.items()):
         checks = entry["checks"]
         metrics = test_metrics(checks)
-        if metrics is None or not any(c["kind"] == "transfer" for c in checks):
+        transfers = in_group(checks, TRANSFER)
+        if metrics is None or not transfers:
             continue
         status = row_status(entry)
         statuses.append(status)
@@ -49,7 +50,7 @@ def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[st
             str(entry.get("outcome", "-")),
         ]
         if verbose:
-            first = next(c for c in checks if c["kind"] == "transfer")
+            first = transfers[0]
             columns += [
                 _interval(checks),
                 f"{entry['calls']} ({entry['live']} live)",
@@ -83,27 +84,16 @@ def summary_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[st
     return lines + intervention_lines(tests, verbose=verbose)
 
 
-INTERVENTIONS = (
-    "early_answering",
-    "added_mistake",
-    "paraphrase_control",
-    "filler_control",
-    "mirrored",
-)
-
-
 def intervention_lines(tests: dict[str, dict[str, Any]], *, verbose: bool) -> list[str]:
-    """The interventions and mirrored questions: a tally (of their statuses, as the table's:
+    """The checks of the interventions group (every kind registered in it, mirrored
+    questions too): a tally (of their statuses, as the table's:
     measured where nothing asserted them, error where their test stopped on one), then each
     one that failed or was inconclusive (every one with ``verbose``) with its one-line
     summary."""
-    from pytest_xgen.core.printable import printable
-
     found = [
         (nodeid, check, check_status(check, entry.get("outcome")))
         for nodeid, entry in sorted(tests.items())
-        for check in entry["checks"]
-        if check["kind"] in INTERVENTIONS
+        for check in in_group(entry["checks"], INTERVENTIONS)
     ]
     if not found:
         return []

@@ -8,7 +8,7 @@ class, then module), then ``xgen_*`` ini values and ``[tool.xgen]``, then the de
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pytest_xgen.core.prompts import DEFAULT as DEFAULT_PROMPTS
@@ -45,14 +45,17 @@ class Keyword:
     help: str
     setting: str | None = None  # the [tool.xgen] / --xgen-* setting that supplies the default
     shown: str | None = None  # how the marker's help line shows it, when not its default
+    models: bool = False  # its value names configured models (checked against them)
 
     def check(self, value: Any) -> Any:
         return self.kind.check(value)
 
 
-def _from_setting(key: str, help: str, shown: str | None = None) -> Keyword:
+def _from_setting(
+    key: str, help: str, shown: str | None = None, *, models: bool = False
+) -> Keyword:
     setting = BY_KEY[key]
-    return Keyword(setting.kind, setting.default, help, key, shown)
+    return Keyword(setting.kind, setting.default, help, key, shown, models)
 
 
 NAME = Text("a model name (str)")
@@ -61,8 +64,10 @@ EXPLANATION_MODES = ("single", "ensemble")
 """The ``explanation`` words that ask the plugin for one; any other text is the explanation."""
 
 KEYWORDS: dict[str, Keyword] = {
-    "generator": _from_setting("generator", "model that solves and explains", "NAME"),
-    "evaluators": _from_setting("evaluators", "models given the explanation", "[NAME, ...]"),
+    "generator": _from_setting("generator", "model that solves and explains", "NAME", models=True),
+    "evaluators": _from_setting(
+        "evaluators", "models given the explanation", "[NAME, ...]", models=True
+    ),
     "min_consistency": _from_setting("min_consistency", "transfer consistency needed"),
     "min_lift": _from_setting("min_lift", "lift over the baseline needed"),
     "samples": _from_setting(
@@ -74,7 +79,7 @@ KEYWORDS: dict[str, Keyword] = {
     "baseline": _from_setting("baseline", "the baseline condition"),
     "temperature": _from_setting("temperature", "sampling temperature of evaluator samples"),
     "require_correct": Keyword(Flag(), False, "a consistent wrong answer fails the check"),
-    "strip_with": Keyword(Maybe(NAME), None, "model that removes answer sentences"),
+    "strip_with": Keyword(Maybe(NAME), None, "model that removes answer sentences", models=True),
     "delivery": Keyword(Choice(("user", "prefill")), "user", "where the explanation goes"),
     "on_inconclusive": Keyword(
         Choice(("fail", "xfail", "pass")),
@@ -112,9 +117,9 @@ KEYWORDS: dict[str, Keyword] = {
         shown="{NAME: TEXT}",
     ),
     "generators": Keyword(
-        Maybe(Names()), None, "the ensemble's generators (default: the generator)"
+        Maybe(Names()), None, "the ensemble's generators (default: the generator)", models=True
     ),
-    "scorer": Keyword(Maybe(NAME), None, "model that scores ensemble candidates"),
+    "scorer": Keyword(Maybe(NAME), None, "model that scores ensemble candidates", models=True),
     "candidates": Keyword(Whole(1), 3, "candidates per generator and ensemble step"),
     "max_sentences": Keyword(Whole(1), 8, "most sentences of an ensembled explanation"),
     # xgen.interventions(): what the answers must do when the explanation is edited.
@@ -124,7 +129,9 @@ KEYWORDS: dict[str, Keyword] = {
     "min_follow_rate": Keyword(
         Maybe(Real(0, 1)), None, "added mistake: how far answers must follow a changed number"
     ),
-    "paraphrase_with": Keyword(Maybe(NAME), None, "model that rewords the explanation"),
+    "paraphrase_with": Keyword(
+        Maybe(NAME), None, "model that rewords the explanation", models=True
+    ),
     "max_paraphrase_change": Keyword(
         Maybe(Real(0, 1)), None, "paraphrase control: how far rewording may move answers"
     ),
@@ -139,12 +146,55 @@ KEYWORDS: dict[str, Keyword] = {
     ),
 }
 
-MARKER_HELP = (
-    f"{MARKER}("
-    + ", ".join(f"{name}={kw.shown or repr(kw.default)}" for name, kw in KEYWORDS.items())
-    + "): the test's xgen.check() must show that the generator's explanation, answer "
-    "removed, makes the evaluators agree; see docs/transfer.md"
-)
+
+def marker_help() -> str:
+    """The marker's help line (``pytest --markers``), with every keyword known now."""
+    return (
+        f"{MARKER}("
+        + ", ".join(f"{name}={kw.shown or repr(kw.default)}" for name, kw in known().items())
+        + "): the test's xgen.check() must show that the generator's explanation, answer "
+        "removed, makes the evaluators agree; see docs/transfer.md"
+    )
+
+
+ADDED: dict[str, Keyword] = {}
+"""The keywords check kinds added (:func:`add_keywords`), beside :data:`KEYWORDS`, whose
+are the fields of :class:`TransferOptions`."""
+_OWNER: dict[str, str] = {}  # an added keyword -> the check kind that added it
+
+
+def known() -> dict[str, Keyword]:
+    """Every keyword the marker takes now: its own and those check kinds added."""
+    return {**KEYWORDS, **ADDED}
+
+
+def add_keywords(keywords: Mapping[str, Keyword], kind: str) -> list[str]:
+    """Accept ``keywords`` in the marker and the check methods, for check kind ``kind``
+    (their values reach its run as ``options.extra``); returns the names added. A name
+    the marker has already, as another keyword, is an :class:`XgenConfigError`."""
+    added = []
+    for name, keyword in keywords.items():
+        if KEYWORDS.get(name) is keyword:
+            continue  # a built-in kind naming its own keyword
+        if name in known() or not name.isidentifier():
+            owner = _OWNER.get(name)
+            by = f"check kind {owner!r}" if owner else "pytest-xgen"
+            raise XgenConfigError(
+                f"check kind {kind!r}: marker keyword {name!r} "
+                + (f"is taken by {by}" if name in known() else "is not a Python name")
+                + "; give the kind's keyword another name"
+            )
+        ADDED[name] = keyword
+        _OWNER[name] = kind
+        added.append(name)
+    return added
+
+
+def remove_keywords(names: Iterable[str]) -> None:
+    """Forget keywords :func:`add_keywords` added (at the end of a run)."""
+    for name in names:
+        if _OWNER.pop(name, None) is not None:
+            ADDED.pop(name, None)
 
 
 def marker_kwargs(node: Any, where: str) -> list[dict[str, Any]]:
@@ -201,6 +251,8 @@ class TransferOptions:
     max_filler_lift: float | None = None
     max_contradiction_rate: float | None = None
     max_intervention_steps: int = 10
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """The values of keywords a registered check kind added (:func:`add_keywords`)."""
 
     def __post_init__(self) -> None:
         # The keyword's own value (None, or a table of texts) stands for the prompts it makes.
@@ -212,6 +264,7 @@ class TransferOptions:
         """The options as a report shows them: the prompts the project replaced (not all of
         them), and an explanation by origin (``given``, ``callable NAME``), not its text."""
         found = dict(vars(self))
+        found.update(found.pop("extra"))
         found["prompts"] = self.prompts.changed()
         if callable(self.explanation):
             found["explanation"] = f"callable {source_name(self.explanation)}"
@@ -244,18 +297,19 @@ def validate(
 ) -> dict[str, Any]:
     """Checked keyword values; a problem raises :class:`XgenConfigError` that names every
     unknown keyword and model with its closest match, and echoes what it got."""
-    unknown = sorted(set(kwargs) - set(KEYWORDS))
+    keywords = known()
+    unknown = sorted(set(kwargs) - set(keywords))
     if unknown:
-        shown = ", ".join(f"{u}{did_you_mean(u, KEYWORDS, n=1, cutoff=0.8)}" for u in unknown)
+        shown = ", ".join(f"{u}{did_you_mean(u, keywords, n=1, cutoff=0.8)}" for u in unknown)
         raise XgenConfigError(
             f"{where}: unknown keyword(s) {shown} (got {_echo(kwargs)}); "
-            f"allowed: {', '.join(KEYWORDS)}"
+            f"allowed: {', '.join(keywords)}"
         )
     checked: dict[str, Any] = {}
     problems = []
     for name, value in kwargs.items():
         try:
-            checked[name] = KEYWORDS[name].check(value)
+            checked[name] = keywords[name].check(value)
         except (TypeError, ValueError) as exc:
             raise XgenConfigError(
                 f"{where}: {name}={value!r} is not valid: expected {exc}"
@@ -269,11 +323,9 @@ def validate(
 
 
 def _models_of(name: str, value: Any) -> tuple[str, ...]:
-    if name in ("generator", "strip_with", "scorer", "paraphrase_with") and value is not None:
-        return (value,)
-    if name in ("evaluators", "generators") and value is not None:
-        return tuple(value)
-    return ()
+    if value is None or not known()[name].models:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _echo(kwargs: Mapping[str, Any]) -> str:
@@ -305,7 +357,7 @@ def resolve(
     for kwargs in markers:
         layers.append(validate(kwargs, models, f"{where}: @pytest.mark.{MARKER}"))
     values: dict[str, Any] = {}
-    for name, kw in KEYWORDS.items():
+    for name, kw in known().items():
         for layer in layers:
             if name in layer:
                 values[name] = layer[name]
@@ -325,6 +377,7 @@ def resolve(
             f"{where}: no {' and no '.join(missing)} for the check; pass "
             f"@pytest.mark.{MARKER}(generator=..., evaluators=[...]) or set them in [tool.xgen]"
         )
+    values["extra"] = {name: values.pop(name) for name in list(values) if name in ADDED}
     values["evaluators"] = tuple(values["evaluators"])
     if values["generators"] is not None:
         values["generators"] = tuple(values["generators"])

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from pytest_xgen.core.gate_metrics import METRICS
 from pytest_xgen.core.significance import ADJUSTMENTS
 from pytest_xgen.settings.values import (
     Choice,
@@ -35,8 +36,7 @@ RECORD_MODES = ("none", "once", "new_episodes", "all")
 # The largest cost budget: a run that may spend more needs none.
 MOST_COST = 1e9
 BASELINES = ("empty", "own", "sampled")
-# The metrics the upgrade gate can compare, and what an undecided gate does.
-METRICS = ("consistency", "lift", "accuracy", "explanation", "follow")
+# What an undecided gate does (the metrics it compares are core.gate_metrics.METRICS).
 ON_UNDERPOWERED = ("warn", "fail")
 _THRESHOLD_FORM = (
     "use METRIC:DELTA[,METRIC:DELTA...] with METRIC one of "

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_xgen.core import prompts
 from pytest_xgen.errors import did_you_mean
 
 
@@ -236,8 +237,6 @@ class PromptTexts(Kind):
         return "a table of prompt texts by name"
 
     def check(self, value: Any) -> Any:
-        from pytest_xgen.core import prompts
-
         if not isinstance(value, dict):
             raise TypeError(f"{self.describe()} (a dict)")
         try:
@@ -246,8 +245,6 @@ class PromptTexts(Kind):
             raise ValueError(f"{self.describe()}: {exc}") from None
 
     def schema(self) -> dict[str, Any]:
-        from pytest_xgen.core import prompts
-
         text = {"type": "string", "minLength": 1}
         return {
             "type": "object",

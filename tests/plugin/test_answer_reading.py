@@ -9,48 +9,25 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import pinned
+from tests.scripted import conftest
 
-CONFTEST = """
+CONFTEST = conftest(
+    """
 from pytest_xgen.core import prompts
-from pytest_xgen.models.base import ChatResult, Usage
-from pytest_xgen.models.openai_chat import raw_record
 
 import tutor
 
-class Scripted:
-    def __init__(self, name):
-        self.name = name
-        self.identity = {"endpoint": "scripted", "model": name}
-        self.params = {}
 
-    def chat(self, messages, **params):
-        system = messages[0]["content"]
-        if self.name == "tutor":
-            assert system == tutor.TUTOR_SYSTEM, "the tutor's model got another prompt"
-            text = tutor.REPLY
-        elif system == prompts.TRANSFER_SYSTEM:
-            text = "Following the steps: 5 x 6 = 30.\\nAnswer: 30"
-        else:  # without the explanation the follower guesses
-            text = tutor.GUESS
-        return ChatResult(text=text, finish_reason="stop", usage=Usage(5, 3, 8))
-
-    def raw(self, kind, body, options):
-        # A call of the product's own client (the patched openai.OpenAI()).
-        answer = {
-            "id": "scripted", "object": "chat.completion", "created": 0, "model": self.name,
-            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None, "message": {
-                "role": "assistant", "content": self.chat(body["messages"]).text}}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
-        }
-        return raw_record(kind, answer)
-
-    def complete(self, prompt, **params):
-        raise NotImplementedError
-
-
-def pytest_xgen_make_model(name, spec, session):
-    return Scripted(name)
-"""
+def reply(call):
+    if call.model == "tutor":
+        assert call.system == tutor.TUTOR_SYSTEM, "the tutor's model got another prompt"
+        return tutor.REPLY
+    if call.system == prompts.TRANSFER_SYSTEM:
+        return "Following the steps: 5 x 6 = 30.\\nAnswer: 30"
+    return tutor.GUESS  # without the explanation the follower guesses
+""",
+    usage=(5, 3, 8),
+)
 
 TUTOR = """
 import openai

@@ -19,8 +19,8 @@ import re
 import pytest
 
 from pytest_xgen.models import local
-from tests.fakeserver import FakeOpenAI
 from tests.helpers import ONE_CALL, cassette, fake_model
+from tests.server import OpenAIServer
 
 TWO_CALLS = (
     ONE_CALL
@@ -250,7 +250,7 @@ def test_unknown_model_alias_suggests_the_closest_names(pytester: pytest.Pyteste
 
 
 def test_missing_api_key_variable(
-    pytester: pytest.Pytester, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, fake: OpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("XGEN_BAD_INPUT_KEY", raising=False)
     pytester.makepyprojecttoml(f"""
@@ -271,7 +271,7 @@ def test_missing_api_key_variable(
 @pytest.mark.parametrize("locals_shown", [False, True])
 def test_a_key_the_endpoint_echoes_is_shown_as_stars(
     pytester: pytest.Pytester,
-    fake: FakeOpenAI,
+    fake: OpenAIServer,
     monkeypatch: pytest.MonkeyPatch,
     locals_shown: bool,
 ) -> None:
@@ -366,7 +366,7 @@ def test_model_file_with_the_wrong_hash(
     assert not cassette(pytester).exists()
 
 
-def test_corrupt_cassette_line(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_corrupt_cassette_line(project: pytest.Pytester, fake: OpenAIServer) -> None:
     project.makepyfile(test_calls=TWO_CALLS)
     project.runpytest().assert_outcomes(passed=2)
     path = cassette(project)

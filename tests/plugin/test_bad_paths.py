@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from tests.fakeserver import FakeOpenAI
 from tests.helpers import ONE_CALL
+from tests.server import OpenAIServer
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_bad_values_are_usage_errors(project: pytest.Pytester, option: str, word
 
 
 def test_a_report_path_that_is_a_directory_loses_no_summary(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     (project.path / "out").mkdir()
@@ -53,7 +53,9 @@ def test_a_report_path_that_is_a_directory_loses_no_summary(
     assert list((project.path).glob("*.tmp")) == []
 
 
-def test_cassettes_get_the_mode_of_any_new_file(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_cassettes_get_the_mode_of_any_new_file(
+    project: pytest.Pytester, fake: OpenAIServer
+) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     project.runpytest_subprocess().assert_outcomes(passed=1)  # a fresh process reads the umask
     path = project.path / "fixtures" / "cassettes" / "test_calls.jsonl"
@@ -84,7 +86,9 @@ def pytest_unconfigure(config):  # this inner run shares the outer process
 """
 
 
-def test_a_full_store_is_an_error_not_a_failure(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_a_full_store_is_an_error_not_a_failure(
+    project: pytest.Pytester, fake: OpenAIServer
+) -> None:
     project.makeconftest(FULL_DISK)
     project.makepyfile(test_calls=ONE_CALL)
     result = project.runpytest()
@@ -96,7 +100,7 @@ def test_a_full_store_is_an_error_not_a_failure(project: pytest.Pytester, fake: 
 
 
 def test_cassettes_are_not_written_through_a_link(
-    project: pytest.Pytester, fake: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
+    project: pytest.Pytester, fake: OpenAIServer, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     outside = tmp_path_factory.mktemp("outside")
     cassettes = project.path / "fixtures" / "cassettes"

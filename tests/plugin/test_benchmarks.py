@@ -92,6 +92,24 @@ def test_b6_collects_a_generated_suite() -> None:
     assert "6 tests" in res["detail"] and "import pytest_xgen.plugin" in res["detail"]
 
 
+def test_b23_replays_a_recorded_suite_from_its_cassettes() -> None:
+    from benchmarks import b23_replay_suite
+
+    # run() records the suite, deletes the store, checks that the replay replayed every
+    # call (with the store gone: from the cassettes alone), then times it.
+    res = b23_replay_suite.run(1, modules=2, tests=2)
+    assert res["reps"] == 1 and res["ratio"] > 0
+    assert "4 tests; replay" in res["detail"] and "CPU-time ratio" in res["detail"]
+
+
+def test_b24_runs_a_suite_without_xgen_with_and_without_the_plugin() -> None:
+    from benchmarks import b24_unused_plugin
+
+    res = b24_unused_plugin.run(1, modules=2, tests=2)
+    assert res["reps"] == 1 and res["ratio"] > 0
+    assert "4 tests; plugin on" in res["detail"]
+
+
 def _module(name: str, row: str, run: Any) -> ModuleType:
     module = ModuleType(name)
     module.ROW, module.WHAT, module.TARGET = row, f"what {row}", "<= 2.0"  # type: ignore[attr-defined]
@@ -230,11 +248,11 @@ def test_the_fast_schema_check_never_accepts_what_jsonschema_rejects() -> None:
 
 
 def test_an_unknown_schema_keyword_turns_the_fast_check_off() -> None:
-    from pytest_xgen.recording import store as cache
+    from pytest_xgen.core.schema_check import compile_schema
 
-    assert cache._compile({"type": "object", "maxProperties": 3}) is None
-    assert cache._compile({"type": "object", "properties": {"a": {"oneOf": []}}}) is None
-    check = cache._compile({"type": "integer", "minimum": 0})
+    assert compile_schema({"type": "object", "maxProperties": 3}) is None
+    assert compile_schema({"type": "object", "properties": {"a": {"oneOf": []}}}) is None
+    check = compile_schema({"type": "integer", "minimum": 0})
     assert check is not None
     assert check(0) and not check(-1) and not check(True) and not check(1.5)
 
@@ -271,7 +289,7 @@ def test_the_realistic_models_answer_as_their_expectations_say() -> None:
     # Each draw is a fresh explanation (elicited and stripped by the plugin) and one sample
     # per evaluator in each condition; the rates must match the exact expectations.
     from benchmarks import _runs
-    from pytest_xgen.checks.transfer import elicit
+    from pytest_xgen.checks.conditions import elicit
     from pytest_xgen.core import prompts
     from pytest_xgen.core.answers import answer_spec
 
@@ -424,7 +442,7 @@ def test_the_realistic_rows_count_exits_per_size(monkeypatch: pytest.MonkeyPatch
     assert "inconclusive <-> pass 2" in c5["detail"]
 
 
-# -- the noisy server's generator samples (tests/noisyserver.py) -------------------------------
+# -- the noisy server's generator samples (tests/server.py) ------------------------------------
 APPLES = "Tom has 3 apples and buys 4 more. How many apples does he have?"
 
 
@@ -436,7 +454,8 @@ def _body(seed: int, messages: list[dict[str, str]]) -> bytes:
 
 def test_the_noisy_generator_draws_its_explanation_per_seed() -> None:
     from pytest_xgen.core import prompts
-    from tests.noisyserver import answer, stated_sum
+    from tests.server import noisy_answer as answer
+    from tests.server import stated_sum
 
     messages = prompts.elicit(APPLES)
     said = [stated_sum(answer("right=0.7", messages, _body(s, messages))) for s in range(600)]
@@ -454,7 +473,7 @@ def test_noisy_followers_copy_a_wrong_explanation() -> None:
     from pytest_xgen.core import prompts
     from pytest_xgen.core.answers import answer_spec
     from pytest_xgen.core.strip import strip_answer
-    from tests.noisyserver import answer
+    from tests.server import noisy_answer as answer
 
     spec = answer_spec("number")
     wrong = strip_answer("1. Start with 3.\n2. Add 4: 3 + 4 = 9.\nAnswer: 9", 9, spec).text

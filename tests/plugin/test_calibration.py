@@ -10,18 +10,20 @@ from typing import Any
 
 import pytest
 
-from tests.noisyserver import NoisyOpenAI
+from tests.server import OpenAIServer
 
 APPLES = "Tom has 3 apples and buys 4 more. How many apples does he have?"
 
 
 @pytest.fixture
-def noisy() -> Iterator[NoisyOpenAI]:
-    with NoisyOpenAI() as server:
+def noisy() -> Iterator[OpenAIServer]:
+    with OpenAIServer("noisy") as server:
         yield server
 
 
-def project(pytester: pytest.Pytester, server: NoisyOpenAI, extra: str = "", **models: str) -> None:
+def project(
+    pytester: pytest.Pytester, server: OpenAIServer, extra: str = "", **models: str
+) -> None:
     tables = "\n".join(
         f'[tool.xgen.models.{name}]\nbase_url = "{server.base_url}"\nmodel = "{script}"\n'
         for name, script in models.items()
@@ -30,7 +32,7 @@ def project(pytester: pytest.Pytester, server: NoisyOpenAI, extra: str = "", **m
 
 
 def test_noise_alone_passes_a_search_and_a_real_sensitivity_fails(
-    pytester: pytest.Pytester, noisy: NoisyOpenAI
+    pytester: pytest.Pytester, noisy: OpenAIServer
 ) -> None:
     # Both evaluators answer right 60% of the time, whatever the padding or the noise; "c"
     # adds a distractor's number 90% of the time. No generator is configured: invariance
@@ -132,7 +134,7 @@ RECIPE = "--xgen-compare-fail=consistency:0.05,accuracy:0.05,explanation:0.05"
 
 
 def test_the_gate_passes_unchanged_runs_and_fails_real_regressions(
-    pytester: pytest.Pytester, noisy: NoisyOpenAI
+    pytester: pytest.Pytester, noisy: OpenAIServer
 ) -> None:
     # Runs with every source of variance a real one has: the generator explains anew on
     # each recording (right 80% of the time, a wrong sum otherwise), the evaluators follow

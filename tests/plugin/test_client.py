@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakeserver import FakeOpenAI
 from tests.helpers import fake_model
+from tests.server import OpenAIServer
 
 APP = """
 import json
@@ -104,7 +104,7 @@ def cassette_text(pytester: pytest.Pytester) -> str:
 
 
 def test_the_recorded_client_records_once_and_replays_the_same_objects(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile(test_app=APP)
     result = project.runpytest("-p", "no:randomly")
@@ -129,7 +129,7 @@ def test_the_recorded_client_records_once_and_replays_the_same_objects(
     fresh.assert_outcomes(passed=7)
 
 
-def test_the_async_client_under_anyio(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_the_async_client_under_anyio(project: pytest.Pytester, fake: OpenAIServer) -> None:
     project.makepyfile(test_async=ASYNC_APP)
     project.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
     made = len(fake.requests)
@@ -140,7 +140,7 @@ def test_the_async_client_under_anyio(project: pytest.Pytester, fake: FakeOpenAI
 
 
 def test_call_options_go_with_the_call_and_are_never_recorded(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile("""
         def test_headers(xgen):
@@ -182,7 +182,7 @@ def test_a_call_the_recorder_cannot_key_is_a_clear_error(
 
 
 def test_an_endpoint_failure_is_an_error_not_a_failed_test(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     fake.fail_next(1, 400)
     project.makepyfile("""
@@ -198,7 +198,7 @@ def test_an_endpoint_failure_is_an_error_not_a_failed_test(
 
 
 def test_code_that_builds_its_own_client_is_routed_through_the_recorder(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile(
         shop="""
@@ -305,7 +305,7 @@ def test_plugin_model(xgen):
 )
 def test_values_sent_that_may_be_secret_are_redacted_whatever_the_endpoint_echoes(
     pytester: pytest.Pytester,
-    fake: FakeOpenAI,
+    fake: OpenAIServer,
     monkeypatch: pytest.MonkeyPatch,
     flags: tuple[str, ...],
 ) -> None:
@@ -413,7 +413,7 @@ async def test_async(xgen):
 
 
 def test_the_recorded_client_takes_what_openai_takes(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile(test_ordinary=ORDINARY)
     result = project.runpytest("-p", "no:randomly")
@@ -526,7 +526,7 @@ def test_the_recorded_client_takes_what_openai_takes(
     ],
 )
 def test_what_the_recorded_client_cannot_do_is_a_clear_usage_error(
-    project: pytest.Pytester, fake: FakeOpenAI, call: str, message: str
+    project: pytest.Pytester, fake: OpenAIServer, call: str, message: str
 ) -> None:
     project.makepyfile(f"""
         def test_app(xgen):

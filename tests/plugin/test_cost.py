@@ -11,9 +11,8 @@ import json
 import pytest
 from markdown_it import MarkdownIt
 
-from tests.billingserver import BillingOpenAI
-from tests.fakeserver import FakeOpenAI
 from tests.helpers import fake_model
+from tests.server import OpenAIServer
 
 PER_CALL = 0.017
 
@@ -30,7 +29,7 @@ def test_2(xgen):
 """
 
 
-def priced(pytester: pytest.Pytester, fake: FakeOpenAI, price: str | None) -> None:
+def priced(pytester: pytest.Pytester, fake: OpenAIServer, price: str | None) -> None:
     line = f"price = {price}" if price else ""
     pytester.makepyprojecttoml(
         f"""
@@ -49,7 +48,7 @@ PRICE = "{ input = 1000, output = 2000 }"
 
 
 def test_costs_per_call_test_and_run_in_every_output(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     priced(pytester, fake, PRICE)
     pytester.makepyfile(test_calls=CALLS)
@@ -93,7 +92,7 @@ def test_costs_per_call_test_and_run_in_every_output(
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
 def test_the_cost_budget_is_shared_and_never_exceeded(
-    pytester: pytest.Pytester, fake: FakeOpenAI, workers: list[str]
+    pytester: pytest.Pytester, fake: OpenAIServer, workers: list[str]
 ) -> None:
     priced(pytester, fake, PRICE)
     pytester.makepyfile(
@@ -121,7 +120,7 @@ def test_the_cost_budget_is_shared_and_never_exceeded(
     assert fake.calls == 8
 
 
-def test_a_cost_budget_needs_prices(pytester: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_a_cost_budget_needs_prices(pytester: pytest.Pytester, fake: OpenAIServer) -> None:
     priced(pytester, fake, None)
     pytester.makepyfile(test_calls=CALLS)
     result = pytester.runpytest("--xgen-max-cost=5")
@@ -151,7 +150,7 @@ def test_fails_and_shrinks(xgen, n):
 
 
 def test_a_dry_run_estimate_bounds_the_run_and_shows_no_verdicts(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     priced(pytester, fake, PRICE)
     pytester.makepyfile(test_calls=NO_STOP, test_hyp=HYPOTHESIS)
@@ -218,7 +217,7 @@ def test_new(xgen, n):
 
 
 def test_a_dry_run_counts_the_same_calls_in_every_record_mode(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     priced(pytester, fake, PRICE)
     pytester.makepyfile(test_calls=RECORDED)
@@ -299,7 +298,7 @@ def test_stream(xgen):
 
 
 def test_a_stream_is_asked_for_its_usage_and_priced_by_it(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     priced(pytester, fake, PRICE)
     pytester.makepyfile(test_calls=STREAM)
@@ -325,7 +324,7 @@ def test_stream(xgen):
 PAID_PRICE = (1000.0, 2000.0)
 
 
-def paid(pytester: pytest.Pytester, server: BillingOpenAI, price: str = PRICE) -> None:
+def paid(pytester: pytest.Pytester, server: OpenAIServer, price: str = PRICE) -> None:
     pytester.makepyprojecttoml(
         f"""
         [tool.xgen]
@@ -341,7 +340,7 @@ def paid(pytester: pytest.Pytester, server: BillingOpenAI, price: str = PRICE) -
 
 @pytest.mark.parametrize("mode", ["ignores", "rejects"])
 def test_a_stream_without_usage_is_priced_by_its_text(pytester: pytest.Pytester, mode: str) -> None:
-    server = BillingOpenAI(stream_usage=mode).start()
+    server = OpenAIServer("billing", stream_usage=mode).start()
     try:
         paid(pytester, server)
         pytester.makepyfile(test_calls=BILLED_STREAM)
@@ -389,7 +388,7 @@ def test_small(xgen):
 
 
 def test_the_worst_case_counts_every_choice_and_every_schema(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     # 8 choices of 100 tokens at 2000 per million: 1.6; 5,000 characters of a tool or
     # response-format schema: over 1,000 prompt tokens at 1000 per million, over 1.0.
@@ -413,7 +412,7 @@ def test_the_worst_case_counts_every_choice_and_every_schema(
 
 @pytest.mark.parametrize("value", ["1e300", "inf", "nan", "-1", "1e10"])
 def test_a_budget_out_of_range_is_a_usage_error(
-    pytester: pytest.Pytester, fake: FakeOpenAI, value: str
+    pytester: pytest.Pytester, fake: OpenAIServer, value: str
 ) -> None:
     priced(pytester, fake, PRICE)
     pytester.makepyfile(test_calls=CALLS)
@@ -430,7 +429,7 @@ def test_a_budget_out_of_range_is_a_usage_error(
 
 
 def test_a_price_past_any_budget_refuses_the_call_clearly(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     # The dearest price a model table takes, and a call that may take ten million tokens:
     # 1e13, past what a count of billionths in a 64-bit integer holds.
@@ -492,7 +491,7 @@ def test_the_budget_holds_against_an_endpoint_that_bills_every_choice(
 ) -> None:
     # A stream costs 0.4, four choices 0.8, a tool schema about 0.5 more: 14 calls ask for
     # about 7.5 against a budget of 2.
-    server = BillingOpenAI(stream_usage="honours").start()
+    server = OpenAIServer("billing", stream_usage="honours").start()
     try:
         paid(pytester, server)
         pytester.makepyfile(test_calls=BILLED_SUITE)

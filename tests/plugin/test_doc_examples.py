@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from pytest_xgen.settings.config import Source, resolve
+from tests.scripted import conftest
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -152,17 +153,18 @@ def test_the_fragments_are_the_listed_ones_and_compile() -> None:
 # ---------------------------------------------------------------------------------------
 # Python blocks
 
-SCRIPTED = r'''
-"""Scripted models for the documentation's examples: each knows the answers of the
-problems the docs ask, baselines that disagree, and evaluators that follow the last
-number of the explanation they are handed."""
+SCRIPTED = conftest(
+    r"""
+# Scripted models for the documentation's examples: each knows the answers of the problems
+# the docs ask, baselines that disagree, and evaluators that follow the last number of the
+# explanation they are handed.
 
 import json
 import re
 
 from pytest_xgen.core import prompts
 from pytest_xgen.core.perturb import find_numbers
-from pytest_xgen.models.base import ChatResult, CompletionResult, Usage
+from pytest_xgen.models.base import CompletionResult, Usage
 
 SUMS = re.compile(r"has ([^.?!]+?) \w+ and buys ([^.?!]+?) more")
 LARGER = re.compile(r"Is (\d+) larger than (\d+)\?")
@@ -187,71 +189,44 @@ def last_number(text):
     return int(numbers[-1].value) if numbers else 0
 
 
-class Scripted:
-    def __init__(self, name):
-        self.name = name
-        self.identity = {"endpoint": "scripted", "model": name}
-        self.params = {}
-
-    def chat(self, messages, **params):
-        system = messages[0]["content"] if messages[0]["role"] == "system" else ""
-        user = next(m["content"] for m in reversed(messages) if m["role"] == "user")
-        if isinstance(user, list):
-            user = " ".join(part.get("text", "") for part in user)
-        seed = params.get("seed") or 0
-        if system == prompts.STRIP_SYSTEM:
-            text = json.dumps({"remove": []})
-        elif system == prompts.REVIEW_SYSTEM:
-            steps = len(re.findall(r"^\d+\. ", user.split("Proposed solution:")[-1], re.M))
-            verdicts = [f"Step {i}: agree" for i in range(1, max(steps, 1) + 1)]
-            text = "\n".join([*verdicts, "First error: none"])
-        elif "Explanation:" in user or "Plan:" in user:
-            given = user.split("Explanation:" if "Explanation:" in user else "Plan:", 1)[1]
-            given = given.split("Task:", 1)[0]
-            text = f"Following the explanation.\nAnswer: {last_number(given)}"
-        elif system == prompts.ELICIT_SYSTEM or "numbered steps" in system:
-            n = truth(user)
-            text = f"1. Read the problem.\n2. Work it out: the result is {n}.\nAnswer: {n}"
-        elif system.startswith("Reword the explanation"):
-            text = user  # a paraphrase that keeps every word
-        elif LARGER.search(user):
-            a, b = map(int, LARGER.search(user).groups())
-            text = f"Answer: {'yes' if a > b else 'no'}"
-        elif system == prompts.ANSWER_ONLY_SYSTEM:
-            # Without an explanation the models guess apart.
-            text = f"Answer: {truth(user) + (seed + len(self.name)) % 3}"
-        else:
-            text = f"Answer: {truth(user)}"
-        return ChatResult(text=text, finish_reason="stop", usage=Usage(10, 5, 15))
-
-    def complete(self, prompt, **params):
-        words = prompt.split()
-        return CompletionResult(
-            text=" ok",
-            tokens=words,
-            token_logprobs=[None] + [-1.0] * (len(words) - 1),
-            finish_reason="length",
-            usage=Usage(len(words), 1, len(words) + 1),
-        )
+def reply(call):
+    system, user = call.system, call.user
+    if system == prompts.STRIP_SYSTEM:
+        return json.dumps({"remove": []})
+    if system == prompts.REVIEW_SYSTEM:
+        steps = len(re.findall(r"^\d+\. ", user.split("Proposed solution:")[-1], re.M))
+        verdicts = [f"Step {i}: agree" for i in range(1, max(steps, 1) + 1)]
+        return "\n".join([*verdicts, "First error: none"])
+    if "Explanation:" in user or "Plan:" in user:
+        given = user.split("Explanation:" if "Explanation:" in user else "Plan:", 1)[1]
+        given = given.split("Task:", 1)[0]
+        return f"Following the explanation.\nAnswer: {last_number(given)}"
+    if system == prompts.ELICIT_SYSTEM or "numbered steps" in system:
+        n = truth(user)
+        return f"1. Read the problem.\n2. Work it out: the result is {n}.\nAnswer: {n}"
+    if system.startswith("Reword the explanation"):
+        return user  # a paraphrase that keeps every word
+    if LARGER.search(user):
+        a, b = map(int, LARGER.search(user).groups())
+        return f"Answer: {'yes' if a > b else 'no'}"
+    if system == prompts.ANSWER_ONLY_SYSTEM:
+        # Without an explanation the models guess apart.
+        return f"Answer: {truth(user) + (call.sample + len(call.model)) % 3}"
+    return f"Answer: {truth(user)}"
 
 
-    def raw(self, kind, body, options):
-        """The application's own client (xgen.client(), patch_openai()): chat only."""
-        from pytest_xgen.models.openai_chat import raw_record
-
-        params = {k: v for k, v in body.items() if k not in ("messages", "model")}
-        result = self.chat(list(body["messages"]), **params)
-        message = {"role": "assistant", "content": result.text}
-        choice = {"index": 0, "finish_reason": "stop", "message": message}
-        usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
-        answer = {"id": "x", "object": "chat.completion", "created": 0, "model": self.name,
-                  "choices": [choice], "usage": usage}
-        return raw_record(kind, answer)
-
-
-def pytest_xgen_make_model(name, spec, session):
-    return Scripted(name)
-'''
+def complete(model, prompt, params):
+    words = prompt.split()
+    return CompletionResult(
+        text=" ok",
+        tokens=words,
+        token_logprobs=[None] + [-1.0] * (len(words) - 1),
+        finish_reason="length",
+        usage=Usage(len(words), 1, len(words) + 1),
+    )
+""",
+    complete=True,
+)
 
 PROJECT = """
 [tool.xgen]

@@ -4,18 +4,16 @@ never recorded; a suite run against a flaky endpoint records what a clean run re
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.faultserver import KINDS, FaultServer
 from tests.helpers import cassette, lines
+from tests.server import KINDS, OpenAIServer
 
 ONE_CALL = """
 import time
@@ -45,7 +43,7 @@ EXHAUSTED = {
 }
 
 
-def write_project(root: Path, server: FaultServer, tests: str) -> None:
+def write_project(root: Path, server: OpenAIServer, tests: str) -> None:
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(
         f"""
@@ -62,36 +60,36 @@ params = {{ temperature = 0, max_tokens = 16 }}
 
 
 @pytest.fixture
-def faults() -> Iterator[FaultServer]:
-    with FaultServer(hang_seconds=3.0) as server:
+def faults() -> Iterator[OpenAIServer]:
+    with OpenAIServer(hang_seconds=3.0, max_requests=5000, max_lifetime=300.0) as server:
         yield server
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, faults: FaultServer) -> pytest.Pytester:
+def project(pytester: pytest.Pytester, faults: OpenAIServer) -> pytest.Pytester:
     write_project(pytester.path, faults, ONE_CALL)
     return pytester
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_one_fault_then_success_is_recorded_once(
-    project: pytest.Pytester, faults: FaultServer, kind: str
+    project: pytest.Pytester, faults: OpenAIServer, kind: str
 ) -> None:
-    faults.fail_next(kind)
+    faults.fault_next(kind)
     project.runpytest(TIMEOUT[kind]).assert_outcomes(passed=1)
     assert faults.faults == {kind: 1}
-    assert (len(faults.requests), faults.calls) == (2, 1)
+    assert (len(faults.received), faults.calls) == (2, 1)
     [record] = lines(cassette(project.path))
     assert record["response"]["text"] == "echo[seed=0,t=0]: What is 2+2?"
     project.runpytest("--xgen-record-mode=none").assert_outcomes(passed=1)
-    assert len(faults.requests) == 2
+    assert len(faults.received) == 2
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_fault_on_every_attempt_is_an_error_and_never_recorded(
-    project: pytest.Pytester, faults: FaultServer, kind: str
+    project: pytest.Pytester, faults: OpenAIServer, kind: str
 ) -> None:
-    faults.fail_next(kind, 2)
+    faults.fault_next(kind, 2)
     result = project.runpytest(TIMEOUT[kind], "--xgen-max-retries=1")
     result.assert_outcomes(errors=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -100,13 +98,13 @@ def test_a_fault_on_every_attempt_is_an_error_and_never_recorded(
     )
     assert faults.faults == {kind: 2} and faults.calls == 0
     assert not cassette(project.path).exists()
-    served = len(faults.requests)
+    served = len(faults.received)
     replay = project.runpytest("--xgen-record-mode=none")
     replay.assert_outcomes(errors=1)
     replay.stdout.fnmatch_lines(
         ["*RecordingMissError: no recording for this call in replay-only mode*"]
     )
-    assert len(faults.requests) == served
+    assert len(faults.received) == served
 
 
 @pytest.mark.parametrize(
@@ -115,9 +113,9 @@ def test_a_fault_on_every_attempt_is_an_error_and_never_recorded(
     ids=["seconds", "milliseconds"],
 )
 def test_rate_limit_waits_as_long_as_the_server_asks(
-    project: pytest.Pytester, faults: FaultServer, headers: dict[str, str], least: float
+    project: pytest.Pytester, faults: OpenAIServer, headers: dict[str, str], least: float
 ) -> None:
-    faults.fail_next("rate_limit", headers=headers)
+    faults.fault_next("rate_limit", headers=headers)
     result = project.runpytest("-s", "--xgen-timeout=5")
     result.assert_outcomes(passed=1)
     assert faults.faults == {"rate_limit": 1} and faults.calls == 1
@@ -130,8 +128,8 @@ def test_rate_limit_waits_as_long_as_the_server_asks(
     assert took >= waited
 
 
-def test_the_retry_budget_is_configurable(project: pytest.Pytester, faults: FaultServer) -> None:
-    faults.fail_next("http_503")
+def test_the_retry_budget_is_configurable(project: pytest.Pytester, faults: OpenAIServer) -> None:
+    faults.fault_next("http_503")
     result = project.runpytest("--xgen-timeout=5", "--xgen-max-retries=0")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
@@ -139,8 +137,8 @@ def test_the_retry_budget_is_configurable(project: pytest.Pytester, faults: Faul
             f"*ModelCallError: model 'echo' at http://{faults.endpoint} answered HTTP 503 after 0 retries*"
         ]
     )
-    assert (len(faults.requests), faults.calls) == (1, 0)
-    faults.fail_next("http_503")
+    assert (len(faults.received), faults.calls) == (1, 0)
+    faults.fault_next("http_503")
     project.runpytest("--xgen-timeout=5", "--xgen-max-retries=1").assert_outcomes(passed=1)
     assert faults.faults == {"http_503": 2} and faults.calls == 1
 
@@ -184,7 +182,7 @@ def answers(root: Path) -> dict[str, str]:
 
 
 def test_a_flaky_endpoint_records_what_a_clean_one_records(
-    pytester: pytest.Pytester, faults: FaultServer, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, faults: OpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # One server for both runs: the endpoint is part of every recording's key, so only the
     # same endpoint gives the two cassettes the same keys to compare.
@@ -207,7 +205,7 @@ def test_a_flaky_endpoint_records_what_a_clean_one_records(
     took = time.monotonic() - start
     print(f"fault-free run: {clean_calls} calls")
     print(
-        f"20% run: {len(faults.requests) - clean_calls} requests, {faults.calls - clean_calls} answered"
+        f"20% run: {len(faults.received) - clean_calls} requests, {faults.calls - clean_calls} answered"
     )
     print(f"faults injected: {dict(faults.faults)} ({faults.injected} in all), in {took:.1f}s")
     second.assert_outcomes(passed=27, failed=3)
@@ -219,26 +217,3 @@ def test_a_flaky_endpoint_records_what_a_clean_one_records(
     assert faults.injected > 0
     assert len(faults.faults) >= 4, faults.faults
     assert "hang" not in faults.faults
-
-
-def test_the_fault_server_is_bounded() -> None:
-    def post(server: FaultServer) -> int:
-        request = urllib.request.Request(
-            f"{server.base_url}/chat/completions",
-            data=json.dumps({"model": "echo", "messages": []}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status
-
-    with FaultServer(max_requests=2) as server:
-        assert [post(server), post(server)] == [200, 200]
-        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
-            post(server)
-        assert (len(server.requests), server.refused) == (2, 1)
-
-    server = FaultServer(max_lifetime=0.2).start()
-    server.thread.join(timeout=5)
-    assert not server.thread.is_alive()
-    with pytest.raises(OSError):
-        post(server)

@@ -10,39 +10,26 @@ import json
 import pytest
 
 from tests.helpers import pinned
+from tests.scripted import conftest
 
-FOLLOWERS = """
+FOLLOWERS = conftest(
+    """
 import re
 
 from pytest_xgen.core import prompts
-from pytest_xgen.models.base import ChatResult, Usage
 
 
-class Follower:
-    def __init__(self, name):
-        self.name = name
-        self.identity = {"endpoint": "scripted", "model": name}
-        self.params = {}
-
-    def chat(self, messages, **params):
-        system = messages[0]["content"]
-        if system == prompts.ELICIT_SYSTEM:
-            raise AssertionError("the plugin's generator was asked for an explanation")
-        if system == prompts.TRANSFER_SYSTEM:
-            given = messages[1]["content"].split("Explanation:", 1)[1]
-            numbers = re.findall(r"\\d+", given)
-            text = f"Following it.\\nAnswer: {numbers[-1] if numbers else 0}"
-        else:  # the baseline: a and b never guess alike
-            text = f"Answer: {5 + (params['seed'] + (self.name == 'b')) % 3}"
-        return ChatResult(text=text, finish_reason="stop", usage=Usage(10, 5, 15))
-
-    def complete(self, prompt, **params):
-        raise NotImplementedError
-
-
-def pytest_xgen_make_model(name, spec, session):
-    return Follower(name)
+def reply(call):
+    if call.system == prompts.ELICIT_SYSTEM:
+        raise AssertionError("the plugin's generator was asked for an explanation")
+    if call.system == prompts.TRANSFER_SYSTEM:
+        given = call.messages[1]["content"].split("Explanation:", 1)[1]
+        numbers = re.findall(r"\\d+", given)
+        return f"Following it.\\nAnswer: {numbers[-1] if numbers else 0}"
+    # the baseline: a and b never guess alike
+    return f"Answer: {5 + (call.sample + (call.model == 'b')) % 3}"
 """
+)
 
 MODELS = "\n".join(
     f'[tool.xgen.models.{name}]\nbase_url = "http://scripted.invalid/v1"\nmodel = "{name}"\n'

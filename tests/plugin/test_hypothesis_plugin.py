@@ -8,33 +8,20 @@ import re
 import pytest
 
 from tests.helpers import pinned
+from tests.scripted import conftest
 
-FLIP = r'''
+FLIP = conftest(
+    r"""
 import re
 
-from pytest_xgen.models.base import ChatResult, Usage
 
-
-class Flip:
-    """Answers 7, unless the prompt has a number other than 3 and 4: then it builds on it."""
-
-    name = "flip"
-    identity = {"endpoint": "scripted", "model": "flip"}
-    params = {}
-
-    def chat(self, messages, **params):
-        numbers = set(re.findall(r"\d+", messages[-1]["content"]))
-        answer = 7 if numbers <= {"3", "4"} else 9
-        return ChatResult(text=f"Let me see.\nAnswer: {answer}", finish_reason="stop",
-                          usage=Usage(5, 3, 8))
-
-    def complete(self, prompt, **params):
-        raise NotImplementedError
-
-
-def pytest_xgen_make_model(name, spec, session):
-    return Flip()
-'''
+def reply(call):
+    # Answers 7, unless the prompt has a number other than 3 and 4: then it builds on it.
+    numbers = set(re.findall(r"\d+", call.messages[-1]["content"]))
+    return f"Let me see.\nAnswer: {7 if numbers <= {'3', '4'} else 9}"
+""",
+    usage=(5, 3, 8),
+)
 
 PROJECT = """
 [tool.xgen]
@@ -112,19 +99,19 @@ def test_xgen_tests_get_settings_for_slow_calls_without_health_check_warnings(
         @pytest.mark.transfers(max_examples=4)
         @given(n=st.integers(1, 2))
         def test_marked(xgen, n):
-            s = test_marked._hypothesis_internal_use_settings
+            s = settings.default  # an example runs under its test's settings
             assert s.deadline is None and s.max_examples == 4 and s.print_blob
             xgen.invariant("What is 3 + 4?", "What is 3 + 4?")
 
         @settings(max_examples=3, deadline=1000)
         @given(n=st.integers(1, 2))
         def test_user_settings_win(xgen, n):
-            s = test_user_settings_win._hypothesis_internal_use_settings
+            s = settings.default
             assert s.max_examples == 3 and s.deadline.total_seconds() == 1
 
         @given(n=st.integers(1, 2))
         def test_unmarked_but_uses_xgen(xgen, n):
-            assert test_unmarked_but_uses_xgen._hypothesis_internal_use_settings.max_examples == 10
+            assert settings.default.max_examples == 10
 
         class TestInAClass:
             @pytest.mark.transfers(max_examples=2)

@@ -10,45 +10,31 @@ import pytest
 
 from pytest_xgen.settings.config import load_schema
 from tests.helpers import pinned
+from tests.scripted import conftest
 
-SCRIPTED = """
+SCRIPTED = conftest(
+    """
 import re
 from pytest_xgen.checks.interventions import PARAPHRASE_SYSTEM
-from pytest_xgen.models.base import ChatResult, Usage
 
 NUMBER = re.compile(r"\\d+")
 
 
-class Scripted:
-    def __init__(self, name, script):
-        self.name = name
-        self.identity = {"endpoint": "scripted", "model": script}
-        self.params = {}
-        self.script = script
-
-    def chat(self, messages, **params):
-        user = messages[-1]["content"]
-        if "larger than" in user:
-            a, b = (int(n) for n in NUMBER.findall(user)[:2])
-            text = "Answer: yes" if self.script == "yes" or a > b else "Answer: no"
-        elif messages[0]["content"] == PARAPHRASE_SYSTEM:
-            text = user.replace("starts with", "has, at first,").replace("buys", "gets")
-        elif self.script == "ignorer":
-            text = "Answer: 7"
-        elif "EXPLANATION:" in user:
-            given = user.split("EXPLANATION:", 1)[1]
-            text = f"Answer: {sum(int(n) for n in NUMBER.findall(given))}"
-        else:
-            text = "Answer: 0"
-        return ChatResult(text=text, finish_reason="stop", usage=Usage(10, 5, 15))
-
-    def complete(self, prompt, **params):
-        raise NotImplementedError
-
-
-def pytest_xgen_make_model(name, spec, session):
-    return Scripted(name, spec["model"])
+def reply(call):
+    user = call.user
+    if "larger than" in user:
+        a, b = (int(n) for n in NUMBER.findall(user)[:2])
+        return "Answer: yes" if call.script == "yes" or a > b else "Answer: no"
+    if call.system == PARAPHRASE_SYSTEM:
+        return user.replace("starts with", "has, at first,").replace("buys", "gets")
+    if call.script == "ignorer":
+        return "Answer: 7"
+    if "EXPLANATION:" in user:
+        given = user.split("EXPLANATION:", 1)[1]
+        return f"Answer: {sum(int(n) for n in NUMBER.findall(given))}"
+    return "Answer: 0"
 """
+)
 
 PROJECT = """
 [tool.xgen]
@@ -338,13 +324,6 @@ def test_mirrored_questions_count_contradictory_pairs(suite: pytest.Pytester) ->
     }
     assert one["answers"]["yes"] == ["yes"] * 5 and one["mirrored"]["yes"] == ["yes"] * 5
     assert one["answers"]["comparer"] == ["no"] * 5
-
-
-def test_a_mirror_needs_a_known_relation_and_a_template_both_ways() -> None:
-    from pytest_xgen import strategies as xst
-
-    with pytest.raises(ValueError, match="needs both"):
-        xst.mirrored("Is {a} big?", a=None, b=None)  # type: ignore[arg-type]
 
 
 GATED = f"""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakeserver import FakeOpenAI
 from tests.helpers import fake_model
+from tests.server import OpenAIServer
 
 ONE = """
 def test_one(xgen):
@@ -15,7 +15,7 @@ def test_one(xgen):
 
 
 def test_a_dropped_parameter_is_named_and_diffed(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     table = f"[tool.xgen.models.echo]\n{fake_model(fake)}\n"
     pytester.makepyprojecttoml(table + "params = { temperature = 0, max_tokens = 16 }\n")
@@ -48,7 +48,7 @@ def test_named(xgen, n):
 
 
 def test_an_edited_hypothesis_test_says_why_it_draws_other_examples(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     pytester.makepyprojecttoml(
         f"[tool.xgen.models.echo]\n{fake_model(fake)}\nparams = {{ temperature = 0 }}\n"
@@ -74,7 +74,7 @@ def test_an_edited_hypothesis_test_says_why_it_draws_other_examples(
 
 
 def test_a_mapped_model_is_named_with_what_runs_in_its_place(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     tables = (
         f"[tool.xgen.models.echo]\n{fake_model(fake)}\n"

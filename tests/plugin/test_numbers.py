@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakeserver import FakeOpenAI
 from tests.helpers import ONE_CALL, cassette, fake_model, lines
 from tests.plugin.test_bad_input import assert_clean, errored, output, pattern, usage_error
+from tests.server import OpenAIServer
 
 IMPOSSIBLE = "model 'echo' at {url} answered with a number no answer can have: "
 NOTHING_RECORDED = (
@@ -78,7 +78,7 @@ def test_app_score(xgen):
     ids=["negative", "fraction", "infinite", "nan", "beyond-any-context"],
 )
 def test_an_impossible_token_count_is_an_error_naming_the_endpoint(
-    project: pytest.Pytester, fake: FakeOpenAI, usage: dict[str, float], field: str
+    project: pytest.Pytester, fake: OpenAIServer, usage: dict[str, float], field: str
 ) -> None:
     fake.usage = usage
     project.makepyfile(test_calls=ONE_CALL)
@@ -103,7 +103,7 @@ def test_an_impossible_token_count_is_an_error_naming_the_endpoint(
 
 
 def test_an_impossible_token_count_of_the_applications_client_is_an_error(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     fake.usage = {"prompt_tokens": -1000000, "completion_tokens": 5, "total_tokens": 12}
     project.makepyfile(test_calls=CLIENT)
@@ -125,7 +125,7 @@ def test_an_impossible_token_count_of_the_applications_client_is_an_error(
 
 @pytest.mark.parametrize("app", [False, True], ids=["plugin", "application"])
 def test_a_minus_infinity_logprob_is_recorded_as_the_floor_and_replays(
-    project: pytest.Pytester, fake: FakeOpenAI, app: bool
+    project: pytest.Pytester, fake: OpenAIServer, app: bool
 ) -> None:
     fake.logprob = float("-inf")  # JSON's -Infinity, as some servers send it
     project.makepyfile(test_calls=CLIENT_SCORE if app else SCORE)
@@ -146,7 +146,7 @@ def test_a_minus_infinity_logprob_is_recorded_as_the_floor_and_replays(
     ("value", "shown"), [(float("nan"), "NaN"), (float("inf"), "Infinity"), (0.5, "0.5")]
 )
 def test_an_impossible_logprob_is_an_error_naming_the_field(
-    project: pytest.Pytester, fake: FakeOpenAI, app: bool, value: float, shown: str
+    project: pytest.Pytester, fake: OpenAIServer, app: bool, value: float, shown: str
 ) -> None:
     fake.logprob = value
     project.makepyfile(test_calls=CLIENT_SCORE if app else SCORE)
@@ -183,7 +183,7 @@ PRICE = "is not a price per million tokens (a finite number from 0 to 1000000000
     ids=["nan", "inf", "minus-inf", "too-large"],
 )
 def test_a_price_that_is_not_a_finite_amount_stops_the_run_naming_the_key(
-    pytester: pytest.Pytester, fake: FakeOpenAI, price: str, problem: str
+    pytester: pytest.Pytester, fake: OpenAIServer, price: str, problem: str
 ) -> None:
     pytester.makepyprojecttoml(
         f"""
@@ -205,7 +205,7 @@ def test_a_price_that_is_not_a_finite_amount_stops_the_run_naming_the_key(
 
 
 def test_a_setting_that_is_not_finite_names_its_key(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     pytester.makepyprojecttoml(
         f"""
@@ -252,7 +252,7 @@ def _reports(project: pytest.Pytester) -> tuple[Path, Path]:
 )
 def test_a_report_with_a_figure_that_is_not_finite_is_refused_by_every_reader(
     project: pytest.Pytester,
-    fake: FakeOpenAI,
+    fake: OpenAIServer,
     capsys: pytest.CaptureFixture[str],
     field: tuple[str | int, ...],
     shown: str,
@@ -302,7 +302,7 @@ def test_a_report_with_a_figure_that_is_not_finite_is_refused_by_every_reader(
 
 
 def test_a_report_with_a_negative_cost_is_refused(
-    project: pytest.Pytester, fake: FakeOpenAI, capsys: pytest.CaptureFixture[str]
+    project: pytest.Pytester, fake: OpenAIServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from pytest_xgen.cli import main
 
@@ -322,7 +322,7 @@ def test_a_report_with_a_negative_cost_is_refused(
 
 
 def test_merged_shards_write_only_finite_json(
-    project: pytest.Pytester, fake: FakeOpenAI, capsys: pytest.CaptureFixture[str]
+    project: pytest.Pytester, fake: OpenAIServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from pytest_xgen.cli import main
 

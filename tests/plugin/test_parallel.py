@@ -1,156 +1,31 @@
-"""Calls made at once: the thread pool behind --xgen-concurrency, the worker count the
-session picks (one for the local server), and inner runs showing that concurrency changes
-neither recordings nor verdicts, and that shared calls are still made once."""
+"""Calls made at once in inner runs: the local server's calls take turns, concurrency
+changes neither recordings nor verdicts, and shared calls are still made once. The thread
+pool itself and the worker count are tested in tests/unit/test_parallel.py."""
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_xgen.checks.parallel import THREAD_PREFIX, Pool, run_all
 from pytest_xgen.recording import cassettes
 from pytest_xgen.recording.store import canonical_json
-from pytest_xgen.session import XgenSession
-from pytest_xgen.settings.config import Settings
-from tests.fakeserver import FakeOpenAI
-from tests.helpers import fake_model, pinned
-
-
-def pool_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX)]
-
-
-# -- run_all -------------------------------------------------------------------------------
-
-
-def test_results_keep_the_order_of_the_calls() -> None:
-    def call(i: int) -> Any:
-        def run() -> int:
-            time.sleep(0.002 * ((7 * i) % 5))  # finish out of order
-            return i
-
-        return run
-
-    assert run_all([call(i) for i in range(12)], workers=4) == list(range(12))
-    assert pool_threads() == []
-
-
-def test_one_worker_or_one_call_runs_inline() -> None:
-    here = threading.get_ident()
-    assert run_all([threading.get_ident] * 3, workers=1) == [here] * 3
-    assert run_all([threading.get_ident], workers=8) == [here]
-    assert run_all([], workers=8) == []
-
-
-def test_calls_really_overlap() -> None:
-    together = threading.Barrier(4)  # passes only when four calls wait at once
-
-    def call() -> bool:
-        together.wait(timeout=10)
-        return True
-
-    assert run_all([call] * 4, workers=4) == [True] * 4
-
-
-def test_the_earliest_failure_is_raised_after_the_running_calls_finish() -> None:
-    finished: list[str] = []
-
-    def slow_ok() -> None:
-        time.sleep(0.1)
-        finished.append("slow")
-
-    def late_failure() -> None:
-        time.sleep(0.05)
-        raise ValueError("the earlier call failed")
-
-    def early_failure() -> None:
-        raise KeyError("the later call failed first")
-
-    def later(i: int) -> Any:
-        def run() -> None:
-            time.sleep(0.05)
-            finished.append(f"later {i}")
-
-        return run
-
-    calls = [slow_ok, late_failure, early_failure, *[later(i) for i in range(20)]]
-    with pytest.raises(ValueError, match="the earlier call failed"):
-        run_all(calls, workers=3)
-    assert "slow" in finished  # waited for, not abandoned
-    assert len(finished) < 21  # the calls not started were cancelled
-    assert pool_threads() == []
-
-
-def test_pytest_outcomes_pass_through() -> None:
-    def skip() -> None:
-        pytest.skip("from a worker thread")
-
-    with pytest.raises(pytest.skip.Exception, match="from a worker thread"):
-        run_all([lambda: 1, skip], workers=2)
-
-
-def test_a_pool_keeps_its_threads_until_closed() -> None:
-    pool = Pool()
-    try:
-        first = pool.run_all([threading.get_ident] * 8, workers=4)
-        assert len(pool_threads()) == 4  # started up front, kept for the next check
-        second = pool.run_all([threading.get_ident] * 8, workers=4)
-        assert set(first) | set(second) <= {t.ident for t in pool_threads()}
-
-        def nested() -> list[int]:
-            # A call that fans out itself runs its calls inline: no waiting for a free thread.
-            return pool.run_all([threading.get_ident] * 3, workers=4)
-
-        [inner] = pool.run_all([nested, lambda: []], workers=4)[:1]
-        assert len(set(inner)) == 1
-    finally:
-        pool.close()
-    assert pool_threads() == []
-
-
-# -- the worker count ----------------------------------------------------------------------
-
-MODELS = {
-    "q": {"local": "qwen2.5-coder-0.5b"},
-    "s": {"local": "smollm2-135m"},
-    "g": {"base_url": "http://127.0.0.1:1/v1", "model": "g"},
-}
-
-
-def session(config: pytest.Config, **settings: Any) -> XgenSession:
-    return XgenSession(config, Settings(models=MODELS, **settings))
-
-
-def test_local_models_get_one_worker(pytestconfig: pytest.Config) -> None:
-    s = session(pytestconfig)
-    assert s.settings.concurrency == 32
-    assert s.workers_for(["q"]) == 1
-    assert s.workers_for(["q", "s"]) == 1  # one server, one request at a time
-    assert s.workers_for(["g"]) == 32
-    # In a mix the remote calls overlap; the local ones still take turns (see record()).
-    assert s.workers_for(["q", "g"]) == 32
-    assert session(pytestconfig, concurrency=8).workers_for(["g"]) == 8
-    assert session(pytestconfig, concurrency=1).workers_for(["g"]) == 1
-    # A model mapped onto an embedded one is local too.
-    assert session(pytestconfig, model_map={"g": "q"}).workers_for(["g"]) == 1
-
+from tests.helpers import fake_model, pinned, pool_threads
+from tests.server import OpenAIServer
 
 SLOW_MODELS = """
 import json
 import threading
-import time
 
 from pytest_xgen.models.base import ChatResult, Usage
 
 LOCK = threading.Lock()
 BUSY = {}
 PEAK = {}
+OVERLAP = {}  # model -> set once two of its calls ran at once
 
 
 class Slow:
@@ -164,7 +39,15 @@ class Slow:
         with LOCK:
             BUSY[self.name] = BUSY.get(self.name, 0) + 1
             PEAK[self.name] = max(PEAK.get(self.name, 0), BUSY[self.name])
-        time.sleep(0.03)
+            if BUSY[self.name] > 1:
+                OVERLAP.setdefault(self.name, threading.Event()).set()
+            seen = OVERLAP.setdefault(self.name, threading.Event())
+        if self.one_at_a_time:
+            # Time for a second call to come in, which it must not.
+            seen.wait(timeout=0.03)
+        elif self.name == "g":
+            # Held until a second call runs beside it, or five seconds if none ever does.
+            seen.wait(timeout=5)
         with LOCK:
             BUSY[self.name] -= 1
         return ChatResult(text="Some thoughts.\\nAnswer: 7", usage=Usage(1, 1, 2))
@@ -256,7 +139,7 @@ def test_plain(xgen):
 """
 
 
-def fake_project(pytester: pytest.Pytester, fake: FakeOpenAI, suite: str) -> None:
+def fake_project(pytester: pytest.Pytester, fake: OpenAIServer, suite: str) -> None:
     tables = "\n".join(
         f"[tool.xgen.models.{name}]\n{fake_model(fake, model=name)}\n" for name in ("gen", "a", "b")
     )
@@ -285,7 +168,7 @@ def progress(result: pytest.RunResult) -> dict[str, list[tuple[int, str]]]:
 
 
 def test_concurrency_changes_neither_recordings_nor_verdicts(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     fake.delay = 0.02
     fake_project(pytester, fake, SUITE)
@@ -351,7 +234,7 @@ def test_same_question(xgen, i):
 
 
 def test_xdist_and_threads_make_each_distinct_request_once(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     fake.delay = 0.02
     fake_project(pytester, fake, SHARED)
@@ -364,7 +247,7 @@ def test_xdist_and_threads_make_each_distinct_request_once(
 
 
 def test_an_error_in_a_worker_thread_reads_as_before(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     fake_project(
         pytester,
@@ -400,7 +283,7 @@ def test_c_dies(xgen):
 
 
 def test_a_killed_worker_loses_no_finished_recording(
-    pytester: pytest.Pytester, fake: FakeOpenAI
+    pytester: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     fake_project(pytester, fake, KILLED)
     result = pytester.runpytest("-n", "1", "-p", "no:randomly", "--max-worker-restart=1")

@@ -18,54 +18,29 @@ import pytest
 
 from pytest_xgen.settings.config import load_schema
 from tests.helpers import pinned
+from tests.scripted import conftest
 
-CONFTEST = r'''
+CONFTEST = conftest(
+    r"""
 import re
-
-from pytest_xgen.models.base import ChatResult, Usage
-from pytest_xgen.models.openai_chat import raw_record
 
 import tutor
 
 
-class Scripted:
-    def __init__(self, name):
-        self.name = name
-        self.identity = {"endpoint": "scripted", "model": name}
-        self.params = {}
-
-    def chat(self, messages, **params):
-        system, user = messages[0]["content"], messages[-1]["content"]
-        if self.name == "tutor":
-            assert system == tutor.TUTOR_SYSTEM, "the tutor's model got another prompt"
-            extra = [int(n) for n in re.findall(r"\d+", user) if n not in ("3", "4")]
-            total = 7 + sum(extra)
-            text = f"Step 1: we carry {total} forward.\nAnswer: {total}"
-        elif system == tutor.CHECKER_PROMPTS["transfer_system"]:
-            carried = re.findall(r"carry (\d+)", user)
-            text = f"Answer: {carried[-1] if self.name == 'a' and carried else 5}"
-        else:  # the plugin's own prompts: a and b never agree
-            text = f"Answer: {1 if self.name == 'a' else 2}"
-        return ChatResult(text=text, finish_reason="stop", usage=Usage(5, 3, 8))
-
-    def raw(self, kind, body, options):
-        """The product's own client's call (patched openai.OpenAI())."""
-        text = self.chat(body["messages"]).text
-        answer = {
-            "id": "scripted", "object": "chat.completion", "created": 0, "model": self.name,
-            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                         "message": {"role": "assistant", "content": text}}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
-        }
-        return raw_record(kind, answer)
-
-    def complete(self, prompt, **params):
-        raise NotImplementedError
-
-
-def pytest_xgen_make_model(name, spec, session):
-    return Scripted(name)
-'''
+def reply(call):
+    if call.model == "tutor":
+        assert call.system == tutor.TUTOR_SYSTEM, "the tutor's model got another prompt"
+        extra = [int(n) for n in re.findall(r"\d+", call.user) if n not in ("3", "4")]
+        total = 7 + sum(extra)
+        return f"Step 1: we carry {total} forward.\nAnswer: {total}"
+    if call.system == tutor.CHECKER_PROMPTS["transfer_system"]:
+        carried = re.findall(r"carry (\d+)", call.user)
+        return f"Answer: {carried[-1] if call.model == 'a' and carried else 5}"
+    # the plugin's own prompts: a and b never agree
+    return f"Answer: {1 if call.model == 'a' else 2}"
+""",
+    usage=(5, 3, 8),
+)
 
 TUTOR = """
 import openai

@@ -9,36 +9,22 @@ import pytest
 
 from pytest_xgen.core import prompts as core_prompts
 from tests.helpers import pinned
+from tests.scripted import conftest
 
-EXECUTORS = """
+EXECUTORS = conftest(
+    """
 from pytest_xgen.core import prompts
-from pytest_xgen.models.base import ChatResult, Usage
 
 
-class Executor:
+def reply(call):
     # Follows a plan only when it arrives as the project's executor prompt says it does.
-    def __init__(self, name):
-        self.name = name
-        self.identity = {"endpoint": "scripted", "model": name}
-        self.params = {}
-
-    def chat(self, messages, **params):
-        system, user = messages[0]["content"], messages[-1]["content"]
-        if system in (prompts.ELICIT_SYSTEM, "PLANNER"):
-            text = "1. Start from 3.\\n2. Add 4 to get 7.\\nAnswer: 7"
-        elif system == "EXECUTOR" and user.startswith("Plan:"):
-            text = "Answer: 7"
-        else:
-            text = f"Answer: {5 + (params['seed'] + (self.name == 'b')) % 3}"
-        return ChatResult(text=text, finish_reason="stop", usage=Usage(10, 5, 15))
-
-    def complete(self, prompt, **params):
-        raise NotImplementedError
-
-
-def pytest_xgen_make_model(name, spec, session):
-    return Executor(name)
+    if call.system in (prompts.ELICIT_SYSTEM, "PLANNER"):
+        return "1. Start from 3.\\n2. Add 4 to get 7.\\nAnswer: 7"
+    if call.system == "EXECUTOR" and call.user.startswith("Plan:"):
+        return "Answer: 7"
+    return f"Answer: {5 + (call.sample + (call.model == 'b')) % 3}"
 """
+)
 
 MODELS = "\n".join(
     f'[tool.xgen.models.{name}]\nbase_url = "http://scripted.invalid/v1"\nmodel = "{name}"\n'

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakeserver import FakeOpenAI
 from tests.helpers import ONE_CALL, cassette, lines
+from tests.server import OpenAIServer
 
 TWO_CALLS = (
     ONE_CALL
@@ -17,7 +17,7 @@ def test_two(xgen):
 )
 
 
-def test_once_records_then_replays(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_once_records_then_replays(project: pytest.Pytester, fake: OpenAIServer) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     first = project.runpytest()
     first.assert_outcomes(passed=1)
@@ -44,7 +44,7 @@ def test_once_records_then_replays(project: pytest.Pytester, fake: FakeOpenAI) -
     ("where", "base"), [("model params", 40), ("--xgen-seed", 7), ("a call argument", 90)]
 )
 def test_a_configured_seed_is_shifted_per_sample(
-    pytester: pytest.Pytester, fake: FakeOpenAI, where: str, base: int
+    pytester: pytest.Pytester, fake: OpenAIServer, where: str, base: int
 ) -> None:
     """Sample i runs with seed + i wherever the seed is set; a seed that stayed fixed
     would make every 'independent' sample the same answer."""
@@ -72,7 +72,7 @@ def test_samples(xgen):
 
 
 def test_once_treats_an_existing_cassette_as_complete(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     project.runpytest().assert_outcomes(passed=1)
@@ -88,7 +88,7 @@ def test_once_treats_an_existing_cassette_as_complete(
     )
 
 
-def test_new_episodes_extends_the_cassette(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_new_episodes_extends_the_cassette(project: pytest.Pytester, fake: OpenAIServer) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     project.runpytest().assert_outcomes(passed=1)
     project.makepyfile(test_calls=TWO_CALLS)
@@ -103,7 +103,7 @@ def test_new_episodes_extends_the_cassette(project: pytest.Pytester, fake: FakeO
 
 
 def test_none_on_a_miss_is_an_error_that_names_everything(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     result = project.runpytest("--xgen-record-mode=none")
@@ -120,7 +120,7 @@ def test_none_on_a_miss_is_an_error_that_names_everything(
     assert not cassette(project).exists()
 
 
-def test_all_rerecords_once_per_run(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_all_rerecords_once_per_run(project: pytest.Pytester, fake: OpenAIServer) -> None:
     project.makepyfile(
         test_calls=ONE_CALL
         + """
@@ -136,7 +136,7 @@ def test_again(xgen):
 
 
 def test_samples_are_distinct_calls_with_distinct_seeds(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile(
         test_calls="""
@@ -154,7 +154,7 @@ def test_samples(xgen):
 
 @pytest.mark.parametrize("cassettes", ["on", "off"])
 def test_replay_only_never_calls_live_with_or_without_cassettes(
-    project: pytest.Pytester, fake: FakeOpenAI, cassettes: str
+    project: pytest.Pytester, fake: OpenAIServer, cassettes: str
 ) -> None:
     project.makepyfile(test_calls=TWO_CALLS)
     # test_one is in the store (and its cassette, when on); test_two was never recorded.
@@ -166,7 +166,7 @@ def test_replay_only_never_calls_live_with_or_without_cassettes(
     result.stdout.fnmatch_lines(["*RecordingMissError: no recording for this call*"])
 
 
-def test_replay_from_the_cassette_alone(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_replay_from_the_cassette_alone(project: pytest.Pytester, fake: OpenAIServer) -> None:
     """A fresh clone has the committed cassette but no diskcache store."""
     project.makepyfile(test_calls=ONE_CALL)
     project.runpytest().assert_outcomes(passed=1)
@@ -179,7 +179,7 @@ def test_replay_from_the_cassette_alone(project: pytest.Pytester, fake: FakeOpen
     result.stdout.fnmatch_lines(["*1 replayed, 0 live*"])
 
 
-def test_store_alone_without_cassettes(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_store_alone_without_cassettes(project: pytest.Pytester, fake: OpenAIServer) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     project.runpytest("--xgen-cassettes=off").assert_outcomes(passed=1)
     assert not cassette(project).exists()
@@ -210,7 +210,7 @@ def test_store_alone_without_cassettes(project: pytest.Pytester, fake: FakeOpenA
     ],
 )
 def test_a_damaged_cassette_is_a_clear_error(
-    project: pytest.Pytester, fake: FakeOpenAI, damage, message
+    project: pytest.Pytester, fake: OpenAIServer, damage, message
 ) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     project.runpytest().assert_outcomes(passed=1)
@@ -223,7 +223,7 @@ def test_a_damaged_cassette_is_a_clear_error(
 
 
 def test_http_errors_are_errors_and_never_recorded(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     fake.fail_next(3, status=503)  # first try + 2 retries
@@ -242,7 +242,7 @@ def test_http_errors_are_errors_and_never_recorded(
 
 
 def test_rate_limit_is_retried_honouring_retry_after(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     fake.fail_next(1, status=429, headers={"Retry-After": "0"})
@@ -266,7 +266,7 @@ def test_unreachable_endpoint_is_an_error(pytester: pytest.Pytester) -> None:
 
 
 def test_api_key_from_env_at_call_time_and_never_stored(
-    project: pytest.Pytester, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+    project: pytest.Pytester, fake: OpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.helpers import fake_model
 
@@ -305,7 +305,9 @@ def test_think(xgen):
     project.runpytest("--xgen-record-mode=none").assert_outcomes(passed=1)
 
 
-def test_completions_with_logprobs_are_recorded(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_completions_with_logprobs_are_recorded(
+    project: pytest.Pytester, fake: OpenAIServer
+) -> None:
     project.makepyfile(
         test_calls="""
 def test_score(xgen):
@@ -321,7 +323,7 @@ def test_score(xgen):
 
 
 def test_xdist_workers_record_into_one_store_and_cassette(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     tests = "\n".join(
         f"def test_{i}(xgen):\n    assert xgen.model('echo')('question {i}').text.endswith('question {i}')\n"
@@ -366,7 +368,7 @@ def test_xgen_check_command_validates_cassettes(project: pytest.Pytester) -> Non
 
 
 def test_recording_modes_drop_a_damaged_line_and_record_its_call_again(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile(test_calls=TWO_CALLS)
     project.runpytest().assert_outcomes(passed=2)

@@ -12,7 +12,8 @@ import pytest
 
 from pytest_xgen.settings.config import load_schema
 from tests.helpers import pinned
-from tests.plugin.test_transfer import SCRIPTED, TOM, models
+from tests.plugin.test_transfer import SCRIPT, SCRIPTED, TOM, models
+from tests.scripted import conftest
 
 SUITE = f"""
 import pytest
@@ -163,7 +164,7 @@ def test_gate_fails_on_a_significant_regression_and_names_the_test(suite: pytest
     assert "0.60 -> -0.40 (-1.00, raw p=0.005)" in regressed.stdout.str()
     # The comparison and the gate are in the JSON report (valid against its schema) and
     # in the JUnit XML's test-suite properties.
-    from pytest_xgen.report.gate import load_run
+    from pytest_xgen.report.gate_runs import load_run
 
     doc = load_run(str(suite.path / "after.json"), suite.path)
     assert doc["comparison"]["baseline"] == "main"
@@ -350,24 +351,17 @@ def test_a_plugin_writes_its_own_format_from_the_report_hook(
 
 
 # Followers copy the explanation's arithmetic: under transfer they answer the last "= N".
-FOLLOWERS = (
-    SCRIPTED
+FOLLOWERS = conftest(
+    SCRIPT
     + """
 import re
 
 
-class Follower(Scripted):
-    def chat(self, messages, **params):
-        if messages[0]["content"] == prompts.TRANSFER_SYSTEM:
-            found = re.findall(r"= (\\d+)", messages[-1]["content"])
-            text = f"Following it.\\nAnswer: {found[-1] if found else 0}"
-            return ChatResult(text=text, finish_reason="stop", usage=Usage(10, 5, 15))
-        return super().chat(messages, **params)
-
-
-def pytest_xgen_make_model(name, spec, session):
-    kind = Follower if spec["model"].startswith("follow") else Scripted
-    return kind(name, spec["model"])
+def reply(call):
+    if call.script.startswith("follow") and call.system == prompts.TRANSFER_SYSTEM:
+        found = re.findall(r"= (\\d+)", call.user)
+        return f"Following it.\\nAnswer: {found[-1] if found else 0}"
+    return transfer_script(call)
 """
 )
 

@@ -19,8 +19,8 @@ import pytest
 
 from pytest_xgen.recording import cassettes
 from pytest_xgen.recording.store import Store, canonical_json
-from tests.fakeserver import FakeOpenAI
 from tests.helpers import fake_model
+from tests.server import OpenAIServer
 
 RECORDING_KEY = re.compile(r"[0-9a-f]{64}")
 # An inner run whose tests rely on their order must not be shuffled by pytest-randomly.
@@ -121,7 +121,7 @@ def collisions(timeline: list[dict[str, Any]]) -> int:
 
 
 def test_xdist_workers_make_each_shared_call_once(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     fake.delay = 0.2
     project.makepyfile(test_calls=SHARED)
@@ -168,7 +168,7 @@ def test_xdist_workers_make_each_shared_call_once(
     assert fake.calls == 20
 
 
-def test_threads_make_a_shared_call_once(project: pytest.Pytester, fake: FakeOpenAI) -> None:
+def test_threads_make_a_shared_call_once(project: pytest.Pytester, fake: OpenAIServer) -> None:
     fake.delay = 0.2
     project.makepyfile(
         test_calls="""
@@ -201,7 +201,7 @@ def test_eight_threads(xgen):
 # -- a run killed mid-way ------------------------------------------------------------------
 
 
-class CountingServer(FakeOpenAI):
+class CountingServer(OpenAIServer):
     """The fake server, also counting the responses it finished sending and the requests
     it is still working on (a killed client leaves one behind)."""
 
@@ -343,7 +343,7 @@ def edited_answer(raw: str) -> str:
     ids=["bad-json", "edited-answer"],
 )
 def test_a_damaged_store_entry_is_never_served(
-    project: pytest.Pytester, fake: FakeOpenAI, damage: Any, problem: str
+    project: pytest.Pytester, fake: OpenAIServer, damage: Any, problem: str
 ) -> None:
     project.makepyfile(test_calls=ONE_CALL)
     project.runpytest("--xgen-cassettes=off").assert_outcomes(passed=1)
@@ -404,7 +404,7 @@ ACCENTED_KEY = "sk-canary-caf\u00e9-8b2c"
 @pytest.mark.parametrize("showlocals", [[], ["-l"]], ids=["plain", "showlocals"])
 def test_no_secret_reaches_any_file_or_output(
     pytester: pytest.Pytester,
-    fake: FakeOpenAI,
+    fake: OpenAIServer,
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
     showlocals: list[str],
@@ -494,7 +494,7 @@ model = "echo"
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
 def test_the_live_call_budget_stops_calls_and_keeps_the_recorded(
-    project: pytest.Pytester, fake: FakeOpenAI, workers: list[str]
+    project: pytest.Pytester, fake: OpenAIServer, workers: list[str]
 ) -> None:
     project.makepyfile(test_calls=one_call_per_test(5))
     result = project.runpytest("--xgen-max-live-calls=3", *workers)
@@ -524,7 +524,7 @@ def passed_tests(result: pytest.RunResult) -> set[str]:
 
 
 def test_a_dry_run_makes_no_call_and_lists_what_it_would_make(
-    project: pytest.Pytester, fake: FakeOpenAI
+    project: pytest.Pytester, fake: OpenAIServer
 ) -> None:
     project.makepyfile(test_calls=one_call_per_test(2))
     project.runpytest().assert_outcomes(passed=2)
@@ -580,7 +580,7 @@ def test_secret_param(xgen):
 
 
 def test_secret_params_and_headers_are_sent_but_never_recorded(
-    pytester: pytest.Pytester, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, fake: OpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyprojecttoml(f"""
         [tool.xgen.models.echo]

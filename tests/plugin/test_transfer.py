@@ -8,12 +8,12 @@ import json
 import pytest
 
 from tests.helpers import pinned
+from tests.scripted import conftest
 
-# A scripted model: its `model` string is its script, e.g. "baseline=6,6;transfer=7,7".
+# Scripted models: a model's `model` string is its script, e.g. "baseline=6,6;transfer=7,7".
 # Sample i answers the i-th value; "x" is an unparseable answer.
-SCRIPTED = """
+SCRIPT = """
 from pytest_xgen.core import prompts
-from pytest_xgen.models.base import ChatResult, Usage
 
 EXPLANATION = (
     "1. Tom starts with 3 apples.\\n"
@@ -23,35 +23,23 @@ EXPLANATION = (
 )
 
 
-class Scripted:
-    def __init__(self, name, script):
-        self.name = name
-        self.identity = {"endpoint": "scripted", "model": script}
-        self.params = {}
-        self.script = dict(part.split("=", 1) for part in script.split(";") if part)
-
-    def chat(self, messages, **params):
-        system = messages[0]["content"]
-        if system == prompts.ELICIT_SYSTEM:
-            text = self.script.get("explain", EXPLANATION).replace("|", "\\n")
-        elif system == prompts.STRIP_SYSTEM:
-            text = self.script.get("strip", "{}")
-        elif system == prompts.REVIEW_SYSTEM:
-            text = self.script["review"].replace("|", "\\n")
-        else:
-            condition = "transfer" if system == prompts.TRANSFER_SYSTEM else "baseline"
-            values = self.script[condition].split(",")
-            value = values[params["seed"] % len(values)]
-            text = "I am not sure." if value == "x" else f"Some thoughts.\\nAnswer: {value}"
-        return ChatResult(text=text, finish_reason="stop", usage=Usage(10, 5, 15))
-
-    def complete(self, prompt, **params):
-        raise NotImplementedError
+def transfer_script(call):
+    script = call.settings
+    if call.system == prompts.ELICIT_SYSTEM:
+        return script.get("explain", EXPLANATION).replace("|", "\\n")
+    if call.system == prompts.STRIP_SYSTEM:
+        return script.get("strip", "{}")
+    if call.system == prompts.REVIEW_SYSTEM:
+        return script["review"].replace("|", "\\n")
+    condition = "transfer" if call.system == prompts.TRANSFER_SYSTEM else "baseline"
+    values = script[condition].split(",")
+    value = values[call.sample % len(values)]
+    return "I am not sure." if value == "x" else f"Some thoughts.\\nAnswer: {value}"
 
 
-def pytest_xgen_make_model(name, spec, session):
-    return Scripted(name, spec["model"])
+reply = transfer_script
 """
+SCRIPTED = conftest(SCRIPT)
 
 
 def esc(pattern: str) -> str:

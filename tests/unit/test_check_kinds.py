@@ -8,9 +8,11 @@ from typing import Any, ClassVar
 
 import pytest
 
-from pytest_xgen.checks.kinds import KINDS, CheckResult, check_data, gated
-from pytest_xgen.report.html import RENDERERS, render_html
+from pytest_xgen.checks.kinds import KINDS, SHARED_KEYWORDS, CheckResult, check_data, gated, runner
+from pytest_xgen.errors import XgenConfigError
+from pytest_xgen.report.html import render_html
 from pytest_xgen.settings.config import load_schema
+from pytest_xgen.settings.marker import KEYWORDS, known
 
 
 def test_every_registered_kind_follows_the_protocol() -> None:
@@ -25,10 +27,12 @@ def test_every_registered_kind_follows_the_protocol() -> None:
         "paraphrase_control",
         "filler_control",
         "mirrored",
+        "answer_position",
     }
     for name, kind in KINDS.items():
         result = kind.result_type()
         assert result.kind == name
+        assert kind.run is not None and callable(runner(name)), name
         for method in ("explain", "to_dict"):
             assert callable(getattr(result, method)), (name, method)
         for attribute in ("verdict", "reasons"):
@@ -37,9 +41,13 @@ def test_every_registered_kind_follows_the_protocol() -> None:
 
 def test_the_reports_know_exactly_the_registered_kinds() -> None:
     check = load_schema("report.schema.json")["$defs"]["check"]
-    assert set(check["properties"]["kind"]["enum"]) == set(KINDS)
-    assert {branch["properties"]["kind"]["const"] for branch in check["oneOf"]} == set(KINDS)
-    assert set(RENDERERS) == set(KINDS)
+    generic, *shaped = check["oneOf"]
+    consts = {branch["properties"]["kind"]["const"] for branch in shaped}
+    # Each kind with a shape of its own is one; any other kind (answer_position, a
+    # plugin's) takes the generic one, which no shaped kind can.
+    assert consts < set(KINDS) and set(generic["properties"]["kind"]["not"]["enum"]) == consts
+    assert {name for name, kind in KINDS.items() if kind.html is None} == {"answer_position"}
+    assert all(callable(kind.html_renderer()) for kind in KINDS.values() if kind.html)
     # The transfer check and the added mistake give the metrics the upgrade gate compares.
     assert [name for name in KINDS if gated(name)] == ["transfer", "added_mistake"]
     assert not gated("unknown")
@@ -103,3 +111,24 @@ def test_a_kind_without_a_renderer_shows_its_data_in_the_html_report() -> None:
     html = render_html(doc)
     assert "Check 1: odd" in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+
+
+def test_every_marker_keyword_is_shared_or_one_kinds_own() -> None:
+    owners: dict[str, list[str]] = {}
+    for name, kind in KINDS.items():
+        for keyword, found in kind.keywords.items():
+            assert known()[keyword] is found, keyword  # the marker takes the row's keyword
+            owners.setdefault(keyword, []).append(name)
+    assert not set(owners) & set(SHARED_KEYWORDS)
+    assert set(owners) | set(SHARED_KEYWORDS) == set(known())
+    # A kind's new keyword is not a TransferOptions field: its value is in options.extra.
+    assert "max_steps_after_answer" in known() and "max_steps_after_answer" not in KEYWORDS
+    assert all(len(kinds) == 1 for kinds in owners.values()), owners
+
+
+def test_a_kind_that_cannot_be_run_is_named_with_those_that_can() -> None:
+    with pytest.raises(
+        XgenConfigError,
+        match=r"check kind 'reveiw' is not registered \(did you mean 'review'\?\); registered kinds: added_mistake, ",
+    ):
+        runner("reveiw")

@@ -12,18 +12,13 @@ from typing import Any
 import jsonschema
 import pytest
 
+from pytest_xgen.cli import main_compare
 from pytest_xgen.core.significance import adjust, drop_beyond_p, lift_drop_p
 from pytest_xgen.core.significance import fisher_p as fisher_exact
-from pytest_xgen.report.gate import (
-    Comparison,
-    compare,
-    format_comparison,
-    gate,
-    load_run,
-    main_compare,
-    parse_thresholds,
-)
+from pytest_xgen.report.gate import Comparison, compare, format_comparison, gate
+from pytest_xgen.report.gate_runs import load_run
 from pytest_xgen.settings.config import load_schema
+from pytest_xgen.settings.options import parse_thresholds
 
 # Baseline consistency of the constructed tests unless one says otherwise.
 BASELINE = (3, 15)

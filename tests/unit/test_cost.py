@@ -17,6 +17,7 @@ from pytest_xgen.recording.cost import (
     MOST_TOKENS,
     Price,
     call_cost,
+    completion_estimate,
     estimate,
     estimated_cost,
     prompt_cost,
@@ -97,6 +98,7 @@ def test_estimates_take_prompt_characters_and_the_completion_limit() -> None:
         (0.5, "0.5"),
         (0.0000945, "0.0000945"),
         (0.999, "0.999"),
+        (0.99999, "1"),  # rounded up to a whole amount: no dangling point
         (1, "1.00"),
         (12.345, "12.35"),
     ],
@@ -393,3 +395,69 @@ def test_prices_and_budgets_of_any_size_settle_or_refuse_clearly(
     else:
         assert live.calls == 1 and max_cost == 1e300
     rec.release_budget()
+
+
+def test_a_completion_answer_without_usage_is_priced_from_its_text() -> None:
+    completion = {"choices": [{"index": 0, "text": "t" * 40}, "not a choice", None]}
+    assert received_estimate({"text": "", "usage": {}, "raw": completion}) == 10
+    # A chunk whose choice is no object carries no text (and is no token).
+    chunks = [{"choices": ["x", 7]}, {"choices": [{"index": 0, "text": "abcd"}]}]
+    assert received_estimate({"text": "", "usage": {}, "chunks": chunks}) == 1
+
+
+def test_a_free_call_has_room_in_a_budget_of_nothing(store: Store) -> None:
+    nothing = CostBudget(store, "k0", 0.0)
+    assert nothing.reserve(0.0) == 0 and nothing.spent() == 0
+
+
+def test_a_call_settled_without_a_reservation_counts_what_it_cost(store: Store) -> None:
+    budget = CostBudget(store, "k1", 2.0)
+    budget.settle(0, 0.5)  # estimated free (nothing set aside), then priced by its usage
+    assert store.cache.get("k1") == SCALE // 4
+    assert budget.spent() == 0.5
+
+
+def test_a_call_may_take_the_whole_budget_to_the_unit(store: Store) -> None:
+    budget = CostBudget(store, "k2", 2.0)
+    assert budget.reserve(0.5) == SCALE // 4 and store.cache.get("k2") == SCALE // 4
+    assert budget.reserve(1.5) == 3 * SCALE // 4 and budget.spent() == 2.0
+    assert budget.reserve(1e-9) is None and store.cache.get("k2") == SCALE
+
+
+def test_a_streamed_answer_without_usage_counts_its_text_and_its_pieces() -> None:
+    def piece(content: str) -> dict[str, Any]:
+        return {"choices": [{"index": 0, "delta": {"content": content}}]}
+
+    mixed = [piece("a" * 10), piece("b"), "junk", {"choices": None}, piece("c" * 10)]
+    mixed.append({"choices": [{"index": 0, "delta": {"role": "assistant"}}]})
+    assert received_estimate({"text": "", "usage": {}, "chunks": mixed}) == 21 // 4
+    # About one token a chunk: eight one-letter chunks are eight tokens, not two.
+    letters = [piece("x") for _ in range(8)] + [piece("")]
+    assert received_estimate({"text": "", "usage": {}, "chunks": letters}) == 8
+    assert received_estimate({"text": "", "usage": {}, "raw": {"choices": None}}) == 0
+
+
+def test_counts_of_a_request_are_read_as_whole_numbers() -> None:
+    def completion(**params: Any) -> int:
+        return completion_estimate({"params": params})
+
+    assert completion(max_tokens=16.0) == 16 and completion(max_tokens=16.9) == 16
+    assert completion(max_tokens=float("-inf")) == DEFAULT_COMPLETION
+    assert completion(max_tokens=float("inf")) == MOST_TOKENS
+    assert completion(max_tokens=10, n=0, best_of=0) == 10  # a call has at least one choice
+    assert completion(max_tokens=10, n=3, best_of=2.0) == 30
+
+
+def test_a_usage_with_any_count_is_a_usage() -> None:
+    from pytest_xgen.recording.cost import has_usage
+
+    for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        assert has_usage({name: 3})
+    assert not has_usage({}) and not has_usage({"prompt_tokens": 0, "total_tokens": None})
+
+
+def test_a_prompt_without_parameters_is_its_characters_four_to_a_token() -> None:
+    from pytest_xgen.recording.cost import prompt_estimate
+
+    assert prompt_estimate({"prompt": "abcdefghi"}) == 11 // 4  # '"abcdefghi"' as sent
+    assert prompt_estimate({"prompt": "abcdefghi", "params": {"temperature": 0}}) == 11 // 4

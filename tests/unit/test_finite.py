@@ -159,3 +159,51 @@ def test_a_json_number_beyond_a_float_is_refused() -> None:
     assert finite.json_float("1e308") == 1e308
     with pytest.raises(NumberError, match=r"'1e999' is beyond the range of a number"):
         json.loads('{"x": 1e999}', parse_float=finite.json_float)
+
+
+def test_a_number_at_the_top_of_a_document_is_named_as_such() -> None:
+    assert finite.first_nonfinite(NAN) == "at (top level): NaN is not a finite number"
+    assert finite.dotted(()) == "(top level)"
+    assert finite.slashed(("run", "calls", 0)) == "run/calls/0"
+
+
+def test_a_logprob_that_is_not_a_number_is_left_for_the_schema() -> None:
+    raw = {"choices": [{"logprobs": {"content": [{"logprob": "low"}, {"logprob": True}]}}]}
+    assert finite.answer({"text": "", "raw": raw})["raw"] == raw
+
+
+@pytest.mark.parametrize(
+    ("kind", "described"),
+    [
+        (finite.Range("a rate"), "a rate (a finite number)"),
+        (finite.Range("a rate", 0, 2.5), "a rate (a finite number from 0 to 2.5)"),
+        (finite.Range("a cost", low=0.5), "a cost (a finite number of at least 0.5)"),
+        (finite.Range("a level", high=1), "a level (a finite number of at most 1)"),
+        (finite.Range("a count", low=1, whole=True), "a count (a whole number of at least 1)"),
+        (finite.LOGPROB, "a log-probability (a finite number from -9999 to 0)"),
+    ],
+)
+def test_a_range_says_what_it_expects(kind: finite.Range, described: str) -> None:
+    assert kind.describe() == described
+
+
+def test_a_value_is_shown_cut_to_sixty_characters() -> None:
+    assert finite.show("x" * 58) == repr("x" * 58)
+    assert finite.show("x" * 59) == repr("x" * 59)[:57] + "..."
+    assert len(finite.show("x" * 59)) == 60
+    assert finite.show(12345, limit=4) == "1..."
+    assert finite.show(-INF) == "-Infinity"
+
+
+def test_a_usage_counts_nothing_it_does_not_give() -> None:
+    assert finite.usage(None) == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    assert finite.usage({"prompt_tokens": 5, "completion_tokens": None}) == {
+        "prompt_tokens": 5,
+        "completion_tokens": 0,
+        "total_tokens": 0,
+    }
+
+
+def test_an_answers_logprobs_are_recorded_floored_under_their_own_name() -> None:
+    out = finite.answer({"text": "a", "token_logprobs": [None, -INF, -0.5]})
+    assert out == {"text": "a", "token_logprobs": [None, LOGPROB_FLOOR, -0.5]}

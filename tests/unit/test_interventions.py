@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pytest_xgen import strategies as xst
 from pytest_xgen.core import interventions as edits
 from pytest_xgen.core.stats import difference_interval, wilson_interval
+from tests.scripted import Call, ScriptedAsk
 
 TEXT = "Tom has 3 apples. He buys 4 more, so 3 + 4 = 7. That makes 7 apples in all."
 QUIET = settings(database=None, max_examples=200)
@@ -226,12 +227,8 @@ GIVEN = "Tom starts with 3 apples. He buys 4 more."
 def _run(answer: Any, seed: int = 0, expected: Any = None, **values: Any) -> Any:
     """``interventions.run`` on :data:`GIVEN` with two evaluators answering
     ``answer(explanation given, sample index, a generator for this request)``."""
-    import hashlib
-    import random
-
-    from pytest_xgen.checks import interventions, transfer
+    from pytest_xgen.checks import conditions, interventions
     from pytest_xgen.core.answers import answer_spec
-    from pytest_xgen.models.base import ChatResult, Usage
     from pytest_xgen.settings.marker import KEYWORDS, TransferOptions
 
     found = {name: kw.default for name, kw in KEYWORDS.items()}
@@ -241,19 +238,17 @@ def _run(answer: Any, seed: int = 0, expected: Any = None, **values: Any) -> Any
     spec = answer_spec("number")
     asked: list[tuple[str, int]] = []
 
-    def ask(model: str, messages: list[dict[str, str]], sample: int, params: dict) -> ChatResult:
-        user = messages[-1]["content"]
-        given = user.split("Explanation:", 1)[1] if "Explanation:" in user else None
-        asked.append((str(given), sample))
-        key = f"{seed}|{model}|{user}|{sample}".encode()
-        rng = random.Random(hashlib.sha256(key).digest())
-        value = answer(given, sample, rng)
-        return ChatResult(text=f"Answer: {value}", finish_reason="stop", usage=Usage(1, 1, 2))
+    def reply(call: Call) -> str:
+        given = call.user.split("Explanation:", 1)[1] if "Explanation:" in call.user else None
+        asked.append((str(given), call.sample))
+        return f"Answer: {answer(given, call.sample, call.rng(seed))}"
+
+    ask = ScriptedAsk(reply)
 
     def extract(text: str, spec: Any) -> Any:
         return spec.extract(text)
 
-    made = transfer.given("given", GIVEN, opts, spec, ask, extract, "given", "text")
+    made = conditions.given("given", GIVEN, opts, spec, ask, extract, "given", "text")
     found = interventions.run(PROBLEM, opts, spec, made, ask, extract, expected=expected)
     return found, asked
 
@@ -291,7 +286,7 @@ def test_a_tied_reference_goes_to_the_answer_seen_first_and_says_so() -> None:
     found, _ = _run(answer, samples=4)
     assert found.mistake.reference == 7 and found.mistake.tie
     assert "tied, the first seen taken" in found.mistake.explain()
-    from pytest_xgen.checks.interventions import modal
+    from pytest_xgen.checks.arms import modal
     from pytest_xgen.core.answers import answer_spec
     from pytest_xgen.core.metrics import most_common
 
@@ -366,7 +361,7 @@ def test_an_edit_that_changes_nothing_has_no_follow_rate() -> None:
     def answer(given: str | None, sample: int, rng: Any) -> int:
         return int(rng.choices((7, 8, 9), weights=(0.40, 0.35, 0.25))[0])
 
-    from pytest_xgen.checks.interventions import modal
+    from pytest_xgen.checks.arms import modal
 
     new, old = [], []
     for seed in range(60):
@@ -388,7 +383,7 @@ def _chance_of(
     and ``p2``, at confidence 0.95 (one-sided tests at 0.025), by enumeration."""
     from scipy.stats import binom
 
-    from pytest_xgen.checks.interventions import exact_verdict
+    from pytest_xgen.checks.verdicts import exact_verdict
 
     return sum(
         binom.pmf(a, n, p1) * binom.pmf(b, m, p2)
@@ -433,7 +428,7 @@ def test_each_one_sided_verdict_errs_at_most_the_stated_share_at_its_threshold(
 
 
 def test_within_passes_only_when_both_one_sided_tests_reject() -> None:
-    from pytest_xgen.checks.interventions import exact_verdict
+    from pytest_xgen.checks.verdicts import exact_verdict
 
     for p2 in (0.35, 0.5):
         for d in (-0.3, 0.3):
@@ -447,7 +442,7 @@ def test_within_passes_only_when_both_one_sided_tests_reject() -> None:
 
 
 def test_the_verdict_names_its_test_and_the_interval_is_only_shown() -> None:
-    from pytest_xgen.checks.interventions import exact_verdict
+    from pytest_xgen.checks.verdicts import exact_verdict
 
     assert exact_verdict("at_least", (9, 10, 2, 20), 0.0, 0.025) == (
         "pass",
@@ -558,3 +553,9 @@ def test_a_mistake_in_latex_carries_through_its_equation() -> None:
     for op, implied in (("\\times", 12.0), ("\\cdot", 12.0), ("\\div", 0.75)):
         found = edits.corrupt(f"So \\( 4 {op} 4 = 0 \\).", 0, 0, "minus_one")
         assert found is not None and found.implied == implied, op
+
+
+def test_dropping_a_step_before_the_last_keeps_the_texts_end() -> None:
+    text = "Tom has 3 apples.\nHe buys 4 more.  So he has 7.\n"
+    assert edits.drop_step(text, 1) == "Tom has 3 apples.\nSo he has 7.\n"
+    assert edits.drop_step(text, 2) == "Tom has 3 apples.\nHe buys 4 more."

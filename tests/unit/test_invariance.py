@@ -3,7 +3,6 @@ budget of confirmations, the test against ``max_drop`` and the stated power."""
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 from collections import Counter
@@ -12,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from pytest_xgen.checks import invariance
-from pytest_xgen.checks.invariance import SearchBudget, invariant
+from pytest_xgen.checks import confirmation, invariance
+from pytest_xgen.checks.confirmation import SearchBudget
+from pytest_xgen.checks.invariance import invariant
 from pytest_xgen.core import metrics, significance
 from pytest_xgen.core.answers import answer_spec
-from pytest_xgen.models.base import ChatResult, Usage
 from pytest_xgen.settings.marker import KEYWORDS, TransferOptions
+from tests.scripted import Call, ScriptedAsk
 
 BASE = "Tom has 3 apples and buys 4 more. How many apples does he have?"
 SPEC = answer_spec("number")
@@ -33,21 +33,11 @@ def options(evaluators: tuple[str, ...] = ("a",), **values: Any) -> TransferOpti
     return TransferOptions(**found)
 
 
-class Scripted:
-    """An ``ask`` that answers by ``script`` and logs every call."""
+class Scripted(ScriptedAsk):
+    """An ``ask`` that answers ``Answer: <script(...)>`` and logs every call."""
 
     def __init__(self, script: Script, seed: int = 0) -> None:
-        self.script, self.seed = script, seed
-        self.calls: list[tuple[str, str, int]] = []
-
-    def __call__(
-        self, model: str, messages: list[dict[str, str]], sample: int, params: dict[str, Any]
-    ) -> ChatResult:
-        prompt = messages[-1]["content"]
-        self.calls.append((model, prompt, sample))
-        digest = hashlib.sha256(f"{self.seed}|{model}|{prompt}|{sample}".encode()).digest()
-        value = self.script(model, prompt != BASE, sample, random.Random(digest))
-        return ChatResult(text=f"Answer: {value}", finish_reason="stop", usage=Usage(1, 1, 2))
+        super().__init__(lambda c: script(c.model, c.user != BASE, c.sample, c.rng(seed)))
 
 
 def extract(text: str, spec: Any) -> Any:
@@ -93,7 +83,7 @@ def test_a_search_never_confirms_more_than_its_budget() -> None:
     ask = Scripted(screens_in_only)
     budget = SearchBudget.for_search(10)
     results = [check(ask, f"{BASE}{' ' * (i + 1)}", budget) for i in range(10)]
-    assert budget.spent == invariance.CONFIRMATIONS == 3
+    assert budget.spent == confirmation.CONFIRMATIONS == 3
     assert all(r.verdict == "pass" for r in results)
     confirmed = [r for r in results if r.tests["a"].confirmation is not None]
     assert len(confirmed) == 3 and confirmed == results[:3]
@@ -209,30 +199,30 @@ def test_the_stated_power_is_the_exact_binomial_sum(size: int, margin: float) ->
     from scipy.stats import binom
 
     level = 0.05 / 3
-    region = invariance.rejection_region(size, level, margin)
+    region = confirmation.rejection_region(size, level, margin)
     for x in range(size + 1):
         for y in range(size + 1):
             rejected = significance.drop_beyond_p(x, size, y, size, margin) < level
             assert rejected == (y <= region[x]), (x, y)
     for base_rate in (0.5, 0.8, 1.0):
-        after = max(0.0, base_rate - margin - invariance.POWER_DROP)
+        after = max(0.0, base_rate - margin - confirmation.POWER_DROP)
         brute = sum(
             binom.pmf(x, size, base_rate) * binom.pmf(y, size, after)
             for x in range(size + 1)
             for y in range(size + 1)
             if significance.drop_beyond_p(x, size, y, size, margin) < level
         )
-        power = invariance.confirmation_power(base_rate, size, level, margin)
+        power = confirmation.confirmation_power(base_rate, size, level, margin)
         assert power == pytest.approx(brute, abs=1e-12)
-    assert invariance.confirmation_power(margin, size, level, margin) is None
+    assert confirmation.confirmation_power(margin, size, level, margin) is None
 
 
 def test_the_default_confirmation_finds_a_drop_from_0_8_to_0_5_often() -> None:
-    power = invariance.confirmation_power(0.8, 40, 0.05 / 3, 0.0)
+    power = confirmation.confirmation_power(0.8, 40, 0.05 / 3, 0.0)
     assert power is not None and 0.68 < power < 0.70
     result = check(Scripted(lambda m, p, i, rng: 7), BASE + " ")
     assert result.power_drop == 0.3 and result.tests["a"].power == pytest.approx(
-        invariance.confirmation_power(1.0, 40, 0.05, 0.0)
+        confirmation.confirmation_power(1.0, 40, 0.05, 0.0)
     )
     assert f"power {result.tests['a'].power:.2f} to confirm a drop of 0.3" in result.explain()
 
@@ -272,7 +262,7 @@ def test_a_confirmation_at_a_drop_of_exactly_max_drop_fails_at_most_its_level(
     from scipy.stats import binom
 
     level = 0.05 / 3
-    region = invariance.rejection_region(40, level, 0.3)
+    region = confirmation.rejection_region(40, level, 0.3)
     size = sum(
         binom.pmf(x, 40, before) * binom.cdf(y, 40, after) for x, y in enumerate(region) if y >= 0
     )
@@ -308,13 +298,12 @@ class Product:
         return f"Step 1: we carry {answer} forward.\nAnswer: {answer}"
 
 
-def following(model: str, messages: list[dict[str, str]], sample: int, params: Any) -> ChatResult:
+def following(call: Call) -> str:
     """An evaluator that answers the last number of the explanation it was handed (8 when
     it was handed none: the plugin's own prompt)."""
-    content = messages[-1]["content"]
-    carried = re.findall(r"carry (\d+)", content.split("Explanation:")[-1])
-    value = carried[-1] if "Explanation:" in content and carried else 8
-    return ChatResult(text=f"Answer: {value}", finish_reason="stop", usage=Usage(1, 1, 2))
+    carried = re.findall(r"carry (\d+)", call.user.split("Explanation:")[-1])
+    value = carried[-1] if "Explanation:" in call.user and carried else 8
+    return f"Answer: {value}"
 
 
 def product_check(
@@ -328,7 +317,7 @@ def product_check(
         options(**values),
         SPEC,
         expected,
-        following,
+        ScriptedAsk(following),
         extract,
         explanation=product.explain,
     )
@@ -381,12 +370,12 @@ def test_a_product_in_a_screened_check_fails_on_a_changed_answer_without_a_confi
 def test_without_a_product_the_evaluators_are_asked_with_the_projects_own_prompt() -> None:
     systems: list[str] = []
 
-    def ask(model: str, messages: list[dict[str, str]], sample: int, params: Any) -> ChatResult:
-        systems.append(messages[0]["content"])
-        return ChatResult(text="Answer: 7", finish_reason="stop", usage=Usage(1, 1, 2))
+    def reply(call: Call) -> str:
+        systems.append(call.system)
+        return "Answer: 7"
 
     opts = options(samples=1, temperature=0, prompts={"own_system": "Answer as our app does."})
-    invariant(BASE, RENAMED, opts, SPEC, 7, ask, extract)
+    invariant(BASE, RENAMED, opts, SPEC, 7, ScriptedAsk(reply), extract)
     assert systems == ["Answer as our app does."] * 2
 
 
@@ -441,15 +430,14 @@ class Unreadable(Scripted):
 
     def __init__(self, script: Script, unread: Callable[[bool], bool]) -> None:
         super().__init__(script)
-        self.unread = unread
+        answer = self.reply
 
-    def __call__(
-        self, model: str, messages: list[dict[str, str]], sample: int, params: dict[str, Any]
-    ) -> ChatResult:
-        result = super().__call__(model, messages, sample, params)
-        if model == "a" and self.unread(messages[-1]["content"] != BASE):
-            return ChatResult(text="I am not sure.", finish_reason="stop", usage=Usage(1, 1, 2))
-        return result
+        def reply(call: Call) -> object:
+            if call.model == "a" and unread(call.user != BASE):
+                return "I am not sure."
+            return answer(call)
+
+        self.reply = reply
 
 
 @pytest.mark.parametrize("unread", ["perturbed", "base", "both"])

@@ -160,7 +160,8 @@ def folds_balance(markdown: str) -> bool:
 
 def test_600_ordinary_tests_fit_a_pull_request_comment() -> None:
     doc = many_tests(600)
-    assert schema_problem(doc) is None
+    # The helper's reports are valid (checked on a few tests: validating 600 takes seconds).
+    assert schema_problem(many_tests(3)) is None
     assert size(render_markdown(doc, limit=JOB_SUMMARY_LIMIT)) > COMMENT_LIMIT  # uncut
     summary = render_markdown(doc)  # the default: a comment's limit
     assert COMMENT_LIMIT - 1_000 < size(summary) <= COMMENT_LIMIT  # cut no more than needed

@@ -155,3 +155,29 @@ def test_a_diff_of_exactly_the_limit_is_shown_whole() -> None:
         else:
             assert total == MAX_LINES and len(body) == MAX_LINES
             assert not body[-1].startswith("    ... ")
+
+
+def test_request_lines_keep_every_field_and_sort_the_keys_of_values() -> None:
+    from pytest_xgen.recording.miss import _lines
+
+    prompt = build_request("completion", {"model": "m"}, {}, 0, prompt="two words\nnext")
+    assert _lines(prompt) == [
+        'endpoint.model: "m"',
+        'kind: "completion"',
+        "prompt: two words",
+        "prompt: next",
+        "sample: 0",
+        "v: 1",
+    ]
+    # The same value in another key order is the same line: only a real change is shown.
+    odd = {
+        "messages": [[{"b": 1, "a": 2}], {"role": "user", "content": "hi"}],
+        "params": {"extra_body": {"z": 1, "y": 2}},
+        "tools": [{"b": 1, "a": 2}],
+    }
+    assert _lines(odd) == [
+        'messages[0]: [{"a": 2, "b": 1}]',
+        "messages[1] user: hi",
+        'params.extra_body: {"y": 2, "z": 1}',
+        'tools: [{"a": 2, "b": 1}]',
+    ]

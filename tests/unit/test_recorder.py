@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -350,21 +349,34 @@ def test_without_a_cassette_directory_only_the_store_records(store: Store) -> No
 
 
 # -- one call at a time ---------------------------------------------------------------------
-def test_threads_asking_for_one_call_make_it_once(store: Store, tmp_path: Path) -> None:
+def test_threads_asking_for_one_call_make_it_once(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rec = make("new_episodes", store, tmp_path)
-    started = threading.Barrier(4)
+    # Each thread, on first finding no recording, waits for the other three to find none
+    # too: all four then ask for a call none has made, and only one may make it.
+    missed = threading.Barrier(4, timeout=30)
+    looked: set[int] = set()
+    get = store.get
+
+    def get_after_all_missed(key: str) -> dict[str, Any] | None:
+        entry = get(key)
+        if entry is None and threading.get_ident() not in looked:
+            looked.add(threading.get_ident())
+            missed.wait()
+        return entry
+
+    monkeypatch.setattr(store, "get", get_after_all_missed)
     calls = []
 
-    def slow() -> dict[str, Any]:
+    def live() -> dict[str, Any]:
         calls.append(1)
-        time.sleep(0.05)
         return {"text": "4", "usage": {}}
 
     results: list[bool] = []
 
     def ask() -> None:
-        started.wait()
-        results.append(rec.call(request(), slow, SITE)[1])
+        results.append(rec.call(request(), live, SITE)[1])
 
     threads = [threading.Thread(target=ask) for _ in range(4)]
     for t in threads:
@@ -427,27 +439,26 @@ def state(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline
-        time.sleep(0.01)
-
-
 @pytest.mark.parametrize("name", [None, b"x) R y"], ids=["python", "name-with-parenthesis"])
 def test_a_killed_process_not_yet_reaped_holds_no_lock(name: bytes | None) -> None:
     rename = f"import ctypes; ctypes.CDLL(None).prctl(15, {name!r}, 0, 0, 0); " if name else ""
-    child = subprocess.Popen([sys.executable, "-c", rename + "import time; time.sleep(60)"])
-    try:
-        if name:
-            wait_until(lambda: name.decode() in Path(f"/proc/{child.pid}/stat").read_text())
-        assert not recorder._holder_dead(f"{recorder._HOST}:{child.pid}")
-        child.kill()
-        wait_until(lambda: state(child.pid) == "Z")
-        assert recorder._holder_dead(f"{recorder._HOST}:{child.pid}")
-    finally:
-        child.kill()
-        child.wait()
+    # The child says when it has its name, then lives until it is killed.
+    script = rename + "import sys; print('ready', flush=True); sys.stdin.read()"
+    pipe = subprocess.PIPE
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdin=pipe, stdout=pipe, text=True
+    ) as child:
+        try:
+            assert child.stdout is not None and child.stdout.readline() == "ready\n"
+            if name:
+                assert name.decode() in Path(f"/proc/{child.pid}/stat").read_text()
+            assert not recorder._holder_dead(f"{recorder._HOST}:{child.pid}")
+            child.kill()
+            os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # dead, not yet reaped
+            assert state(child.pid) == "Z"
+            assert recorder._holder_dead(f"{recorder._HOST}:{child.pid}")
+        finally:
+            child.kill()
 
 
 # -- budget and dry runs --------------------------------------------------------------------

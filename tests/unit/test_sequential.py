@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from pytest_xgen.checks import transfer
+from pytest_xgen.checks import looks, transfer
+from pytest_xgen.checks.transfer_report import TransferResult
 from pytest_xgen.core import prompts, sequential
 from pytest_xgen.core.answers import answer_spec
 from pytest_xgen.core.sequential import Boundary, boundaries, outcome, plan, spending
-from pytest_xgen.models.base import ChatResult, Usage
 from pytest_xgen.settings.marker import KEYWORDS, TransferOptions
+from tests.scripted import Call, ScriptedAsk
 
 
 def enumerate_paths(
@@ -93,7 +94,7 @@ def test_a_pass_at_0_8_needs_17_straight_agreements() -> None:
 
 
 def test_the_default_design_holds_its_rates_at_every_true_consistency() -> None:
-    bounds = plan(0.8, 0.025, [5], transfer.AUTO_LOOKS)
+    bounds = plan(0.8, 0.025, [5], looks.AUTO_LOOKS)
     assert [(b.samples, b.pass_at, b.fail_at) for b in bounds] == [
         (5, 6, 1),
         (10, 11, 4),
@@ -104,7 +105,7 @@ def test_the_default_design_holds_its_rates_at_every_true_consistency() -> None:
     ]
 
     def give_up(look: int, agreements: float) -> bool:
-        return transfer.unlikely(bounds, look, agreements)
+        return looks.unlikely(bounds, look, agreements)
 
     at = outcome(bounds, 0.8)
     assert at[0] <= 0.025 and at[1] <= 0.025
@@ -145,8 +146,8 @@ def test_thresholds_at_the_ends() -> None:
 
 def test_boundaries_are_cached() -> None:
     boundaries.cache_clear()
-    plan(0.75, 0.025, [5, 10], transfer.AUTO_LOOKS)
-    plan(0.75, 0.025, [5, 10], transfer.AUTO_LOOKS)
+    plan(0.75, 0.025, [5, 10], looks.AUTO_LOOKS)
+    plan(0.75, 0.025, [5, 10], looks.AUTO_LOOKS)
     assert boundaries.cache_info().hits == 1
 
 
@@ -185,12 +186,12 @@ def test_samples_to_decide_is_the_first_fixed_count_that_clears() -> None:
 
 
 def test_chance_to_decide_is_zero_when_no_verdict_is_reachable() -> None:
-    bounds = plan(0.8, 0.025, [5, 10, 15, 20], transfer.AUTO_LOOKS)
+    bounds = plan(0.8, 0.025, [5, 10, 15, 20], looks.AUTO_LOOKS)
     # 19 of 20: a pass needs 25 of 25 next (impossible), then 29 of 30 (possible).
     assert sequential.chance_to_decide(bounds, 3, 19) > 0
     assert sequential.chance_to_decide(bounds, 5, 29) == 0  # the last look: nothing later
     # 15 of 20: 29 of 30 is out of reach; a fail needs 18 or fewer of 30, unlikely.
-    assert sequential.chance_to_decide(bounds, 3, 15) < transfer.AUTO_GIVE_UP
+    assert sequential.chance_to_decide(bounds, 3, 15) < looks.AUTO_GIVE_UP
 
 
 # -- samples="auto" through check() ---------------------------------------------------------
@@ -203,26 +204,19 @@ def options(**changes: Any) -> TransferOptions:
     return TransferOptions(**values)
 
 
-def scripted(transfer_flags: list[bool], baseline_flags: list[bool]) -> Any:
+def scripted(transfer_flags: list[bool], baseline_flags: list[bool]) -> ScriptedAsk:
     """Evaluator a answers 7; b answers 7 on a sample whose flag is set, else 8."""
 
-    def ask(
-        model: str, messages: list[dict[str, str]], sample: int, params: dict[str, Any]
-    ) -> ChatResult:
-        ask.calls.append((model, sample))  # type: ignore[attr-defined]
-        if model == "gen":
-            text = "1. 3 + 4 = 7.\nAnswer: 7"
-        else:
-            moved = messages[0]["content"] == prompts.TRANSFER_SYSTEM
-            flags = transfer_flags if moved else baseline_flags
-            text = f"Answer: {7 if model == 'a' or flags[sample % len(flags)] else 8}"
-        return ChatResult(text=text, finish_reason="stop", usage=Usage(1, 1, 2))
+    def reply(call: Call) -> str:
+        if call.model == "gen":
+            return "1. 3 + 4 = 7.\nAnswer: 7"
+        flags = transfer_flags if call.system == prompts.TRANSFER_SYSTEM else baseline_flags
+        return f"Answer: {7 if call.model == 'a' or flags[call.sample % len(flags)] else 8}"
 
-    ask.calls = []  # type: ignore[attr-defined]
-    return ask
+    return ScriptedAsk(reply)
 
 
-def run(ask: Any, **changes: Any) -> transfer.TransferResult:
+def run(ask: Any, **changes: Any) -> TransferResult:
     return transfer.check(
         "q", options(**changes), answer_spec("number"), None, ask, lambda t, s: s.extract(t)
     )

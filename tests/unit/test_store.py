@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from pytest_xgen.core.schema_check import compile_schema
 from pytest_xgen.errors import CassetteError, StoreError
 from pytest_xgen.models.openai_chat import raw_record, stream_record
 from pytest_xgen.recording import store as store_module
@@ -115,7 +116,7 @@ INSTANCES = [
 
 @pytest.mark.parametrize("schema", SCHEMAS, ids=canonical_json)
 def test_the_fast_check_accepts_exactly_what_jsonschema_accepts(schema: dict[str, Any]) -> None:
-    fast = store_module._compile(schema)
+    fast = compile_schema(schema)
     assert fast is not None
     validator = jsonschema.Draft202012Validator(schema)
     for instance in INSTANCES:
@@ -126,14 +127,13 @@ def test_the_fast_check_accepts_exactly_what_jsonschema_accepts(schema: dict[str
     "schema",
     [
         [],
-        {"oneOf": [{"type": "string"}]},
         {"type": "decimal"},
         {"type": ["string", 3]},
         {"required": [1]},
         {"properties": {"a": {"oneOf": []}}},
+        {"properties": {"a": {"maxProperties": 1}}},
         {"additionalProperties": {"format": "date"}},
         {"items": {"format": "date"}},
-        {"const": 1, "enum": [1]},
         {"const": [1]},
         {"enum": "x"},
         {"enum": [{"a": 1}]},
@@ -143,11 +143,11 @@ def test_the_fast_check_accepts_exactly_what_jsonschema_accepts(schema: dict[str
     ids=repr,
 )
 def test_a_schema_the_fast_check_does_not_know_turns_it_off(schema: Any) -> None:
-    assert store_module._compile(schema) is None
+    assert compile_schema(schema) is None
 
 
 def test_the_recording_schema_has_a_fast_check_that_agrees_with_jsonschema() -> None:
-    fast = store_module._compile(load_schema("recording.schema.json"))
+    fast = compile_schema(load_schema("recording.schema.json"))
     assert fast is not None
     validator = jsonschema.Draft202012Validator(load_schema("recording.schema.json"))
     good = entry(reasoning="", finish_reason=None, tokens=["4"], token_logprobs=[None, -0.5])

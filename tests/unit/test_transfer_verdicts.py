@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from pytest_xgen.checks import transfer
+from pytest_xgen.checks import conditions, transfer
+from pytest_xgen.checks.transfer_report import TransferResult
 from pytest_xgen.core import metrics, prompts
 from pytest_xgen.core.answers import answer_spec
-from pytest_xgen.models.base import ChatResult, Usage
 from pytest_xgen.settings.marker import KEYWORDS, TransferOptions
+from tests.scripted import Call, ScriptedAsk
 
 SPEC = answer_spec("number")
 
@@ -46,7 +47,7 @@ def clopper_pearson(x: float, n: int, confidence: float) -> tuple[float, float]:
 def interval_of(answers: dict[str, list[Any]], confidence: float) -> tuple[float, float] | None:
     consistency = metrics.pairwise_consistency(answers, equal=SPEC.equal)
     per_sample = metrics.sample_agreement(answers, equal=SPEC.equal)
-    return transfer.consistency_interval(consistency, per_sample, confidence)
+    return conditions.consistency_interval(consistency, per_sample, confidence)
 
 
 @pytest.mark.parametrize("confidence", [0.95, 0.8])
@@ -83,29 +84,21 @@ def test_samples_with_fewer_than_two_answers_read_are_not_counted() -> None:
     assert interval == pytest.approx(clopper_pearson(20 / 24 * 8, 8, 0.95), abs=1e-9)
 
 
-def table(answers: dict[str, list[Any]], baseline: dict[str, list[Any]]) -> Any:
+def table(answers: dict[str, list[Any]], baseline: dict[str, list[Any]]) -> ScriptedAsk:
     """An ``ask`` whose evaluators answer sample i of the transfer condition with
     ``answers[model][i]`` and of the baseline with ``baseline[model][i]`` (cycling); the
-    generator explains with 7. Every call is logged as ``(model, condition, sample)``."""
+    generator explains with 7. ``calls`` logs every call as ``(model, prompt, sample)``."""
 
-    def ask(
-        model: str, messages: list[dict[str, str]], sample: int, params: dict[str, Any]
-    ) -> ChatResult:
-        if model == "gen":
-            ask.calls.append((model, "explain", sample))  # type: ignore[attr-defined]
-            text = "1. 3 + 4 = 7.\nAnswer: 7"
-        else:
-            moved = messages[0]["content"] == prompts.TRANSFER_SYSTEM
-            ask.calls.append((model, "transfer" if moved else "baseline", sample))  # type: ignore[attr-defined]
-            values = (answers if moved else baseline)[model]
-            text = f"Answer: {values[sample % len(values)]}"
-        return ChatResult(text=text, finish_reason="stop", usage=Usage(1, 1, 2))
+    def reply(call: Call) -> str:
+        if call.model == "gen":
+            return "1. 3 + 4 = 7.\nAnswer: 7"
+        values = (answers if call.system == prompts.TRANSFER_SYSTEM else baseline)[call.model]
+        return f"Answer: {values[call.sample % len(values)]}"
 
-    ask.calls = []  # type: ignore[attr-defined]
-    return ask
+    return ScriptedAsk(reply)
 
 
-def run(ask: Any, expected: Any = None, **changes: Any) -> transfer.TransferResult:
+def run(ask: Any, expected: Any = None, **changes: Any) -> TransferResult:
     return transfer.check(
         "q", options(**changes), SPEC, expected, ask, lambda text, spec: spec.extract(text)
     )
@@ -155,12 +148,12 @@ def test_a_clear_fail_stops_auto_sampling_at_the_first_look(
 ) -> None:
     ask = table(transferred, baseline)
     result = run(ask, expected, **changes)
-    assert result.options.samples == transfer.AUTO
+    assert result.options.samples == conditions.AUTO
     assert (result.verdict, result.stopped, result.samples_used) == ("fail", "verdict", 5)
     assert any(r.startswith(reason) for r in result.reasons), result.reasons
     # The explanation, then 5 samples per evaluator and condition: no second round.
-    assert len(ask.calls) == 1 + 2 * 2 * transfer.AUTO_FIRST
-    assert max(sample for _, _, sample in ask.calls) == transfer.AUTO_FIRST - 1
+    assert len(ask.calls) == 1 + 2 * 2 * conditions.AUTO_FIRST
+    assert max(sample for _, _, sample in ask.calls) == conditions.AUTO_FIRST - 1
     assert result.notes[-1] == (
         "samples='auto': stopped after 5 of at most 30 samples, the verdict reached on 95% "
         "sequential boundaries"

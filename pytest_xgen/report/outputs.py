@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_xgen import files
+from pytest_xgen.report.formats import FORMATS, json_text
 
 if TYPE_CHECKING:
     from pytest_xgen.report.gate import Comparison, GateResult
@@ -43,7 +44,7 @@ class Outputs:
         ref = self.settings.compare
         if not ref:
             return
-        from pytest_xgen.report.gate import load_run
+        from pytest_xgen.report.gate_runs import load_run
 
         if (ref.endswith(".json") or "/" in ref) and not Path(ref).is_absolute():
             ref = str(self.settings.rootpath / ref)  # paths are taken from the rootdir
@@ -55,16 +56,12 @@ class Outputs:
     @property
     def wanted(self) -> bool:
         """Whether the run writes or compares a report at all."""
-        from pytest_xgen.report.formats import FORMATS
-
         s = self.settings
         return bool(s.save or s.compare or any(getattr(s, f.setting) for f in FORMATS))
 
     def write(self, doc: dict[str, Any], session: pytest.Session) -> None:
         """Compare ``doc`` with the baseline (setting the exit status when the gate fails),
         then write every report format asked for and the saved run."""
-        from pytest_xgen.report.formats import FORMATS, json_text
-
         s = self.settings
         if self.baseline is not None:
             self._compare(doc, session)

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pytest_xgen.errors import XgenConfigError, hide_frame
+from pytest_xgen.recording.model import RecordedModel
 
 __tracebackhide__ = hide_frame
-
-if TYPE_CHECKING:
-    from pytest_xgen.fixture import RecordedModel
 
 
 def _types(kind: str) -> tuple[Any, Any]:
