@@ -7,12 +7,19 @@ from collections.abc import Iterator
 # Hypothesis would not recognise the first one's settings objects, so scipy (which the
 # plugin imports lazily for its statistics) and Hypothesis are loaded here, before any run.
 import hypothesis  # noqa: F401
+import openai
 import pytest
 import scipy.stats  # noqa: F401
 
 from tests.helpers import fake_model
 from tests.helpers import pytest_runtest_makereport as pytest_runtest_makereport
 from tests.server import OpenAIServer
+
+# The openai client's HTTP library imports its transport core on the first client, and maps
+# the core's exceptions to its own on the first request: were the core first imported in an
+# inner run, the next run would import it again, its connection errors would no longer
+# match that map, and an unreachable endpoint would surface as a raw transport error.
+openai.DefaultHttpxClient().close()
 
 
 @pytest.fixture(autouse=True)
