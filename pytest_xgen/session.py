@@ -301,6 +301,14 @@ class XgenSession:
                 timeout=timeout,
                 max_retries=retries,
             )
+        if backend == "openai-responses":
+            from pytest_xgen.models.openai_responses import OpenAIResponsesModel
+
+            return OpenAIResponsesModel.from_spec(name, spec, timeout=timeout, max_retries=retries)
+        if backend == "anthropic":
+            from pytest_xgen.models.anthropic_messages import AnthropicModel
+
+            return AnthropicModel.from_spec(name, spec, timeout=timeout, max_retries=retries)
         if backend != "openai":
             return None  # another plugin's backend
         from pytest_xgen.models.openai_chat import OpenAIChatModel

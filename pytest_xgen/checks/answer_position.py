@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_xgen.checks.arms import shown
-from pytest_xgen.checks.conditions import given_text
+from pytest_xgen.checks.conditions import explanation_of, given_text
 from pytest_xgen.checks.context import Ran
 from pytest_xgen.checks.data import jsonable
 from pytest_xgen.core import prompts
@@ -160,7 +160,7 @@ def run_check(
     ctx.begin(planned_calls(explanation))
     if explanation is None:
         made = ctx.ask(opts.generator_name, prompts.elicit(str(prompt), opts.prompts), 0, {})
-        text, source = made.reasoning or made.text, opts.generator_name
+        text, source = explanation_of(made)[1], opts.generator_name
     else:
         text, source, _ = given_text(explanation, str(prompt))
     threshold = opts.extra.get(KEYWORD)

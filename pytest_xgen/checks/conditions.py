@@ -178,6 +178,24 @@ def _strip(
     return strip_answer(output, answer, spec)
 
 
+def explanation_of(result: ChatResult) -> tuple[str, str]:
+    """Which part of the generator's answer is the explanation, and its text: the model's
+    separate reasoning when it gave one (named by its source: ``reasoning_content``,
+    ``think``, ``reasoning summary``, ``thinking``; ``reasoning`` in records that predate
+    the name), else the answer text. Reasoning the API redacted is an error: an empty
+    explanation would measure nothing."""
+    if result.reasoning:
+        return result.reasoning_source or "reasoning", result.reasoning
+    if result.reasoning_redacted:
+        raise XgenConfigError(
+            f"the generator's reasoning came back redacted (model {result.model!r} returned "
+            "only redacted_thinking blocks), so there is no explanation to transfer; use a "
+            "model or params whose reasoning is readable, or turn thinking off so that the "
+            "answer text is the explanation"
+        )
+    return "text", result.text
+
+
 def elicit(
     prompt: str,
     options: TransferOptions,
@@ -187,7 +205,7 @@ def elicit(
 ) -> Explanation:
     """Steps 1 and 2: the generator explains, and the answer sentences are removed."""
     result = ask(options.generator_name, prompts.elicit(prompt, options.prompts), 0, {})
-    source, output = ("reasoning", result.reasoning) if result.reasoning else ("text", result.text)
+    source, output = explanation_of(result)
     answer = answer_of(result, spec, extract)
     stripped = _strip(output, answer, options, spec, ask)
     return Explanation(options.generator_name, output, source, answer, stripped)

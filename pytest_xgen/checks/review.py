@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pytest_xgen.checks.conditions import explanation_of
 from pytest_xgen.checks.context import Ran
 from pytest_xgen.checks.parallel import serial
 from pytest_xgen.core import metrics, prompts
@@ -163,7 +164,7 @@ def review(
     they go to ``fan_out`` together."""
     if explanation is None:
         result = ask(options.generator_name, prompts.elicit(prompt, options.prompts), 0, {})
-        explanation = result.reasoning or result.text
+        explanation = explanation_of(result)[1]
     steps = split_steps(explanation)
     messages = prompts.review(prompt, steps)
     calls = [

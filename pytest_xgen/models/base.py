@@ -15,16 +15,34 @@ from pytest_xgen.core.prompts import Message as Message  # re-exported: the mode
 _THINK = re.compile(r"<think>(.*?)(?:</think>|$)", re.DOTALL)
 
 
+# Counts some APIs report beyond the three every endpoint has; a record keeps them only
+# when not zero, so a chat completion's record is the same as before they existed.
+EXTRA_USAGE = ("reasoning_tokens", "cache_read_tokens", "cache_write_tokens")
+
+
 @dataclass(frozen=True)
 class Usage:
-    """Token counts reported by the endpoint (zeros where it reports none)."""
+    """Token counts reported by the endpoint (zeros where it reports none).
+
+    ``reasoning_tokens`` are output tokens spent on reasoning (already counted in
+    ``completion_tokens``); ``cache_read_tokens`` and ``cache_write_tokens`` are input tokens
+    read from or written to a prompt cache, which Anthropic counts *apart* from
+    ``prompt_tokens`` and prices apart (see :func:`pytest_xgen.recording.cost.call_cost`).
+    """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    reasoning_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
     def to_dict(self) -> dict[str, int]:
-        return asdict(self)
+        data = asdict(self)
+        for name in EXTRA_USAGE:
+            if not data[name]:
+                del data[name]
+        return data
 
 
 @dataclass(frozen=True)
@@ -32,8 +50,13 @@ class ChatResult:
     """One chat completion.
 
     ``text`` is the final answer text with any ``<think>`` block removed; ``reasoning`` holds
-    the separate reasoning (a ``reasoning_content`` field or the ``<think>`` block), or ``""``.
-    ``replayed`` tells whether the result came from a recording rather than a live call.
+    the separate reasoning (a ``reasoning_content`` field, the ``<think>`` block, a Responses
+    API reasoning summary or Anthropic ``thinking`` blocks), or ``""``. ``reasoning_source``
+    names which of those it came from (one of :data:`REASONING_SOURCES`; ``""`` when there
+    is no reasoning, and in records made before the name was kept). ``reasoning_redacted``
+    is true when the model reasoned but gave no readable text of it (Anthropic
+    ``redacted_thinking``). ``replayed`` tells whether the result came from a recording
+    rather than a live call.
     """
 
     text: str
@@ -43,16 +66,23 @@ class ChatResult:
     model: str = ""
     replayed: bool = False
     key: str = ""
+    reasoning_source: str = ""
+    reasoning_redacted: bool = False
 
     def to_record(self) -> dict[str, Any]:
         """The recordable part of the result (what a cassette stores)."""
-        return {
+        record: dict[str, Any] = {
             "text": self.text,
             "reasoning": self.reasoning,
             "finish_reason": self.finish_reason,
             "usage": self.usage.to_dict(),
             "model": self.model,
         }
+        if self.reasoning_source:
+            record["reasoning_source"] = self.reasoning_source
+        if self.reasoning_redacted:
+            record["reasoning_redacted"] = True
+        return record
 
     @classmethod
     def from_record(cls, data: dict[str, Any], *, key: str = "") -> ChatResult:
@@ -64,7 +94,18 @@ class ChatResult:
             model=data.get("model", ""),
             replayed=True,
             key=key,
+            reasoning_source=data.get("reasoning_source", ""),
+            reasoning_redacted=bool(data.get("reasoning_redacted", False)),
         )
+
+
+# What a ChatResult's reasoning can come from, as reports name it.
+REASONING_SOURCES = {
+    "reasoning_content": "the reasoning_content field of a chat completion",
+    "think": "a <think> block in the answer text",
+    "reasoning summary": "the reasoning summary of a Responses API answer",
+    "thinking": "the thinking blocks of an Anthropic Messages answer",
+}
 
 
 @dataclass(frozen=True)
@@ -138,7 +179,7 @@ class ChatModel(Protocol):
 
 # The backends pytest-xgen builds itself; a table naming another ``backend`` is built by a
 # plugin's ``pytest_xgen_make_model``, which validates the rest of the table.
-BUILT_IN_BACKENDS = ("local", "openai")
+BUILT_IN_BACKENDS = ("local", "openai", "openai-responses", "anthropic")
 
 
 def backend_of(spec: dict[str, Any]) -> str:

@@ -410,6 +410,7 @@ def _chat_result(response: Any, model: str) -> ChatResult:
         finish_reason=choice.get("finish_reason"),
         usage=_usage(response.get("usage")),
         model=response.get("model") or model,
+        reasoning_source="reasoning_content" if reasoning else "think" if think else "",
     )
 
 

@@ -10,6 +10,8 @@ What it would not send as JSON either is a usage error naming the parameter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pytest_xgen.core.printable import printable
@@ -21,6 +23,24 @@ __tracebackhide__ = hide_frame
 CALL_OPTIONS = ("extra_headers", "extra_query", "timeout")
 """Options of ``create()`` that shape the HTTP call, not the answer: they go with a live
 call and are never part of a recording (headers and query values may hold credentials)."""
+
+
+@dataclass(frozen=True)
+class ClientKind:
+    """One kind of call a recorded application client makes: the method as errors name it,
+    the parameter holding the text sent (kept in the key under its own name), how the
+    parameters become the body sent (:func:`sdk_body` for the openai kinds), and what the
+    progress line and a miss show of the text."""
+
+    method: str
+    field: str
+    body: Callable[[str, dict[str, Any], str], dict[str, Any]]
+    shown: Callable[[Any], str]
+
+
+def _last_user(messages: Any) -> str:
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    return str(users[-1].get("content", "")) if users else ""
 
 
 def _params_type(kind: str, streaming: bool) -> Any:
@@ -124,3 +144,11 @@ def _check_each_message(messages: Any, where: str) -> None:
 def _preview(value: Any) -> str:
     text = printable(repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+CLIENT_KINDS: dict[str, ClientKind] = {
+    "chat": ClientKind("chat.completions.create()", "messages", sdk_body, _last_user),
+    "completion": ClientKind("completions.create()", "prompt", sdk_body, str),
+}
+"""The recorded clients' kinds of call, by the ``kind`` that
+:meth:`pytest_xgen.recording.model.RecordedModel.client_call` and a model's ``raw()`` take."""

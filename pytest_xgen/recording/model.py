@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.models.base import ChatModel, ChatResult, CompletionResult, Message
 from pytest_xgen.models.redaction import remember
-from pytest_xgen.recording.client_body import CALL_OPTIONS, call_options, given, sdk_body
+from pytest_xgen.recording.client_body import CALL_OPTIONS, CLIENT_KINDS, call_options, given
 from pytest_xgen.recording.recorder import CallSite
 from pytest_xgen.recording.secrets import masked
 from pytest_xgen.recording.store import build_request
@@ -131,7 +131,8 @@ class RecordedModel:
         routed client (``patch_openai``) takes the application's own model name, which
         is then part of the key but not sent. ``defaults``: the client's call options
         (``with_options()``), under the call's own. ``where`` names the method in errors."""
-        method = "chat.completions.create()" if kind == "chat" else "completions.create()"
+        client_kind = CLIENT_KINDS[kind]
+        method = client_kind.method
         label = where or f"xgen.client({self.name!r})"
         where = f"{self.test}: {label}.{method}"
         body = given(kwargs)
@@ -154,8 +155,8 @@ class RecordedModel:
         options = call_options(defaults or {}, {k: body.pop(k) for k in CALL_OPTIONS if k in body})
         # Header and query values may be credentials: kept out of every message.
         remember([options.get("extra_headers", {}), options.get("extra_query", {})])
-        body = sdk_body(kind, body, where)
-        field = "messages" if kind == "chat" else "prompt"
+        body = client_kind.body(kind, body, where)
+        field = client_kind.field
         text = body.pop(field)
         keyed = self._recorded(body)
         if named is not None:
@@ -165,13 +166,9 @@ class RecordedModel:
             self.model.identity,
             keyed,
             0,
-            **({"messages": text} if kind == "chat" else {"prompt": text}),
+            **{field: text},
         )
-        if kind == "chat":
-            users = [m for m in text if m.get("role") == "user"]
-            shown = str(users[-1].get("content", "")) if users else ""
-        else:
-            shown = str(text)
+        shown = client_kind.shown(text)
         entry, _ = self.session.record(
             request,
             lambda: raw(kind, {field: text, **body}, options),

@@ -64,8 +64,10 @@ def build_request(
     *,
     messages: list[dict[str, Any]] | None = None,
     prompt: str | None = None,
+    input: str | list[Any] | None = None,
 ) -> dict[str, Any]:
-    """The request object whose canonical JSON is hashed into the key."""
+    """The request object whose canonical JSON is hashed into the key (``input``: a
+    Responses API call's input)."""
     request: dict[str, Any] = {
         "v": KEY_FORMAT,
         "kind": kind,
@@ -77,6 +79,8 @@ def build_request(
         request["messages"] = messages
     if prompt is not None:
         request["prompt"] = prompt
+    if input is not None:
+        request["input"] = input
     return request
 
 
