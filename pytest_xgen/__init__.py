@@ -22,6 +22,8 @@ _LAZY = {
     "Patched": "pytest_xgen.recording.patch",
     "RecordedClient": "pytest_xgen.recording.client",
     "AsyncRecordedClient": "pytest_xgen.recording.client",
+    "RecordedAnthropic": "pytest_xgen.recording.anthropic_client",
+    "AsyncRecordedAnthropic": "pytest_xgen.recording.anthropic_client",
     "Prompts": "pytest_xgen.core.prompts",
     "ChatModel": "pytest_xgen.models.base",
     "ChatResult": "pytest_xgen.models.base",
@@ -104,6 +106,8 @@ __all__ = [
     "RecordedModel",
     "RecordedClient",
     "AsyncRecordedClient",
+    "RecordedAnthropic",
+    "AsyncRecordedAnthropic",
     "Prompts",
     "RecordingMissError",
     "Repair",
@@ -169,6 +173,7 @@ if TYPE_CHECKING:
     )
     from pytest_xgen.fixture import Xgen
     from pytest_xgen.models.base import ChatModel, ChatResult, CompletionResult, Usage
+    from pytest_xgen.recording.anthropic_client import AsyncRecordedAnthropic, RecordedAnthropic
     from pytest_xgen.recording.client import AsyncRecordedClient, RecordedClient
     from pytest_xgen.recording.model import RecordedModel
     from pytest_xgen.recording.patch import Patched

@@ -7,15 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_xgen.checks import ensemble
-from pytest_xgen.checks.context import CheckContext
-from pytest_xgen.checks.kinds import check_data, runner
+from pytest_xgen.checks.kinds import check_data, load, runner
 from pytest_xgen.core.printable import printable
 from pytest_xgen.errors import TransferFailed, hide_frame
 from pytest_xgen.models.base import ChatResult, CompletionResult, Message
-from pytest_xgen.recording.client import AsyncRecordedClient, RecordedClient
 from pytest_xgen.recording.model import RecordedModel
-from pytest_xgen.recording.patch import Patched, patch_openai
 from pytest_xgen.settings import marker
 from pytest_xgen.settings.marker import MARKER, marker_kwargs
 from pytest_xgen.stash import CHECKS, RESULTS, is_given
@@ -23,7 +19,7 @@ from pytest_xgen.stash import CHECKS, RESULTS, is_given
 __tracebackhide__ = hide_frame
 
 if TYPE_CHECKING:
-    from pytest_xgen.checks.context import Ran
+    from pytest_xgen.checks.context import CheckContext, Ran
     from pytest_xgen.checks.ensemble import EnsembleExplanation
     from pytest_xgen.checks.interventions import Interventions
     from pytest_xgen.checks.invariance import InvariantResult
@@ -32,6 +28,9 @@ if TYPE_CHECKING:
     from pytest_xgen.checks.review import ReviewResult
     from pytest_xgen.checks.transfer_report import TransferResult
     from pytest_xgen.checks.weak import Repair, WeakSteps
+    from pytest_xgen.recording.anthropic_client import AsyncRecordedAnthropic, RecordedAnthropic
+    from pytest_xgen.recording.client import AsyncRecordedClient, RecordedClient
+    from pytest_xgen.recording.patch import Patched
     from pytest_xgen.session import XgenSession
     from pytest_xgen.settings.marker import TransferOptions
 
@@ -77,10 +76,14 @@ class Xgen:
         """An ``openai.OpenAI`` for the application under test, on the configured model
         ``name``: ``chat.completions.create()`` and ``completions.create()``, recorded and
         replayed like every other call (streams included)."""
+        from pytest_xgen.recording.client import RecordedClient
+
         return RecordedClient(self.model(name))
 
     def async_client(self, name: str) -> AsyncRecordedClient:
         """``client()`` for ``openai.AsyncOpenAI`` code (``await ...create()``)."""
+        from pytest_xgen.recording.client import AsyncRecordedClient
+
         return AsyncRecordedClient(self.model(name))
 
     def patch_openai(self, name: str) -> Patched:
@@ -90,7 +93,37 @@ class Xgen:
         ``base_url``, ...) are ignored: the model's table decides. A class imported before
         (``from openai import OpenAI`` at import time) is not reached."""
         self.model(name)  # an unknown name is an error now, not at the first call
+        from pytest_xgen.recording.patch import patch_openai
+
         patched = patch_openai(lambda: self.model(name))
+        self._patches.append(patched)
+        return patched
+
+    def anthropic_client(self, name: str) -> RecordedAnthropic:
+        """An ``anthropic.Anthropic`` for the application under test, on the configured
+        model ``name`` (``backend = "anthropic"``): ``messages.create()`` and
+        ``messages.stream()``, recorded and replayed like every other call (streams
+        included)."""
+        from pytest_xgen.recording.anthropic_client import RecordedAnthropic
+
+        return RecordedAnthropic(self.model(name))
+
+    def async_anthropic_client(self, name: str) -> AsyncRecordedAnthropic:
+        """``anthropic_client()`` for ``anthropic.AsyncAnthropic`` code."""
+        from pytest_xgen.recording.anthropic_client import AsyncRecordedAnthropic
+
+        return AsyncRecordedAnthropic(self.model(name))
+
+    def patch_anthropic(self, name: str) -> Patched:
+        """Route every ``anthropic.Anthropic(...)`` and ``anthropic.AsyncAnthropic(...)``
+        that code under test makes, from now until the test ends (or the ``with`` block
+        does), to recorded clients of the configured model ``name``, as
+        :meth:`patch_openai` does for ``openai``."""
+        from pytest_xgen.recording.anthropic_client import RecordedAnthropic
+        from pytest_xgen.recording.patch import patch_anthropic
+
+        RecordedAnthropic(self.model(name))  # a wrong name or backend is an error now
+        patched = patch_anthropic(lambda: self.model(name))
         self._patches.append(patched)
         return patched
 
@@ -145,6 +178,8 @@ class Xgen:
         """What every check of this test runs with (built once: a Hypothesis search keeps
         its budget of confirmations in it across examples)."""
         if self._check_context is None:
+            from pytest_xgen.checks.context import CheckContext
+
             self._check_context = CheckContext(
                 test=self.test,
                 ask=self._ask,
@@ -382,7 +417,8 @@ class Xgen:
         reasoning or ``max_sentences``. Without a scorer (``scorer=None``), the candidate
         the generators agree on most is kept. Keywords as for the ``transfers`` marker."""
         # Not a check: no row of its own in the registry.
-        built: EnsembleExplanation = self._ran(ensemble.run_check, prompt, **options)
+        run = load("pytest_xgen.checks.ensemble:run_check")
+        built: EnsembleExplanation = self._ran(run, prompt, **options)
         return built
 
     def weak_steps(

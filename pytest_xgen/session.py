@@ -133,13 +133,16 @@ class XgenSession:
                 )
             return self._servers[local]
 
-    def price(self, name: str) -> tuple[float, float] | None:
+    def price(self, name: str) -> tuple[float, ...] | None:
         """What model ``name`` (after ``--xgen-model-map``) costs per million input and output
-        tokens: its table's ``price``; 0 for an embedded model without one; else ``None``."""
+        tokens (and cache reads and writes, when its table prices them): its table's
+        ``price``; 0 for an embedded model without one; else ``None``."""
         spec = self.settings.models.get((self.settings.model_map or {}).get(name, name)) or {}
         price = spec.get("price")
         if price is not None:
-            return float(price["input"]), float(price["output"])
+            from pytest_xgen.recording.cost import price_of
+
+            return price_of(price)
         from pytest_xgen.models.base import backend_of
 
         return (0.0, 0.0) if spec and backend_of(spec) == "local" else None

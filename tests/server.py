@@ -25,7 +25,11 @@ Whatever it answers, the server can be made to fail:
 - :meth:`OpenAIServer.fail_next`: the next N requests get an HTTP status with a JSON error,
   which may repeat the request's key or the request itself, as some endpoints do;
 - :meth:`OpenAIServer.fault_next` (the next N requests) and :meth:`OpenAIServer.inject` (a
-  share of the requests, drawn from a seeded generator): the faults of :data:`KINDS`.
+  share of the requests, drawn from a seeded generator): the faults of :data:`KINDS`
+  (``fault_next`` also :data:`ASKED_KINDS`).
+
+``POST /v1/responses`` speaks OpenAI's Responses API (:mod:`tests.responses_server`), with the
+echo or noisy answers.
 
 ``delay`` makes every answer wait that many seconds, so that calls overlap in time
 (``max_in_flight`` tells how many requests the server was ever working on at once).
@@ -55,6 +59,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from pytest_xgen.core import prompts
+from tests import responses_server
 
 ANSWERS = ("echo", "noisy", "billing")
 STREAM_USAGE = ("honours", "ignores", "rejects")
@@ -70,6 +75,12 @@ KINDS = (
     "truncated",  # 200 application/json whose body is cut in half
     "no_choices",  # 200 with a well-formed completion whose choices is empty
     "html",  # 200 text/html with an HTML page (a proxy's error page, say)
+)
+# Served only when asked for (fault_next), never drawn by inject(); anywhere but
+# /v1/responses, as drop.
+ASKED_KINDS = (
+    "cut_stream",  # a Responses stream cut off mid-event
+    "failed_response",  # a Responses answer with status failed (a stream: response.failed)
 )
 STATUS = {"rate_limit": 429, "http_500": 500, "http_503": 503}
 
@@ -308,8 +319,8 @@ class OpenAIServer:
     def fault_next(self, kind: str, count: int = 1, headers: dict[str, str] | None = None) -> None:
         """Serve the fault ``kind`` to the next ``count`` requests, before any random fault;
         ``headers`` replaces the kind's default headers (e.g. a bare ``Retry-After: 1``)."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; known: {KINDS}")
+        if kind not in KINDS + ASKED_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {KINDS + ASKED_KINDS}")
         chosen = dict(DEFAULT_HEADERS.get(kind, {}) if headers is None else headers)
         with self.lock:
             self.scripted.extend(Fault(kind, chosen) for _ in range(count))
@@ -428,7 +439,11 @@ class OpenAIServer:
                         if fault is not None:
                             server.faults[fault.kind] += 1
                     server.log.append(fault.kind if fault else "ok")
-                if fault is not None:
+                if self.path.endswith("/responses") and (
+                    fault is None or fault.kind in responses_server.FAULTS
+                ):
+                    responses_server.serve(self, server, body, raw, fault)
+                elif fault is not None:
                     self._fail(fault, body)
                 elif server.answers == "noisy":
                     self._noisy(body, raw)
@@ -490,7 +505,7 @@ class OpenAIServer:
                 kind = fault.kind
                 if kind == "status":
                     self._send(fault.status, self._scripted_error(fault, body), fault.headers)
-                elif kind in ("refused", "drop"):
+                elif kind in ("refused", "drop", *ASKED_KINDS):
                     self._close_unanswered()
                 elif kind == "hang":
                     server._stopping.wait(server.hang_seconds)

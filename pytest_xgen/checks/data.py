@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -92,3 +93,10 @@ def breakdown(b: Breakdown | None) -> dict[str, Any] | None:
         "inconsistent": b.inconsistent,
         "counts": dict(b.counts),
     }
+
+
+def digest(text: str) -> str:
+    """The explanation's identity across runs: sha256 (hex, first 16 digits) of the text the
+    evaluators were given, stripped of surrounding blanks. Two runs whose checks have the
+    same digests read the same explanation (the baseline's generator call was replayed)."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]

@@ -70,22 +70,23 @@ class CheckKind:
         return self.units is not None
 
     def result_type(self) -> type[Any]:
-        return _load(self.result)  # type: ignore[no-any-return]
+        return load(self.result)  # type: ignore[no-any-return]
 
     def html_renderer(self) -> Callable[[Mapping[str, Any]], str] | None:
         """Its ``html`` function, which renders a check's data as HTML; ``None`` for a kind
         without one (the HTML report shows such a check's data as a table)."""
-        return None if self.html is None else _load(self.html)
+        return None if self.html is None else load(self.html)
 
     def unit_counts(self) -> Callable[[Mapping[str, Any]], CheckUnits] | None:
         """Its ``units`` function, which gives a check's counts for the gate and the text
         its evaluators read (:mod:`pytest_xgen.checks.units`); ``None`` for a kind the gate
         does not read."""
-        return None if self.units is None else _load(self.units)
+        return None if self.units is None else load(self.units)
 
 
-def _load(reference: str) -> Any:
-    """The object a ``"module:name"`` reference names."""
+def load(reference: str) -> Any:
+    """The object a ``"module:name"`` reference names (imported now: a registry row names
+    its parts without importing them, so a run loads only the kinds it runs)."""
     import importlib
 
     module, _, name = reference.partition(":")
@@ -224,7 +225,7 @@ def runner(kind: str) -> Callable[..., Any]:
             f"registered kinds: {', '.join(runnable)} (a plugin adds one with the "
             "pytest_xgen_check_kinds hook)"
         )
-    return _load(found.run)  # type: ignore[no-any-return]
+    return load(found.run)  # type: ignore[no-any-return]
 
 
 def register(rows: Iterable[object], where: str) -> list[str]:

@@ -3,7 +3,6 @@ it fails (or asks ``result.explain()``), and its JSON data."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -311,13 +310,6 @@ def _first_misses(result: TransferResult) -> list[str]:
 def _clip(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= EXCERPT_WIDTH else text[: EXCERPT_WIDTH - 3] + "..."
-
-
-def digest(text: str) -> str:
-    """The explanation's identity across runs: sha256 (hex, first 16 digits) of the text the
-    evaluators were given, stripped of surrounding blanks. Two runs whose checks have the
-    same digests read the same explanation (the baseline's generator call was replayed)."""
-    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()[:16]
 
 
 def _condition(c: Condition) -> dict[str, Any]:

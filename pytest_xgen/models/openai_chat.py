@@ -19,6 +19,12 @@ from pytest_xgen.core import finite
 from pytest_xgen.errors import ModelCallError, XgenConfigError, hide_frame
 from pytest_xgen.models.base import ChatResult, CompletionResult, Message, Usage, split_reasoning
 from pytest_xgen.models.redaction import MIN_LENGTH, guard_logs, redact, remember
+from pytest_xgen.models.responses_answer import (
+    TERMINAL_EVENTS,
+    events_record,
+    failure,
+    response_record,
+)
 
 __tracebackhide__ = hide_frame
 
@@ -249,6 +255,8 @@ class OpenAIChatModel:
         options = dict(options)
         if "max_retries" in options:
             client = client.with_options(max_retries=options.pop("max_retries"))
+        if kind == "responses":
+            return self._raw_responses(client, body, options)
         resource: Any = client.chat.completions if kind == "chat" else client.completions
 
         def call() -> dict[str, Any]:
@@ -269,6 +277,41 @@ class OpenAIChatModel:
                 return raw_record(kind, response.to_dict())
 
         return self._retrying(call)
+
+    def _raw_responses(
+        self, client: Any, body: dict[str, Any], options: dict[str, Any]
+    ) -> dict[str, Any]:
+        """:meth:`raw` of a ``responses.create()`` (OpenAI's Responses API): the answer's
+        JSON whole (reasoning items, messages, function calls) or every event of a stream;
+        a stream cut off is retried as a malformed answer, never recorded."""
+
+        def call() -> dict[str, Any]:
+            with self._translate_errors():
+                response = client.responses.create(model=self.model, **body, **options)
+                if body.get("stream"):
+                    events = _read_events(response)
+                    self._refuse_failed(events[-1])
+                    return events_record(events)
+                if not hasattr(response, "to_dict"):  # the SDK hands non-JSON back as text
+                    raise MalformedResponse("not a JSON response (wrong content type?)")
+                raw = response.to_dict()
+            self._refuse_failed(raw)
+            return response_record(raw)
+
+        return self._retrying(call)
+
+    def _refuse_failed(self, answer: Any) -> None:
+        """A Responses answer whose status is ``failed`` (or a stream's ``error`` event) is
+        a :class:`ModelCallError` naming the endpoint's error: not retried, not recorded."""
+        failed = failure(answer)
+        if failed is not None:
+            raise ModelCallError(
+                self.redact(
+                    f"model {self.name!r} at {redact_url(self.base_url)} answered that the "
+                    f"response failed ({_short(failed)}); nothing was recorded. Check the "
+                    "model name and parameters, or the endpoint's status"
+                )
+            )
 
     def _retrying(self, call: Callable[[], _R]) -> _R:
         """``call()``, again after a malformed answer (truncated JSON, no choices, a wrong
@@ -433,6 +476,30 @@ def _completion_result(response: Any, model: str) -> CompletionResult:
         usage=_usage(response.usage),
         model=response.model or model,
     )
+
+
+def _read_events(stream: Any) -> list[dict[str, Any]]:
+    """Every event of a Responses ``stream`` as JSON; a stream that breaks off, or ends
+    before its last event (``response.completed``, ``.incomplete``, ``.failed`` or
+    ``error``), is a :class:`MalformedResponse` (retried, never recorded)."""
+    import openai
+
+    events: list[dict[str, Any]] = []
+    try:
+        for event in stream:
+            events.append(event.to_dict())
+    except openai.APIConnectionError as exc:
+        raise MalformedResponse(
+            f"the stream was cut off after {len(events)} events ({_cause(exc)})"
+        ) from None
+    finally:
+        stream.close()
+    if not events or events[-1].get("type") not in TERMINAL_EVENTS:
+        raise MalformedResponse(
+            f"the stream was cut off: it ended after {len(events)} events without "
+            "response.completed"
+        )
+    return events
 
 
 def _cause(exc: BaseException) -> str:

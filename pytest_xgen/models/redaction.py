@@ -33,13 +33,15 @@ messages it were removed from, and a real key is longer."""
 MIN_DECLARED = 4
 """The shortest ``secret_params`` value that is redacted: those are declared secret."""
 
-# The loggers that may print a request: the openai client's (request options, retries) and
-# the HTTP client's (each URL, query included, at INFO).
+# The loggers that may print a request: the openai and anthropic clients' (request
+# options, retries) and the HTTP client's (each URL, query included, at INFO).
 _LOGGERS = (
     "openai",
     "openai._base_client",
     "openai._response",
     "openai._legacy_response",
+    "anthropic",
+    "anthropic._base_client",
     "httpx",
     "httpx2",
 )

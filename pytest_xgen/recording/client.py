@@ -1,20 +1,23 @@
 """Recorded clients for the application under test: ``xgen.client(name)`` and
 ``xgen.async_client(name)``.
 
-They answer ``chat.completions.create()`` and ``completions.create()`` as ``openai.OpenAI``
-and ``openai.AsyncOpenAI`` do, with the ``openai`` response types, and every call goes
+They answer ``chat.completions.create()``, ``completions.create()`` and
+``responses.create()`` as ``openai.OpenAI`` and ``openai.AsyncOpenAI`` do, with the
+``openai`` response types (a Responses stream: its typed events), and every call goes
 through the run's recorder (record modes, cassettes, the live-call budget, progress and
 reports). The key holds every parameter the application passed; the recording holds the
-answer's JSON whole, or every chunk of a stream, so a replay returns the same tool calls,
-``response_format`` output, reasoning fields and chunk boundaries. The parameters are taken
-as the SDK takes them (:mod:`pytest_xgen.recording.client_body`), ``with_options()`` as
-``openai``'s; any other part of the ``openai`` client (``with_raw_response``, ``parse()``,
-``embeddings``, ...) is a usage error naming it.
+answer's JSON whole, or every chunk (event) of a stream, so a replay returns the same tool
+calls, ``response_format`` output, reasoning fields and chunk boundaries. The parameters are
+taken as the SDK takes them (:mod:`pytest_xgen.recording.client_body`), ``with_options()``
+as ``openai``'s; any other part of the ``openai`` client (``with_raw_response``,
+``parse()``, ``embeddings``, ...) is a usage error naming it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import typing
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -30,6 +33,10 @@ def _types(kind: str) -> tuple[Any, Any]:
         from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
         return ChatCompletion, ChatCompletionChunk
+    if kind == "responses":
+        from openai.types.responses import Response, ResponseStreamEvent
+
+        return Response, ResponseStreamEvent
     from openai.types import Completion
 
     return Completion, Completion
@@ -42,12 +49,30 @@ def _build(type_: Any, value: Any) -> Any:
     return construct_type(type_=type_, value=value)
 
 
+@functools.cache
+def _event_classes() -> dict[str, Any]:
+    """The ``openai`` class of each Responses stream event, by its ``type`` (an event is
+    built as what the union would build, at a third of the cost; a type this table does not
+    know is built through the union)."""
+    from openai.types.responses import ResponseStreamEvent
+
+    union = typing.get_args(ResponseStreamEvent)[0]
+    return {
+        name: member
+        for member in typing.get_args(union)
+        for name in typing.get_args(member.model_fields["type"].annotation)
+    }
+
+
 def answer(kind: str, record: dict[str, Any], *, usage_chunk: bool = True) -> Any:
     """The recorded answer as the ``openai`` client returns it: a response object, or a
     stream of chunk objects. Without ``usage_chunk`` a stream leaves out the chunk that
     only carries the usage (the plugin asks every stream for it; the application gets it
     when it asked too, as from the endpoint)."""
     whole, chunk = _types(kind)
+    if "events" in record:  # a Responses stream: typed events, in the order they came
+        classes = _event_classes()
+        return Stream([_build(classes.get(e.get("type"), chunk), e) for e in record["events"]])
     if "chunks" in record:
         chunks = record["chunks"]
         if not usage_chunk:
@@ -131,14 +156,33 @@ _INSTEAD = {
     "stream": "call create(stream=True): a stream is recorded chunk by chunk and replayed",
 }
 _ANSWERED = (
-    "the recorded client answers chat.completions.create() and completions.create() "
-    "(streams included), and with_options()"
+    "the recorded client answers chat.completions.create(), completions.create() and "
+    "responses.create() (streams included), and with_options()"
+)
+# What to do instead, for the parts of openai's responses resource.
+_RESPONSES_INSTEAD = {
+    "parse": (
+        'call create() with text={"format": {"type": "json_schema", "name": ..., '
+        '"schema": ...}} and parse output_text'
+    ),
+    "stream": "call create(stream=True): a stream is recorded event by event and replayed",
+    "with_streaming_response": (
+        "call create(stream=True): a stream is recorded event by event and replayed"
+    ),
+}
+_STATEFUL = (
+    "a recorded call is answered from its recording, not from responses kept on the "
+    "server; the recorded client answers responses.create() (streams included)"
 )
 
 
 def unsupported(where: str, name: str) -> UnsupportedCall:
     """The usage error for ``where.name``, a part of the openai client not recorded."""
-    return UnsupportedCall(f"{where}.{name} is not recorded: {_INSTEAD.get(name, _ANSWERED)}")
+    if where.endswith(".responses"):
+        instead = _RESPONSES_INSTEAD.get(name) or _INSTEAD.get(name, _STATEFUL)
+    else:
+        instead = _INSTEAD.get(name, _ANSWERED)
+    return UnsupportedCall(f"{where}.{name} is not recorded: {instead}")
 
 
 class _Part:
@@ -232,6 +276,7 @@ class _Client(_Part):
         where = self._where
         self.chat = _Chat(self._create(self, "chat", f"{where}.chat.completions"), f"{where}.chat")
         self.completions = self._create(self, "completion", f"{where}.completions")
+        self.responses = self._create(self, "responses", f"{where}.responses")
         self._name = model.name
 
     def __repr__(self) -> str:

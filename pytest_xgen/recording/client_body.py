@@ -16,6 +16,7 @@ from typing import Any
 
 from pytest_xgen.core.printable import printable
 from pytest_xgen.errors import XgenConfigError, hide_frame
+from pytest_xgen.recording import anthropic_body
 from pytest_xgen.recording.store import canonical_json
 
 __tracebackhide__ = hide_frame
@@ -102,6 +103,12 @@ def sdk_body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, Any]:
     )
     if kind == "chat":
         _check_each_message(body["messages"], where)
+    return _json_params(body, where)
+
+
+def _json_params(body: dict[str, Any], where: str) -> dict[str, Any]:
+    """``body``, each of whose parameters must be a JSON value (a usage error naming the
+    first that is not)."""
     for name in sorted(body):
         try:
             canonical_json(body[name])
@@ -111,6 +118,63 @@ def sdk_body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, Any]:
                 "its parameters as the openai client sends them, as JSON values"
             ) from None
     return body
+
+
+def responses_body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, Any]:
+    """``kwargs`` of ``responses.create()`` (without ``model`` and the call options) as the
+    ``openai`` client would send them (its transform applied), checked to be JSON: ``input``
+    is required (a call that sends none, with ``previous_response_id`` or a stored prompt
+    alone, would depend on state kept on the server), an argument ``create()`` does not
+    take is a usage error as in ``openai``."""
+    from openai._utils import maybe_transform
+    from openai.types.responses import response_create_params as params
+
+    kwargs = given(kwargs)
+    if "input" not in kwargs:
+        raise XgenConfigError(
+            f'{where} needs input="..." or input=[{{"role": "user", "content": "..."}}]'
+        )
+    streaming = bool(kwargs.get("stream"))
+    typed = (
+        params.ResponseCreateParamsStreaming
+        if streaming
+        else params.ResponseCreateParamsNonStreaming
+    )
+    unknown = sorted(set(kwargs) - set(typed.__annotations__) - {"extra_body"})
+    if unknown:
+        raise XgenConfigError(
+            f"{where} got an unexpected keyword argument {unknown[0]!r} (as openai's "
+            "responses.create() would); put a parameter of your endpoint's own in extra_body"
+        )
+    if isinstance(kwargs["input"], bytes | dict):
+        raise XgenConfigError(
+            f"{where}: input= takes a string or a list of input items; got a "
+            f"{type(kwargs['input']).__name__} ({_preview(kwargs['input'])})"
+        )
+    body: dict[str, Any] = dict(maybe_transform(kwargs, typed) or {})
+    if isinstance(body["input"], tuple):  # sent as a JSON array
+        body["input"] = list(body["input"])
+    if isinstance(body["input"], list):
+        for index, item in enumerate(body["input"]):
+            if not isinstance(item, dict):
+                raise XgenConfigError(
+                    f"{where}: input item {index} is a {type(item).__name__} "
+                    f"({_preview(item)}), not an item; pass a dict such as "
+                    '{"role": "user", "content": "..."} or an output item of a response'
+                )
+    return _json_params(body, where)
+
+
+def _input_shown(value: Any) -> str:
+    """What a progress line and a miss show of a Responses ``input``: the text of its last
+    user message (or the string itself)."""
+    if isinstance(value, str):
+        return value
+    users = [i for i in value if isinstance(i, dict) and i.get("role") == "user"]
+    content = users[-1].get("content", "") if users else ""
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return str(content)
 
 
 def _check_messages(messages: Any, where: str) -> None:
@@ -149,6 +213,10 @@ def _preview(value: Any) -> str:
 CLIENT_KINDS: dict[str, ClientKind] = {
     "chat": ClientKind("chat.completions.create()", "messages", sdk_body, _last_user),
     "completion": ClientKind("completions.create()", "prompt", sdk_body, str),
+    "responses": ClientKind("responses.create()", "input", responses_body, _input_shown),
+    "messages": ClientKind(
+        "messages.create()", "messages", anthropic_body.body, anthropic_body.last_user
+    ),
 }
 """The recorded clients' kinds of call, by the ``kind`` that
 :meth:`pytest_xgen.recording.model.RecordedModel.client_call` and a model's ``raw()`` take."""

@@ -1,7 +1,11 @@
 """What model calls cost: a model's price per million tokens applied to a call's usage.
 
 A price is ``(input, output)`` in the team's currency per million prompt and completion
-tokens, as a model table's ``price = { input = 0.15, output = 0.60 }`` gives it. Embedded
+tokens, as a model table's ``price = { input = 0.15, output = 0.60 }`` gives it, or
+``(input, output, cache_read, cache_write)`` when the table prices the input tokens read
+from and written to a prompt cache apart (``cache_read``/``cache_write``, each the input
+price when not given: see :func:`price_of`); the Anthropic API counts those tokens apart
+from the prompt tokens (``cache_read_tokens``, ``cache_write_tokens``). Embedded
 models cost nothing; a model without a price is counted at 0 (and cannot be called live
 under ``--xgen-max-cost``, which could not hold).
 
@@ -20,9 +24,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from pytest_xgen.models.anthropic_messages import default_max_tokens
 from pytest_xgen.recording.store import canonical_json
 
-Price = tuple[float, float]
+Price = tuple[float, ...]
+"""``(input, output)`` or ``(input, output, cache_read, cache_write)``, per million."""
 FREE: Price = (0.0, 0.0)
 PER = 1_000_000
 # Estimates without a max_tokens: what a completion is assumed to take at most.
@@ -42,20 +48,24 @@ KNOBS = frozenset(
         "logit_bias",
         "logprobs",
         "max_completion_tokens",
+        "max_output_tokens",
         "max_tokens",
         "min_p",
         "n",
         "parallel_tool_calls",
         "presence_penalty",
+        "reasoning",
         "reasoning_effort",
         "repeat_penalty",
         "seed",
         "service_tier",
         "stop",
+        "stop_sequences",
         "store",
         "stream",
         "stream_options",
         "temperature",
+        "thinking",
         "top_k",
         "top_logprobs",
         "top_p",
@@ -64,15 +74,34 @@ KNOBS = frozenset(
 )
 
 
+def price_of(table: Mapping[str, Any]) -> Price:
+    """A model table's ``price`` as a :data:`Price`: ``(input, output)``, with the cache
+    prices after them when the table gives either (the other is then the input price)."""
+    base = (float(table["input"]), float(table["output"]))
+    if "cache_read" not in table and "cache_write" not in table:
+        return base
+    read = float(table.get("cache_read", base[0]))
+    write = float(table.get("cache_write", base[0]))
+    return (*base, read, write)
+
+
 def call_cost(usage: Mapping[str, Any], price: Price | None) -> float:
-    """The cost of one call from its ``usage`` (prompt and completion tokens)."""
+    """The cost of one call from its ``usage``: prompt and completion tokens, and the
+    cache reads and writes (``cache_read_tokens``, ``cache_write_tokens``, input tokens
+    counted apart from the prompt's) at the price's cache prices, else at its input
+    price."""
     if price is None:
         return 0.0
     prompt = int(usage.get("prompt_tokens") or 0)
     completion = int(usage.get("completion_tokens") or 0)
-    if not prompt and not completion:  # a usage with only a total: priced as output
-        completion = int(usage.get("total_tokens") or 0)
-    return (prompt * price[0] + completion * price[1]) / PER
+    read = int(usage.get("cache_read_tokens") or 0)
+    write = int(usage.get("cache_write_tokens") or 0)
+    if not prompt and not completion and not read and not write:
+        completion = int(usage.get("total_tokens") or 0)  # only a total: priced as output
+    read_price, write_price = (price[2], price[3]) if len(price) >= 4 else (price[0], price[0])
+    return (
+        prompt * price[0] + completion * price[1] + read * read_price + write * write_price
+    ) / PER
 
 
 def _count(value: Any, default: int) -> int:
@@ -99,9 +128,12 @@ def _prompts(request: Mapping[str, Any]) -> int:
 
 
 def prompt_estimate(request: Mapping[str, Any]) -> int:
-    """Prompt tokens a call sends: the characters of its messages (or prompt) and of every
-    parameter that carries text (:data:`KNOBS` excepted), 4 to a token."""
-    text = canonical_json(request.get("messages") or request.get("prompt") or "")
+    """Prompt tokens a call sends: the characters of its messages (or prompt, or Responses
+    ``input``) and of every parameter that carries text (:data:`KNOBS` excepted), 4 to a
+    token."""
+    text = canonical_json(
+        request.get("messages") or request.get("prompt") or request.get("input") or ""
+    )
     params = request.get("params") or {}
     sent = {k: v for k, v in params.items() if k not in KNOBS}
     extra = len(canonical_json(sent)) if sent else 0
@@ -109,13 +141,18 @@ def prompt_estimate(request: Mapping[str, Any]) -> int:
 
 
 def completion_estimate(request: Mapping[str, Any]) -> int:
-    """Completion tokens a call may take at most: ``max_tokens`` (or
-    ``max_completion_tokens``, else :data:`DEFAULT_COMPLETION`) for each choice, and a
-    call has ``n`` choices (``best_of`` if larger) for each prompt it sends."""
+    """Completion tokens a call may take at most: ``max_output_tokens`` (Responses API),
+    ``max_tokens`` or ``max_completion_tokens``, else :data:`DEFAULT_COMPLETION`, for each
+    choice, and a call has ``n`` choices (``best_of`` if larger) for each prompt it sends."""
     params = request.get("params") or {}
-    limit = params.get("max_tokens")
+    # The Responses API's max_output_tokens is what it sends, max_tokens or not.
+    limit = params.get("max_output_tokens")
+    if limit is None:
+        limit = params.get("max_tokens")
     if limit is None:
         limit = params.get("max_completion_tokens")
+    if limit is None and (request.get("endpoint") or {}).get("api") == "anthropic":
+        limit = default_max_tokens(params)  # what the backend sends when none is set
     per_choice = _count(limit, DEFAULT_COMPLETION)
     choices = max(_count(params.get("n"), 1), _count(params.get("best_of"), 1), 1)
     return min(per_choice * choices * _prompts(request), MOST_TOKENS)
@@ -139,7 +176,9 @@ def prompt_cost(request: Mapping[str, Any], price: Price | None) -> float:
     return call_cost({"prompt_tokens": prompt_estimate(request)}, price)
 
 
-_NOT_TEXT = frozenset({"role", "type", "id", "index", "finish_reason", "logprobs"})
+_NOT_TEXT = frozenset(
+    {"role", "type", "id", "index", "finish_reason", "logprobs", "signature", "stop_reason"}
+)
 
 
 def _text_chars(value: Any) -> int:
@@ -174,7 +213,17 @@ def received_estimate(response: Mapping[str, Any]) -> int:
                 chars += size
                 pieces += size > 0
         return max(_tokens(chars), pieces)
+    events = response.get("events")
+    if isinstance(events, list):
+        # Each event's delta: a string (Responses API), or a text, thinking or tool-input
+        # delta object (Anthropic Messages API).
+        sizes = [_text_chars(e.get("delta")) for e in events if isinstance(e, Mapping)]
+        return max(_tokens(sum(sizes)), sum(size > 0 for size in sizes))
     raw = response.get("raw")
+    if isinstance(raw, Mapping) and "choices" not in raw and isinstance(raw.get("content"), list):
+        return _tokens(_text_chars(raw["content"]))  # an Anthropic message's blocks
+    if isinstance(raw, Mapping) and isinstance(raw.get("output"), list):
+        return _tokens(_text_chars(raw["output"]))  # a Responses API answer's items
     if isinstance(raw, Mapping):
         choices = raw.get("choices")
         return _tokens(

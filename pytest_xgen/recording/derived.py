@@ -1,13 +1,14 @@
 """What a reviewer reads is what is replayed.
 
-A recording of the application's client (``xgen.client()``, kinds ``client.chat`` and
-``client.completion``) keeps the answer as the endpoint sent it, ``raw`` (or every chunk of
-a stream, ``chunks``), and that is what a replay returns to the application. Beside it are
-``text`` and ``usage``, for people reading the cassette and for the run's token and cost
-figures. Both are derived from ``raw``/``chunks`` when the call is recorded; a recording
-whose readable fields are not exactly what recording would derive from its answer (an edit
-with the digest recomputed) is refused, so a reviewer never approves one answer while the
-application receives another.
+A recording of the application's client (``xgen.client()``, kinds ``client.chat``,
+``client.completion``, ``client.responses`` and, of ``xgen.anthropic_client()``,
+``client.messages``) keeps the answer as the endpoint sent it, ``raw`` (or every chunk of a
+stream, ``chunks``; every event of a Responses or Messages stream, ``events``), and that is
+what a replay returns to the application. Beside it are ``text`` and ``usage``, for people
+reading the cassette and for the run's token and cost figures. Both are derived from the
+answer when the call is recorded; a recording whose readable fields are not exactly what
+recording would derive from its answer (an edit with the digest recomputed) is refused, so
+a reviewer never approves one answer while the application receives another.
 
 The plugin's own calls (kinds ``chat`` and ``completion``) replay their readable fields
 themselves; an answer beside them (``raw``, ``chunks``) would be read but never replayed,
@@ -17,12 +18,28 @@ so it is refused too.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pytest_xgen.core.printable import printable
+from pytest_xgen.models import anthropic_messages
 from pytest_xgen.models.openai_chat import raw_record, stream_record
+from pytest_xgen.models.responses_answer import events_record, response_record
 
-ANSWERS = ("raw", "chunks")
+ANSWERS = ("raw", "chunks", "events")
+
+
+def _derivers(kind: str) -> dict[str, Callable[[Any], dict[str, Any]]]:
+    """How each answer a client call of ``kind`` may record gives its readable fields."""
+    if kind == "client.messages":
+        return {
+            "raw": anthropic_messages.message_record,
+            "events": anthropic_messages.events_record,
+        }
+    if kind == "client.responses":
+        return {"raw": response_record, "events": events_record}
+    name = kind.removeprefix("client.")
+    return {"raw": lambda raw: raw_record(name, raw), "chunks": lambda c: stream_record(name, c)}
 
 
 def mismatch(entry: dict[str, Any]) -> str | None:
@@ -38,15 +55,17 @@ def mismatch(entry: dict[str, Any]) -> str | None:
                 f"of kind {kind} replays response.text, so the two could differ (edited?)"
             )
         return None
-    if len(answers) != 1:
+    derivers = _derivers(kind)
+    if len(answers) != 1 or answers[0] not in derivers:
+        found = "neither" if not answers else "both" if len(answers) > 1 else answers[0]
         return (
-            "a call of xgen.client() records its answer in response.raw or response.chunks, "
-            f"and this one has {'both' if answers else 'neither'} (edited?)"
+            "a call of xgen.client() records its answer in "
+            f"{' or '.join(f'response.{n}' for n in derivers)}, and this one has {found} "
+            "(edited?)"
         )
     source = answers[0]
     try:
-        derive = raw_record if source == "raw" else stream_record
-        derived = derive(kind.removeprefix("client."), response[source])
+        derived = derivers[source](response[source])
     except Exception as exc:  # any answer a hand could write ends as a clear error
         return f"response.{source} cannot be read as an answer ({_cut(_error(exc))})"
     for name in sorted(set(response) | set(derived)):

@@ -1,5 +1,6 @@
-"""``xgen.patch_openai()``: the application's own ``openai.OpenAI(...)`` and
-``openai.AsyncOpenAI(...)`` routed to recorded clients of one configured model."""
+"""``xgen.patch_openai()`` and ``xgen.patch_anthropic()``: the application's own
+``openai.OpenAI(...)`` / ``openai.AsyncOpenAI(...)`` and ``anthropic.Anthropic(...)`` /
+``anthropic.AsyncAnthropic(...)`` routed to recorded clients of one configured model."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from pytest_xgen.models.anthropic_messages import import_anthropic
+from pytest_xgen.recording.anthropic_client import AsyncRecordedAnthropic, RecordedAnthropic
 from pytest_xgen.recording.client import AsyncRecordedClient, RecordedClient
 from pytest_xgen.recording.model import RecordedModel
 
@@ -55,4 +58,32 @@ def patch_openai(model: Callable[[], RecordedModel]) -> Patched:
         real = getattr(openai, attribute)
         factory.__xgen_real__ = getattr(real, "__xgen_real__", real)
         patch.setattr(openai, attribute, factory)
+    return Patched(patch)
+
+
+def patch_anthropic(model: Callable[[], RecordedModel]) -> Patched:
+    """Replace ``anthropic.Anthropic``, ``anthropic.Client``, ``anthropic.AsyncAnthropic``
+    and ``anthropic.AsyncClient`` with factories of recorded anthropic clients of
+    ``model()``, whatever arguments they are given, until the returned :class:`Patched`
+    is undone."""
+    anthropic = import_anthropic("xgen.patch_anthropic()")
+    patch = pytest.MonkeyPatch()
+
+    def sync(*args: Any, **kwargs: Any) -> RecordedAnthropic:
+        return RecordedAnthropic(model(), any_model=True, where="anthropic.Anthropic()")
+
+    def asynchronous(*args: Any, **kwargs: Any) -> AsyncRecordedAnthropic:
+        return AsyncRecordedAnthropic(model(), any_model=True, where="anthropic.AsyncAnthropic()")
+
+    factory: Any
+    for attribute, factory in (
+        ("Anthropic", sync),
+        ("Client", sync),
+        ("AsyncAnthropic", asynchronous),
+        ("AsyncClient", asynchronous),
+    ):
+        # The plugin's own client must stay real: its calls are the recorded ones.
+        real = getattr(anthropic, attribute)
+        factory.__xgen_real__ = getattr(real, "__xgen_real__", real)
+        patch.setattr(anthropic, attribute, factory)
     return Patched(patch)

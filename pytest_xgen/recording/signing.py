@@ -51,5 +51,7 @@ def signed(entry: dict[str, Any], key: bytes | None) -> dict[str, Any]:
 
 def is_signed(entry: dict[str, Any], key: bytes) -> bool:
     """Whether ``entry`` carries the valid signature of its digest under ``key``."""
-    given = str(entry.get("signature", "")).encode("utf-8", "surrogatepass")
-    return hmac.compare_digest(given, signature(entry, key).encode("ascii"))
+    given = entry.get("signature")
+    if not isinstance(given, str):
+        return False
+    return hmac.compare_digest(given.encode(errors="surrogatepass"), signature(entry, key).encode())

@@ -13,8 +13,8 @@ import platform
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pytest_xgen.checks.data import digest
 from pytest_xgen.checks.kinds import KINDS
-from pytest_xgen.checks.transfer_report import digest
 from pytest_xgen.core.finite import first_nonfinite
 from pytest_xgen.core.gate_metrics import COUNTS, DIFFERENCE, GATE_METRIC, GATE_METRICS, Count
 from pytest_xgen.report.groups import TRANSFER, in_group

@@ -488,7 +488,7 @@ def test_the_recorded_client_takes_what_openai_takes(
         (
             'xgen.client("echo").embeddings.create(input="hi")',
             "*xgen.client('echo').embeddings is not recorded: the recorded client answers "
-            "chat.completions.create() and completions.create()*",
+            "chat.completions.create(), completions.create() and responses.create()*",
         ),
         (
             'xgen.async_client("echo").with_raw_response',

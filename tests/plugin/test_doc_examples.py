@@ -49,6 +49,10 @@ SHELL = {"", "sh", "bash", "shell", "console"}
 FRAGMENTS = {
     # a tutor fixture and PROBLEM as in perturbations.md
     ("docs/api.md", "def test_the_tutors_answer(xgen, tutor):"),
+    # needs a backend = "anthropic" model, which the scripted project has not
+    ("docs/your-pipeline.md", "import anthropic"),
+    # needs a model answering the Responses API, which the scripted project has not
+    ("docs/your-pipeline.md", "import json"),
 }
 
 

@@ -749,7 +749,7 @@ def transfer_check(text: str, correct: bool | None, expected: object = 7) -> dic
 
 
 def test_metrics_hold_the_explanations_and_their_own_correctness() -> None:
-    from pytest_xgen.checks.transfer_report import digest
+    from pytest_xgen.checks.data import digest
     from pytest_xgen.report.build import explanation_digests, test_metrics
 
     checks = [

@@ -248,7 +248,7 @@ def test_a_run_is_named_or_a_path(tmp_path: Path) -> None:
 
 
 def test_a_report_without_digests_pairs_on_its_checks() -> None:
-    from pytest_xgen.checks.transfer_report import digest
+    from pytest_xgen.checks.data import digest
     from pytest_xgen.report.gate_changes import digests, paired
 
     check = transfer_check()

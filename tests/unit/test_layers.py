@@ -85,8 +85,12 @@ RANKS: dict[str, dict[str, int]] = {
         "base": 0,
         "llama_server": 0,
         "redaction": 0,
+        "responses_answer": 1,
         "openai_chat": 1,
+        "openai_responses": 2,
+        "call_errors": 2,
         "local": 2,
+        "anthropic_messages": 3,
     },
     # Keys and entries, what is built on them, the recorder, then what a test is handed.
     "pytest_xgen.recording": {
@@ -96,13 +100,15 @@ RANKS: dict[str, dict[str, int]] = {
         "signing": 0,
         "store": 1,
         "budget": 2,
+        "anthropic_body": 2,
         "cassettes": 2,
         "client_body": 2,
         "cost": 2,
         "recorder": 3,
         "model": 4,
         "client": 5,
-        "patch": 6,
+        "anthropic_client": 6,
+        "patch": 7,
     },
     # Plain data and threads, the registry and the sampling engine, what a check is
     # handed, then the kinds, the ones built on other kinds last.
@@ -180,10 +186,19 @@ LAZY: dict[tuple[str, str], str] = {}
 COMMAND = "pytest_xgen.cli"
 """The ``xgen`` command: each subcommand imports the part of the package it runs."""
 
-HEAVY = ("openai", "diskcache", "scipy", "hypothesis", "jsonschema", "pysbd", "llama_cpp")
+HEAVY = (
+    "openai",
+    "anthropic",
+    "diskcache",
+    "scipy",
+    "hypothesis",
+    "jsonschema",
+    "pysbd",
+    "llama_cpp",
+)
 """What start-up must not load: each costs tens to hundreds of milliseconds."""
 
-MODEL_CLIENTS = ("openai", "httpx", "llama_cpp", "requests")
+MODEL_CLIENTS = ("openai", "anthropic", "httpx", "llama_cpp", "requests")
 TOP_LEVEL_MODULES = 12
 
 
@@ -409,41 +424,89 @@ HEAVY_MODULES = _heavy_modules()
 LIGHT = sorted(set(MODULES) - set(HEAVY_MODULES))
 
 
-@pytest.fixture(scope="module")
-def start_up(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
-    """What a pytest run that uses no xgen loads (the plugin is loaded by every run in an
-    environment that has it installed): the package's modules, and the heavy
-    dependencies (Hypothesis's own pytest plugin, which loads Hypothesis, left out)."""
-    where = tmp_path_factory.mktemp("start_up")
-    (where / "test_plain.py").write_text("def test_plain():\n    pass\n", encoding="utf-8")
+def _run_pytest(where: Path, *args: str) -> dict[str, Any]:
+    """What an inner ``pytest`` run in ``where`` loads: its exit code, the package's modules
+    and the heavy dependencies (Hypothesis's own pytest plugin, which loads Hypothesis,
+    left out)."""
     code = (
         "import json, sys, pytest\n"
         "code = pytest.main(['-q', '-p', 'no:cacheprovider', '-p', 'no:randomly', "
-        "'-p', 'no:hypothesispytest', sys.argv[1]])\n"
+        "'-p', 'no:hypothesispytest', *sys.argv[1:]])\n"
         "print(json.dumps({'exit': int(code), "
         "'package': sorted(m for m in sys.modules if m.startswith('pytest_xgen')), "
         f"'heavy': sorted(m for m in {HEAVY!r} if m in sys.modules)}}))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(where)], capture_output=True, text=True, cwd=where
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=where
     )
     found: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     assert found["exit"] == 0, out.stdout
     return found
 
 
+@pytest.fixture(scope="module")
+def start_up(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """What a pytest run that uses no xgen loads (the plugin is loaded by every run in an
+    environment that has it installed)."""
+    where = tmp_path_factory.mktemp("start_up")
+    (where / "test_plain.py").write_text("def test_plain():\n    pass\n", encoding="utf-8")
+    return _run_pytest(where, str(where))
+
+
+_REPLAYED_MODEL = """\
+from pytest_xgen.models.base import ChatResult
+
+
+class Echo:
+    name = "echo"
+    identity = {"endpoint": "memory", "model": "echo"}
+    params = {}
+
+    def chat(self, messages, **params):
+        return ChatResult(text="7")
+
+    def complete(self, prompt, **params):
+        raise NotImplementedError
+
+
+def pytest_xgen_make_model(name, spec, session):
+    return Echo() if spec.get("backend") == "memory" else None
+"""
+
+
+@pytest.fixture(scope="module")
+def replay(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """What a run whose tests call a model and run no check loads, replaying its calls
+    from a cassette (``--xgen-record-mode=none``): the run a suite of recorded calls
+    makes on every CI push."""
+    where = tmp_path_factory.mktemp("replay")
+    (where / "pyproject.toml").write_text(
+        '[tool.xgen]\ncassette_dir = "cassettes"\ncache_dir = ".xgen/cache"\n'
+        '[tool.xgen.models.echo]\nbackend = "memory"\n',
+        encoding="utf-8",
+    )
+    (where / "conftest.py").write_text(_REPLAYED_MODEL, encoding="utf-8")
+    (where / "test_calls.py").write_text(
+        "def test_calls(xgen):\n    assert xgen.model('echo')('3 + 4?').text == '7'\n",
+        encoding="utf-8",
+    )
+    _run_pytest(where, str(where))  # records the cassette
+    return _run_pytest(where, str(where), "--xgen-record-mode=none")
+
+
 def test_an_import_inside_a_function_keeps_something_out_of_start_up(
-    start_up: dict[str, list[str]],
+    start_up: dict[str, list[str]], replay: dict[str, list[str]]
 ) -> None:
-    # Kept out: a heavy dependency; the layers a run that uses no xgen never needs (from a
-    # module that run loads); the parts of the package an xgen command does not run.
-    loaded = set(start_up["package"])
+    # Kept out: a heavy dependency; the layers a run that uses no xgen, or one that only
+    # replays model calls, never needs (from a module that run loads); the parts of the
+    # package an xgen command does not run.
+    runs = [set(start_up["package"]), set(replay["package"])]
     needless = sorted(
         str(i)
         for i in INTERNAL
         if i.where == "function"
         and i.target not in HEAVY_MODULES
-        and not (i.module in loaded and i.target not in loaded)
+        and not any(i.module in loaded and i.target not in loaded for loaded in runs)
         and i.module != COMMAND
         and (i.module, i.target) not in LAZY
     )
@@ -468,6 +531,29 @@ def test_a_run_that_uses_no_xgen_loads_no_check_and_no_heavy_dependency(
     }
     # The recording layer (recorder, store, cassettes, cost) waits for the first call.
     not_needed |= {m for m in MODULES if m.startswith("pytest_xgen.recording")}
+    assert sorted(loaded & not_needed) == []
+
+
+def test_a_replay_of_model_calls_loads_no_check_no_client_and_no_heavy_dependency(
+    replay: dict[str, list[str]],
+) -> None:
+    # Replaying recorded calls is what most CI runs do: the check engine, the recorded
+    # application clients and every heavy dependency wait until a test uses them.
+    assert replay["heavy"] == []
+    loaded = set(replay["package"])
+    assert {"pytest_xgen.fixture", "pytest_xgen.recording.recorder"} <= loaded
+    not_needed = {m for m in MODULES if m.startswith("pytest_xgen.checks.")} - {
+        "pytest_xgen.checks.kinds",  # the registry
+        "pytest_xgen.checks.data",  # the explanation digests every report row holds
+    }
+    not_needed |= {
+        "pytest_xgen.models.local",
+        "pytest_xgen.recording.client",
+        "pytest_xgen.recording.patch",
+        "pytest_xgen.recording.anthropic_client",
+        "pytest_xgen.hypothesis_glue",
+        "pytest_xgen.strategies",
+    }
     assert sorted(loaded & not_needed) == []
 
 

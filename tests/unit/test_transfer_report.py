@@ -10,7 +10,8 @@ import hashlib
 from typing import Any
 
 from pytest_xgen.checks import transfer
-from pytest_xgen.checks.transfer_report import TransferResult, answer_source, digest, maker, show
+from pytest_xgen.checks.data import digest
+from pytest_xgen.checks.transfer_report import TransferResult, answer_source, maker, show
 from pytest_xgen.core import prompts
 from pytest_xgen.core.answers import answer_spec
 from pytest_xgen.core.perturb import Edit, PerturbedPrompt

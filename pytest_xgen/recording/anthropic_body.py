@@ -1,0 +1,126 @@
+"""What the recorded anthropic client sends: the parameters of a ``messages.create()`` call
+as the ``anthropic`` SDK would send them.
+
+``anthropic.NOT_GIVEN`` and ``anthropic.omit`` are left out (as if not passed), content
+blocks and other Pydantic models of the SDK are dumped as it dumps them, and iterables (a
+generator of messages, a tuple of stop sequences) become lists: the SDK's own preparation of
+a request body does it, so the key and the live request hold what the SDK would have sent.
+A parameter the installed SDK's ``create()`` does not take, a missing ``messages`` or
+``max_tokens``, and what is not JSON are usage errors naming the parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_xgen.core.printable import printable
+from pytest_xgen.errors import XgenConfigError, hide_frame
+from pytest_xgen.recording.store import canonical_json
+
+__tracebackhide__ = hide_frame
+
+# create()'s own keywords that are no part of the body (the recorded client takes them as
+# call options, or, for ``stream``, from the method called).
+_NOT_BODY = frozenset({"self", "extra_headers", "extra_query", "timeout"})
+
+
+def given(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` without the ones left as ``anthropic.NOT_GIVEN``/``anthropic.omit``."""
+    from anthropic._utils import is_given
+
+    return {k: v for k, v in options.items() if is_given(v)}
+
+
+def _prepared(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` as the SDK prepares a request body (sentinels dropped at every depth,
+    models dumped, iterables as lists)."""
+    try:
+        from anthropic._utils import prepare_request_data
+    except ImportError:  # before 2.x the SDK's transform did it
+        from anthropic._utils import maybe_transform  # type: ignore[attr-defined]
+        from anthropic.types import message_create_params
+
+        params = message_create_params.MessageCreateParamsNonStreaming
+        return dict(maybe_transform(body, params) or {})
+    return dict(prepare_request_data(body, location="body") or {})
+
+
+def _keywords() -> frozenset[str]:
+    import inspect
+
+    from anthropic.resources.messages import Messages
+
+    return frozenset(inspect.signature(Messages.create).parameters) - _NOT_BODY
+
+
+def body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, Any]:
+    """``kwargs`` (without ``model`` and the call options) as the ``anthropic`` SDK would
+    send them, checked to be what its ``create()`` takes and JSON. ``where`` names the
+    method in an error, e.g. ``xgen.anthropic_client('claude').messages.create()``."""
+    kwargs = given(kwargs)
+    known = _keywords()
+    unknown = sorted(set(kwargs) - known - {"stream"})
+    if unknown:
+        raise XgenConfigError(
+            f"{where} got an unexpected keyword argument {unknown[0]!r}: the installed "
+            "anthropic SDK's messages.create() does not take it (it takes "
+            f"{', '.join(sorted(known - {'model'}))}); pass what the API takes besides them "
+            "in extra_body={...}"
+        )
+    for name, example in (
+        ("messages", '[{"role": "user", "content": "..."}]'),
+        ("max_tokens", "1024"),
+    ):
+        if name not in kwargs:
+            raise XgenConfigError(f"{where} needs {name}={example} (the API requires it)")
+    _check_messages(kwargs["messages"], where)
+    prepared = _prepared(kwargs)
+    for index, message in enumerate(prepared["messages"]):
+        if not isinstance(message, dict):
+            raise XgenConfigError(
+                f"{where}: message {index} is a {type(message).__name__} "
+                f"({_preview(message)}), not a message; pass a dict such as "
+                '{"role": "user", "content": "..."}'
+            )
+    for name in sorted(prepared):
+        try:
+            canonical_json(prepared[name])
+        except (TypeError, ValueError) as exc:
+            raise XgenConfigError(
+                f"{where}: the parameter {name} is not JSON ({exc}); a recorded call keeps "
+                "its parameters as the anthropic SDK sends them, as JSON values"
+            ) from None
+    return prepared
+
+
+def _check_messages(messages: Any, where: str) -> None:
+    if isinstance(messages, str | bytes):
+        raise XgenConfigError(
+            f"{where}: messages= takes a list of messages, e.g. "
+            f'[{{"role": "user", "content": "..."}}]; got a {type(messages).__name__} '
+            f"({_preview(messages)})"
+        )
+    if isinstance(messages, dict):
+        raise XgenConfigError(
+            f"{where}: messages= takes a list of messages; got one message (a dict): "
+            "put it in a list"
+        )
+
+
+def _preview(value: Any) -> str:
+    text = printable(repr(value))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def last_user(messages: Any) -> str:
+    """What the progress line and a miss show of a call: its last user turn's text (a
+    string, or the text of its text blocks)."""
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    if not users:
+        return ""
+    content = users[-1].get("content", "")
+    if isinstance(content, list):
+        return " ".join(
+            str(b.get("text", "")) for b in content if isinstance(b, dict) and "text" in b
+        )
+    return str(content)
