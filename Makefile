@@ -21,10 +21,11 @@ $(STAMP): pyproject.toml
 	$(PIP) -e '.[local,dev,bench]'
 	touch $(STAMP) $(CORE)
 
-# The plugin alone: enough to replay the committed cassettes, nothing to compile.
+# The plugin (and the anthropic SDK, whose objects the hosted-API demo replays): enough to
+# replay the committed cassettes, nothing to compile.
 $(CORE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) -e .
+	$(PIP) -e '.[anthropic]'
 	touch $(CORE)
 
 install: $(STAMP)
@@ -34,8 +35,10 @@ demo: $(CORE)
 	$(BIN)/pytest examples $(ARGS)
 
 ## demo-live: install the embedded models (builds llama.cpp) and record examples/ anew
+## (the hosted-API demo against the test suite's fake servers, see examples/record_hosted.py)
 demo-live: $(STAMP)
-	$(BIN)/pytest examples --xgen-record-mode=all $(ARGS)
+	$(BIN)/pytest examples --xgen-record-mode=all --ignore=examples/test_hosted_demo.py $(ARGS)
+	$(BIN)/python -m examples.record_hosted
 
 ## test: the test suite, on two workers
 test: $(STAMP)

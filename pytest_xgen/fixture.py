@@ -74,8 +74,9 @@ class Xgen:
 
     def client(self, name: str) -> RecordedClient:
         """An ``openai.OpenAI`` for the application under test, on the configured model
-        ``name``: ``chat.completions.create()`` and ``completions.create()``, recorded and
-        replayed like every other call (streams included)."""
+        ``name``: ``chat.completions.create()``, ``completions.create()`` and
+        ``responses.create()``, recorded and replayed like every other call (streams
+        included). For the ``anthropic`` SDK, see :meth:`anthropic_client`."""
         from pytest_xgen.recording.client import RecordedClient
 
         return RecordedClient(self.model(name))

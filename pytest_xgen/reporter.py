@@ -223,17 +223,38 @@ class XgenReporter:
             )
 
 
+# The parts of a call's tokens the summary line names where not zero, and their words.
+TOKEN_PARTS = (
+    ("reasoning_tokens", "reasoning"),
+    ("cache_read_tokens", "cache read"),
+    ("cache_write_tokens", "cache write"),
+)
+
+
+def _of_which(calls: dict[str, Any], prefix: str = "") -> str:
+    """``of which R reasoning, C cache read, W cache write; `` for the parts of the tokens
+    that are not zero, or nothing."""
+    parts = [
+        f"{calls[prefix + name]} {word}" for name, word in TOKEN_PARTS if calls.get(prefix + name)
+    ]
+    return f"of which {', '.join(parts)}; " if parts else ""
+
+
 def calls_line(calls: dict[str, Any]) -> str:
-    """The summary line of a run's calls: live ones with their tokens and cost, and what the
+    """The summary line of a run's calls: live ones with their tokens (and how many of
+    them were reasoning and prompt-cache tokens, where any) and cost, and what the
     replayed ones took when they were recorded."""
+    live = _of_which(calls)
     line = (
         f"xgen: {calls['live'] + calls['replayed']} model calls: {calls['replayed']} replayed, "
-        f"{calls['live']} live ({calls['tokens']} tokens, cost {money(calls.get('cost', 0))})"
+        f"{calls['live']} live ({calls['tokens']} tokens, {live}"
+        f"cost {money(calls.get('cost', 0))})"
     )
     if calls["replayed"]:
         line += (
             f"; the replayed calls took {calls.get('replayed_tokens', 0)} tokens "
-            f"(cost {money(calls.get('replayed_cost', 0))}) when recorded"
+            f"({_of_which(calls, 'replayed_')}cost {money(calls.get('replayed_cost', 0))}) "
+            "when recorded"
         )
     if calls.get("unpriced"):
         line += f"; no price for {', '.join(calls['unpriced'])} (counted at 0)"

@@ -102,7 +102,7 @@ def _plain(body: dict[str, Any]) -> list[dict[str, str]]:
 class AnthropicServer:
     """Start with :meth:`start` (or as a context manager); stop with :meth:`stop`."""
 
-    def __init__(self, answers: str = "echo") -> None:
+    def __init__(self, answers: str = "echo", *, port: int = 0) -> None:
         if answers not in ("echo", "noisy"):
             raise ValueError(f"answers is echo or noisy, not {answers!r}")
         self.answers = answers
@@ -115,7 +115,7 @@ class AnthropicServer:
         self.arrivals: list[float] = []
         self.cached: set[str] = set()
         self._stopped = False
-        self.httpd = _HTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd = _HTTPServer(("127.0.0.1", port), self._handler())
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

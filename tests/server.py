@@ -236,6 +236,7 @@ class OpenAIServer:
         hang_seconds: float = 3.0,
         max_requests: int | None = None,
         max_lifetime: float | None = None,
+        port: int = 0,
     ) -> None:
         if answers not in ANSWERS:
             raise ValueError(f"answers is one of {ANSWERS}, not {answers!r}")
@@ -271,7 +272,7 @@ class OpenAIServer:
         self.completion_tokens = 0
         self._stopping = threading.Event()
         self._stopped = False
-        self.httpd = _HTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd = _HTTPServer(("127.0.0.1", port), self._handler())
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self._timer: threading.Timer | None = None

@@ -274,6 +274,8 @@ class OpenAIChatModel:
                 if body.get("stream"):
                     chunks = [chunk.to_dict() for chunk in response]
                     return stream_record(kind, chunks)
+                if not hasattr(response, "to_dict"):  # the SDK hands non-JSON back as text
+                    raise MalformedResponse("not a JSON response (wrong content type?)")
                 return raw_record(kind, response.to_dict())
 
         return self._retrying(call)

@@ -37,6 +37,7 @@ from pytest_xgen.errors import (
     RecordingMissError,
     hide_frame,
 )
+from pytest_xgen.models.base import EXTRA_USAGE
 from pytest_xgen.recording import cassettes, miss
 from pytest_xgen.recording.budget import CostBudget
 from pytest_xgen.recording.cost import (
@@ -55,6 +56,18 @@ __tracebackhide__ = hide_frame
 # What the report keeps per test: calls, live calls, tokens and cost of the live calls, and
 # the recorded tokens and cost of the replayed ones.
 PER_TEST = ("calls", "live", "tokens", "cost", "replayed_tokens", "replayed_cost")
+# The parts of those tokens some APIs report (reasoning tokens, prompt-cache reads and
+# writes: :data:`pytest_xgen.models.base.EXTRA_USAGE`), of the live calls and, with the
+# ``replayed_`` prefix, of the replayed ones. Kept per test and in the totals only once one
+# is not zero, so a run of chat completions alone reports what it did before.
+TOKEN_PARTS = EXTRA_USAGE
+PARTS = (*TOKEN_PARTS, *(f"replayed_{name}" for name in TOKEN_PARTS))
+
+
+def token_parts(usage: dict[str, Any]) -> dict[str, int]:
+    """The :data:`TOKEN_PARTS` of a call's ``usage`` that are not zero."""
+    found = {name: int(usage.get(name) or 0) for name in TOKEN_PARTS}
+    return {name: count for name, count in found.items() if count}
 
 
 @dataclass
@@ -63,7 +76,10 @@ class CallStats:
 
     ``tokens`` and ``cost`` are those of live calls; ``replayed_tokens`` and
     ``replayed_cost`` what the replayed calls took when they were recorded (at the prices
-    configured now).
+    configured now). ``parts`` holds the non-zero :data:`PARTS`: how many of those tokens
+    were reasoning tokens (already among the completion tokens) and prompt-cache reads and
+    writes (input tokens the Anthropic API counts apart from the prompt tokens, and
+    ``tokens`` counts with them: every token billed).
     """
 
     replayed: int = 0
@@ -76,8 +92,17 @@ class CallStats:
     events: list[str] = field(default_factory=list)
     per_test: dict[str, dict[str, Any]] = field(default_factory=dict)
     unpriced: set[str] = field(default_factory=set)  # models called without a price
+    parts: dict[str, int] = field(default_factory=dict)
 
-    def count(self, test: str, *, live: bool, tokens: int = 0, cost: float = 0.0) -> None:
+    def count(
+        self,
+        test: str,
+        *,
+        live: bool,
+        tokens: int = 0,
+        cost: float = 0.0,
+        parts: dict[str, int] | None = None,
+    ) -> None:
         entry = self.per_test.setdefault(test, dict.fromkeys(PER_TEST, 0))
         entry["calls"] += 1
         if live:
@@ -93,6 +118,11 @@ class CallStats:
             self.replayed_cost += cost
             entry["replayed_tokens"] += tokens
             entry["replayed_cost"] += cost
+        for name, value in (parts or {}).items():
+            if value:
+                name = name if live else f"replayed_{name}"
+                self.parts[name] = self.parts.get(name, 0) + value
+                entry[name] = entry.get(name, 0) + value
 
     def add(self, other: dict[str, Any]) -> None:
         self.replayed += int(other.get("replayed", 0))
@@ -104,10 +134,14 @@ class CallStats:
         self.rerecorded += int(other.get("rerecorded", 0))
         self.unpriced.update(other.get("unpriced", ()))
         self.events.extend(other.get("events", []))
+        for name in PARTS:
+            if other.get(name):
+                self.parts[name] = self.parts.get(name, 0) + int(other[name])
         for test, counts in other.get("per_test", {}).items():
             entry = self.per_test.setdefault(test, dict.fromkeys(PER_TEST, 0))
-            for name in entry:
-                entry[name] += counts.get(name, 0)
+            for name in (*PER_TEST, *PARTS):
+                if name in entry or counts.get(name):
+                    entry[name] = entry.get(name, 0) + counts.get(name, 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +151,7 @@ class CallStats:
             "cost": self.cost,
             "replayed_tokens": self.replayed_tokens,
             "replayed_cost": self.replayed_cost,
+            **{name: self.parts[name] for name in PARTS if self.parts.get(name)},
             "rerecorded": self.rerecorded,
             "unpriced": sorted(self.unpriced),
             "events": list(self.events),
@@ -272,9 +307,9 @@ class Recorder:
             return None  # re-recorded once per run, then replayed
         entry = self._find(key, site)
         if entry is not None:
-            tokens, cost = self._spent(entry["request"], entry["response"], site)
+            tokens, cost, parts = self._spent(entry["request"], entry["response"], site)
             with self._lock:
-                self.stats.count(site.test, live=False, tokens=tokens, cost=cost)
+                self.stats.count(site.test, live=False, tokens=tokens, cost=cost, parts=parts)
         return entry
 
     @contextlib.contextmanager
@@ -295,14 +330,18 @@ class Recorder:
 
     def _spent(
         self, request: dict[str, Any], response: dict[str, Any], site: CallSite
-    ) -> tuple[int, float]:
-        """The tokens and cost of a made call: its usage, or what it sent and received
-        when the answer has none (:func:`~pytest_xgen.recording.cost.spent_tokens`)."""
+    ) -> tuple[int, float, dict[str, int]]:
+        """The tokens, cost and :func:`token_parts` of a made call: its usage, or what it
+        sent and received when the answer has none
+        (:func:`~pytest_xgen.recording.cost.spent_tokens`). The tokens are the usage's
+        total (with the Anthropic API's cache reads and writes), else its prompt,
+        completion and cache tokens added up: every token the call was billed for."""
         usage = spent_tokens(request, response)
-        total = usage.get("total_tokens") or (
-            int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
+        total = usage.get("total_tokens") or sum(
+            int(usage.get(name) or 0)
+            for name in ("prompt_tokens", "completion_tokens", "cache_read_tokens", "cache_write_tokens")
         )
-        return int(total), spent_cost(request, response, self._price(site))
+        return int(total), spent_cost(request, response, self._price(site)), token_parts(usage)
 
     @property
     def _budget(self) -> CostBudget | None:
@@ -418,7 +457,7 @@ class Recorder:
         except BaseException:
             self._settle_cost(reserved, request, 0.0, site)
             raise
-        tokens, cost = self._spent(request, response, site)
+        tokens, cost, parts = self._spent(request, response, site)
         self._settle_cost(reserved, request, cost, site)
         entry = make_entry(request, response, test=site.test)
         self.store.put(entry)
@@ -426,7 +465,7 @@ class Recorder:
             self._add_pending(site.module, entry)
         with self._lock:
             self._recorded_now.add(key)
-            self.stats.count(site.test, live=True, tokens=tokens, cost=cost)
+            self.stats.count(site.test, live=True, tokens=tokens, cost=cost, parts=parts)
         return entry
 
     def _nearest(self, site: CallSite, request: dict[str, Any]) -> str:

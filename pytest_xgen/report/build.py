@@ -17,6 +17,7 @@ from pytest_xgen.checks.data import digest
 from pytest_xgen.checks.kinds import KINDS
 from pytest_xgen.core.finite import first_nonfinite
 from pytest_xgen.core.gate_metrics import COUNTS, DIFFERENCE, GATE_METRIC, GATE_METRICS, Count
+from pytest_xgen.models.base import EXTRA_USAGE
 from pytest_xgen.report.groups import TRANSFER, in_group
 from pytest_xgen.report.status import row_status
 from pytest_xgen.settings.config import load_schema
@@ -24,6 +25,10 @@ from pytest_xgen.settings.config import load_schema
 if TYPE_CHECKING:
     from pytest_xgen.checks.units import CheckUnits
     from pytest_xgen.settings.config import Settings
+
+# Parts of the tokens some APIs report (reasoning tokens, prompt-cache reads and writes), of
+# the live calls and of the replayed ones: in the report only where not zero.
+TOKEN_PARTS = (*EXTRA_USAGE, *(f"replayed_{name}" for name in EXTRA_USAGE))
 
 FORMAT = "pytest-xgen-report"
 VERSION = 1
@@ -155,6 +160,7 @@ def build_report(
                 "cost": round(stats["cost"], 9),
                 "replayed_tokens": stats["replayed_tokens"],
                 "replayed_cost": round(stats["replayed_cost"], 9),
+                **{name: stats[name] for name in TOKEN_PARTS if stats.get(name)},
                 "unpriced": stats.get("unpriced", []),
                 "cache_hit_rate": stats["replayed"] / calls if calls else None,
             },
@@ -168,7 +174,8 @@ def build_report(
 
 
 def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:
-    """``(name, value)`` pairs for JUnit XML: metrics, interval, calls, tokens, cache hits."""
+    """``(name, value)`` pairs for JUnit XML: metrics, interval, calls, tokens, cache hits,
+    and the reasoning and prompt-cache tokens where not zero."""
     props: list[tuple[str, Any]] = []
     metrics = test_metrics(entry["checks"])
     if metrics is not None:
@@ -195,6 +202,7 @@ def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:
         ("xgen_cost", entry.get("cost", 0)),
         ("xgen_replayed_tokens", entry.get("replayed_tokens", 0)),
     ]
+    props += [(f"xgen_{name}", entry[name]) for name in TOKEN_PARTS if entry.get(name)]
     return props
 
 
