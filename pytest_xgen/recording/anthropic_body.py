@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_xgen.core.printable import printable
 from pytest_xgen.errors import XgenConfigError, hide_frame
-from pytest_xgen.recording.store import canonical_json
+from pytest_xgen.recording.client_body import (
+    check_each_message,
+    check_messages,
+    json_params,
+)
 
 __tracebackhide__ = hide_frame
 
@@ -73,43 +76,11 @@ def body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, Any]:
     ):
         if name not in kwargs:
             raise XgenConfigError(f"{where} needs {name}={example} (the API requires it)")
-    _check_messages(kwargs["messages"], where)
+    check_messages(kwargs["messages"], where)
     prepared = _prepared(kwargs)
-    for index, message in enumerate(prepared["messages"]):
-        if not isinstance(message, dict):
-            raise XgenConfigError(
-                f"{where}: message {index} is a {type(message).__name__} "
-                f"({_preview(message)}), not a message; pass a dict such as "
-                '{"role": "user", "content": "..."}'
-            )
-    for name in sorted(prepared):
-        try:
-            canonical_json(prepared[name])
-        except (TypeError, ValueError) as exc:
-            raise XgenConfigError(
-                f"{where}: the parameter {name} is not JSON ({exc}); a recorded call keeps "
-                "its parameters as the anthropic SDK sends them, as JSON values"
-            ) from None
+    check_each_message(prepared["messages"], where)
+    json_params(prepared, where, "the anthropic SDK")
     return prepared
-
-
-def _check_messages(messages: Any, where: str) -> None:
-    if isinstance(messages, str | bytes):
-        raise XgenConfigError(
-            f"{where}: messages= takes a list of messages, e.g. "
-            f'[{{"role": "user", "content": "..."}}]; got a {type(messages).__name__} '
-            f"({_preview(messages)})"
-        )
-    if isinstance(messages, dict):
-        raise XgenConfigError(
-            f"{where}: messages= takes a list of messages; got one message (a dict): "
-            "put it in a list"
-        )
-
-
-def _preview(value: Any) -> str:
-    text = printable(repr(value))
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def last_user(messages: Any) -> str:

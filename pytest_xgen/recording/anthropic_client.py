@@ -23,6 +23,7 @@ from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.models.anthropic_messages import import_anthropic
 from pytest_xgen.recording.anthropic_body import given
 from pytest_xgen.recording.client import AsyncStream, Stream, UnsupportedCall
+from pytest_xgen.recording.client_body import client_options
 from pytest_xgen.recording.model import RecordedModel
 
 __tracebackhide__ = hide_frame
@@ -198,16 +199,6 @@ class _AsyncMessages(_Messages):
 
 # with_options() keywords: those that go with each call, and those the model's table
 # decides (as patch_anthropic ignores the constructor's).
-_CALL_KEYWORDS = frozenset(
-    {
-        "timeout",
-        "max_retries",
-        "default_headers",
-        "set_default_headers",
-        "default_query",
-        "set_default_query",
-    }
-)
 _TABLE_KEYWORDS = frozenset(
     {
         "api_key",
@@ -260,25 +251,7 @@ class _Client(_Part):
         ``with_options()``: ``timeout``, ``max_retries``, ``default_headers`` and
         ``default_query`` go with the live calls and are never part of a recording; the
         key, ``base_url`` and the other connection settings are the model's table's."""
-        unknown = sorted(set(options) - _CALL_KEYWORDS - _TABLE_KEYWORDS)
-        if unknown:
-            raise XgenConfigError(
-                f"{self._where}.with_options() got an unexpected keyword {unknown[0]!r}; it "
-                f"takes {', '.join(sorted(_CALL_KEYWORDS | _TABLE_KEYWORDS))}"
-            )
-        merged = dict(self._options)
-        for name, key, replace in (
-            ("default_headers", "extra_headers", False),
-            ("set_default_headers", "extra_headers", True),
-            ("default_query", "extra_query", False),
-            ("set_default_query", "extra_query", True),
-        ):
-            if options.get(name) is not None:
-                base = {} if replace else dict(merged.get(key) or {})
-                merged[key] = {**base, **options[name]}
-        for name in ("timeout", "max_retries"):
-            if name in options:
-                merged[name] = options[name]
+        merged = client_options(self._options, options, self._where, _TABLE_KEYWORDS)
         return type(self)(self._model, any_model=self._any_model, where=self._where, options=merged)
 
     copy = with_options

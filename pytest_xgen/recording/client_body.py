@@ -10,13 +10,10 @@ What it would not send as JSON either is a usage error naming the parameter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pytest_xgen.core.printable import printable
 from pytest_xgen.errors import XgenConfigError, hide_frame
-from pytest_xgen.recording import anthropic_body
 from pytest_xgen.recording.store import canonical_json
 
 __tracebackhide__ = hide_frame
@@ -26,20 +23,7 @@ CALL_OPTIONS = ("extra_headers", "extra_query", "timeout")
 call and are never part of a recording (headers and query values may hold credentials)."""
 
 
-@dataclass(frozen=True)
-class ClientKind:
-    """One kind of call a recorded application client makes: the method as errors name it,
-    the parameter holding the text sent (kept in the key under its own name), how the
-    parameters become the body sent (:func:`sdk_body` for the openai kinds), and what the
-    progress line and a miss show of the text."""
-
-    method: str
-    field: str
-    body: Callable[[str, dict[str, Any], str], dict[str, Any]]
-    shown: Callable[[Any], str]
-
-
-def _last_user(messages: Any) -> str:
+def last_user(messages: Any) -> str:
     users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
     return str(users[-1].get("content", "")) if users else ""
 
@@ -76,6 +60,50 @@ def call_options(defaults: dict[str, Any], call: dict[str, Any]) -> dict[str, An
     return {k: v for k, v in options.items() if v is not None or k == "timeout"}
 
 
+CLIENT_CALL_KEYWORDS = frozenset(
+    {
+        "timeout",
+        "max_retries",
+        "default_headers",
+        "set_default_headers",
+        "default_query",
+        "set_default_query",
+    }
+)
+"""What a recorded client's ``with_options()`` keeps for its live calls (never recorded)."""
+
+
+def client_options(
+    current: dict[str, Any], options: dict[str, Any], where: str, table: frozenset[str]
+) -> dict[str, Any]:
+    """The call options of a recorded client's ``with_options(**options)`` over its
+    ``current`` ones, as the SDKs merge them: ``default_headers``/``default_query`` into
+    the calls' ``extra_headers``/``extra_query`` (``set_default_*`` replacing them),
+    ``timeout`` and ``max_retries`` as given. The SDK's connection settings (``table``:
+    the key, ``base_url``, ...) are accepted and left to the model's table; any other
+    keyword is a usage error naming ``where``."""
+    unknown = sorted(set(options) - CLIENT_CALL_KEYWORDS - table)
+    if unknown:
+        raise XgenConfigError(
+            f"{where}.with_options() got an unexpected keyword {unknown[0]!r}; it "
+            f"takes {', '.join(sorted(CLIENT_CALL_KEYWORDS | table))}"
+        )
+    merged = dict(current)
+    for name, key, replace in (
+        ("default_headers", "extra_headers", False),
+        ("set_default_headers", "extra_headers", True),
+        ("default_query", "extra_query", False),
+        ("set_default_query", "extra_query", True),
+    ):
+        if options.get(name) is not None:
+            base = {} if replace else dict(merged.get(key) or {})
+            merged[key] = {**base, **options[name]}
+    for name in ("timeout", "max_retries"):
+        if name in options:
+            merged[name] = options[name]
+    return merged
+
+
 def sdk_body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, Any]:
     """``kwargs`` (without ``model`` and the call options) as the ``openai`` client would
     send them, checked to be JSON. ``where`` names the method in an error, e.g.
@@ -97,25 +125,27 @@ def sdk_body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, Any]:
             ".model_json_schema()}}"
         )
     if kind == "chat":
-        _check_messages(kwargs["messages"], where)
+        check_messages(kwargs["messages"], where)
     body: dict[str, Any] = dict(
         maybe_transform(kwargs, _params_type(kind, bool(kwargs.get("stream")))) or {}
     )
     if kind == "chat":
-        _check_each_message(body["messages"], where)
-    return _json_params(body, where)
+        check_each_message(body["messages"], where)
+    return json_params(body, where)
 
 
-def _json_params(body: dict[str, Any], where: str) -> dict[str, Any]:
+def json_params(
+    body: dict[str, Any], where: str, sender: str = "the openai client"
+) -> dict[str, Any]:
     """``body``, each of whose parameters must be a JSON value (a usage error naming the
-    first that is not)."""
+    first that is not, and ``sender``, what sends them)."""
     for name in sorted(body):
         try:
             canonical_json(body[name])
         except (TypeError, ValueError) as exc:
             raise XgenConfigError(
                 f"{where}: the parameter {name} is not JSON ({exc}); a recorded call keeps "
-                "its parameters as the openai client sends them, as JSON values"
+                f"its parameters as {sender} sends them, as JSON values"
             ) from None
     return body
 
@@ -149,7 +179,7 @@ def responses_body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, A
     if isinstance(kwargs["input"], bytes | dict):
         raise XgenConfigError(
             f"{where}: input= takes a string or a list of input items; got a "
-            f"{type(kwargs['input']).__name__} ({_preview(kwargs['input'])})"
+            f"{type(kwargs['input']).__name__} ({preview(kwargs['input'])})"
         )
     body: dict[str, Any] = dict(maybe_transform(kwargs, typed) or {})
     if isinstance(body["input"], tuple):  # sent as a JSON array
@@ -159,13 +189,13 @@ def responses_body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, A
             if not isinstance(item, dict):
                 raise XgenConfigError(
                     f"{where}: input item {index} is a {type(item).__name__} "
-                    f"({_preview(item)}), not an item; pass a dict such as "
+                    f"({preview(item)}), not an item; pass a dict such as "
                     '{"role": "user", "content": "..."} or an output item of a response'
                 )
-    return _json_params(body, where)
+    return json_params(body, where)
 
 
-def _input_shown(value: Any) -> str:
+def input_shown(value: Any) -> str:
     """What a progress line and a miss show of a Responses ``input``: the text of its last
     user message (or the string itself)."""
     if isinstance(value, str):
@@ -177,12 +207,12 @@ def _input_shown(value: Any) -> str:
     return str(content)
 
 
-def _check_messages(messages: Any, where: str) -> None:
+def check_messages(messages: Any, where: str) -> None:
     if isinstance(messages, str | bytes):
         raise XgenConfigError(
             f"{where}: messages= takes a list of messages, e.g. "
             f'[{{"role": "user", "content": "..."}}]; got a {type(messages).__name__} '
-            f"({_preview(messages)})"
+            f"({preview(messages)})"
         )
     if isinstance(messages, dict):
         raise XgenConfigError(
@@ -191,7 +221,7 @@ def _check_messages(messages: Any, where: str) -> None:
         )
 
 
-def _check_each_message(messages: Any, where: str) -> None:
+def check_each_message(messages: Any, where: str) -> None:
     if not isinstance(messages, list):
         raise XgenConfigError(
             f"{where}: messages= takes a list of messages; got {type(messages).__name__}"
@@ -200,23 +230,11 @@ def _check_each_message(messages: Any, where: str) -> None:
         if not isinstance(message, dict):
             raise XgenConfigError(
                 f"{where}: message {index} is a {type(message).__name__} "
-                f"({_preview(message)}), not a message; pass a dict such as "
+                f"({preview(message)}), not a message; pass a dict such as "
                 '{"role": "user", "content": "..."} or a message object of the response'
             )
 
 
-def _preview(value: Any) -> str:
+def preview(value: Any) -> str:
     text = printable(repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-CLIENT_KINDS: dict[str, ClientKind] = {
-    "chat": ClientKind("chat.completions.create()", "messages", sdk_body, _last_user),
-    "completion": ClientKind("completions.create()", "prompt", sdk_body, str),
-    "responses": ClientKind("responses.create()", "input", responses_body, _input_shown),
-    "messages": ClientKind(
-        "messages.create()", "messages", anthropic_body.body, anthropic_body.last_user
-    ),
-}
-"""The recorded clients' kinds of call, by the ``kind`` that
-:meth:`pytest_xgen.recording.model.RecordedModel.client_call` and a model's ``raw()`` take."""

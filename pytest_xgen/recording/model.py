@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.models.base import ChatModel, ChatResult, CompletionResult, Message
 from pytest_xgen.models.redaction import remember
-from pytest_xgen.recording.client_body import CALL_OPTIONS, CLIENT_KINDS, call_options, given
+from pytest_xgen.recording.client_body import CALL_OPTIONS, call_options, given
+from pytest_xgen.recording.client_kinds import CLIENT_KINDS
 from pytest_xgen.recording.recorder import CallSite
 from pytest_xgen.recording.secrets import masked
 from pytest_xgen.recording.store import build_request

@@ -13,7 +13,7 @@ from pytest_xgen.models.openai_chat import MalformedResponse
 from pytest_xgen.models.openai_responses import response_result, responses_params
 from pytest_xgen.models.responses_answer import events_record, failure, response_record
 from pytest_xgen.recording import cost, derived
-from pytest_xgen.recording.client_body import CLIENT_KINDS
+from pytest_xgen.recording.client_kinds import CLIENT_KINDS
 from tests.responses_server import events, response
 
 USAGE = {"prompt_tokens": 7, "completion_tokens": 5}
