@@ -173,6 +173,19 @@ def maker(e: Explanation, generator: str | None) -> str:
     return str(generator) if e.origin == "generator" and generator else e.origin
 
 
+# The parts of an answer only one API gives, and that API (as model identities name it):
+# the account of a check says where a generator's explanation came from.
+SOURCE_API = {"thinking": "anthropic", "reasoning summary": "openai-responses"}
+
+
+def came_from(e: Explanation) -> str:
+    """The part of the generator's answer the explanation came from, with the API that
+    gives it where only one does: ``thinking (anthropic)``, ``reasoning summary
+    (openai-responses)``, ``text``."""
+    api = SOURCE_API.get(e.source)
+    return f"{e.source} ({api})" if api else e.source
+
+
 def explain(result: TransferResult) -> str:
     o = result.options
     e = result.explanation
@@ -185,7 +198,7 @@ def explain(result: TransferResult) -> str:
     if e.origin in ("generator", "ensemble"):
         lines.append(
             f"generator {e.generator} answered {show(e.answer)}{expected}; explanation from "
-            f"its {e.source}, {removed}"
+            f"its {came_from(e)}, {removed}"
         )
     else:
         made = "given to the check" if e.origin == "given" else f"made by {e.generator}"

@@ -337,10 +337,8 @@ class Recorder:
         total (with the Anthropic API's cache reads and writes), else its prompt,
         completion and cache tokens added up: every token the call was billed for."""
         usage = spent_tokens(request, response)
-        total = usage.get("total_tokens") or sum(
-            int(usage.get(name) or 0)
-            for name in ("prompt_tokens", "completion_tokens", "cache_read_tokens", "cache_write_tokens")
-        )
+        billed = ("prompt_tokens", "completion_tokens", "cache_read_tokens", "cache_write_tokens")
+        total = usage.get("total_tokens") or sum(int(usage.get(name) or 0) for name in billed)
         return int(total), spent_cost(request, response, self._price(site)), token_parts(usage)
 
     @property

@@ -167,10 +167,37 @@ def build_report(
             "workers": workers,
         },
         "tests": [
-            {"nodeid": nodeid, **entry, "metrics": test_metrics(entry["checks"])}
+            {
+                "nodeid": nodeid,
+                **entry,
+                "checks": with_apis(entry["checks"], identities, model_map),
+                "metrics": test_metrics(entry["checks"]),
+            }
             for nodeid, entry in sorted(tests.items())
         ],
     }
+
+
+def with_apis(
+    checks: Sequence[dict[str, Any]],
+    identities: Mapping[str, Mapping[str, str]],
+    model_map: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """``checks`` with, in each explanation its generator model made, the ``api`` that model
+    speaks (``anthropic``, ``openai-responses``: the ``api`` of the identity of its table,
+    the one the model map puts in its place if any), beside the part of its answer the
+    explanation came from (``source``). Models of the OpenAI-compatible chat API, whose
+    identity names no api, add nothing."""
+    found = []
+    for check in checks:
+        explanation = check.get("explanation")
+        generator = str(check.get("generator"))
+        table = (model_map or {}).get(generator, generator)
+        api = identities.get(table, {}).get("api")
+        if isinstance(explanation, dict) and explanation.get("origin") == "generator" and api:
+            check = {**check, "explanation": {**explanation, "api": api}}
+        found.append(check)
+    return found
 
 
 def junit_properties(entry: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -31,9 +31,11 @@ def render_transfer(check: Mapping[str, Any]) -> str:
     parts = [meta(check, with_generator=True), f"<h5>Prompt</h5>{pre(str(check['prompt']))}"]
     parts.append(perturbation(check.get("perturbation")))
     struck, missing = strike_removed(str(explanation["output"]), explanation.get("removed", []))
+    # Which part of the answer it came from, and the API of the generator that made it.
+    came = ", ".join(str(explanation[k]) for k in ("source", "api") if explanation.get(k))
     parts.append(
         f'<h5>Explanation <span class="small muted">from {e(check["generator"])}'
-        f" ({e(explanation.get('source', ''))}); answer stripped by"
+        f" ({e(came)}); answer stripped by"
         f" {e(explanation.get('method', ''))}; the generator's answer:"
         f" <code>{e(answer(explanation.get('answer')))}</code></span></h5>"
         f'<pre class="text explanation">{struck}</pre>'
