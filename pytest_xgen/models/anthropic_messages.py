@@ -18,14 +18,18 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_xgen.core import finite
 from pytest_xgen.errors import ModelCallError, XgenConfigError, hide_frame
 from pytest_xgen.models import call_errors
 from pytest_xgen.models.base import ChatResult, CompletionResult, Message, Usage
-from pytest_xgen.models.openai_chat import MalformedResponse, endpoint_identity, redact_url
+from pytest_xgen.models.call_errors import (
+    MalformedResponse,
+    endpoint_identity,
+    malformed_on_error,
+    redact_url,
+)
 from pytest_xgen.models.redaction import MIN_LENGTH, guard_logs, redact
 
 __tracebackhide__ = hide_frame
@@ -153,15 +157,7 @@ class AnthropicModel:
         timeout: float = 120.0,
         max_retries: int = 2,
     ) -> None:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(base_url)
-        if parts.username is not None or parts.password is not None or parts.query:
-            raise XgenConfigError(
-                f"model {name!r}: base_url {redact_url(base_url)} carries credentials or a "
-                "query string, which would be echoed in errors; give the endpoint alone, and "
-                "the key through api_key_env"
-            )
+        call_errors.check_base_url(name, base_url)
         self.name = name
         self.base_url = base_url
         self.model = model
@@ -235,7 +231,7 @@ class AnthropicModel:
             kwargs = request_of(messages, merged, create_keywords(import_anthropic("")))
             with self._translate_errors():
                 message = client.messages.create(model=self.model, **kwargs)
-            with _malformed_on_error():
+            with malformed_on_error():
                 return chat_result(message.to_dict(), self.model)
 
         return call_errors.retrying(call, self._where, self.max_retries, self.redact)
@@ -270,7 +266,7 @@ class AnthropicModel:
                     whole = response.to_dict()
             if body.get("stream"):
                 events = _read_events(response)
-            with _malformed_on_error():
+            with malformed_on_error():
                 return events_record(events) if body.get("stream") else message_record(whole)
 
         return call_errors.retrying(call, self._where, self.max_retries, self.redact)
@@ -366,16 +362,6 @@ def _detail(exc: Any) -> str:
     if isinstance(error, dict) and isinstance(error.get("message"), str):
         return str(error["message"])
     return str(getattr(exc, "message", exc))
-
-
-@contextlib.contextmanager
-def _malformed_on_error() -> Iterator[None]:
-    try:
-        yield
-    except (MalformedResponse, finite.NumberError, ModelCallError):
-        raise
-    except (AttributeError, TypeError, IndexError, KeyError, ValueError) as exc:
-        raise MalformedResponse(f"{type(exc).__name__}: {call_errors.short(str(exc))}") from None
 
 
 # -- answers --------------------------------------------------------------------------------

@@ -9,14 +9,15 @@ made, and what to do. The texts here are those of the OpenAI-compatible path
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from pytest_xgen.core import finite
 from pytest_xgen.errors import ModelCallError, XgenConfigError, hide_frame
-from pytest_xgen.models.openai_chat import MalformedResponse
 from pytest_xgen.models.redaction import MIN_LENGTH, redact, remember
 
 __tracebackhide__ = hide_frame
@@ -24,6 +25,55 @@ __tracebackhide__ = hide_frame
 _R = TypeVar("_R")
 _FIRST_BACKOFF = 0.5
 _MAX_BACKOFF = 8.0
+
+
+class MalformedResponse(Exception):
+    """The endpoint answered, but not with a usable answer (retried, then reported)."""
+
+
+@contextlib.contextmanager
+def malformed_on_error() -> Iterator[None]:
+    """Reading an answer: a missing or mistyped part of it is a :class:`MalformedResponse`."""
+    try:
+        yield
+    except (MalformedResponse, finite.NumberError, ModelCallError):
+        raise
+    except (AttributeError, TypeError, IndexError, KeyError, ValueError) as exc:
+        raise MalformedResponse(f"{type(exc).__name__}: {short(str(exc))}") from None
+
+
+def endpoint_identity(base_url: str) -> str:
+    """``host[:port]/path`` of ``base_url`` with scheme, credentials and query removed."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{host}{parts.path.rstrip('/')}"
+
+
+def redact_url(base_url: str) -> str:
+    """``base_url`` safe to print: user info and query string dropped."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{endpoint_identity(base_url)}" if parts.scheme else base_url
+
+
+def check_base_url(model: str, base_url: str) -> None:
+    """A ``base_url`` with credentials or a query string is a clear
+    :class:`XgenConfigError`: either would be echoed in errors (and credentials would
+    replace the key)."""
+    parts = urlsplit(base_url)
+    if parts.username is not None or parts.password is not None:
+        raise XgenConfigError(
+            f"model {model!r}: base_url {redact_url(base_url)} carries credentials "
+            "(user:password@); they would replace the API key and be echoed in errors. "
+            "Put the key in an environment variable named by api_key_env"
+        )
+    if parts.query or parts.fragment:
+        raise XgenConfigError(
+            f"model {model!r}: base_url {redact_url(base_url)} has a query string or "
+            "fragment, which the client would join into every request path (and echo in "
+            "errors); give the endpoint without it, and the key through api_key_env"
+        )
 
 
 def read_secret(model: str, env: str) -> str:

@@ -6,19 +6,25 @@ same class pointed at the managed server on 127.0.0.1.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
-from urllib.parse import urlsplit
 
 from pytest_xgen.core import finite
-from pytest_xgen.errors import ModelCallError, XgenConfigError, hide_frame
+from pytest_xgen.errors import ModelCallError, hide_frame
+from pytest_xgen.models import call_errors
 from pytest_xgen.models.base import ChatResult, CompletionResult, Message, Usage, split_reasoning
-from pytest_xgen.models.redaction import MIN_LENGTH, guard_logs, redact, remember
+from pytest_xgen.models.call_errors import (
+    MalformedResponse,
+    cause,
+    endpoint_identity,
+    malformed_on_error,
+    redact_url,
+    short,
+)
+from pytest_xgen.models.redaction import MIN_LENGTH, guard_logs, redact
 from pytest_xgen.models.responses_answer import (
     TERMINAL_EVENTS,
     events_record,
@@ -33,8 +39,6 @@ if TYPE_CHECKING:
 
 _R = TypeVar("_R")
 _CLIENT_LOCK = threading.Lock()
-_FIRST_BACKOFF = 0.5
-_MAX_BACKOFF = 8.0
 
 # Keyword arguments the client's ``create`` methods accept; anything else goes in extra_body.
 _CHAT_KWARGS = frozenset(
@@ -67,21 +71,6 @@ _COMPLETION_KWARGS = frozenset(
         "logit_bias",
     }
 )
-
-
-def endpoint_identity(base_url: str) -> str:
-    """``host[:port]/path`` of ``base_url`` with scheme, credentials and query removed."""
-    parts = urlsplit(base_url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{host}{parts.path.rstrip('/')}"
-
-
-def redact_url(base_url: str) -> str:
-    """``base_url`` safe to print: user info and query string dropped."""
-    parts = urlsplit(base_url)
-    return f"{parts.scheme}://{endpoint_identity(base_url)}" if parts.scheme else base_url
 
 
 def split_params(params: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
@@ -121,19 +110,7 @@ class OpenAIChatModel:
         identity: dict[str, str] | None = None,
         headers_env: dict[str, str] | None = None,
     ) -> None:
-        parts = urlsplit(base_url)
-        if parts.username is not None or parts.password is not None:
-            raise XgenConfigError(
-                f"model {name!r}: base_url {redact_url(base_url)} carries credentials "
-                "(user:password@); they would replace the API key and be echoed in errors. "
-                "Put the key in an environment variable named by api_key_env"
-            )
-        if parts.query or parts.fragment:
-            raise XgenConfigError(
-                f"model {name!r}: base_url {redact_url(base_url)} has a query string or "
-                "fragment, which the client would join into every request path (and echo in "
-                "errors); give the endpoint without it, and the key through api_key_env"
-            )
+        call_errors.check_base_url(name, base_url)
         self.name = name
         self.base_url = base_url
         self.model = model
@@ -161,27 +138,7 @@ class OpenAIChatModel:
         return self._secret(self.api_key_env)
 
     def _secret(self, env: str) -> str:
-        value = os.environ.get(env)
-        if not value:
-            raise XgenConfigError(
-                f"model {self.name!r}: the environment variable {env} is not set; "
-                f"export {env}=<your key> (or replay the recording with "
-                "--xgen-record-mode=none)"
-            )
-        if value != value.strip() or not value.isascii() or not value.isprintable():
-            # httpx would refuse the header and print it, key and all.
-            problem = (
-                "begins or ends with whitespace (a trailing newline?)"
-                if value != value.strip()
-                else "has characters an HTTP header cannot carry (non-ASCII or control)"
-            )
-            raise XgenConfigError(
-                f"model {self.name!r}: the key in {env} {problem}; set the "
-                "variable to the key alone"
-            )
-        if len(value) >= MIN_LENGTH:  # a placeholder ("EMPTY") is no secret
-            remember([value], declared=True)
-        return value
+        return call_errors.read_secret(self.name, env)
 
     def _get_client(self) -> openai.OpenAI:
         key = self._api_key()
@@ -224,7 +181,7 @@ class OpenAIChatModel:
                     options={"extra_json": extra} if extra else {},
                     cast_to=dict,
                 )
-            with _malformed_on_error():
+            with malformed_on_error():
                 return _chat_result(response, self.model)
 
         return self._retrying(call)
@@ -237,7 +194,7 @@ class OpenAIChatModel:
                 response = self._get_client().completions.create(
                     model=self.model, prompt=prompt, **kwargs
                 )
-            with _malformed_on_error():
+            with malformed_on_error():
                 return _completion_result(response, self.model)
 
         return self._retrying(call)
@@ -310,7 +267,7 @@ class OpenAIChatModel:
             raise ModelCallError(
                 self.redact(
                     f"model {self.name!r} at {redact_url(self.base_url)} answered that the "
-                    f"response failed ({_short(failed)}); nothing was recorded. Check the "
+                    f"response failed ({short(failed)}); nothing was recorded. Check the "
                     "model name and parameters, or the endpoint's status"
                 )
             )
@@ -319,29 +276,8 @@ class OpenAIChatModel:
         """``call()``, again after a malformed answer (truncated JSON, no choices, a wrong
         content type): the client itself retries only HTTP and connection errors, and a
         garbled answer is as transient as a 503."""
-        for attempt in range(self.max_retries + 1):
-            try:
-                return call()
-            except MalformedResponse as exc:
-                if attempt == self.max_retries:
-                    raise ModelCallError(
-                        self.redact(
-                            f"model {self.name!r} at {redact_url(self.base_url)} sent a "
-                            f"malformed response ({exc}) after {self.max_retries} retries; "
-                            "check the endpoint and its logs"
-                        )
-                    ) from None
-                time.sleep(min(_MAX_BACKOFF, _FIRST_BACKOFF * 2**attempt))
-            except finite.NumberError as exc:
-                # Not retried: an endpoint that counts tokens wrong does it every time.
-                raise ModelCallError(
-                    self.redact(
-                        f"model {self.name!r} at {redact_url(self.base_url)} answered with a "
-                        f"number no answer can have: {exc}; nothing was recorded. Check the "
-                        "endpoint (or a proxy in front of it) and its logs"
-                    )
-                ) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        where = f"model {self.name!r} at {redact_url(self.base_url)}"
+        return call_errors.retrying(call, where, self.max_retries, self.redact)
 
     def redact(self, text: str) -> str:
         """``text`` with every value sent that may be secret, should an endpoint echo it,
@@ -375,56 +311,28 @@ class _ErrorTranslator:
         import openai
 
         where = f"model {self.model.name!r} at {redact_url(self.model.base_url)}"
-        retries = f"after {self.model.max_retries} retries"
         if isinstance(exc, openai.APITimeoutError):
-            message = (
-                f"{where} did not answer within {self.model.timeout:g}s {retries}; "
-                "raise --xgen-timeout or check that the server is up"
-            )
+            message = call_errors.timed_out(where, self.model.timeout, self.model.max_retries)
         elif isinstance(exc, openai.APIConnectionError):
-            message = (
-                f"{where} is unreachable {retries} ({_cause(exc)}); check base_url and that "
-                "the server is running, or replay with --xgen-record-mode=none"
-            )
+            message = call_errors.unreachable(where, self.model.max_retries, cause(exc))
         elif isinstance(exc, openai.RateLimitError):
-            message = (
-                f"{where} is rate limiting (HTTP 429) {retries}; raise --xgen-max-retries, "
-                "lower the concurrency, or try again later"
-            )
+            message = call_errors.rate_limited(where, self.model.max_retries)
         elif isinstance(exc, openai.AuthenticationError):
-            message = (
-                f"{where} rejected the credentials (HTTP 401); check the key in "
-                f"{self.model.api_key_env or 'api_key_env'}"
-            )
+            message = call_errors.rejected_credentials(where, self.model.api_key_env)
         elif isinstance(exc, openai.APIStatusError):
-            message = (
-                f"{where} answered HTTP {exc.status_code} {retries}: {_short(exc.message)}; "
-                "check the model name and parameters, or the endpoint's status"
+            message = call_errors.answered(
+                where, exc.status_code, self.model.max_retries, exc.message
             )
         elif isinstance(exc, json.JSONDecodeError):
             # A cut-off body: as transient as a dropped connection, so it is retried.
-            raise MalformedResponse(f"not valid JSON: {_short(str(exc))}") from None
+            raise MalformedResponse(f"not valid JSON: {short(str(exc))}") from None
         elif isinstance(exc, openai.APIResponseValidationError | openai.APIError):
-            raise MalformedResponse(_short(str(exc))) from None
+            raise MalformedResponse(short(str(exc))) from None
         elif isinstance(exc, ValueError | KeyError | TypeError) and "json" in str(exc).lower():
-            raise MalformedResponse(f"not valid JSON: {_short(str(exc))}") from None
+            raise MalformedResponse(f"not valid JSON: {short(str(exc))}") from None
         else:
             return False
         raise ModelCallError(self.model.redact(message)) from None
-
-
-class MalformedResponse(Exception):
-    """The endpoint answered, but not with a usable completion (retried, then reported)."""
-
-
-@contextlib.contextmanager
-def _malformed_on_error() -> Iterator[None]:
-    try:
-        yield
-    except (MalformedResponse, finite.NumberError):
-        raise
-    except (AttributeError, TypeError, IndexError, KeyError, ValueError) as exc:
-        raise MalformedResponse(f"{type(exc).__name__}: {_short(str(exc))}") from None
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -492,7 +400,7 @@ def _read_events(stream: Any) -> list[dict[str, Any]]:
             events.append(event.to_dict())
     except openai.APIConnectionError as exc:
         raise MalformedResponse(
-            f"the stream was cut off after {len(events)} events ({_cause(exc)})"
+            f"the stream was cut off after {len(events)} events ({cause(exc)})"
         ) from None
     finally:
         stream.close()
@@ -502,18 +410,6 @@ def _read_events(stream: Any) -> list[dict[str, Any]]:
             "response.completed"
         )
     return events
-
-
-def _cause(exc: BaseException) -> str:
-    cause = exc.__cause__ or exc.__context__
-    return _short(str(cause) if cause else str(exc))
-
-
-def _short(text: str, limit: int = 200) -> str:
-    """``text`` on one line and at most ``limit`` characters, every value that may be
-    secret removed first (cut first, half a key would be left)."""
-    text = " ".join(redact(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _reasoning_field(message: Any) -> str:

@@ -16,13 +16,13 @@ from typing import Any
 
 from pytest_xgen.errors import XgenConfigError, hide_frame
 from pytest_xgen.models.base import ChatResult, CompletionResult, Message
-from pytest_xgen.models.openai_chat import (
+from pytest_xgen.models.call_errors import (
     MalformedResponse,
-    OpenAIChatModel,
-    _malformed_on_error,
     endpoint_identity,
+    malformed_on_error,
     redact_url,
 )
+from pytest_xgen.models.openai_chat import OpenAIChatModel
 from pytest_xgen.models.responses_answer import (
     finish_reason,
     output_text,
@@ -160,7 +160,7 @@ class OpenAIResponsesModel(OpenAIChatModel):
                     options={"extra_json": extra} if extra else {},
                     cast_to=dict,
                 )
-            with _malformed_on_error():
+            with malformed_on_error():
                 self._refuse_failed(response)
                 return response_result(response, self.model)
 

@@ -51,8 +51,8 @@ def test_an_html_page_every_time_is_a_clear_error_and_nothing_is_recorded(
     result.stdout.fnmatch_lines(
         [
             f"*ModelCallError: model 'echo' at http://{fake.endpoint} sent a malformed response "
-            "(not a JSON response (wrong content type?)) after 1 retries; check the endpoint "
-            "and its logs"
+            "(not a JSON response (wrong content type?)) after 1 retries; nothing was recorded. "
+            "Check the endpoint and its logs"
         ]
     )
     result.stdout.no_fnmatch_line("*AttributeError*")

@@ -37,9 +37,9 @@ EXHAUSTED = {
     "http_503": "answered HTTP 503 after 1 retries: *; check the model name and parameters, or the endpoint's status",
     "hang": "did not answer within 1s after 1 retries; raise --xgen-timeout or check that the server is up",
     "drop": "is unreachable after 1 retries (Server disconnected without sending a response.); check base_url and that the server is running*",
-    "truncated": "sent a malformed response (*) after 1 retries; check the endpoint and its logs",
-    "no_choices": "sent a malformed response (no choices) after 1 retries; check the endpoint and its logs",
-    "html": "sent a malformed response (*) after 1 retries; check the endpoint and its logs",
+    "truncated": "sent a malformed response (*) after 1 retries; nothing was recorded. Check the endpoint and its logs",
+    "no_choices": "sent a malformed response (no choices) after 1 retries; nothing was recorded. Check the endpoint and its logs",
+    "html": "sent a malformed response (*) after 1 retries; nothing was recorded. Check the endpoint and its logs",
 }
 
 

@@ -18,7 +18,7 @@ from pytest_xgen.models.anthropic_messages import (
     request_of,
     usage_of,
 )
-from pytest_xgen.models.openai_chat import MalformedResponse
+from pytest_xgen.models.call_errors import MalformedResponse
 from pytest_xgen.recording.cost import (
     call_cost,
     completion_estimate,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_xgen.errors import CassetteError
-from pytest_xgen.models.openai_chat import endpoint_identity, redact_url
+from pytest_xgen.models.call_errors import endpoint_identity, redact_url
 from pytest_xgen.recording.store import (
     KEY_FORMAT,
     Store,

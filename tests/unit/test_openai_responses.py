@@ -9,7 +9,7 @@ import pytest
 
 from pytest_xgen.core import finite
 from pytest_xgen.errors import XgenConfigError
-from pytest_xgen.models.openai_chat import MalformedResponse
+from pytest_xgen.models.call_errors import MalformedResponse
 from pytest_xgen.models.openai_responses import response_result, responses_params
 from pytest_xgen.models.responses_answer import events_record, failure, response_record
 from pytest_xgen.recording import cost, derived

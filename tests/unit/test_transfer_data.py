@@ -180,3 +180,27 @@ def test_an_ensemble_and_its_generators() -> None:
     ]
     assert [s["generator"] for s in found["singles"]] == ["g1", "g2"]
     assert all(s["consistency"] is not None for s in found["singles"])
+
+
+def test_whose_answer_a_single_evaluator_is_compared_with() -> None:
+    from dataclasses import replace
+
+    from pytest_xgen.checks.transfer_report import answer_source, came_from
+
+    ask = scripted({"a": [7], "b": [7]}, {"a": [7], "b": [7]})
+    made = transfer.check("q", check_options(samples=1), SPEC, None, ask, extract).explanation
+    assert answer_source(made) == "the generator gen's answer"
+    assert answer_source(replace(made, origin="given")) == (
+        "the explanation's answer (an explanation given to the check)"
+    )
+    assert answer_source(replace(made, origin="ensemble")) == (
+        "the explanation's answer (an ensembled explanation)"
+    )
+    assert answer_source(replace(made, origin="callable t")) == (
+        "the explanation's answer (made by callable t)"
+    )
+    assert came_from(made) == "text"
+    assert came_from(replace(made, source="thinking")) == "thinking (anthropic)"
+    assert came_from(replace(made, source="reasoning summary")) == (
+        "reasoning summary (openai-responses)"
+    )
