@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_xgen.core.printable import money, printable
+from pytest_xgen.core.printable import money, printable, tokens_of_which
 from pytest_xgen.files import relative as _rel
 
 if TYPE_CHECKING:
@@ -223,21 +223,10 @@ class XgenReporter:
             )
 
 
-# The parts of a call's tokens the summary line names where not zero, and their words.
-TOKEN_PARTS = (
-    ("reasoning_tokens", "reasoning"),
-    ("cache_read_tokens", "cache read"),
-    ("cache_write_tokens", "cache write"),
-)
-
-
 def _of_which(calls: dict[str, Any], prefix: str = "") -> str:
-    """``of which R reasoning, C cache read, W cache write; `` for the parts of the tokens
-    that are not zero, or nothing."""
-    parts = [
-        f"{calls[prefix + name]} {word}" for name, word in TOKEN_PARTS if calls.get(prefix + name)
-    ]
-    return f"of which {', '.join(parts)}; " if parts else ""
+    """``of which R reasoning, C cache read, W cache write; `` or nothing."""
+    parts = tokens_of_which(calls, prefix)
+    return f"{parts}; " if parts else ""
 
 
 def calls_line(calls: dict[str, Any]) -> str:

@@ -49,3 +49,21 @@ def money(amount: float) -> str:
         return f"{amount:.2f}"
     digits = 3 - math.floor(math.log10(amount))
     return f"{amount:.{digits}f}".rstrip("0").rstrip(".")
+
+
+# The parts of a run's tokens that summaries name where not zero, and their words.
+TOKEN_PARTS = (
+    ("reasoning_tokens", "reasoning"),
+    ("cache_read_tokens", "cache read"),
+    ("cache_write_tokens", "cache write"),
+)
+
+
+def tokens_of_which(counts: dict[str, object], prefix: str = "") -> str:
+    """``of which R reasoning, C cache read, W cache write`` for the parts of a run's
+    tokens (``prefix`` + name in ``counts``: ``replayed_`` for the replayed calls') that are
+    not zero, or ``""``."""
+    parts = [
+        f"{counts[prefix + name]} {word}" for name, word in TOKEN_PARTS if counts.get(prefix + name)
+    ]
+    return f"of which {', '.join(parts)}" if parts else ""

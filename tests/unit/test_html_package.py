@@ -45,6 +45,17 @@ def test_a_report_with_every_kind_of_check_renders_as_the_golden_page() -> None:
     golden("every-kind.html", render_html(doc))
 
 
+def test_the_page_names_the_reasoning_and_cache_tokens_of_a_run_that_has_them() -> None:
+    doc = every_kind()
+    assert "of which" not in render_html(doc)  # a run without them: no words about them
+    doc["run"]["calls"].update(
+        tokens=290, reasoning_tokens=12, cache_read_tokens=100, replayed_cache_write_tokens=7
+    )
+    page = render_html(doc)
+    assert "290 live (of which 12 reasoning, 100 cache read)" in page
+    assert "replayed (of which 7 cache write)" in page
+
+
 @pytest.mark.parametrize("name", ["page.css", "page.js"])
 def test_the_style_sheet_and_the_script_are_package_data_the_page_inlines(name: str) -> None:
     resource = files("pytest_xgen.report.html").joinpath(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pytest_xgen.core.printable import money
+from pytest_xgen.core.printable import money, tokens_of_which
 from pytest_xgen.report.html.charts import scaled_td
 from pytest_xgen.report.html.escape import DASH, e, rate, signed
 from pytest_xgen.report.html.parts import VERDICT_MARK, outcome_tag, verdict_badge
@@ -32,7 +32,8 @@ def header(report: Mapping[str, Any]) -> str:
         ("Cache hit rate", DASH if hit is None else f"{hit:.0%}"),
         (
             "Tokens",
-            f"{calls.get('tokens', 0):,} live, {calls.get('replayed_tokens', 0):,} replayed",
+            f"{calls.get('tokens', 0):,} live{_parts(calls)}, "
+            f"{calls.get('replayed_tokens', 0):,} replayed{_parts(calls, 'replayed_')}",
         ),
         (
             "Cost",
@@ -165,3 +166,9 @@ def overview(report: Mapping[str, Any]) -> str:
         " <code>@pytest.mark.transfers</code>); where none did, the checks were measured,"
         " not asserted; a test that stopped on an error has no verdict.</p></section>"
     )
+
+
+def _parts(calls: Mapping[str, Any], prefix: str = "") -> str:
+    """`` (of which 12 reasoning, ...)`` where the run's tokens have such parts."""
+    parts = tokens_of_which(dict(calls), prefix)
+    return f" ({parts})" if parts else ""
