@@ -107,3 +107,43 @@ def test_require_real_turns_a_skipped_real_test_into_a_failure(
         result.stdout.fnmatch_lines(["*XGEN_REQUIRE_REAL=1 but this real-path test skipped*"])
     else:
         result.assert_outcomes(skipped=2)
+
+
+def test_the_fixture_belongs_to_the_test_that_asks_for_it_however_it_asks(
+    pytester: pytest.Pytester,
+) -> None:
+    # Requested as an argument, through another fixture, or by name from the test's body;
+    # and in a test that runs pytest inside itself, before and after the inner run.
+    pytester.makepyfile(
+        test_inner="""
+        def test_inner(xgen):
+            assert xgen.test.endswith("test_inner.py::test_inner")
+        """,
+        test_outer="""
+        import pytest
+
+        pytest_plugins = ["pytester"]
+
+
+        @pytest.fixture
+        def wrapped(xgen):
+            return xgen
+
+
+        def test_argument(xgen):
+            assert xgen.test.endswith("::test_argument")
+
+
+        def test_through_a_fixture(wrapped):
+            assert wrapped.test.endswith("::test_through_a_fixture")
+
+
+        def test_by_name(request, pytester):
+            pytester.copy_example("test_inner.py")
+            pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+            xgen = request.getfixturevalue("xgen")
+            assert xgen.test.endswith("test_outer.py::test_by_name")
+        """,
+    )
+    result = pytester.runpytest("-p", "no:randomly", "test_outer.py")
+    result.assert_outcomes(passed=3)
