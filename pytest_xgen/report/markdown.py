@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pytest_xgen.core.printable import money, printable, rate
+from pytest_xgen.core.printable import money, printable, rate, tokens_of_which
 from pytest_xgen.report.groups import INTERVENTIONS, TRANSFER, in_group
 from pytest_xgen.report.markdown_limits import COMMENT_LIMIT, MIN_LIMIT
 from pytest_xgen.report.status import check_status, label, needs_look, rank, row_status, tally
@@ -309,13 +309,20 @@ def _p(value: float | None) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _parts(calls: dict[str, Any], prefix: str = "") -> str:
+    """`` (of which 12 reasoning, ...)`` where the run's tokens have such parts."""
+    parts = tokens_of_which(calls, prefix)
+    return f" ({parts})" if parts else ""
+
+
 def _totals(doc: dict[str, Any], cut: _Cut) -> list[str]:
     calls = doc["run"]["calls"]
     line = (
         f"Model calls: {calls['live'] + calls['replayed']} ({calls['replayed']} replayed, "
-        f"{calls['live']} live). Live: {calls['tokens']} tokens, cost "
-        f"{money(calls.get('cost', 0))}. Replayed: {calls.get('replayed_tokens', 0)} tokens, "
-        f"cost {money(calls.get('replayed_cost', 0))} when recorded."
+        f"{calls['live']} live). Live: {calls['tokens']} tokens{_parts(calls)}, cost "
+        f"{money(calls.get('cost', 0))}. Replayed: {calls.get('replayed_tokens', 0)} tokens"
+        f"{_parts(calls, 'replayed_')}, cost {money(calls.get('replayed_cost', 0))} when "
+        "recorded."
     )
     unpriced, more = cut.take(calls.get("unpriced") or [])
     if unpriced or more:

@@ -249,3 +249,13 @@ def test_the_totals_line_and_the_unpriced_models() -> None:
     assert line.endswith(
         "when recorded. No price for 3 more model(s) left out to fit the size limit (counted at 0)."
     )
+
+
+def test_the_totals_name_reasoning_and_cache_tokens_only_when_a_run_has_them() -> None:
+    calls = {"live": 3, "replayed": 2, "tokens": 290, "replayed_tokens": 40}
+    (plain,) = _totals({"run": {"calls": calls}}, _Cut(None))
+    assert "of which" not in plain
+    calls |= {"reasoning_tokens": 12, "cache_write_tokens": 100, "replayed_cache_read_tokens": 9}
+    (line,) = _totals({"run": {"calls": calls}}, _Cut(None))
+    assert "Live: 290 tokens (of which 12 reasoning, 100 cache write), cost" in line
+    assert "Replayed: 40 tokens (of which 9 cache read), cost" in line
