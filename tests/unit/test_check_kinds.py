@@ -132,3 +132,86 @@ def test_a_kind_that_cannot_be_run_is_named_with_those_that_can() -> None:
         match=r"check kind 'reveiw' is not registered \(did you mean 'review'\?\); registered kinds: added_mistake, ",
     ):
         runner("reveiw")
+
+
+def _row(kind: str = "outside_kind", **fields: Any) -> Any:
+    from pytest_xgen.checks.kinds import CheckKind
+
+    base: dict[str, Any] = {
+        "result": "outside.module:Result",
+        "group": "interventions",
+        "run": "outside.module:run",
+    }
+    return CheckKind(kind, **{**base, **fields})
+
+
+def test_a_plugin_s_rows_are_registered_with_their_keywords_and_taken_back() -> None:
+    from pytest_xgen.checks.kinds import register, unregister
+    from pytest_xgen.settings.marker import Keyword, Whole
+
+    own = Keyword(Whole(minimum=1), None, "the most steps")
+    row = _row(keywords={"outside_steps": own})
+    added = register([row, row], "hook")  # the same row twice (two conftest files) is one
+    try:
+        assert added == ["outside_kind"]
+        assert KINDS["outside_kind"] is row and known()["outside_steps"] is own
+        assert not gated("outside_kind")
+        assert register([row], "hook") == []  # already there: nothing added
+    finally:
+        unregister(added)
+    assert "outside_kind" not in KINDS and "outside_steps" not in known()
+    unregister(["outside_kind"])  # twice: nothing left to take back
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            ["a row"],
+            "hook: pytest_xgen_check_kinds must return a list of "
+            "pytest_xgen.checks.kinds.CheckKind rows; got str 'a row'",
+        ),
+        (
+            [_row("transfer")],
+            "hook: check kind 'transfer' is registered already (its result "
+            "is pytest_xgen.checks.transfer_report:TransferResult); give yours another name",
+        ),
+        ([_row("not a name")], "hook: check kind name 'not a name' must be a Python name"),
+        ([_row(run=None)], "hook: check kind 'outside_kind' needs run='module:name'"),
+        (
+            [_row(result="no_colon")],
+            "hook: check kind 'outside_kind': result='no_colon' must "
+            "be 'module:name', e.g. 'my_package.checks:run'",
+        ),
+        ([_row(html="m:")], "hook: check kind 'outside_kind': html='m:' must be 'module:name'"),
+        ([_row(units=":f")], "hook: check kind 'outside_kind': units=':f' must be 'module:name'"),
+    ],
+)
+def test_a_bad_row_is_refused_and_none_of_its_batch_stays(rows: list[Any], message: str) -> None:
+    from pytest_xgen.checks.kinds import register
+    from pytest_xgen.settings.marker import Keyword, Whole
+
+    first = _row("outside_first", keywords={"outside_first_n": Keyword(Whole(), 1, "n")})
+    before = dict(KINDS)
+    with pytest.raises(XgenConfigError) as raised:
+        register([first, *rows], "hook")
+    assert str(raised.value).startswith(message)
+    assert before == KINDS and "outside_first_n" not in known()
+
+
+def test_a_keyword_another_kind_took_is_refused_with_its_owner() -> None:
+    from pytest_xgen.checks.kinds import register, unregister
+    from pytest_xgen.settings.marker import Keyword, Whole
+
+    keyword = Keyword(Whole(), 1, "n")
+    added = register([_row("outside_one", keywords={"outside_n": keyword})], "hook")
+    try:
+        with pytest.raises(XgenConfigError) as raised:
+            register([_row("outside_two", keywords={"outside_n": keyword})], "hook")
+        assert str(raised.value) == (
+            "hook: check kind 'outside_two': marker keyword 'outside_n' is taken by check kind "
+            "'outside_one'; give the kind's keyword another name"
+        )
+        assert "outside_two" not in KINDS
+    finally:
+        unregister(added)
