@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_xgen.errors import XgenConfigError, hide_frame
+from pytest_xgen.models.anthropic_messages import create_keywords
 from pytest_xgen.recording.client_body import (
     check_each_message,
     check_messages,
@@ -49,11 +50,11 @@ def _prepared(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _keywords() -> frozenset[str]:
-    import inspect
+    """What the installed SDK's ``messages.create()`` takes as body parameters (read once,
+    by :func:`~pytest_xgen.models.anthropic_messages.create_keywords`)."""
+    import anthropic
 
-    from anthropic.resources.messages import Messages
-
-    return frozenset(inspect.signature(Messages.create).parameters) - _NOT_BODY
+    return create_keywords(anthropic) - _NOT_BODY
 
 
 def body(kind: str, kwargs: dict[str, Any], where: str) -> dict[str, Any]:
